@@ -1,0 +1,113 @@
+package dev.editforge;
+
+import dev.editforge.cli.DemoCommand;
+import dev.editforge.cli.ExitCodes;
+import dev.editforge.cli.ExportCommand;
+import dev.editforge.cli.RunCommand;
+import dev.editforge.cli.StageCommand;
+import dev.editforge.config.BuildInfo;
+import dev.editforge.config.SettingsException;
+import dev.editforge.ingest.IngestCommand;
+import dev.editforge.ingest.InputException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+
+/**
+ * The CLI: {@code editforge <command> [--conf F] [--set k=v]... [--run-dir D]}. Exit codes: 0 ok,
+ * 1 unexpected failure, 2 usage / bad setting / unusable input, 3 quality threshold failed.
+ */
+@Command(name = "editforge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Builds scored SFT datasets from raw knowledge on Spark (SEAL self-edits, Self-RAG retrieval) and fine-tunes on them.",
+    subcommands = {
+        HelpCommand.class,
+        DemoCommand.class,
+        RunCommand.class,
+        IngestCommand.class,
+        ExportCommand.class,
+    })
+public final class Main implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+  }
+
+  public static void main(String[] args) {
+    int code = execute(System.out, System.err, args);
+    SparkSession.getDefaultSession().foreach(s -> {
+      s.stop();
+      return null;
+    });
+    System.exit(code);
+  }
+
+  /** Runs one command in this JVM (tests call it directly; a running SparkSession is reused). */
+  public static int execute(PrintStream out, PrintStream err, String... args) {
+    CommandLine cl = new CommandLine(new Main(), new ConsoleFactory(out));
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      int code = exitCode(e);
+      commandLine.getErr().println("editforge " + commandLine.getCommandName() + ": " + message(e));
+      if (code == ExitCodes.FAILURE) {
+        LOG.error("command failed", e);
+      }
+      return code;
+    });
+    return cl.execute(args);
+  }
+
+  static int exitCode(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SettingsException || t instanceof InputException) {
+        return ExitCodes.USAGE;
+      }
+    }
+    return ExitCodes.FAILURE;
+  }
+
+  static String message(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SettingsException || t instanceof InputException) {
+        return t.getMessage();
+      }
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage() + " (details in the log)";
+  }
+
+  /** Hands the console stream to commands, so in-process runs (tests) capture their output. */
+  static final class ConsoleFactory implements CommandLine.IFactory {
+    private final PrintStream out;
+    private final CommandLine.IFactory fallback = CommandLine.defaultFactory();
+
+    ConsoleFactory(PrintStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public <K> K create(Class<K> cls) throws Exception {
+      K k = fallback.create(cls);
+      if (k instanceof StageCommand c) {
+        c.useConsole(out);
+      }
+      return k;
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"editforge " + BuildInfo.version()};
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.editforge.cli;
+
+import dev.editforge.spark.PipelineStage;
+import dev.editforge.spark.StageOutcome;
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * Base of every command that reads the config and may start Spark: the common options, the
+ * launch (config, Spark, run manifest) and the exit code. A subclass adds its own flags as
+ * setting overrides and says what to run.
+ */
+public abstract class StageCommand implements Callable<Integer> {
+  @Mixin
+  public CommonOptions common = new CommonOptions();
+
+  @Spec
+  CommandSpec spec;
+
+  PrintStream console = System.out;
+
+  /** Settings this command's own flags set, keyed below {@code editforge.}; they win over --set. */
+  protected Map<String, Object> flagOverrides() {
+    return Map.of();
+  }
+
+  protected abstract int execute(Launch launch) throws Exception;
+
+  @Override
+  public final Integer call() throws Exception {
+    Launch launch = Launch.of(spec.name(), common, flagOverrides(), console);
+    int code = ExitCodes.FAILURE;
+    try {
+      code = execute(launch);
+      return code;
+    } finally {
+      launch.finish(code);
+    }
+  }
+
+  public void useConsole(PrintStream out) {
+    this.console = out;
+  }
+
+  protected PrintStream console() {
+    return console;
+  }
+
+  /** Runs stages in order, stopping at the first that does not exit 0. */
+  protected int runStages(Launch launch, java.util.List<PipelineStage> stages) throws Exception {
+    for (PipelineStage stage : stages) {
+      int code = runStage(launch, stage);
+      if (code != ExitCodes.OK) {
+        console.println(spec.name() + ": stopped at stage " + stage.name() + " (exit " + code
+            + "); fix the cause and rerun to resume from there");
+        return code;
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  /** Runs one stage, records it in the run manifest and prints its message. */
+  protected int runStage(Launch launch, PipelineStage stage) throws Exception {
+    StageOutcome outcome = stage.run(launch.context());
+    launch.record(outcome);
+    if (outcome.message() != null) {
+      console.println(outcome.exitCode() == 0 ? stage.name() + ": " + outcome.message() : outcome.message());
+    }
+    return outcome.exitCode();
+  }
+}

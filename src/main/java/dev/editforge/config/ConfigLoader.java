@@ -1,0 +1,108 @@
+package dev.editforge.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigValueFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the effective configuration. Precedence, highest first:
+ *
+ * <ol>
+ *   <li>{@code --set key=value} overrides (keys relative to the root, e.g. {@code editforge.ttt.lr});
+ *   <li>the {@code --conf FILE} overlay, or the embedded {@code conf/local.conf} when none is given;
+ *   <li>{@code ${?ENV}} substitutions written in reference.conf (e.g. {@code EDITFORGE_RUN_DIR});
+ *   <li>{@code reference.conf}, which documents every key.
+ * </ol>
+ *
+ * JVM system properties are deliberately not a layer: a cluster's {@code spark.*} properties must
+ * never leak into editforge's own settings.
+ */
+public final class ConfigLoader {
+  /** Classpath location of the embedded local overlay (a copy of conf/local.conf). */
+  public static final String EMBEDDED_LOCAL = "editforge/conf/local.conf";
+
+  private ConfigLoader() {}
+
+  public static Config load(Path confFile, List<String> sets) {
+    Config overrides = parseSets(sets);
+    Config overlay;
+    if (confFile != null) {
+      if (!Files.isRegularFile(confFile)) {
+        throw new SettingsException("config file " + confFile + " does not exist or is not a file");
+      }
+      try {
+        overlay = ConfigFactory.parseFile(confFile.toFile(),
+            ConfigParseOptions.defaults().setAllowMissing(false));
+      } catch (ConfigException e) {
+        throw new SettingsException("cannot parse config file " + confFile + ": " + e.getMessage());
+      }
+    } else {
+      overlay = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), EMBEDDED_LOCAL);
+    }
+    Config reference;
+    try {
+      reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+    } catch (ConfigException e) {
+      throw new SettingsException("cannot parse reference.conf: " + e.getMessage());
+    }
+    Config merged = overrides.withFallback(overlay).withFallback(reference);
+    try {
+      // resolve() falls back to the process environment for ${?ENV} substitutions.
+      merged = merged.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(false));
+    } catch (ConfigException.UnresolvedSubstitution e) {
+      throw new SettingsException("unresolved substitution: " + e.getMessage());
+    } catch (ConfigException e) {
+      throw new SettingsException("cannot resolve config: " + e.getMessage());
+    }
+    KeyValidator.check(merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
+    return merged;
+  }
+
+  /** The resolved reference config alone (defaults), e.g. for tests. */
+  public static Config reference() {
+    return load(null, List.of()).withOnlyPath("editforge");
+  }
+
+  static Config parseSets(List<String> sets) {
+    Config out = ConfigFactory.empty();
+    if (sets == null) {
+      return out;
+    }
+    for (String set : sets) {
+      int eq = set.indexOf('=');
+      if (eq <= 0) {
+        throw new SettingsException("--set expects key=value, got \"" + set + "\"");
+      }
+      String key = set.substring(0, eq).trim();
+      String value = set.substring(eq + 1);
+      if (!key.startsWith("editforge.")) {
+        key = "editforge." + key;
+      }
+      Config one;
+      try {
+        // Parse the value as HOCON so numbers, booleans, lists and sizes keep their types;
+        // fall back to a plain string for values HOCON cannot parse (paths with ':' etc.).
+        one = ConfigFactory.parseString("v = " + value).withFallback(ConfigFactory.empty());
+        Object v = one.getValue("v").unwrapped();
+        if (v instanceof Map || (v instanceof String && !value.trim().equals(v))) {
+          one = ConfigFactory.empty().withValue("v", ConfigValueFactory.fromAnyRef(value));
+        }
+      } catch (ConfigException e) {
+        one = ConfigFactory.empty().withValue("v", ConfigValueFactory.fromAnyRef(value));
+      }
+      try {
+        out = ConfigFactory.empty().withValue(key, one.getValue("v")).withFallback(out);
+      } catch (ConfigException.BadPath e) {
+        throw new SettingsException("--set has an invalid key \"" + key + "\": " + e.getMessage());
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,32 @@
+package dev.editforge.config;
+
+import com.typesafe.config.Config;
+
+/**
+ * All of editforge's typed settings, built and validated once at start-up so a bad value fails
+ * before any work starts, whichever stage it belongs to. {@code raw} keeps the resolved config
+ * for hashing and the manifests.
+ */
+public record EditforgeSettings(
+    Config raw,
+    String runDir,
+    String codeVersion,
+    SparkSettings spark,
+    IngestSettings ingest) {
+
+  public static EditforgeSettings from(Config config) {
+    ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
+    return new EditforgeSettings(
+        config.withOnlyPath("editforge"),
+        root.nonEmpty("run-dir"),
+        BuildInfo.version(),
+        SparkSettings.from(root.section("spark")),
+        IngestSettings.from(root.section("ingest")));
+  }
+
+  /** The config section of one stage, for its config hash. */
+  public Config section(String name) {
+    String path = "editforge." + name;
+    return raw.hasPath(path) ? raw.getConfig(path) : com.typesafe.config.ConfigFactory.empty();
+  }
+}

@@ -1,0 +1,81 @@
+package dev.editforge.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.Serializable;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Parses one line of a line-based input into a {@link Parsed} record. Blank lines are not
+ * records (null). The size limit and strict UTF-8 check happen here for every kind, so each
+ * kind only says how a decoded line becomes a row. Implementations are stateless and thread-safe.
+ */
+public abstract class LineParser implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  protected final String table;
+  private final long maxRecordBytes;
+  private final int sampleChars;
+
+  protected LineParser(String table, long maxRecordBytes, int sampleChars) {
+    this.table = table;
+    this.maxRecordBytes = maxRecordBytes;
+    this.sampleChars = sampleChars;
+  }
+
+  public static LineParser of(InputKind kind, long maxRecordBytes, int sampleChars) {
+    return switch (kind) {
+      case DPR -> new DprLineParser(maxRecordBytes, sampleChars);
+      case PASSAGES_JSONL -> new PassagesJsonlParser(maxRecordBytes, sampleChars);
+      case LOGIC -> new LogicJsonlParser(maxRecordBytes, sampleChars);
+      case INSTRUCTIONS -> new InstructionsJsonlParser(maxRecordBytes, sampleChars);
+      case SQUAD -> throw new IllegalArgumentException("squad files are JSON documents, not lines");
+    };
+  }
+
+  /** Returns null for a blank line. {@code line} is 1-based within the file. */
+  public final Parsed parse(String file, long line, byte[] bytes, int length) {
+    if (length > maxRecordBytes) {
+      return Parsed.rejected(table, file, line, RejectReason.of(RejectReason.TOO_LARGE,
+          "record of " + length + " bytes exceeds editforge.ingest.max-record-bytes (" + maxRecordBytes + ")"),
+          sample(new String(bytes, 0, (int) Math.min(length, sampleChars * 4L), StandardCharsets.UTF_8)));
+    }
+    String text;
+    try {
+      text = Utf8.decodeStrict(bytes, 0, length);
+    } catch (CharacterCodingException e) {
+      return Parsed.rejected(table, file, line, RejectReason.of(RejectReason.INVALID_UTF8,
+          "line is not valid UTF-8"), sample(new String(bytes, 0, length, StandardCharsets.UTF_8)));
+    }
+    if (text.endsWith("\r")) {
+      text = text.substring(0, text.length() - 1);
+    }
+    if (text.isBlank()) {
+      return null;
+    }
+    try {
+      return parseLine(file, line, text);
+    } catch (Rejected r) {
+      return Parsed.rejected(table, file, line, r.reason, sample(text));
+    }
+  }
+
+  protected abstract Parsed parseLine(String file, long line, String text) throws Rejected;
+
+  protected JsonNode json(String text) throws Rejected {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new Rejected(RejectReason.MALFORMED, "malformed JSON: " + e.getOriginalMessage());
+    }
+    return Fields.object(node, "line");
+  }
+
+  protected String sample(String text) {
+    return text.length() <= sampleChars ? text : text.substring(0, sampleChars) + "...";
+  }
+}

@@ -1,0 +1,31 @@
+package dev.editforge.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+/** The one shared Jackson mapper (thread-safe once configured, as Jackson documents). */
+public final class Json {
+  public static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+  private static final ObjectMapper COMPACT = new ObjectMapper();
+
+  private Json() {}
+
+  public static String pretty(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot render JSON: " + e.getMessage(), e);
+    }
+  }
+
+  public static String compact(Object value) {
+    try {
+      return COMPACT.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot render JSON: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package dev.editforge.io;
+
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.FloatType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
+import static org.apache.spark.sql.types.DataTypes.createStructField;
+import static org.apache.spark.sql.types.DataTypes.createStructType;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** The table contracts of DESIGN.md, as Spark schemas. Stages talk to each other only through these. */
+public final class Tables {
+  public static final String PASSAGES = "passages";
+  public static final String ARTICLES = "articles";
+  public static final String PROBLEMS = "problems";
+  public static final String INSTRUCTIONS = "instructions";
+  public static final String EMBEDDINGS = "embeddings";
+  public static final String RETRIEVALS = "retrievals";
+  public static final String SELF_EDITS = "self_edits";
+  public static final String REASONING = "reasoning";
+  public static final String TTT_SCORES = "ttt_scores";
+  public static final String SFT = "sft";
+
+  private Tables() {}
+
+  private static StructField f(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
+    return createStructField(name, type, nullable);
+  }
+
+  private static StructField s(String name) {
+    return f(name, StringType, false);
+  }
+
+  private static StructField ns(String name) {
+    return f(name, StringType, true);
+  }
+
+  public static final StructType MESSAGE = createStructType(List.of(s("role"), s("content")));
+
+  public static final StructType PASSAGES_SCHEMA = createStructType(List.of(
+      s("passage_id"), s("source_id"), s("title"), s("text"), s("source")));
+
+  public static final StructType QUESTION = createStructType(List.of(
+      s("question_id"), s("question"), f("answers", createArrayType(StringType, false), false)));
+
+  public static final StructType ARTICLES_SCHEMA = createStructType(List.of(
+      s("article_id"), s("title"), s("context"), f("questions", createArrayType(QUESTION, false), false)));
+
+  public static final StructType PROBLEM_QUESTION = createStructType(List.of(
+      s("question"), f("options", createArrayType(StringType, false), false), ns("answer")));
+
+  public static final StructType PROBLEMS_SCHEMA = createStructType(List.of(
+      s("problem_id"), s("problem"), f("questions", createArrayType(PROBLEM_QUESTION, false), false)));
+
+  /** Not in DESIGN.md's list: instruction rows kept for mixing into the SFT set. */
+  public static final StructType INSTRUCTIONS_SCHEMA = createStructType(List.of(
+      s("instruction_id"), f("messages", createArrayType(MESSAGE, false), false), s("format")));
+
+  public static final StructType EMBEDDINGS_SCHEMA = createStructType(List.of(
+      s("passage_id"), f("vector", createArrayType(FloatType, false), false), s("model")));
+
+  public static final StructType CTX = createStructType(List.of(
+      s("passage_id"), s("source_id"), s("title"), s("text"), f("score", DoubleType, false),
+      f("rank", IntegerType, false)));
+
+  public static final StructType RETRIEVALS_SCHEMA = createStructType(List.of(
+      s("query_id"), s("query"), f("ctxs", createArrayType(CTX, false), false)));
+
+  public static final StructType SAMPLING = createStructType(List.of(
+      f("temperature", DoubleType, false), f("top_p", DoubleType, false), f("top_k", IntegerType, false),
+      f("max_new_tokens", IntegerType, false), f("seed", LongType, false), f("sample_index", IntegerType, false)));
+
+  public static final StructType SELF_EDITS_SCHEMA = createStructType(List.of(
+      s("edit_id"), s("article_id"), s("prompt_key"), s("prompt"), ns("completion"), s("model"),
+      f("sampling", SAMPLING, false), ns("finish_reason"), ns("error")));
+
+  public static final StructType REASONING_SCHEMA = createStructType(List.of(
+      s("trace_id"), s("problem_id"), f("question_index", IntegerType, false), f("sample_index", IntegerType, false),
+      ns("reasoning"), ns("predicted"), ns("gold"), f("agrees", BooleanType, true),
+      f("vote_share", DoubleType, true), ns("error")));
+
+  public static final StructType TTT_QUESTION = createStructType(List.of(
+      s("question"), s("gold"), ns("baseline_answer"), ns("adapter_answer"),
+      f("baseline_correct", BooleanType, false), f("adapter_correct", BooleanType, false)));
+
+  public static final StructType LORA = createStructType(List.of(
+      f("rank", IntegerType, false), f("alpha", DoubleType, false), f("dropout", DoubleType, false),
+      f("targets", createArrayType(StringType, false), false), f("epochs", IntegerType, false),
+      f("lr", DoubleType, false), f("seed", LongType, false)));
+
+  public static final StructType TTT_SCORES_SCHEMA = createStructType(List.of(
+      s("edit_id"), s("article_id"), f("repeat", IntegerType, false),
+      f("baseline_accuracy", DoubleType, false), f("adapter_accuracy", DoubleType, false),
+      f("adapter_gain", DoubleType, false), f("gains", createArrayType(IntegerType, false), false),
+      f("questions", createArrayType(TTT_QUESTION, false), false), f("train_sequences", IntegerType, false),
+      f("train_tokens", LongType, false), f("lora", LORA, false), f("seconds", DoubleType, false)));
+
+  public static final StructType SFT_SCHEMA = createStructType(List.of(
+      s("prompt"), s("completion"), f("messages", createArrayType(MESSAGE, false), false), s("source"),
+      s("origin_id"), f("score", DoubleType, true)));
+
+  public static final StructType REJECTS_SCHEMA = createStructType(List.of(
+      s("reason"), s("source_file"), f("line", LongType, false), ns("record")));
+
+  private static final Map<String, StructType> ALL = Map.of(
+      PASSAGES, PASSAGES_SCHEMA, ARTICLES, ARTICLES_SCHEMA, PROBLEMS, PROBLEMS_SCHEMA,
+      INSTRUCTIONS, INSTRUCTIONS_SCHEMA, EMBEDDINGS, EMBEDDINGS_SCHEMA, RETRIEVALS, RETRIEVALS_SCHEMA,
+      SELF_EDITS, SELF_EDITS_SCHEMA, REASONING, REASONING_SCHEMA, TTT_SCORES, TTT_SCORES_SCHEMA,
+      SFT, SFT_SCHEMA);
+
+  public static StructType schema(String table) {
+    StructType t = ALL.get(table);
+    if (t == null) {
+      throw new IllegalArgumentException("unknown table " + table + "; tables: " + String.join(", ", names()));
+    }
+    return t;
+  }
+
+  public static List<String> names() {
+    return ALL.keySet().stream().sorted().toList();
+  }
+}
