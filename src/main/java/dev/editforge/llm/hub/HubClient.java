@@ -175,8 +175,19 @@ public final class HubClient implements AutoCloseable {
     URI uri = URI.create(settings.endpoint() + "/api/models/" + repo.repoId() + "/revision/"
         + encode(repo.revision(), false));
     HttpResponse<String> r = withRetries("listing " + repo, () -> {
-      HttpResponse<String> resp = send(get(uri).build(), HttpResponse.BodyHandlers.ofString());
-      return checkRetryable(resp);
+      URI at = uri;
+      for (int hop = 0; ; hop++) {
+        HttpResponse<String> resp = send(get(at).build(), HttpResponse.BodyHandlers.ofString());
+        Optional<String> target = resp.headers().firstValue("Location");
+        int sc = resp.statusCode();
+        // Relative redirects only (a renamed repository), as huggingface_hub does.
+        if (sc >= 300 && sc < 400 && target.isPresent() && hop < MAX_REDIRECTS
+            && URI.create(target.get()).getHost() == null) {
+          at = at.resolve(target.get());
+          continue;
+        }
+        return checkRetryable(resp);
+      }
     });
     requireOk(r, repo, null);
     try {
@@ -220,13 +231,13 @@ public final class HubClient implements AutoCloseable {
         int sc = r.statusCode();
         URI location = uri;
         if (sc >= 300 && sc < 400) {
-          URI next = uri.resolve(r.headers().firstValue("Location").orElseThrow(
+          URI target = URI.create(r.headers().firstValue("Location").orElseThrow(
               () -> new HubException(HubException.Kind.IO, "redirect without Location for " + file)));
-          if (sameOrigin(next, settings.endpoint())) {
-            uri = next; // a renamed repository: ask again there
+          if (target.getScheme() == null && target.getHost() == null) {
+            uri = uri.resolve(target); // relative: a renamed repository, ask again there
             continue;
           }
-          location = next; // a CDN: this 302 already carries the file's metadata
+          location = target; // absolute: the CDN, and this 302 already carries the file's metadata
         } else {
           checkRetryable(r);
           requireOk(r, repo, file);

@@ -44,6 +44,7 @@ final class FakeHub implements AutoCloseable {
   final List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
   final Map<String, Map<String, Commit>> repos = new ConcurrentHashMap<>(); // repo -> revision|sha -> commit
   final Map<String, String> gated = new ConcurrentHashMap<>(); // repo -> the token that opens it
+  final Map<String, String> renamed = new ConcurrentHashMap<>(); // old repo id -> new repo id
   private final Map<String, byte[]> blobs = new ConcurrentHashMap<>(); // sha256 -> content
   /** CDN faults, consumed one per GET: "truncate", "corrupt", "stall". */
   final List<String> cdnFaults = Collections.synchronizedList(new ArrayList<>());
@@ -90,6 +91,15 @@ final class FakeHub implements AutoCloseable {
     try (ex) {
       String path = ex.getRequestURI().getRawPath();
       record(ex, "hub");
+      for (Map.Entry<String, String> r : renamed.entrySet()) {
+        String from = "/" + r.getKey() + "/";
+        int at = path.indexOf(from);
+        if (at >= 0 && (at == 0 || path.startsWith("/api/models/"))) {
+          ex.getResponseHeaders().set("Location", path.substring(0, at) + "/" + r.getValue() + "/" + path.substring(at + from.length()));
+          ex.sendResponseHeaders(307, -1);
+          return;
+        }
+      }
       if (path.startsWith("/api/models/")) {
         String[] p = path.substring("/api/models/".length()).split("/", 4); // org, name, "revision", rev
         String repo = p[0] + "/" + p[1];

@@ -344,6 +344,18 @@ class HubClientTest {
   }
 
   @Test
+  void aRenamedRepositoryIsFollowedThroughRelativeRedirectsAndCachedUnderTheNameAsked() throws IOException {
+    Map<String, byte[]> files = tinyModel("v2", 2000);
+    hub.add(REPO, SHA, files, Set.of("model.safetensors"), "main");
+    hub.renamed.put("tiny-org/old-name", REPO);
+    try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
+      Path dir = c.resolve("tiny-org/old-name");
+      assertEquals(tmp.resolve("hub/models--tiny-org--old-name/snapshots").resolve(SHA), dir);
+      assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
+    }
+  }
+
+  @Test
   void progressIsLoggedForSlowTransfers() {
     hub.add(REPO, SHA, tinyModel("v2", 100_000), Set.of("model.safetensors"), "main");
     hub.cdnFaults.add("stall");
