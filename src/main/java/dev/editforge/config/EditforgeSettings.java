@@ -1,6 +1,7 @@
 package dev.editforge.config;
 
 import com.typesafe.config.Config;
+import dev.editforge.llm.remote.RemoteSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
@@ -12,7 +13,8 @@ public record EditforgeSettings(
     String runDir,
     String codeVersion,
     SparkSettings spark,
-    IngestSettings ingest) {
+    IngestSettings ingest,
+    RemoteSettings remote) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -21,7 +23,8 @@ public record EditforgeSettings(
         root.nonEmpty("run-dir"),
         BuildInfo.version(),
         SparkSettings.from(root.section("spark")),
-        IngestSettings.from(root.section("ingest")));
+        IngestSettings.from(root.section("ingest")),
+        RemoteSettings.from(root.section("remote")));
   }
 
   /** The config section of one stage, for its config hash. */
