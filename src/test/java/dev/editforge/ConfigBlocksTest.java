@@ -17,9 +17,9 @@ import dev.editforge.select.SftMixer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The proposed reference.conf blocks parse into the documented defaults. */
+/** reference.conf's generate/judge/select blocks parse into SEAL's documented defaults. */
 class ConfigBlocksTest {
-  static final Config CONF = ConfigFactory.parseResources("dev/editforge/seal-reference-blocks.conf").resolve();
+  static final Config CONF = ConfigFactory.parseResources("reference.conf").resolve();
 
   static ConfigReader at(String path) {
     return new ConfigReader(CONF.getConfig(path), path);

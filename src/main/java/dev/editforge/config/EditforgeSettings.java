@@ -1,7 +1,11 @@
 package dev.editforge.config;
 
 import com.typesafe.config.Config;
+import dev.editforge.generate.ReasoningSettings;
+import dev.editforge.generate.SelfEditSettings;
+import dev.editforge.judge.JudgeSettings;
 import dev.editforge.llm.remote.RemoteSettings;
+import dev.editforge.select.SelectSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
@@ -14,7 +18,11 @@ public record EditforgeSettings(
     String codeVersion,
     SparkSettings spark,
     IngestSettings ingest,
-    RemoteSettings remote) {
+    RemoteSettings remote,
+    SelfEditSettings selfEdit,
+    ReasoningSettings reasoning,
+    JudgeSettings judge,
+    SelectSettings select) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -24,7 +32,11 @@ public record EditforgeSettings(
         BuildInfo.version(),
         SparkSettings.from(root.section("spark")),
         IngestSettings.from(root.section("ingest")),
-        RemoteSettings.from(root.section("remote")));
+        RemoteSettings.from(root.section("remote")),
+        SelfEditSettings.from(root.section("generate").section("self-edit")),
+        ReasoningSettings.from(root.section("generate").section("reasoning")),
+        JudgeSettings.from(root.section("judge")),
+        SelectSettings.from(root.section("select")));
   }
 
   /** The config section of one stage, for its config hash. */

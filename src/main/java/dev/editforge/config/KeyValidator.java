@@ -18,8 +18,8 @@ final class KeyValidator {
   /** Sections whose children are user-chosen names. */
   static final Set<String> OPEN_SECTIONS = Set.of(
       "editforge.spark.conf",
-      "editforge.generate.templates",
-      "editforge.reasoning.templates");
+      "editforge.generate.self-edit.templates",
+      "editforge.generate.reasoning.templates");
 
   private KeyValidator() {}
 
