@@ -1,0 +1,207 @@
+package dev.editforge.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.editforge.CliRun;
+import dev.editforge.TestSpark;
+import dev.editforge.io.Manifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Proof of distribution: a real Spark standalone cluster on loopback (a master and two workers,
+ * separate JVMs launched from the Maven classpath, with a Spark home assembled from the dependency
+ * jars) runs {@code target/editforge.jar} submitted through Spark's own {@code SparkSubmit}; the
+ * ingested tables must equal the in-process {@code local[2]} run's.
+ */
+@Tag("cluster")
+class StandaloneClusterIT {
+  private static final String[] TABLES = {"articles", "passages", "problems", "instructions"};
+  private final List<Process> processes = new ArrayList<>();
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void stopCluster() {
+    for (Process p : processes) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void ingestSubmittedToAStandaloneClusterEqualsTheLocalRun() throws Exception {
+    String jarProp = System.getProperty("editforge.appjar", "");
+    assumeTrue(!jarProp.isBlank(), "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
+    Path appJar = Path.of(jarProp);
+    assertTrue(Files.isRegularFile(appJar), "mvn should have built " + appJar + " before the test phase");
+    Path buildDir = Path.of(System.getProperty("editforge.build.dir"));
+    List<String> sparkJars = new ArrayList<>(jars(buildDir.resolve("classpath-provided.txt")));
+    // A real Spark distribution also ships these; the app jar leaves them out for that reason.
+    jars(buildDir.resolve("classpath-runtime.txt")).stream()
+        .filter(j -> SPARK_SHIPS.matcher(Path.of(j).getFileName().toString()).find())
+        .forEach(sparkJars::add);
+
+    Path sparkHome = dir.resolve("spark-home");
+    Files.createDirectories(sparkHome.resolve("jars"));
+    for (String jar : sparkJars) {
+      Path j = Path.of(jar);
+      Files.createSymbolicLink(sparkHome.resolve("jars").resolve(j.getFileName()), j);
+    }
+    String classpath = sparkHome.resolve("jars") + "/*";
+    List<String> flags = Files.readAllLines(Path.of("jobs", "jvm-flags")).stream()
+        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+
+    int masterPort = freePort();
+    String master = "spark://127.0.0.1:" + masterPort;
+    Path masterLog = dir.resolve("master.log");
+    start(List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", Integer.toString(masterPort),
+        "--webui-port", Integer.toString(freePort())), classpath, flags, sparkHome, masterLog, "512m");
+    List<Path> workDirs = new ArrayList<>();
+    for (int w = 0; w < 2; w++) {
+      Path work = Files.createDirectories(dir.resolve("worker-" + w));
+      workDirs.add(work);
+      start(List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
+          "--work-dir", work.toString(), "--webui-port", Integer.toString(freePort()), master),
+          classpath, flags, sparkHome, dir.resolve("worker-" + w + ".log"), "512m");
+    }
+    waitFor(masterLog, "Registering worker", 2, 120);
+
+    Path sample = extractSample();
+    List<String> ingestArgs = new ArrayList<>(List.of("ingest",
+        "--input", "squad:" + sample.resolve("articles.json"),
+        "--input", "dpr:" + sample.resolve("passages.tsv"),
+        "--input", "logic:" + sample.resolve("logic.jsonl"),
+        "--input", "instructions:" + sample.resolve("instructions.jsonl"),
+        "--set", "ingest.min-partitions=3"));
+
+    Path clusterRun = dir.resolve("cluster-run");
+    List<String> submit = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit",
+        "--master", master, "--deploy-mode", "client", "--class", "dev.editforge.Main",
+        "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2",
+        "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", flags),
+        "--conf", "spark.executorEnv.OPT_OUT_TRACKING=true",
+        appJar.toString()));
+    submit.addAll(ingestArgs);
+    submit.addAll(List.of("--run-dir", clusterRun.toString()));
+    Path submitLog = dir.resolve("submit.log");
+    Process driver = start(submit, classpath, flags, sparkHome, submitLog, "1g");
+    assertTrue(driver.waitFor(300, TimeUnit.SECONDS), "spark-submit did not finish in 5 minutes:\n" + tail(submitLog));
+    assertEquals(0, driver.exitValue(), "spark-submit failed:\n" + tail(submitLog));
+    String submitOut = Files.readString(submitLog);
+    assertTrue(submitOut.contains("ingest: articles completed: 15 rows"), submitOut);
+
+    List<Path> executorDirs = new ArrayList<>();
+    for (Path work : workDirs) {
+      try (Stream<Path> s = Files.walk(work, 2)) {
+        s.filter(p -> p.getParent() != null && p.getParent().getFileName().toString().startsWith("app-")).forEach(executorDirs::add);
+      }
+    }
+    assertFalse(executorDirs.isEmpty(), "the workers launched no executor JVM");
+
+    Path localRun = dir.resolve("local-run");
+    List<String> localArgs = new ArrayList<>(ingestArgs);
+    localArgs.addAll(List.of("--run-dir", localRun.toString()));
+    CliRun local = CliRun.of(localArgs.toArray(new String[0]));
+    assertEquals(0, local.exitCode(), local.toString());
+
+    for (String table : TABLES) {
+      assertEquals(rows(localRun, table), rows(clusterRun, table), "table " + table + " differs between cluster and local[2]");
+      Manifest a = Manifest.parse(Files.readString(localRun.resolve(table).resolve("_manifest.json")));
+      Manifest b = Manifest.parse(Files.readString(clusterRun.resolve(table).resolve("_manifest.json")));
+      assertEquals(a.counts(), b.counts(), "manifest counts of " + table);
+      assertEquals(a.fingerprint(), b.fingerprint(), "same inputs and config give the same fingerprint");
+    }
+  }
+
+  private static final java.util.regex.Pattern SPARK_SHIPS = java.util.regex.Pattern.compile(
+      "^(slf4j-api|jackson-core|jackson-databind|jackson-annotations|commons-codec|commons-lang3|commons-compress|javassist)-");
+
+  private static List<String> jars(Path classpathFile) throws IOException {
+    return Files.readAllLines(classpathFile).stream()
+        .flatMap(l -> Stream.of(l.split(java.io.File.pathSeparator))).filter(s -> !s.isBlank()).distinct().toList();
+  }
+
+  private static List<String> rows(Path run, String table) {
+    return TestSpark.session().read().parquet(run.resolve(table).toString())
+        .toJSON().collectAsList().stream().sorted().toList();
+  }
+
+  private Process start(List<String> mainAndArgs, String classpath, List<String> flags, Path sparkHome, Path log,
+      String heap) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx" + heap);
+    cmd.addAll(flags);
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.addAll(mainAndArgs);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("SPARK_HOME", sparkHome.toString());
+    pb.environment().put("SPARK_SCALA_VERSION", System.getProperty("editforge.scala.binary.version", "2.13"));
+    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    pb.environment().put("OPT_OUT_TRACKING", "true");
+    Process p = pb.start();
+    processes.add(p);
+    return p;
+  }
+
+  private static void waitFor(Path log, String marker, int times, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(log)) {
+        String text = Files.readString(log);
+        int n = 0;
+        for (int i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) {
+          n++;
+        }
+        if (n >= times) {
+          return;
+        }
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError("cluster did not come up: no " + times + "× '" + marker + "' in " + log + ":\n" + tail(log));
+  }
+
+  private static String tail(Path log) throws IOException {
+    if (!Files.exists(log)) {
+      return "(no log)";
+    }
+    String s = Files.readString(log);
+    return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private Path extractSample() throws IOException {
+    Path sample = Files.createDirectories(dir.resolve("sample"));
+    for (String f : List.of("articles.json", "passages.tsv", "logic.jsonl", "instructions.jsonl")) {
+      try (InputStream in = getClass().getClassLoader().getResourceAsStream("editforge/sample/" + f)) {
+        Files.copy(in, sample.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return sample;
+  }
+}
