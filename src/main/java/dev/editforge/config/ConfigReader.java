@@ -116,7 +116,7 @@ public final class ConfigReader {
       throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
     }
     if (v < min || v > max) {
-      throw new SettingsException(full(key), v, "must be an integer in [" + min + ", " + max + "]");
+      throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
     }
     return (int) v;
   }
@@ -146,7 +146,7 @@ public final class ConfigReader {
       throw new SettingsException(full(key), raw(key), "must be a number in [" + min + ", " + max + "]");
     }
     if (!(v >= min && v <= max)) {
-      throw new SettingsException(full(key), v, "must be a number in [" + min + ", " + max + "]");
+      throw new SettingsException(full(key), raw(key), "must be a number in [" + min + ", " + max + "]");
     }
     return v;
   }
