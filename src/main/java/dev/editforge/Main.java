@@ -9,6 +9,8 @@ import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
+import dev.editforge.io.MissingInputException;
+import dev.editforge.judge.EvaluateJudgeCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -30,6 +32,7 @@ import picocli.CommandLine.HelpCommand;
         RunCommand.class,
         IngestCommand.class,
         ExportCommand.class,
+        EvaluateJudgeCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -69,7 +72,8 @@ public final class Main implements Runnable {
 
   static int exitCode(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException) {
+      if (t instanceof SettingsException || t instanceof InputException
+          || t instanceof MissingInputException) {
         return ExitCodes.USAGE;
       }
     }
@@ -78,7 +82,8 @@ public final class Main implements Runnable {
 
   static String message(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException) {
+      if (t instanceof SettingsException || t instanceof InputException
+          || t instanceof MissingInputException) {
         return t.getMessage();
       }
     }
