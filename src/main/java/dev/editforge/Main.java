@@ -11,6 +11,7 @@ import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.MissingInputException;
 import dev.editforge.judge.EvaluateJudgeCommand;
+import dev.editforge.select.SelectCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -31,6 +32,7 @@ import picocli.CommandLine.HelpCommand;
         DemoCommand.class,
         RunCommand.class,
         IngestCommand.class,
+        SelectCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
     })
