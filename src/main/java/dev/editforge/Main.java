@@ -7,9 +7,10 @@ import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
+import dev.editforge.generate.GenerateCommand;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
-import dev.editforge.io.MissingInputException;
+import dev.editforge.io.UnusableInputException;
 import dev.editforge.judge.EvaluateJudgeCommand;
 import dev.editforge.select.SelectCommand;
 import java.io.PrintStream;
@@ -32,6 +33,7 @@ import picocli.CommandLine.HelpCommand;
         DemoCommand.class,
         RunCommand.class,
         IngestCommand.class,
+        GenerateCommand.class,
         SelectCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
@@ -75,7 +77,7 @@ public final class Main implements Runnable {
   static int exitCode(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof MissingInputException) {
+          || t instanceof UnusableInputException) {
         return ExitCodes.USAGE;
       }
     }
@@ -85,7 +87,7 @@ public final class Main implements Runnable {
   static String message(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof MissingInputException) {
+          || t instanceof UnusableInputException) {
         return t.getMessage();
       }
     }

@@ -2,7 +2,7 @@ package dev.editforge.judge;
 
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import dev.editforge.io.MissingInputException;
+import dev.editforge.io.UnusableInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -24,7 +24,7 @@ public final class EvaluateJudgeCommand extends StageCommand {
   @Override
   protected int execute(Launch launch) {
     if (!Files.isRegularFile(sealRun)) {
-      throw new MissingInputException("SEAL run file " + sealRun + " does not exist or is not a file");
+      throw new UnusableInputException("SEAL run file " + sealRun + " does not exist or is not a file");
     }
     return JudgeEvaluation.run(sealRun, console(), launch.settings().judge());
   }

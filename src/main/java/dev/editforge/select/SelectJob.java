@@ -9,7 +9,7 @@ import com.typesafe.config.Config;
 import dev.editforge.generate.ReasoningSettings;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
-import dev.editforge.io.MissingInputException;
+import dev.editforge.io.UnusableInputException;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
@@ -71,7 +71,7 @@ public final class SelectJob implements PipelineStage {
     if (sft.sealRun() != null) {
       sealRun = java.nio.file.Path.of(sft.sealRun()).toAbsolutePath();
       if (!Files.isRegularFile(sealRun)) {
-        throw new MissingInputException("SEAL run file " + sealRun + " (editforge.select.seal-run) does not exist or is not a file");
+        throw new UnusableInputException("SEAL run file " + sealRun + " (editforge.select.seal-run) does not exist or is not a file");
       }
       inputs.add("seal-run=" + Fingerprints.ofFile(localFs(ctx), new Path(sealRun.toUri())));
     } else {
@@ -123,7 +123,7 @@ public final class SelectJob implements PipelineStage {
         putEditCounts(detail, c.articles(), new long[] {
             c.input(), c.selected(), c.unscored(), c.blank(), c.belowGain(), c.belowAccuracy(), c.duplicates(), c.beyondK()});
       } catch (IOException e) {
-        throw new MissingInputException("cannot read SEAL run file " + sealRun + ": " + e.getMessage());
+        throw new UnusableInputException("cannot read SEAL run file " + sealRun + ": " + e.getMessage());
       }
     } else {
       selfEdits = selectEdits(ctx, detail);
@@ -198,7 +198,7 @@ public final class SelectJob implements PipelineStage {
 
   private static void require(RunDir run, String table, String producer) {
     if (!StageTables.isUsable(run, table)) {
-      throw MissingInputException.table(STAGE, run, table, producer);
+      throw UnusableInputException.table(STAGE, run, table, producer);
     }
   }
 
