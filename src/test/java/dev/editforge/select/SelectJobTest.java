@@ -215,4 +215,27 @@ class SelectJobTest {
     assertEquals(0, ok.exitCode(), ok.toString());
     assertNull(sft(run).get(0).messages().stream().filter(x -> x.role().equals("system")).findFirst().orElse(null));
   }
+
+  @Test
+  void importedSealEditsScoredInTheRunAreSelectedByTheirSampleOrder() throws Exception {
+    String prompt = dev.editforge.generate.SelfEditPrompts.builtIn().render("implications", "T", "C");
+    Path f = dir.resolve("synthetic.json");
+    Files.writeString(f, "[{\"title\":\"T\",\"context\":\"C\",\"questions\":[{\"question\":\"q\",\"answer\":\"a\"}],"
+        + "\"completions\":[\"zero\",\"one\",\"two\"],\"prompt\":" + Json.compact(prompt) + "}]");
+    Path run = dir.resolve("run");
+    assertEquals(0, CliRun.of("generate", "--import-seal", f.toString(), "--run-dir", run.toString()).exitCode());
+    List<Row> edits = TestSpark.session().read().parquet(run.resolve("self_edits").toString())
+        .orderBy("sampling.sample_index").collectAsList();
+    // Samples 1 and 2 tie for the best accuracy: the earlier sample wins.
+    double[] acc = {0.0, 1.0, 1.0};
+    List<Row> scores = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      scores.add(score(edits.get(i).getString(0), edits.get(i).getString(1), 0, acc[i]));
+    }
+    RunTables.write(run, Tables.TTT_SCORES, scores);
+    CliRun r = CliRun.of("select", "--run-dir", run.toString());
+    assertEquals(0, r.exitCode(), r.toString());
+    assertEquals(List.of("{\"prompt\": " + dev.editforge.io.PyJson.dumps(prompt) + ", \"completion\": \"one\"}"),
+        Files.readAllLines(run.resolve("exports").resolve("sft.jsonl")));
+  }
 }
