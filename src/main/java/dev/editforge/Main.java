@@ -7,8 +7,12 @@ import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
+import dev.editforge.generate.GenerateCommand;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
+import dev.editforge.io.UnusableInputException;
+import dev.editforge.judge.EvaluateJudgeCommand;
+import dev.editforge.select.SelectCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -29,7 +33,10 @@ import picocli.CommandLine.HelpCommand;
         DemoCommand.class,
         RunCommand.class,
         IngestCommand.class,
+        GenerateCommand.class,
+        SelectCommand.class,
         ExportCommand.class,
+        EvaluateJudgeCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -69,7 +76,8 @@ public final class Main implements Runnable {
 
   static int exitCode(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException) {
+      if (t instanceof SettingsException || t instanceof InputException
+          || t instanceof UnusableInputException) {
         return ExitCodes.USAGE;
       }
     }
@@ -78,7 +86,8 @@ public final class Main implements Runnable {
 
   static String message(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException) {
+      if (t instanceof SettingsException || t instanceof InputException
+          || t instanceof UnusableInputException) {
         return t.getMessage();
       }
     }

@@ -1,14 +1,18 @@
 package dev.editforge.cli;
 
 import dev.editforge.ingest.IngestJob;
+import dev.editforge.select.SelectJob;
 import dev.editforge.spark.PipelineStage;
 import java.util.List;
 
-/** The stages of {@code editforge run}, in order. Each skips itself when its outputs are up to date. */
+/**
+ * The stages of {@code editforge run}, in order (ingest, embed, index, retrieve, generate, score,
+ * select, finetune, evaluate as they land). Each skips itself when its outputs are up to date.
+ */
 public final class Pipeline {
   private Pipeline() {}
 
   public static List<PipelineStage> stages() {
-    return List.of(new IngestJob());
+    return List.of(new IngestJob(), new SelectJob());
   }
 }

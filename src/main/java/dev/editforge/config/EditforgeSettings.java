@@ -6,6 +6,7 @@ import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
 import dev.editforge.llm.remote.RemoteSettings;
 import dev.editforge.select.SelectSettings;
+import dev.editforge.select.SftSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
@@ -22,7 +23,8 @@ public record EditforgeSettings(
     SelfEditSettings selfEdit,
     ReasoningSettings reasoning,
     JudgeSettings judge,
-    SelectSettings select) {
+    SelectSettings select,
+    SftSettings sft) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -36,7 +38,8 @@ public record EditforgeSettings(
         SelfEditSettings.from(root.section("generate").section("self-edit")),
         ReasoningSettings.from(root.section("generate").section("reasoning")),
         JudgeSettings.from(root.section("judge")),
-        SelectSettings.from(root.section("select")));
+        SelectSettings.from(root.section("select")),
+        SftSettings.from(root.section("select")));
   }
 
   /** The config section of one stage, for its config hash. */
