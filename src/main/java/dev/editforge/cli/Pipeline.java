@@ -1,7 +1,6 @@
 package dev.editforge.cli;
 
 import dev.editforge.ingest.IngestJob;
-import dev.editforge.select.SelectJob;
 import dev.editforge.spark.PipelineStage;
 import java.util.List;
 
@@ -13,6 +12,7 @@ public final class Pipeline {
   private Pipeline() {}
 
   public static List<PipelineStage> stages() {
-    return List.of(new IngestJob(), new SelectJob());
+    // select joins the list once generate and score produce its inputs in the same run.
+    return List.of(new IngestJob());
   }
 }
