@@ -373,7 +373,7 @@ public final class SafetensorsFile implements AutoCloseable {
       widen = ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
           .order(ByteOrder.nativeOrder());
     }
-    try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+    try (NDManager scratch = manager.getEngine().newBaseManager(Device.cpu())) {
       if (chunkRows == rows) {
         try (NDArray flat = convertChunk(t, 0, rows, rowElems, scratch, manager, target, widen)) {
           return flat.reshape(shape);
