@@ -1,6 +1,7 @@
 package dev.editforge.config;
 
 import com.typesafe.config.Config;
+import dev.editforge.generate.GenerateSettings;
 import dev.editforge.generate.ReasoningSettings;
 import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
@@ -20,6 +21,7 @@ public record EditforgeSettings(
     SparkSettings spark,
     IngestSettings ingest,
     RemoteSettings remote,
+    GenerateSettings generate,
     SelfEditSettings selfEdit,
     ReasoningSettings reasoning,
     JudgeSettings judge,
@@ -35,6 +37,7 @@ public record EditforgeSettings(
         SparkSettings.from(root.section("spark")),
         IngestSettings.from(root.section("ingest")),
         RemoteSettings.from(root.section("remote")),
+        GenerateSettings.from(root.section("generate")),
         SelfEditSettings.from(root.section("generate").section("self-edit")),
         ReasoningSettings.from(root.section("generate").section("reasoning")),
         JudgeSettings.from(root.section("judge")),

@@ -3,29 +3,90 @@ package dev.editforge.generate;
 import dev.editforge.cli.ExitCodes;
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code editforge generate}: fills {@code self_edits} (and {@code articles}) for scoring. Today
- * it imports SEAL's synthetic data ({@code --import-seal FILE}); each way of producing the
- * tables is one branch of {@link #execute}.
+ * {@code editforge generate}: fills {@code self_edits} from {@code articles} ({@code --what
+ * self-edits}, the default) or {@code reasoning} from {@code problems} ({@code --what reasoning})
+ * with a local or remote LLM, or imports SEAL's synthetic data ({@code --import-seal FILE}). Each
+ * flag is a setting override (it wins over {@code --set}).
  */
 @Command(name = "generate", description = {
-    "Produce self-edits for scoring. --import-seal FILE reads SEAL's synthetic data (e.g. base_val.json:",
-    "title, context, questions, completions, prompt per article) into the articles and self_edits tables",
-    "without generating."})
+    "Generate self-edits (articles -> self_edits, --what self-edits) or reasoning traces",
+    "(problems -> reasoning, --what reasoning) with a local model on every executor or an OpenAI-compatible",
+    "server; a rerun generates only what is missing. --import-seal FILE instead reads SEAL's synthetic data",
+    "(e.g. base_val.json) into the articles and self_edits tables without generating."})
 public final class GenerateCommand extends StageCommand {
   @Option(names = "--import-seal", paramLabel = "FILE",
       description = "SEAL synthetic-data JSON to import into articles + self_edits (local path or Hadoop URI)")
   String importSeal;
+
+  @Option(names = "--what", paramLabel = "WHAT", defaultValue = GenerateSettings.SELF_EDITS,
+      description = "self-edits (default) or reasoning")
+  String what;
+
+  @Option(names = "--backend", paramLabel = "local|openai", description = "editforge.generate.backend")
+  String backend;
+
+  @Option(names = "--model", paramLabel = "M",
+      description = "local model directory or hub id (Org/Name[@rev]); with --backend openai the served model name "
+          + "(editforge.generate.model)")
+  String model;
+
+  @Option(names = "--endpoint", paramLabel = "URL", description = "OpenAI-compatible base URL (editforge.remote.endpoint)")
+  String endpoint;
+
+  @Option(names = "--k", paramLabel = "N", description = "self-edits per article (editforge.generate.self-edit.k)")
+  Integer k;
+
+  @Option(names = "--n", paramLabel = "N", description = "traces per question (editforge.generate.reasoning.samples)")
+  Integer n;
+
+  @Option(names = "--prompt-key", paramLabel = "KEY", description = "self-edit template (editforge.generate.self-edit.prompt-key)")
+  String promptKey;
+
+  @Option(names = "--seed", paramLabel = "S",
+      description = "base seed of the chosen --what (editforge.generate.self-edit.seed or generate.reasoning.seed)")
+  Long seed;
+
+  @Option(names = "--only-agreeing", description = "reasoning: keep only agreeing traces (editforge.generate.reasoning.only-agreeing)")
+  Boolean onlyAgreeing;
+
+  @Override
+  protected Map<String, Object> flagOverrides() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    put(m, "generate.backend", backend);
+    put(m, "generate.model", model);
+    put(m, "remote.endpoint", endpoint);
+    put(m, "generate.self-edit.k", k);
+    put(m, "generate.reasoning.samples", n);
+    put(m, "generate.self-edit.prompt-key", promptKey);
+    put(m, GenerateSettings.REASONING.equals(what) ? "generate.reasoning.seed" : "generate.self-edit.seed", seed);
+    put(m, "generate.reasoning.only-agreeing", onlyAgreeing);
+    return m;
+  }
+
+  private static void put(Map<String, Object> m, String key, Object value) {
+    if (value != null) {
+      m.put(key, value);
+    }
+  }
 
   @Override
   protected int execute(Launch launch) throws Exception {
     if (importSeal != null) {
       return runStage(launch, new SealImportJob(importSeal));
     }
-    console().println("generate: nothing to do: give --import-seal FILE");
-    return ExitCodes.USAGE;
+    return switch (what) {
+      case GenerateSettings.SELF_EDITS -> runStage(launch, new SelfEditJob());
+      case GenerateSettings.REASONING -> runStage(launch, new ReasoningJob());
+      default -> {
+        console().println("generate: --what must be " + String.join(" or ", GenerateSettings.WHATS) + ", not " + what);
+        yield ExitCodes.USAGE;
+      }
+    };
   }
 }

@@ -1,0 +1,174 @@
+package dev.editforge.generate;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.editforge.llm.DecoderLoader;
+import dev.editforge.llm.LlmSettings;
+import dev.editforge.llm.LoadedDecoder;
+import dev.editforge.llm.LocalGenerator;
+import dev.editforge.llm.TextGenerator;
+import dev.editforge.llm.remote.OpenAiClient;
+import dev.editforge.llm.remote.OpenAiGenerator;
+import dev.editforge.llm.remote.RemoteSettings;
+import java.io.Serializable;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an executor needs to build the generator of a task, shipped from the driver: the backend,
+ * the resolved model directory (local) or the server settings (openai), and the batching knobs.
+ * {@link #open()} returns a generator for the calling task thread; the expensive parts (the
+ * loaded decoder, the HTTP client with its concurrency cap) are shared per executor JVM through
+ * {@link ExecutorModels}, so a model is loaded once per executor, never per task or partition.
+ */
+public record GeneratorSpec(
+    String backend,
+    String modelDir,
+    String modelName,
+    boolean chat,
+    int batchSize,
+    int contextWindow,
+    String dtype,
+    int threads,
+    boolean wantsGpu,
+    int emptyRetries,
+    // openai
+    String endpoint,
+    String remoteModel,
+    String apiKeyEnv,
+    int maxConcurrency,
+    long connectTimeoutMs,
+    long requestTimeoutMs,
+    int maxRetries,
+    long initialBackoffMs,
+    long maxBackoffMs) implements Serializable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GeneratorSpec.class);
+  private static final AtomicBoolean CPU_FALLBACK_WARNED = new AtomicBoolean();
+
+  /** The spec of {@code settings}; {@code modelDir} is the resolved local directory (null for openai). */
+  public static GeneratorSpec of(GenerateSettings g, RemoteSettings r, Path modelDir, String modelName) {
+    return new GeneratorSpec(g.backend(), modelDir == null ? null : modelDir.toString(), modelName, g.chat(),
+        g.batchSize(), g.contextWindow(), g.dtype(), g.threads(), g.gpusPerTask() > 0, g.emptyRetries(),
+        r.endpoint().toString(), !g.local() && !g.model().isEmpty() ? g.model() : r.model(), r.apiKeyEnv(), r.maxConcurrency(), r.connectTimeout().toMillis(),
+        r.requestTimeout().toMillis(), r.maxRetries(), r.initialBackoff().toMillis(), r.maxBackoff().toMillis());
+  }
+
+  public boolean local() {
+    return backend.equals("local");
+  }
+
+  public RemoteSettings remote() {
+    return new RemoteSettings(URI.create(endpoint), remoteModel, apiKeyEnv, maxConcurrency,
+        Duration.ofMillis(connectTimeoutMs), Duration.ofMillis(requestTimeoutMs), maxRetries,
+        Duration.ofMillis(initialBackoffMs), Duration.ofMillis(maxBackoffMs));
+  }
+
+  public LlmSettings llm() {
+    return LlmSettings.defaults().withMaxBatchSize(batchSize).withContextWindow(contextWindow).withThreads(threads);
+  }
+
+  /** A local spec with a different batch size (the out-of-memory fallback). */
+  public GeneratorSpec withBatchSize(int n) {
+    return new GeneratorSpec(backend, modelDir, modelName, chat, n, contextWindow, dtype, threads, wantsGpu,
+        emptyRetries, endpoint, remoteModel, apiKeyEnv, maxConcurrency, connectTimeoutMs, requestTimeoutMs,
+        maxRetries, initialBackoffMs, maxBackoffMs);
+  }
+
+  /** Where a task's model runs: the GPU address Spark assigned (or null) and the device used. */
+  public record Binding(String gpuAddress, Device device) {
+    public String describe() {
+      return "gpu_address=" + (gpuAddress == null ? "none" : gpuAddress) + " device=" + device;
+    }
+  }
+
+  /**
+   * The device of the calling task: the first GPU address Spark assigned to it when GPUs were
+   * asked for and CUDA is usable; otherwise the CPU (with one warning per JVM when a GPU was
+   * assigned or asked for but CUDA is not usable).
+   */
+  public Binding bind() {
+    if (!local()) {
+      return new Binding(null, Device.cpu());
+    }
+    String address = null;
+    TaskContext tc = TaskContext.get();
+    if (tc != null) {
+      scala.Option<ResourceInformation> gpu = tc.resources().get("gpu");
+      if (gpu.isDefined() && gpu.get().addresses().length > 0) {
+        address = gpu.get().addresses()[0];
+      }
+    }
+    if (address == null && !wantsGpu) {
+      return new Binding(null, Device.cpu());
+    }
+    int gpus;
+    try {
+      gpus = Engine.getEngine("PyTorch").getGpuCount();
+    } catch (RuntimeException e) {
+      gpus = 0;
+    }
+    if (gpus > 0) {
+      int index = 0;
+      if (address != null) {
+        try {
+          index = Integer.parseInt(address.trim());
+        } catch (NumberFormatException e) {
+          index = -1;
+        }
+      }
+      if (index >= 0 && index < gpus) {
+        return new Binding(address, Device.gpu(index));
+      }
+    }
+    if (CPU_FALLBACK_WARNED.compareAndSet(false, true)) {
+      LOG.warn("generate: GPU {} was {} but CUDA is not usable here (libtorch sees {} GPUs); the model runs on the CPU",
+          address == null ? "(none assigned)" : address, address == null ? "asked for" : "assigned", gpus);
+    }
+    return new Binding(address, Device.cpu());
+  }
+
+  /**
+   * A generator for the calling task thread on {@code binding}'s device. Close it after the task;
+   * the shared decoder or client stays in the executor's cache.
+   */
+  public TextGenerator open(Binding binding) {
+    if (local()) {
+      LlmSettings llm = llm();
+      String key = "decoder|" + modelDir + "|" + binding.device() + "|" + dtype + "|" + threads;
+      LoadedDecoder decoder = ExecutorModels.get(key,
+          () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
+      return new LocalGenerator(decoder, llm, false);
+    }
+    RemoteSettings r = remote();
+    OpenAiClient client = ExecutorModels.get("openai|" + r, () -> new OpenAiClient(r));
+    return new OpenAiGenerator(client, remoteModel);
+  }
+
+  /** The manifest's view of this spec (no secrets: the key is only named). */
+  public Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("backend", backend);
+    m.put("model", modelName);
+    if (local()) {
+      m.put("model_dir", modelDir);
+      m.put("dtype", dtype);
+      m.put("threads", threads);
+    } else {
+      m.put("endpoint", endpoint);
+      m.put("max_concurrency_per_executor", maxConcurrency);
+    }
+    m.put("chat", chat);
+    m.put("batch_size", batchSize);
+    m.put("empty_retries", emptyRetries);
+    return m;
+  }
+}

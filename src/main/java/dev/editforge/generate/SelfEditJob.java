@@ -1,0 +1,209 @@
+package dev.editforge.generate;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Ids;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.RunDir;
+import dev.editforge.io.StageTables;
+import dev.editforge.io.Tables;
+import dev.editforge.llm.SamplingParams;
+import dev.editforge.spark.PipelineStage;
+import dev.editforge.spark.StageContext;
+import dev.editforge.spark.StageOutcome;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * {@code editforge generate --what self-edits}: for every article, k completions of the self-edit
+ * prompt ({@code generate.self-edit.prompt-key}, SEAL's {@code implications} by default) into the
+ * {@code self_edits} table.
+ *
+ * <p>Each (article, sample) is one task with its own seed, {@code seed(generate.self-edit.seed,
+ * article_id, prompt_key, sample_index)}, passed as {@link SamplingParams#seed()}: a sample's text
+ * depends on nothing else, so a rerun reproduces it and a resumed run may generate any subset.
+ * {@code edit_id = Ids.of(article_id, prompt_key, sample_index, seed, model)}.
+ *
+ * <p>Resume: rows of the committed table and of {@code _work/self_edits/} chunks are kept when
+ * they have no error and match the current prompt, model and sampling; only the other (article,
+ * sample) pairs are generated. A failed request or a blank completion (after {@code
+ * empty-retries}) becomes a row with {@code error}, never a failed job, and is retried by the
+ * next run. The stage skips itself when the articles, model and settings are unchanged and the
+ * last run left no error rows.
+ */
+public final class SelfEditJob implements PipelineStage {
+  public static final String STAGE = "generate";
+
+  /** One (article, sample) to generate. */
+  public record EditTask(String articleId, String promptKey, String prompt, int sampleIndex, long seed)
+      implements Serializable {}
+
+  @Override
+  public String name() {
+    return STAGE;
+  }
+
+  /** The seed of one (article, sample). */
+  public static long taskSeed(long base, String articleId, String promptKey, int sampleIndex) {
+    return BatchRunner.seed(base, "self-edit", articleId, promptKey, Integer.toString(sampleIndex));
+  }
+
+  public static String editId(String articleId, String promptKey, int sampleIndex, long seed, String model) {
+    return Ids.of(articleId, promptKey, Integer.toString(sampleIndex), Long.toString(seed), model);
+  }
+
+  @Override
+  public StageOutcome run(StageContext ctx) {
+    RunDir run = ctx.runDir();
+    if (!StageTables.isUsable(run, Tables.ARTICLES)) {
+      return StageOutcome.nothingToDo(STAGE, "self-edits: no articles table in " + run.root()
+          + " (run editforge ingest --input squad:FILE first)");
+    }
+    GenerateStage.Resolved resolved = GenerateStage.resolve(ctx);
+    if (resolved.spec() == null) {
+      return StageOutcome.nothingToDo(STAGE, "self-edits: " + resolved.problem());
+    }
+    GeneratorSpec spec = resolved.spec();
+    SelfEditSettings se = ctx.settings().selfEdit();
+    String configHash = Fingerprints.configHash(ctx.settings().section("generate")
+        .withoutPath("what").withoutPath("reasoning").withFallback(spec.local()
+            ? com.typesafe.config.ConfigFactory.empty() : ctx.settings().section("remote").atKey("remote")));
+    String fingerprint = Fingerprints.combine(STAGE + ":self-edits", ctx.settings().codeVersion(), configHash,
+        List.of(Fingerprints.ofTable(run, Tables.ARTICLES), "model=" + spec.modelName() + ":" + spec.modelDir()));
+    if (!ctx.force()) {
+      Optional<Manifest> m = StageTables.upToDate(run, Tables.SELF_EDITS, fingerprint);
+      if (m.isPresent() && m.get().count("errors") == 0) {
+        Manifest skipped = StageTables.markSkipped(run, Tables.SELF_EDITS, m.get());
+        ctx.say("generate: self_edits skipped: up-to-date (" + skipped.count("output") + " rows in "
+            + run.table(Tables.SELF_EDITS) + ")");
+        return StageOutcome.ok(STAGE, List.of(skipped));
+      }
+    }
+
+    String key = se.promptKey();
+    Map<String, String> templates = new HashMap<>(se.templates());
+    int k = se.k();
+    long baseSeed = se.seed();
+    String model = spec.modelName();
+    GenerateFunctions.Sampling sampling = new GenerateFunctions.Sampling(se.maxNewTokens(), se.temperature(), se.topP());
+    Dataset<Row> articles = ctx.spark().read().parquet(run.tableUri(Tables.ARTICLES));
+    JavaRDD<EditTask> all = articles.select("article_id", "title", "context").javaRDD().flatMap(r -> {
+      String prompt = new SelfEditPrompts(templates).render(key, r.getString(1), r.getString(2));
+      List<EditTask> ts = new ArrayList<>(k);
+      for (int s = 0; s < k; s++) {
+        ts.add(new EditTask(r.getString(0), key, prompt, s, taskSeed(baseSeed, r.getString(0), key, s)));
+      }
+      return ts.iterator();
+    });
+    Dataset<Row> taskDf = ctx.spark().createDataFrame(all.map(t -> RowFactory.create(t.articleId(), t.sampleIndex(),
+        t.prompt(), t.seed())), org.apache.spark.sql.types.DataTypes.createStructType(List.of(
+            org.apache.spark.sql.types.DataTypes.createStructField("t_article_id", org.apache.spark.sql.types.DataTypes.StringType, false),
+            org.apache.spark.sql.types.DataTypes.createStructField("t_sample_index", org.apache.spark.sql.types.DataTypes.IntegerType, false),
+            org.apache.spark.sql.types.DataTypes.createStructField("t_prompt", org.apache.spark.sql.types.DataTypes.StringType, false),
+            org.apache.spark.sql.types.DataTypes.createStructField("t_seed", org.apache.spark.sql.types.DataTypes.LongType, false))));
+
+    // Rows a rerun keeps: no error, same prompt (same article + template), model and sampling, and
+    // a seed this task could have used (its own or an empty-retry seed).
+    Dataset<Row> kept;
+    if (ctx.force()) {
+      kept = ctx.spark().createDataFrame(List.of(), Tables.SELF_EDITS_SCHEMA);
+    } else {
+      int retries = spec.emptyRetries();
+      double temperature = se.temperature();
+      double topP = se.topP();
+      int maxNew = se.maxNewTokens();
+      Dataset<Row> prev = GenerateStage.previous(ctx, Tables.SELF_EDITS, Tables.SELF_EDITS_SCHEMA)
+          .filter(col("error").isNull().and(col("prompt_key").equalTo(key)).and(col("model").equalTo(model))
+              .and(col("sampling.temperature").equalTo(temperature)).and(col("sampling.top_p").equalTo(topP))
+              .and(col("sampling.top_k").equalTo(0)).and(col("sampling.max_new_tokens").equalTo(maxNew)));
+      Dataset<Row> joined = prev.join(taskDf, col("article_id").equalTo(col("t_article_id"))
+          .and(col("sampling.sample_index").equalTo(col("t_sample_index"))).and(col("prompt").equalTo(col("t_prompt"))));
+      kept = joined.filter((org.apache.spark.api.java.function.FilterFunction<Row>) r -> {
+        long seed = r.getStruct(r.fieldIndex("sampling")).getLong(4);
+        long own = r.getLong(r.fieldIndex("t_seed"));
+        for (int a = 0; a <= retries; a++) {
+          if (BatchRunner.attemptSeed(own, a) == seed) {
+            return true;
+          }
+        }
+        return false;
+      }).select(Tables.SELF_EDITS_SCHEMA.fieldNames()[0],
+          java.util.Arrays.copyOfRange(Tables.SELF_EDITS_SCHEMA.fieldNames(), 1, Tables.SELF_EDITS_SCHEMA.size()))
+          .withColumn("_sample", col("sampling.sample_index")).dropDuplicates("article_id", "_sample").drop("_sample");
+    }
+    kept = kept.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    try {
+      long reused = kept.count();
+      Dataset<Row> pendingDf = taskDf.join(kept.select(col("article_id"), col("sampling.sample_index").as("sample_index")),
+          col("t_article_id").equalTo(col("article_id")).and(col("t_sample_index").equalTo(col("sample_index"))),
+          "left_anti");
+      JavaRDD<EditTask> pending = pendingDf.javaRDD().map(r -> new EditTask(r.getString(0), key, r.getString(2),
+          r.getInt(1), r.getLong(3)));
+      long total = taskDf.count();
+      long toGenerate = total - reused;
+      Map<String, Object> note = GenerateStage.note();
+      GenerateFunctions.Counters counters = GenerateFunctions.Counters.register(ctx.spark().sparkContext(), "self_edits");
+      long t0 = System.nanoTime();
+      List<String> chunks = List.of();
+      if (toGenerate > 0) {
+        ctx.say(String.format(Locale.ROOT, "generate: self_edits: %,d of %,d (article, sample) pairs to generate with %s (%s)%s",
+            toGenerate, total, model, spec.backend(), reused > 0 ? String.format(Locale.ROOT, "; %,d kept from earlier runs", reused) : ""));
+        chunks = GenerateStage.generate(ctx, Tables.SELF_EDITS, pending, toGenerate,
+            GenerateFunctions.partition(spec, t -> new BatchRunner.Job(t.articleId() + "/" + t.sampleIndex(), t.prompt(),
+                sampling.seeded(t.seed())), (t, o) -> row(t, o, model, sampling), counters), Tables.SELF_EDITS_SCHEMA, note);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Dataset<Row> fresh = GenerateStage.read(ctx, chunks, Tables.SELF_EDITS_SCHEMA);
+      Dataset<Row> result = kept.unionByName(fresh);
+
+      Path staging = run.newStaging(Tables.SELF_EDITS);
+      result.orderBy(col("article_id"), col("sampling.sample_index")).write().parquet(staging.toString());
+      Dataset<Row> written = ctx.spark().read().parquet(staging.toString());
+      long output = written.count();
+      long errors = written.filter(col("error").isNotNull()).count();
+      long articlesCount = articles.count();
+      Manifest m = Manifest.start(STAGE, Tables.SELF_EDITS, configHash, ctx.settings().codeVersion(), fingerprint)
+          .count("input", total).count("accepted", output - errors).count("rejected", errors).count("duplicates", 0)
+          .count("output", output).count("articles", articlesCount).count("errors", errors).count("reused", reused)
+          .count("generated", toGenerate).count("completion_tokens", counters.completionTokens().value())
+          .count("empty_retries", counters.emptyRetries().value()).count("oom_splits", counters.oomSplits().value());
+      m.put("prompt_key", key);
+      m.put("k", k);
+      m.put("generator", spec.describe());
+      m.put("sampling", Map.of("temperature", se.temperature(), "top_p", se.topP(), "max_new_tokens", se.maxNewTokens(),
+          "seed", baseSeed, "seed_rule", "per (article, sample): seed(generate.self-edit.seed, article_id, prompt_key, sample_index)"));
+      m.put("executors", counters.distinctBindings());
+      note.forEach(m::put);
+      m.put("generate_seconds", seconds);
+      m.put("tokens_per_second", seconds > 0 ? counters.completionTokens().value() / seconds : 0.0);
+      m.finish(Manifest.COMPLETED);
+      run.writeString(new Path(staging, RunDir.MANIFEST), m.toJson());
+      run.commit(staging, Tables.SELF_EDITS);
+      run.delete(GenerateStage.workDir(run, Tables.SELF_EDITS));
+      ctx.say(String.format(Locale.ROOT,
+          "generate: self_edits completed: %,d rows for %,d articles (k = %d, prompt %s, model %s): %,d generated, %,d kept, "
+              + "%,d with errors -> %s", output, articlesCount, k, key, model, toGenerate, reused, errors,
+          run.table(Tables.SELF_EDITS)));
+      return StageOutcome.ok(STAGE, List.of(m));
+    } finally {
+      kept.unpersist(false);
+    }
+  }
+
+  static Row row(EditTask t, BatchRunner.Outcome o, String model, GenerateFunctions.Sampling sampling) {
+    Row s = RowFactory.create(sampling.temperature(), sampling.topP(), 0, sampling.maxNewTokens(), o.seed(), t.sampleIndex());
+    return RowFactory.create(editId(t.articleId(), t.promptKey(), t.sampleIndex(), o.seed(), model), t.articleId(),
+        t.promptKey(), t.prompt(), o.text(), model, s, o.finishReason(), o.error());
+  }
+}
