@@ -26,7 +26,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.util.LongAccumulator;
 
 /**
  * {@code editforge generate --what reasoning}: n reasoning traces ({@code generate.reasoning.samples},
@@ -144,15 +143,13 @@ public final class ReasoningJob implements PipelineStage {
       Dataset<Row> raw = kept.unionByName(GenerateStage.read(ctx, chunks, Tables.REASONING_SCHEMA));
 
       // Extract answers and vote per question.
-      AnswerVoting voting = rs.voting();
+      List<String> patterns = new ArrayList<>(rs.answerPatterns());
+      boolean lastLineOnly = rs.lastLineOnly();
       Map<String, Integer> optionCounts = new HashMap<>();
       all.filter(t -> t.sampleIndex() == 0).collect().forEach(t -> optionCounts.put(t.problemId() + "#" + t.questionIndex(), t.options()));
       org.apache.spark.broadcast.Broadcast<Map<String, Integer>> optionsB =
           org.apache.spark.api.java.JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()).broadcast(optionCounts);
       boolean onlyAgreeing = smp.onlyAgreeing();
-      LongAccumulator ties = ctx.spark().sparkContext().longAccumulator("reasoning.ties");
-      LongAccumulator noAnswer = ctx.spark().sparkContext().longAccumulator("reasoning.no_answer_questions");
-      LongAccumulator dropped = ctx.spark().sparkContext().longAccumulator("reasoning.dropped_not_agreeing");
       JavaRDD<Row> judged = raw.javaRDD()
           .keyBy(r -> r.getString(1) + "#" + r.getInt(2))
           .groupByKey()
@@ -161,45 +158,48 @@ public final class ReasoningJob implements PipelineStage {
             group._2().forEach(traces::add);
             traces.sort(Comparator.comparingInt(r -> r.getInt(3)));
             int options = optionsB.value().getOrDefault(group._1(), 0);
+            AnswerVoting voting = new AnswerVoting(patterns, lastLineOnly);
             List<String> predicted = new ArrayList<>();
             for (Row r : traces) {
               predicted.add(r.isNullAt(9) ? voting.extract(r.getString(4), options) : null);
             }
             String gold = traces.get(0).getString(6);
             ReasoningVotes.Decision d = ReasoningVotes.decide(predicted, gold);
-            if (gold == null && d.tie()) {
-              ties.add(1);
-            }
-            if (d.noAnswer()) {
-              noAnswer.add(1);
-            }
             List<Row> out = new ArrayList<>();
             for (int i = 0; i < traces.size(); i++) {
               Row r = traces.get(i);
-              boolean agrees = d.agrees().get(i);
-              if (onlyAgreeing && !agrees) {
-                dropped.add(1);
-                continue;
-              }
               out.add(RowFactory.create(r.getString(0), r.getString(1), r.getInt(2), r.getInt(3), r.getString(4),
-                  predicted.get(i), gold, agrees, d.voteShares().get(i), r.getString(9)));
+                  predicted.get(i), gold, d.agrees().get(i), d.voteShares().get(i), r.getString(9)));
             }
             return out.iterator();
           });
+      Dataset<Row> judgedAll = ctx.spark().createDataFrame(judged, Tables.REASONING_SCHEMA)
+          .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      // Per question: a question without gold and with answers but no agreeing trace had a tie.
+      Row q = judgedAll.groupBy("problem_id", "question_index")
+          .agg(org.apache.spark.sql.functions.expr("count(gold) = 0").as("no_gold"),
+              org.apache.spark.sql.functions.expr("count(predicted)").as("answered"),
+              org.apache.spark.sql.functions.expr("count_if(agrees)").as("agreeing"))
+          .selectExpr("count_if(no_gold and answered > 0 and agreeing = 0)", "count_if(answered = 0)").first();
+      long ties = q.getLong(0);
+      long noAnswer = q.getLong(1);
+      long dropped = onlyAgreeing ? judgedAll.filter(col("agrees").equalTo(false)).count() : 0L;
       Path staging = run.newStaging(Tables.REASONING);
-      ctx.spark().createDataFrame(judged, Tables.REASONING_SCHEMA)
+      (onlyAgreeing ? judgedAll.filter(col("agrees")) : judgedAll)
           .orderBy("problem_id", "question_index", "sample_index").write().parquet(staging.toString());
+      judgedAll.unpersist(false);
       Dataset<Row> written = ctx.spark().read().parquet(staging.toString());
-      long output = written.count();
-      long errors = written.filter(col("error").isNotNull()).count();
-      long agreeing = written.filter(col("agrees")).count();
-      long withGold = written.filter(col("gold").isNotNull()).count();
+      Row counts = written.selectExpr("count(*)", "count(error)", "count_if(agrees)", "count(gold)").first();
+      long output = counts.getLong(0);
+      long errors = counts.getLong(1);
+      long agreeing = counts.getLong(2);
+      long withGold = counts.getLong(3);
       Manifest m = Manifest.start(STAGE, Tables.REASONING, configHash, ctx.settings().codeVersion(), fingerprint)
-          .count("input", total).count("accepted", output).count("rejected", dropped.value()).count("duplicates", 0)
+          .count("input", total).count("accepted", output).count("rejected", dropped).count("duplicates", 0)
           .count("output", output).count("questions", optionCounts.size()).count("errors", errors)
           .count("unusable_questions_traces", unusable).count("agreeing", agreeing).count("with_gold", withGold)
-          .count("ties", ties.value()).count("no_answer_questions", noAnswer.value())
-          .count("dropped_not_agreeing", dropped.value()).count("reused", reused).count("generated", toGenerate)
+          .count("ties", ties).count("no_answer_questions", noAnswer)
+          .count("dropped_not_agreeing", dropped).count("reused", reused).count("generated", toGenerate)
           .count("completion_tokens", counters.completionTokens().value())
           .count("empty_retries", counters.emptyRetries().value()).count("oom_splits", counters.oomSplits().value());
       m.put("samples_per_question", n);
@@ -219,7 +219,7 @@ public final class ReasoningJob implements PipelineStage {
       ctx.say(String.format(Locale.ROOT,
           "generate: reasoning completed: %,d traces for %,d questions (n = %d, model %s): %,d agree, %,d with errors, "
               + "%,d dropped (only-agreeing), %,d ties -> %s", output, optionCounts.size(), n, model, agreeing, errors,
-          dropped.value(), ties.value(), run.table(Tables.REASONING)));
+          dropped, ties, run.table(Tables.REASONING)));
       return StageOutcome.ok(STAGE, List.of(m));
     } finally {
       all.unpersist(false);

@@ -111,7 +111,8 @@ public final class SelfEditJob implements PipelineStage {
             org.apache.spark.sql.types.DataTypes.createStructField("t_article_id", org.apache.spark.sql.types.DataTypes.StringType, false),
             org.apache.spark.sql.types.DataTypes.createStructField("t_sample_index", org.apache.spark.sql.types.DataTypes.IntegerType, false),
             org.apache.spark.sql.types.DataTypes.createStructField("t_prompt", org.apache.spark.sql.types.DataTypes.StringType, false),
-            org.apache.spark.sql.types.DataTypes.createStructField("t_seed", org.apache.spark.sql.types.DataTypes.LongType, false))));
+            org.apache.spark.sql.types.DataTypes.createStructField("t_seed", org.apache.spark.sql.types.DataTypes.LongType, false))))
+        .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
 
     // Rows a rerun keeps: no error, same prompt (same article + template), model and sampling, and
     // a seed this task could have used (its own or an empty-retry seed).
@@ -150,7 +151,8 @@ public final class SelfEditJob implements PipelineStage {
           "left_anti");
       JavaRDD<EditTask> pending = pendingDf.javaRDD().map(r -> new EditTask(r.getString(0), key, r.getString(2),
           r.getInt(1), r.getLong(3)));
-      long total = taskDf.count();
+      long articlesCount = articles.count();
+      long total = articlesCount * k;
       long toGenerate = total - reused;
       Map<String, Object> note = GenerateStage.note();
       GenerateFunctions.Counters counters = GenerateFunctions.Counters.register(ctx.spark().sparkContext(), "self_edits");
@@ -170,9 +172,9 @@ public final class SelfEditJob implements PipelineStage {
       Path staging = run.newStaging(Tables.SELF_EDITS);
       result.orderBy(col("article_id"), col("sampling.sample_index")).write().parquet(staging.toString());
       Dataset<Row> written = ctx.spark().read().parquet(staging.toString());
-      long output = written.count();
-      long errors = written.filter(col("error").isNotNull()).count();
-      long articlesCount = articles.count();
+      Row counts = written.selectExpr("count(*)", "count(error)").first();
+      long output = counts.getLong(0);
+      long errors = counts.getLong(1);
       Manifest m = Manifest.start(STAGE, Tables.SELF_EDITS, configHash, ctx.settings().codeVersion(), fingerprint)
           .count("input", total).count("accepted", output - errors).count("rejected", errors).count("duplicates", 0)
           .count("output", output).count("articles", articlesCount).count("errors", errors).count("reused", reused)
@@ -198,6 +200,7 @@ public final class SelfEditJob implements PipelineStage {
       return StageOutcome.ok(STAGE, List.of(m));
     } finally {
       kept.unpersist(false);
+      taskDf.unpersist(false);
     }
   }
 

@@ -66,8 +66,8 @@ class SelfEditJobTest {
     Map<String, Row> articles = TestSpark.session().read().parquet(a.resolve("articles").toString()).collectAsList()
         .stream().collect(Collectors.toMap(r -> r.getString(0), r -> r));
 
-    // b: k = 2 in one go, in chunks of 7 tasks (5 chunks).
-    generate(b, 2, "--set", "generate.chunk-size=7");
+    // b: k = 2 in one go, in chunks of 16 tasks (2 chunks).
+    generate(b, 2, "--set", "generate.chunk-size=16");
     List<Row> full = edits(b);
     assertEquals(2 * articles.size(), full.size());
     assertEquals(full.size(), new HashSet<>(full.stream().map(r -> r.getString(0)).toList()).size(), "edit ids are unique");
@@ -108,7 +108,7 @@ class SelfEditJobTest {
     assertTrue(resumed.containsAll(firstSamples));
 
     // Same settings again: nothing to do.
-    CliRun again = generate(b, 2, "--set", "generate.chunk-size=7");
+    CliRun again = generate(b, 2, "--set", "generate.chunk-size=16");
     assertTrue(again.out().contains("self_edits skipped: up-to-date"), again.toString());
     assertEquals(full, edits(b));
     assertTrue(Files.notExists(b.resolve("_work/self_edits")), "the work chunks are gone after the commit");
