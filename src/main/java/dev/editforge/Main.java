@@ -37,6 +37,7 @@ import picocli.CommandLine.HelpCommand;
         SelectCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
+        dev.editforge.cli.BenchCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);

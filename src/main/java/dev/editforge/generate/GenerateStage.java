@@ -36,6 +36,9 @@ final class GenerateStage {
 
   private GenerateStage() {}
 
+  /** The model value that writes (once) and uses a tiny random-weight model: demos and benches only. */
+  static final String TINY_RANDOM = "tiny-random";
+
   /** The generator to ship, or why there is none. */
   record Resolved(GeneratorSpec spec, String problem) {}
 
@@ -52,6 +55,10 @@ final class GenerateStage {
           + "or --backend openai with editforge.remote.*)");
     }
     Path dir;
+    if (g.model().equals(TINY_RANDOM)) {
+      dir = TinyRandomModel.write(Path.of(System.getProperty("java.io.tmpdir"), "editforge", TINY_RANDOM), 64, 2, 1024, 7);
+      return new Resolved(GeneratorSpec.of(g, ctx.settings().remote(), dir, TINY_RANDOM), null);
+    }
     try (HubClient hub = new HubClient(HubSettings.fromEnvironment(), ctx::say)) {
       dir = hub.resolve(g.model());
     }
