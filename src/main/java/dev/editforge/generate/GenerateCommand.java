@@ -80,6 +80,12 @@ public final class GenerateCommand extends StageCommand {
     if (importSeal != null) {
       return runStage(launch, new SealImportJob(importSeal));
     }
+    GenerateSettings g = launch.settings().generate();
+    if (g.local() && g.model().isEmpty()) {
+      console().println("generate: no model: give --model DIR|ORG/NAME (or editforge.generate.model), "
+          + "--backend openai --endpoint URL, or --import-seal FILE");
+      return ExitCodes.USAGE;
+    }
     return switch (what) {
       case GenerateSettings.SELF_EDITS -> runStage(launch, new SelfEditJob());
       case GenerateSettings.REASONING -> runStage(launch, new ReasoningJob());
