@@ -113,4 +113,25 @@ class SelfEditJobTest {
     assertEquals(full, edits(b));
     assertTrue(Files.notExists(b.resolve("_work/self_edits")), "the work chunks are gone after the commit");
   }
+  @Test
+  void runGeneratesWhatGenerateWhatListsAfterIngest(@TempDir Path dir) throws Exception {
+    Path run = dir.resolve("run");
+    CliRun r = CliRun.of("run", "--input", "squad:" + SAMPLE, "--input", "logic:src/main/resources/editforge/sample/logic.jsonl",
+        "--run-dir", run.toString(), "--set", "generate.model=" + model, "--set", "generate.what=[self-edits, reasoning]",
+        "--set", "generate.self-edit.k=1", "--set", "generate.self-edit.max-new-tokens=2",
+        "--set", "generate.reasoning.max-new-tokens=2");
+    assertEquals(0, r.exitCode(), r.toString());
+    assertEquals(15, TestSpark.session().read().parquet(run.resolve("self_edits").toString()).count());
+    long questions = TestSpark.session().read().parquet(run.resolve("problems").toString())
+        .selectExpr("sum(size(questions))").first().getLong(0);
+    Manifest m = Manifest.parse(Files.readString(run.resolve("reasoning").resolve("_manifest.json")));
+    assertEquals(questions, m.count("input"), m.toJson());
+    assertEquals(m.count("input"), m.count("output"));
+    CliRun again = CliRun.of("run", "--input", "squad:" + SAMPLE, "--input", "logic:src/main/resources/editforge/sample/logic.jsonl",
+        "--run-dir", run.toString(), "--set", "generate.model=" + model, "--set", "generate.what=[self-edits, reasoning]",
+        "--set", "generate.self-edit.k=1", "--set", "generate.self-edit.max-new-tokens=2",
+        "--set", "generate.reasoning.max-new-tokens=2");
+    assertEquals(0, again.exitCode(), again.toString());
+    assertTrue(again.out().contains("self_edits skipped: up-to-date"), again.toString());
+  }
 }
