@@ -56,6 +56,11 @@ public final class ExecutorModels {
     return INSTANCES.size();
   }
 
+  /** The keys held now (tests, diagnostics). */
+  public static synchronized List<String> keys() {
+    return List.copyOf(INSTANCES.keySet());
+  }
+
   public static synchronized void closeAll() {
     List<AutoCloseable> all = new ArrayList<>(INSTANCES.values());
     INSTANCES.clear();

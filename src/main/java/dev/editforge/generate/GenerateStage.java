@@ -68,27 +68,27 @@ final class GenerateStage {
   }
 
   /**
-   * Asks for {@code gpus-per-task} GPUs per task through a stage-level profile where the cluster
-   * manager supports one; in local mode Spark has no stage-level scheduling, so the tasks run
-   * without it (the model still binds to a usable GPU). Returns what was done, for the manifest.
+   * The stage-level profile asking for {@code gpus-per-task} GPUs per task, where the cluster
+   * manager supports one; null for CPU, and in local mode, where Spark has no stage-level
+   * scheduling (the model still binds to a usable GPU there). Notes what was done for the manifest.
    */
-  static <T> JavaRDD<T> withGpus(StageContext ctx, JavaRDD<T> rdd, Map<String, Object> note) {
+  static ResourceProfile gpuProfile(StageContext ctx, Map<String, Object> note) {
     double gpus = ctx.settings().generate().gpusPerTask();
     if (gpus <= 0) {
       note.put("resource_profile", "none (gpus-per-task = 0: CPU)");
-      return rdd;
+      return null;
     }
     String master = ctx.spark().sparkContext().master();
     if (master.startsWith("local")) {
       note.put("resource_profile", "none (master " + master + " has no stage-level scheduling)");
       ctx.say("generate: gpus-per-task = " + gpus + " but master " + master
           + " has no stage-level scheduling; tasks run without a GPU profile and bind to a usable GPU if any");
-      return rdd;
+      return null;
     }
     TaskResourceRequests task = new TaskResourceRequests().cpus(1).resource("gpu", gpus);
     ResourceProfile rp = new ResourceProfileBuilder().require(task).build();
     note.put("resource_profile", "id " + rp.id() + ": task gpu = " + gpus + ", cpus = 1");
-    return rdd.withResources(rp);
+    return rp;
   }
 
   /** The work directory of a table's chunks. */
@@ -147,6 +147,7 @@ final class GenerateStage {
     JavaRDD<Tuple2<T, Long>> indexed = pending.zipWithIndex().map(t -> new Tuple2<>(t._1(), t._2()))
         .persist(StorageLevel.MEMORY_AND_DISK());
     List<String> written = new ArrayList<>();
+    ResourceProfile profile = gpuProfile(ctx, note);
     try {
       long chunkSize = g.chunkSize();
       long chunks = (count + chunkSize - 1) / chunkSize;
@@ -155,7 +156,7 @@ final class GenerateStage {
         long inChunk = Math.min(chunkSize, count - c * chunkSize);
         int parts = (int) Math.max(1, Math.min(parallelism, inChunk));
         JavaRDD<T> tasks = indexed.filter(t -> t._2() / chunkSize == chunk).map(Tuple2::_1).repartition(parts);
-        JavaRDD<Row> rows = withGpus(ctx, tasks, note).mapPartitions(fn);
+        JavaRDD<Row> rows = (profile == null ? tasks : tasks.withResources(profile)).mapPartitions(fn);
         ctx.spark().sparkContext().setJobDescription("generate " + table + " chunk " + (c + 1) + "/" + chunks);
         org.apache.hadoop.fs.Path staging = new org.apache.hadoop.fs.Path(workDir(run, table), "_staging-" + UUID.randomUUID());
         ctx.spark().createDataFrame(rows, schema).write().parquet(staging.toString());

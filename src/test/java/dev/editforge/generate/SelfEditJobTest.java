@@ -93,9 +93,14 @@ class SelfEditJobTest {
     assertEquals(0, mb.count("errors"));
     assertTrue(mb.count("completion_tokens") > 0);
     assertTrue(mb.get("executors").toString().contains("device=cpu()"), mb.toJson());
+    assertEquals(1, ExecutorModels.keys().stream().filter(key -> key.contains("tiny-qwen")).count(),
+        "one model per executor JVM whatever the partitions and chunks: " + ExecutorModels.keys());
 
     // a: k = 1, then k = 2 keeps the 15 first samples and generates only the 15 second ones.
-    generate(a, 1);
+    // Asking for a GPU in local mode: no resource profile, and the CPU (no CUDA here) with a warning.
+    generate(a, 1, "--set", "generate.gpus-per-task=1");
+    Manifest first = manifest(a);
+    assertTrue(first.get("resource_profile").toString().contains("no stage-level scheduling"), first.toJson());
     List<Row> firstSamples = edits(a);
     assertEquals(articles.size(), firstSamples.size());
     CliRun second = generate(a, 2);
