@@ -75,6 +75,9 @@ public final class ShardWriter implements AutoCloseable {
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE);
     config.setSimilarity(new BM25Similarity(settings.bm25K1(), settings.bm25B()));
     config.setRAMBufferSizeMB(settings.ramBufferMb());
+    // A shard is a few large segments: compound files would only add a copy step at flush and
+    // hide the per-format file sizes the bench reports.
+    config.setUseCompoundFile(false);
     config.setCodec(
         new Lucene912Codec() {
           @Override

@@ -10,7 +10,10 @@ import java.util.List;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
@@ -36,16 +39,18 @@ public final class ShardSearcher implements AutoCloseable {
   private final Analyzer analyzer;
   private final BM25Similarity bm25;
   private final VectorSimilarity vectorSimilarity;
+  private final boolean rescore;
 
   private ShardSearcher(
       int shard, MMapDirectory directory, DirectoryReader reader, Analyzer analyzer, BM25Similarity bm25,
-      VectorSimilarity vectorSimilarity) {
+      VectorSimilarity vectorSimilarity, boolean rescore) {
     this.shard = shard;
     this.directory = directory;
     this.reader = reader;
     this.analyzer = analyzer;
     this.bm25 = bm25;
     this.vectorSimilarity = vectorSimilarity;
+    this.rescore = rescore;
     useStats(null);
   }
 
@@ -53,14 +58,17 @@ public final class ShardSearcher implements AutoCloseable {
    * Opens a shard.
    *
    * @param vectorSimilarity how the shard's vectors were indexed (from the manifest), null if none
+   * @param rescore re-rank HNSW candidates by exact similarity on the stored float vectors; needed
+   *     for quantized shards, whose graph search scores with approximate (int8) vectors
    */
   public static ShardSearcher open(
-      int shard, Path dir, Analyzer analyzer, BM25Similarity bm25, VectorSimilarity vectorSimilarity) {
+      int shard, Path dir, Analyzer analyzer, BM25Similarity bm25, VectorSimilarity vectorSimilarity,
+      boolean rescore) {
     MMapDirectory d = null;
     try {
       d = new MMapDirectory(dir);
       DirectoryReader r = DirectoryReader.open(d);
-      return new ShardSearcher(shard, d, r, analyzer, bm25, vectorSimilarity);
+      return new ShardSearcher(shard, d, r, analyzer, bm25, vectorSimilarity, rescore);
     } catch (IOException e) {
       if (d != null) {
         try {
@@ -120,7 +128,7 @@ public final class ShardSearcher implements AutoCloseable {
     int ask = Math.max(k, candidates);
     try {
       TopDocs top = searcher.search(new KnnFloatVectorQuery(ShardFields.VECTOR, query, ask), ask);
-      List<DocRef> refs = refs(top, true);
+      List<DocRef> refs = rescore ? exactScores(query, top) : refs(top, true);
       return refs.size() <= k ? refs : new ArrayList<>(refs.subList(0, k));
     } catch (IOException e) {
       throw new UncheckedIOException("vector search failed on shard " + shard, e);
@@ -133,6 +141,35 @@ public final class ShardSearcher implements AutoCloseable {
       double score = vector ? rawVectorScore(vectorSimilarity, sd.score) : sd.score;
       out.add(new DocRef(shard, sd.doc, score));
     }
+    return out;
+  }
+
+  /**
+   * The candidates re-scored with the exact similarity of the stored float vectors, best first.
+   * On int8 shards HNSW ranks by quantized vectors, which misorders near neighbours (recall@10
+   * measured 0.93 on clustered data); re-ranking the wider candidate list exactly restores it,
+   * at the cost of reading {@code candidates} float vectors per query.
+   */
+  private List<DocRef> exactScores(float[] query, TopDocs top) throws IOException {
+    ScoreDoc[] byDoc = top.scoreDocs.clone();
+    java.util.Arrays.sort(byDoc, java.util.Comparator.comparingInt(sd -> sd.doc));
+    List<DocRef> out = new ArrayList<>(byDoc.length);
+    List<LeafReaderContext> leaves = reader.leaves();
+    int leaf = -1;
+    FloatVectorValues values = null;
+    for (ScoreDoc sd : byDoc) {
+      int l = ReaderUtil.subIndex(sd.doc, leaves);
+      if (l != leaf) {
+        leaf = l;
+        values = leaves.get(l).reader().getFloatVectorValues(ShardFields.VECTOR);
+      }
+      int local = sd.doc - leaves.get(l).docBase;
+      if (values == null || values.docID() > local || values.advance(local) != local) {
+        throw new IllegalStateException("shard " + shard + ": doc " + sd.doc + " matched by HNSW has no stored vector");
+      }
+      out.add(new DocRef(shard, sd.doc, vectorSimilarity.compare(query, values.vectorValue())));
+    }
+    out.sort(DocRef.BEST_FIRST);
     return out;
   }
 

@@ -45,10 +45,11 @@ public final class ShardSet implements AutoCloseable {
     Analyzer analyzer = TextAnalyzer.fromConfigName(m.analyzer()).create();
     BM25Similarity bm25 = new BM25Similarity((float) m.bm25K1(), (float) m.bm25B());
     VectorSimilarity sim = m.hasVectors() ? VectorSimilarity.fromConfigName(m.similarity()) : null;
+    boolean rescore = m.hasVectors() && !"none".equals(m.quantization());
     List<ShardSearcher> opened = new ArrayList<>();
     try {
       for (IndexManifest.Shard s : m.shards()) {
-        opened.add(ShardSearcher.open(s.shard(), indexDir.resolve(s.dir()), analyzer, bm25, sim));
+        opened.add(ShardSearcher.open(s.shard(), indexDir.resolve(s.dir()), analyzer, bm25, sim, rescore));
       }
       if (globalBm25Stats && opened.size() > 1) {
         List<IndexReader> readers = opened.stream().map(ShardSearcher::reader).toList();

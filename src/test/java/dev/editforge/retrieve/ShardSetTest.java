@@ -122,7 +122,10 @@ class ShardSetTest {
           self++;
         }
       }
-      assertTrue(self >= 27, "only " + self + "/30 vectors found themselves");
+      assertEquals(30, self, "re-ranked by exact similarity, every vector finds itself");
+      Hit top = set.load(set.dense(ps.get(5).vector(), 2, 50)).get(1);
+      float[] v = ps.stream().filter(p -> p.passageId().equals(top.passageId())).findFirst().orElseThrow().vector();
+      assertEquals(VectorSimilarity.COSINE.compare(ps.get(5).vector(), v), top.score(), 1e-9, "exact, not quantized, score");
     }
   }
 
