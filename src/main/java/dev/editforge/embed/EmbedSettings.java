@@ -62,27 +62,37 @@ public record EmbedSettings(
   public static EmbedSettings from(ConfigReader r) {
     String model = r.nonEmpty("model");
     Engine engine = r.enumValue("engine", Engine.class);
+    String presetName = r.string("preset");
     EncoderPreset preset;
     try {
-      preset = EncoderPreset.named(r.string("preset"));
+      preset = EncoderPreset.named(presetName);
     } catch (IllegalArgumentException e) {
-      throw new SettingsException(r.full("preset"), r.string("preset"),
+      throw new SettingsException(r.full("preset"), presetName,
           "must be one of " + String.join(", ", new java.util.TreeSet<>(EncoderPreset.all().keySet())));
     }
-    String device = r.string("device");
-    try {
-      return new EmbedSettings(
-          model,
-          engine,
-          preset,
-          r.integer("max-length", 3, 8192),
-          r.integer("batch-size", 1, 4096),
-          r.integer("max-batch-tokens", 16, 16_777_216),
-          r.integer("engine-threads", 0, 1024),
-          r.integer("dimension", 0, 65536),
-          device);
-    } catch (IllegalArgumentException e) {
-      throw new SettingsException(r.full("engine") + "/model/preset/device", model, e.getMessage());
+    if (engine == Engine.ONNX && !BUNDLED_MINILM.equals(model)) {
+      throw new SettingsException(r.full("model"), model,
+          "engine = onnx runs only " + BUNDLED_MINILM + "; set engine = pytorch for a BERT directory");
     }
+    if (BUNDLED_MINILM.equals(model) && preset != EncoderPreset.MINILM) {
+      throw new SettingsException(r.full("preset"), presetName, "the bundled MiniLM needs preset minilm");
+    }
+    String device = r.string("device");
+    if (!device.equals("cpu") && !device.matches("gpu(:\\d+)?")) {
+      throw new SettingsException(r.full("device"), device, "must be cpu, gpu or gpu:N");
+    }
+    if (engine == Engine.ONNX && !device.equals("cpu")) {
+      throw new SettingsException(r.full("device"), device, "engine = onnx is CPU-only here; use engine = pytorch");
+    }
+    return new EmbedSettings(
+        model,
+        engine,
+        preset,
+        r.integer("max-length", 3, 8192),
+        r.integer("batch-size", 1, 4096),
+        r.integer("max-batch-tokens", 16, 16_777_216),
+        r.integer("engine-threads", 0, 1024),
+        r.integer("dimension", 0, 65536),
+        device);
   }
 }
