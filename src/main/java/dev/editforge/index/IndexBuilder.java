@@ -10,6 +10,9 @@ import java.util.List;
  * and by the bench; on a cluster each task writes one shard with {@link ShardWriter} and the
  * driver calls {@link #manifest}.
  *
+ * <p>Every shard writer buffers up to {@code ram-buffer-mb} before flushing, so one JVM building
+ * all shards needs up to shards x that much heap for large corpora.
+ *
  * <p>Not thread-safe. Owns its shard writers; {@link #close()} without {@link #finish()} rolls
  * them back and writes no manifest, so a failed build is never mistaken for a finished one.
  */
@@ -50,26 +53,27 @@ public final class IndexBuilder implements AutoCloseable {
       stats.add(w.finish());
     }
     done = true;
-    IndexManifest m = manifest(indexDir, settings, encoder, stats);
+    IndexManifest m = manifest(settings, encoder, stats);
     m.write(indexDir);
     return m;
   }
 
   /**
-   * The manifest of finished shards {@code shard-00000 ..} under {@code indexDir}, checksumming
-   * each; {@code stats.get(i)} belongs to shard i.
+   * The manifest of finished shards {@code shard-00000 ..}; {@code stats.get(i)} belongs to shard
+   * i and carries the checksum its writer took, so no shard is read here. Write it with
+   * {@link IndexManifest#write} into the directory holding the shards once all are in place.
    */
-  public static IndexManifest manifest(
-      Path indexDir, IndexSettings settings, EncoderInfo encoder, List<ShardWriter.ShardStats> stats) {
+  public static IndexManifest manifest(IndexSettings settings, EncoderInfo encoder, List<ShardWriter.ShardStats> stats) {
+    if (stats.size() != settings.shards()) {
+      throw new IllegalArgumentException(
+          "index.shards = " + settings.shards() + " but " + stats.size() + " shards were written");
+    }
     List<IndexManifest.Shard> shards = new ArrayList<>();
     long docs = 0;
     for (int i = 0; i < stats.size(); i++) {
-      String dir = ShardAssigner.shardDirName(i);
-      Path p = indexDir.resolve(dir);
-      shards.add(
-          new IndexManifest.Shard(
-              i, dir, stats.get(i).docs(), IndexManifest.directoryBytes(p), IndexManifest.checksum(p)));
-      docs += stats.get(i).docs();
+      ShardWriter.ShardStats s = stats.get(i);
+      shards.add(new IndexManifest.Shard(i, ShardAssigner.shardDirName(i), s.docs(), s.bytes(), s.sha256()));
+      docs += s.docs();
     }
     boolean vectors = settings.vectors() && encoder != null;
     return new IndexManifest(

@@ -47,8 +47,12 @@ public final class ShardWriter implements AutoCloseable {
     }
   }
 
-  /** What a finished shard holds. */
-  public record ShardStats(long docs, long added, long duplicates, long bytes) {}
+  /**
+   * What a finished shard holds. The checksum is taken where the shard was written (an
+   * executor's local disk), so the driver can assemble the manifest without reading the shards
+   * again; copying the directory elsewhere must keep the bytes, which verification then checks.
+   */
+  public record ShardStats(long docs, long added, long duplicates, long bytes, String sha256) {}
 
   private final Path dir;
   private final VectorSpec vectors;
@@ -190,7 +194,8 @@ public final class ShardWriter implements AutoCloseable {
       long docs = writer.getDocStats().numDocs;
       finished = true;
       close();
-      return new ShardStats(docs, added, added - docs, IndexManifest.directoryBytes(dir));
+      return new ShardStats(
+          docs, added, added - docs, IndexManifest.directoryBytes(dir), IndexManifest.checksum(dir));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish shard " + dir, e);
     }

@@ -99,6 +99,37 @@ class OnnxMiniLmEncoderTest {
   }
 
   @Test
+  void concurrentCallsOnOneEncoderGiveTheSameVectorsAsSequentialOnes() throws Exception {
+    List<List<String>> work = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      List<String> texts = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        texts.add("thread " + t + " text " + i + " " + "about lakes and rivers ".repeat(i + 1));
+      }
+      work.add(texts);
+    }
+    List<float[][]> sequential = new ArrayList<>();
+    for (List<String> w : work) {
+      sequential.add(encoder.embedPassages(w));
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<float[][]>> futures = new ArrayList<>();
+      for (List<String> w : work) {
+        futures.add(pool.submit(() -> encoder.embedPassages(w)));
+      }
+      for (int t = 0; t < work.size(); t++) {
+        float[][] got = futures.get(t).get();
+        for (int i = 0; i < got.length; i++) {
+          assertTrue(1 - cosine(got[i], sequential.get(t)[i]) < 1e-6, "thread " + t + " text " + i);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void maxLengthBeyondThePositionTableIsRefusedAtLoad() {
     EmbeddingException e = assertThrows(EmbeddingException.class, () -> OnnxMiniLmEncoder.load(1024, 8, 4096, 1));
     assertTrue(e.getMessage().contains("512"), e.getMessage());
