@@ -15,7 +15,6 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -170,15 +169,5 @@ public final class OnnxMiniLmEncoder extends TransformerEncoder {
     public Batchifier getBatchifier() {
       return null;
     }
-  }
-
-  /** Convenience for tests and the bench: the bundled model with DESIGN's measured settings. */
-  public static OnnxMiniLmEncoder loadDefault() {
-    return load(512, 32, 16384, 0);
-  }
-
-  /** Encodes a few short texts so lazy native initialization is not billed to the first real batch. */
-  public void warmUp() {
-    encode(List.of("warm up", "a second, slightly longer warm-up text"), Role.PASSAGE);
   }
 }

@@ -130,6 +130,18 @@ class ShardSetTest {
   }
 
   @Test
+  void emptyShardsAreSearchableAndContributeNothing(@TempDir Path dir) {
+    List<IndexedPassage> ps = TestCorpus.passages(2, DIM, true, 13);
+    build(dir, IndexSettings.defaults(6), VectorSimilarity.COSINE, ps);
+    try (ShardSet set = ShardSet.open(dir, true, true)) {
+      assertEquals(2, set.numDocs());
+      assertTrue(set.manifest().shards().stream().filter(s -> s.docs() == 0).count() >= 4);
+      assertEquals(2, set.dense(ps.get(0).vector(), 10, 100).size());
+      assertEquals("pid-1", set.load(set.bm25("w1", 10)).get(0).passageId());
+    }
+  }
+
+  @Test
   void openingRefusesATamperedIndexUnlessVerificationIsOff(@TempDir Path dir) throws Exception {
     build(dir, IndexSettings.defaults(2), VectorSimilarity.COSINE, TestCorpus.passages(20, DIM, true, 10));
     Files.writeString(dir.resolve("shard-00000").resolve("extra.bin"), "x");
