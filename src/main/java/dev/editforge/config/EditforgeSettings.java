@@ -1,7 +1,10 @@
 package dev.editforge.config;
 
 import com.typesafe.config.Config;
+import dev.editforge.embed.EmbedSettings;
 import dev.editforge.generate.ReasoningSettings;
+import dev.editforge.index.IndexSettings;
+import dev.editforge.retrieve.RetrieveSettings;
 import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
 import dev.editforge.llm.remote.RemoteSettings;
@@ -24,6 +27,9 @@ public record EditforgeSettings(
     ReasoningSettings reasoning,
     JudgeSettings judge,
     SelectSettings select,
+    EmbedSettings embed,
+    IndexSettings index,
+    RetrieveSettings retrieve,
     SftSettings sft) {
 
   public static EditforgeSettings from(Config config) {
@@ -39,6 +45,9 @@ public record EditforgeSettings(
         ReasoningSettings.from(root.section("generate").section("reasoning")),
         JudgeSettings.from(root.section("judge")),
         SelectSettings.from(root.section("select")),
+        EmbedSettings.from(root.section("embed")),
+        IndexSettings.from(root.section("index")),
+        RetrieveSettings.from(root.section("retrieve")),
         SftSettings.from(root.section("select")));
   }
 

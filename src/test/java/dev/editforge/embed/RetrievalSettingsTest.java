@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** The documented HOCON blocks parse into the settings the code uses, and bad values name their key. */
 class RetrievalSettingsTest {
-  static final Config BLOCKS = ConfigFactory.parseResources("retrieval-settings.conf");
+  static final Config BLOCKS = ConfigFactory.parseResources("reference.conf");
 
   static ConfigReader reader(String section, String overrides) {
     Config c = ConfigFactory.parseString(overrides).withFallback(BLOCKS).resolve();
