@@ -1,0 +1,378 @@
+package dev.editforge.llm;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A Llama-family decoder (Llama 2/3, Qwen2/2.5, Mistral) on DJL's PyTorch engine: RMSNorm,
+ * rotate-half RoPE (with llama3 or linear scaling), grouped-query attention, SwiGLU, optional q/k/v
+ * bias and tied embeddings, bound to one {@link Device}. Computes in float32, or float16 on GPU.
+ *
+ * <p>{@link #forward} serves both generation (left-padded batch, attention mask, per-row positions,
+ * {@link KvCache}) and training: it works under a {@code GradientCollector} with the base weights
+ * frozen (they never require gradients), returns logits for every position, accepts positions that
+ * restart for packed samples and an extra attention mask that keeps them apart, and routes every
+ * linear projection through a {@link ProjectionDelta} so LoRA adapters (one per batch row if
+ * wanted) plug in from outside. Weights keep their Hugging Face names ({@link #weights()}).
+ *
+ * <p>Memory: each layer runs in its own {@link NDScope}, so a forward leaves behind only the
+ * logits it returns (on the manager of the input ids); a long generation loop that closes its
+ * per-step manager does not accumulate native memory.
+ *
+ * <p>Thread-safe: weights are read-only and a forward keeps no state in the model, so threads may
+ * run forwards concurrently with their own input managers and caches. The loader's caller owns the
+ * model and closes it (which frees the weights).
+ */
+public final class DecoderModel implements AutoCloseable {
+  /** Added to attention scores of masked keys; finite so that fully masked (padding) rows stay finite. */
+  private static final float MASKED = -1e9f;
+
+  private record LayerWeights(NDArray inputNorm, NDArray postNorm, NDArray[] weight, NDArray[] bias) {}
+
+  private final Path directory;
+  private final ModelConfig config;
+  private final Device device;
+  private final DataType dtype;
+  private final NDManager manager;
+  private final Map<String, NDArray> weights;
+  private final LayerWeights[] layers;
+  private final NDArray embed;
+  private final NDArray finalNorm;
+  private final NDArray lmHead;
+  private final NDArray invFreq;
+  private final float attentionScale;
+
+  private DecoderModel(Path directory, ModelConfig config, Device device, DataType dtype, NDManager manager,
+      Map<String, NDArray> weights) {
+    this.directory = directory;
+    this.config = config;
+    this.device = device;
+    this.dtype = dtype;
+    this.manager = manager;
+    this.weights = Collections.unmodifiableMap(weights);
+    this.layers = new LayerWeights[config.numHiddenLayers()];
+    for (int l = 0; l < layers.length; l++) {
+      NDArray[] w = new NDArray[Projection.values().length];
+      NDArray[] b = new NDArray[Projection.values().length];
+      for (Projection p : Projection.values()) {
+        w[p.ordinal()] = weights.get(p.weightName(l));
+        b[p.ordinal()] = weights.get(p.biasName(l));
+      }
+      layers[l] = new LayerWeights(
+          weights.get(DecoderLayout.inputNorm(l)), weights.get(DecoderLayout.postAttentionNorm(l)), w, b);
+    }
+    this.embed = weights.get(DecoderLayout.EMBED);
+    this.finalNorm = weights.get(DecoderLayout.FINAL_NORM);
+    this.lmHead = config.tieWordEmbeddings() ? embed : weights.get(DecoderLayout.LM_HEAD);
+    this.invFreq = manager.create(inverseFrequencies(config));
+    this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+  }
+
+  /**
+   * Loads {@code dir} (config.json + safetensors) onto {@code device}, computing in {@code dtype}
+   * (FLOAT32; FLOAT16 on GPU only). Every tensor's presence and shape is checked against
+   * config.json before any weight is read; problems are one {@link ModelLoadException}.
+   */
+  public static DecoderModel load(Path dir, Device device, DataType dtype) {
+    if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+      throw new IllegalArgumentException("compute dtype must be float32 or float16, not " + dtype);
+    }
+    if (dtype == DataType.FLOAT16 && !device.isGpu()) {
+      throw new IllegalArgumentException("float16 compute needs a GPU; use float32 on " + device);
+    }
+    ModelConfig config = ModelConfig.load(dir);
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
+      Map<String, long[]> expected = DecoderLayout.expectedShapes(config);
+      for (Map.Entry<String, long[]> e : expected.entrySet()) {
+        if (!ckpt.contains(e.getKey())) {
+          throw new ModelLoadException(dir, "the checkpoint has no tensor " + e.getKey() + ", which config.json implies");
+        }
+        long[] actual = ckpt.info(e.getKey()).shape();
+        if (!Arrays.equals(actual, e.getValue())) {
+          throw new ModelLoadException(
+              ckpt.fileOf(e.getKey()).path(),
+              "tensor " + e.getKey() + " has shape " + Arrays.toString(actual) + " but config.json implies "
+                  + Arrays.toString(e.getValue()));
+        }
+        if (!ckpt.info(e.getKey()).dtype().isLoadableFloat()) {
+          throw new ModelLoadException(ckpt.fileOf(e.getKey()).path(),
+              "tensor " + e.getKey() + " has dtype " + ckpt.info(e.getKey()).dtype() + "; weights must be F32, F16 or BF16");
+        }
+      }
+      NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+      try {
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        for (String name : expected.keySet()) {
+          NDArray w = ckpt.load(name, manager, dtype);
+          w.setName(name);
+          weights.put(name, w);
+        }
+        return new DecoderModel(dir, config, device, dtype, manager, weights);
+      } catch (RuntimeException e) {
+        manager.close();
+        throw e;
+      }
+    }
+  }
+
+  /** Per-dimension rotary frequencies, with the config's scaling applied (float32, like transformers). */
+  static float[] inverseFrequencies(ModelConfig c) {
+    int half = c.headDim() / 2;
+    float[] out = new float[half];
+    ModelConfig.RopeScaling s = c.ropeScaling();
+    for (int i = 0; i < half; i++) {
+      double f = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
+      if (s != null && s.type().equals("linear")) {
+        f /= s.factor();
+      } else if (s != null && s.type().equals("llama3")) {
+        double lowFreqWavelen = s.originalMaxPositionEmbeddings() / s.lowFreqFactor();
+        double highFreqWavelen = s.originalMaxPositionEmbeddings() / s.highFreqFactor();
+        double wavelen = 2 * Math.PI / f;
+        if (wavelen > lowFreqWavelen) {
+          f /= s.factor();
+        } else if (wavelen >= highFreqWavelen) {
+          double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor())
+              / (s.highFreqFactor() - s.lowFreqFactor());
+          f = (1 - smooth) * f / s.factor() + smooth * f;
+        }
+      }
+      out[i] = (float) f;
+    }
+    return out;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  /** The compute (and weight) type: FLOAT32, or FLOAT16 on GPU. */
+  public DataType dtype() {
+    return dtype;
+  }
+
+  /**
+   * Every weight by its Hugging Face name ({@code model.layers.0.self_attn.q_proj.weight}, ...;
+   * no {@code lm_head.weight} when embeddings are tied). Frozen and shared: read, never modify.
+   */
+  public Map<String, NDArray> weights() {
+    return weights;
+  }
+
+  /** The weight {@code name}; throws when the model has none of that name. */
+  public NDArray weight(String name) {
+    NDArray w = weights.get(name);
+    if (w == null) {
+      throw new IllegalArgumentException("no weight " + name + " in " + directory);
+    }
+    return w;
+  }
+
+  /** Bytes of all weights as held on the device (tied embeddings counted once). */
+  public long weightBytes() {
+    long total = 0;
+    for (NDArray w : weights.values()) {
+      total += w.getShape().size() * w.getDataType().getNumOfBytes();
+    }
+    return total;
+  }
+
+  /** A cache for {@code batch} rows of up to {@code capacity} positions, owned by {@code owner}'s scope. */
+  public KvCache newCache(NDManager owner, int batch, int capacity) {
+    return new KvCache(owner, config, batch, capacity, dtype);
+  }
+
+  /**
+   * Runs the decoder; returns float32 logits {@code [B, T, V]} (or {@code [B, 1, V]} with {@link
+   * DecoderInput#lastPositionOnly()}) on the input ids' manager, which the caller closes. With a
+   * cache, appends this call's keys and values and advances it by {@code T}.
+   */
+  public NDArray forward(DecoderInput in) {
+    NDManager m = in.inputIds().getManager();
+    int batch = in.batchSize();
+    int time = in.length();
+    KvCache cache = in.cache();
+    int past = cache == null ? 0 : cache.length();
+    int total = past + time;
+    if (cache != null && cache.batchSize() != batch) {
+      throw new IllegalArgumentException("cache holds " + cache.batchSize() + " rows, input has " + batch);
+    }
+    if (in.attentionMask() != null && in.attentionMask().getShape().get(1) != total) {
+      throw new IllegalArgumentException(
+          "attentionMask must cover past and new positions: expected [" + batch + ", " + total + "], got "
+              + in.attentionMask().getShape());
+    }
+    NDArray logits;
+    try (NDScope scope = new NDScope()) {
+      NDArray positions = positions(in, m, past, total);
+      NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
+      NDArray cos = angles.cos().expandDims(1);
+      NDArray sin = angles.sin().expandDims(1);
+      if (dtype != DataType.FLOAT32) {
+        cos = cos.toType(dtype, false);
+        sin = sin.toType(dtype, false);
+      }
+      NDArray mask = additiveMask(in, m, past, total);
+      NDArray x = in.inputIds().getNDArrayInternal()
+          .embedding(in.inputIds(), embed, SparseFormat.DENSE).singletonOrThrow();
+      for (int l = 0; l < layers.length; l++) {
+        NDArray next;
+        try (NDScope layerScope = new NDScope()) {
+          next = layer(l, x, cos, sin, mask, cache, past, total, in.delta());
+          NDScope.unregister(next);
+        }
+        NDScope.register(next);
+        x.close();
+        x = next;
+      }
+      if (in.lastPositionOnly() && time > 1) {
+        x = x.get(":, {}:, :", time - 1);
+      }
+      logits = Linear.linear(rmsNorm(x, finalNorm), lmHead, null).singletonOrThrow();
+      if (logits.getDataType() != DataType.FLOAT32) {
+        logits = logits.toType(DataType.FLOAT32, false);
+      }
+      NDScope.unregister(logits);
+    }
+    if (cache != null) {
+      cache.advance(time);
+    }
+    return logits;
+  }
+
+  private NDArray positions(DecoderInput in, NDManager m, int past, int total) {
+    if (in.positionIds() != null) {
+      return in.positionIds();
+    }
+    if (in.attentionMask() != null) {
+      NDArray cum = in.attentionMask().toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0);
+      return past == 0 ? cum : cum.get(":, {}:", past);
+    }
+    return m.arange(past, total, 1, DataType.INT64).expandDims(0).repeat(0, in.batchSize());
+  }
+
+  /** {@code [B|1, 1, 1, T, S]} float32: 0 where a query may attend to a key, {@link #MASKED} elsewhere. */
+  private NDArray additiveMask(DecoderInput in, NDManager m, int past, int total) {
+    NDArray query = m.arange(past, total, 1, DataType.INT64).expandDims(1);
+    NDArray key = m.arange(0, total, 1, DataType.INT64).expandDims(0);
+    NDArray allowed = key.lte(query);
+    if (config.slidingWindow() > 0) {
+      allowed = allowed.logicalAnd(query.sub(key).lt(config.slidingWindow()));
+    }
+    allowed = allowed.expandDims(0);
+    if (in.attentionMask() != null) {
+      allowed = allowed.logicalAnd(in.attentionMask().neq(0).expandDims(1));
+    }
+    if (in.attendMask() != null) {
+      NDArray extra = in.attendMask();
+      if (extra.getShape().dimension() == 4) {
+        extra = extra.squeeze(1);
+      }
+      allowed = allowed.logicalAnd(extra.neq(0));
+    }
+    return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED).expandDims(1).expandDims(1);
+  }
+
+  private NDArray layer(int l, NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache, int past,
+      int total, ProjectionDelta delta) {
+    LayerWeights w = layers[l];
+    int batch = (int) x.getShape().get(0);
+    int time = (int) x.getShape().get(1);
+    int kvHeads = config.numKeyValueHeads();
+    int groups = config.numAttentionHeads() / kvHeads;
+    int headDim = config.headDim();
+
+    NDArray h = rmsNorm(x, w.inputNorm());
+    NDArray q = project(h, l, Projection.Q_PROJ, w, delta)
+        .reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4);
+    NDArray k = project(h, l, Projection.K_PROJ, w, delta)
+        .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
+    NDArray v = project(h, l, Projection.V_PROJ, w, delta)
+        .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
+    q = rotate(q, cos.expandDims(1), sin.expandDims(1)).reshape(batch, kvHeads, groups * time, headDim);
+    k = rotate(k, cos, sin);
+    NDArray keys = k;
+    NDArray values = v;
+    if (cache != null) {
+      cache.write(l, k, v);
+      keys = cache.keys(l, total);
+      values = cache.values(l, total);
+    }
+    // Query heads of one KV group are stacked along time, so K/V are used as is (no repeat_kv copy).
+    NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(attentionScale);
+    if (scores.getDataType() != DataType.FLOAT32) {
+      scores = scores.toType(DataType.FLOAT32, false);
+    }
+    NDArray probs = scores.reshape(batch, kvHeads, groups, time, total).add(mask).softmax(4)
+        .reshape(batch, kvHeads, groups * time, total);
+    if (dtype != DataType.FLOAT32) {
+      probs = probs.toType(dtype, false);
+    }
+    NDArray attended = probs.matMul(values)
+        .reshape(batch, kvHeads, groups, time, headDim)
+        .transpose(0, 3, 1, 2, 4)
+        .reshape(batch, time, (long) kvHeads * groups * headDim);
+    NDArray afterAttention = x.add(project(attended, l, Projection.O_PROJ, w, delta));
+
+    NDArray h2 = rmsNorm(afterAttention, w.postNorm());
+    NDArray gate = project(h2, l, Projection.GATE_PROJ, w, delta);
+    NDArray up = project(h2, l, Projection.UP_PROJ, w, delta);
+    NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
+    return afterAttention.add(project(act, l, Projection.DOWN_PROJ, w, delta));
+  }
+
+  private NDArray project(NDArray x, int layer, Projection p, LayerWeights w, ProjectionDelta delta) {
+    NDArray y = Linear.linear(x, w.weight()[p.ordinal()], w.bias()[p.ordinal()]).singletonOrThrow();
+    if (delta != null) {
+      NDArray d = delta.delta(layer, p.moduleName(), x);
+      if (d != null) {
+        y = y.add(d);
+      }
+    }
+    return y;
+  }
+
+  /** Hugging Face's rotate_half convention: the two halves of each head form the rotation pairs. */
+  private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    int last = x.getShape().dimension() - 1;
+    NDList halves = x.split(2, last);
+    NDArray x1 = halves.get(0);
+    NDArray x2 = halves.get(1);
+    return x1.mul(cos).sub(x2.mul(sin)).concat(x2.mul(cos).add(x1.mul(sin)), last);
+  }
+
+  private NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+    int last = xf.getShape().dimension() - 1;
+    NDArray variance = xf.square().mean(new int[] {last}, true);
+    NDArray normed = xf.mul(variance.add((float) config.rmsNormEps()).pow(-0.5f));
+    if (dtype != DataType.FLOAT32) {
+      normed = normed.toType(dtype, false);
+    }
+    return normed.mul(weight);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

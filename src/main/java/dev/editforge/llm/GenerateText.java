@@ -1,0 +1,55 @@
+package dev.editforge.llm;
+
+import ai.djl.Device;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The logic of {@code editforge generate-text --model DIR --prompt TEXT [--max-new-tokens N]
+ * [--temperature T] [--seed S]}: loads a local model, completes one raw prompt and prints the
+ * prompt followed by its completion (so greedy output reads as one text, as llama2.c prints it).
+ */
+public final class GenerateText {
+  private GenerateText() {}
+
+  /** Runs it; returns the exit status (0, or 1 when the request failed). */
+  public static int run(Path model, String prompt, int maxNewTokens, double temperature, long seed,
+      LlmSettings settings, PrintStream out, PrintStream err) {
+    SamplingParams sampling = new SamplingParams(maxNewTokens, temperature, 1.0, 0, 1, List.of(), List.of(), seed);
+    try (LocalGenerator generator =
+        new LocalGenerator(DecoderLoader.load(model, Device.cpu(), settings), settings, true)) {
+      GenerationResult result = generator.generate(List.of(GenerationRequest.text("cli", prompt, sampling))).get(0);
+      if (!result.ok()) {
+        err.println("generate-text: " + result.error());
+        return 1;
+      }
+      out.println(prompt + result.completions().get(0).text());
+      return 0;
+    }
+  }
+
+  /** For running without the CLI: the same flags. */
+  public static void main(String[] args) {
+    Path model = null;
+    String prompt = null;
+    int maxNew = 64;
+    double temperature = 0;
+    long seed = 0;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--model" -> model = Path.of(args[i + 1]);
+        case "--prompt" -> prompt = args[i + 1];
+        case "--max-new-tokens" -> maxNew = Integer.parseInt(args[i + 1]);
+        case "--temperature" -> temperature = Double.parseDouble(args[i + 1]);
+        case "--seed" -> seed = Long.parseLong(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    if (model == null || prompt == null) {
+      System.err.println("usage: generate-text --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--seed S]");
+      System.exit(2);
+    }
+    System.exit(run(model, prompt, maxNew, temperature, seed, LlmSettings.defaults(), System.out, System.err));
+  }
+}

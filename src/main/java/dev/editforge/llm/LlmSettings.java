@@ -1,0 +1,81 @@
+package dev.editforge.llm;
+
+import dev.editforge.config.ConfigReader;
+import dev.editforge.config.SettingsException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Settings of the local decoder runtime ({@code editforge.llm.*}).
+ *
+ * @param maxBatchSize rows (prompt x sample) decoded together; more rows raise throughput until
+ *     compute, not weight reads, is the limit
+ * @param contextWindow tokens of prompt + completion; 0 = the model's max_position_embeddings
+ * @param truncatePrompt true: cut an over-long prompt from the left; false: fail that request
+ * @param chatTemplate {@code model} (the tokenizer's chat_template) or a built-in name
+ * @param dtype {@code auto} (float16 on GPU, float32 on CPU), {@code float32} or {@code float16}
+ * @param threads libtorch intra-op threads for the loading thread; 0 = the engine's default
+ */
+public record LlmSettings(
+    int maxBatchSize, int contextWindow, boolean truncatePrompt, String chatTemplate, String dtype, int threads) {
+
+  public static final List<String> DTYPES = List.of("auto", "float32", "float16");
+
+  public LlmSettings {
+    if (maxBatchSize < 1) {
+      throw new IllegalArgumentException("maxBatchSize must be >= 1");
+    }
+    if (contextWindow < 0) {
+      throw new IllegalArgumentException("contextWindow must be >= 0");
+    }
+    if (!chatTemplate.equals("model") && !ChatTemplate.BUILT_IN_NAMES.contains(chatTemplate)) {
+      throw new IllegalArgumentException("unknown chat template " + chatTemplate);
+    }
+    if (!DTYPES.contains(dtype)) {
+      throw new IllegalArgumentException("dtype must be one of " + DTYPES);
+    }
+  }
+
+  public static LlmSettings defaults() {
+    return new LlmSettings(16, 0, false, "model", "auto", 0);
+  }
+
+  /** Reads the {@code editforge.llm} section. */
+  public static LlmSettings from(ConfigReader r) {
+    List<String> templates = new ArrayList<>();
+    templates.add("model");
+    templates.addAll(ChatTemplate.BUILT_IN_NAMES);
+    String template = r.oneOf("chat-template", templates);
+    try {
+      return new LlmSettings(
+          r.integer("max-batch-size", 1, 4096),
+          r.integer("context-window", 0, 1 << 24),
+          r.bool("truncate-prompt"),
+          template,
+          r.oneOf("dtype", DTYPES),
+          r.integer("threads", 0, 1024));
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(e.getMessage());
+    }
+  }
+
+  public LlmSettings withMaxBatchSize(int n) {
+    return new LlmSettings(n, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
+  }
+
+  public LlmSettings withContextWindow(int n) {
+    return new LlmSettings(maxBatchSize, n, truncatePrompt, chatTemplate, dtype, threads);
+  }
+
+  public LlmSettings withTruncatePrompt(boolean truncate) {
+    return new LlmSettings(maxBatchSize, contextWindow, truncate, chatTemplate, dtype, threads);
+  }
+
+  public LlmSettings withChatTemplate(String name) {
+    return new LlmSettings(maxBatchSize, contextWindow, truncatePrompt, name, dtype, threads);
+  }
+
+  public LlmSettings withThreads(int n) {
+    return new LlmSettings(maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, n);
+  }
+}

@@ -1,0 +1,281 @@
+package dev.editforge.llm;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * {@link TextGenerator} on a local {@link DecoderModel}: requests are tokenized (chat requests
+ * through the chat template), expanded to one row per sample, sorted by prompt length and decoded
+ * in left-padded batches of up to {@link LlmSettings#maxBatchSize()} rows with a KV cache.
+ *
+ * <p>Per-request semantics: a prompt that leaves no room in the context window fails that request
+ * alone (or is cut from the left with {@code truncate-prompt}); completion length is capped by the
+ * window; stop token ids (the request's plus the model's eos ids) end a completion and are kept in
+ * its token ids but not its text; stop strings end it with the text cut before the string. Each
+ * sample draws from its own random stream seeded by (seed, sample index), so its text does not
+ * depend on batch mates.
+ *
+ * <p>Not thread-safe: use one generator per task thread (they may share a {@link LoadedDecoder}).
+ * Closes the decoder on {@link #close()} only when constructed as its owner.
+ */
+public final class LocalGenerator implements TextGenerator {
+  private final LoadedDecoder decoder;
+  private final LlmSettings settings;
+  private final boolean ownsDecoder;
+  private final int contextWindow;
+
+  public LocalGenerator(LoadedDecoder decoder, LlmSettings settings, boolean ownsDecoder) {
+    this.decoder = decoder;
+    this.settings = settings;
+    this.ownsDecoder = ownsDecoder;
+    int max = decoder.model().config().maxPositionEmbeddings();
+    this.contextWindow = settings.contextWindow() > 0 ? Math.min(settings.contextWindow(), max) : max;
+  }
+
+  /** A prepared request: its prompt ids, or the error that fails it. */
+  private record Prepared(GenerationRequest request, int[] promptIds, int maxNewTokens, String error) {}
+
+  /** One sequence being decoded: sample {@code sample} of request {@code request}. */
+  private static final class Row {
+    final int request;
+    final int sample;
+    final int[] prompt;
+    final int maxNew;
+    final SamplingParams sampling;
+    final Set<Integer> stopIds;
+    final SplittableRandom rng;
+    final IncrementalDetokenizer text;
+    final List<Integer> generated = new ArrayList<>();
+    FinishReason finish;
+    String finalText;
+
+    Row(int request, int sample, int[] prompt, int maxNew, SamplingParams sampling, Set<Integer> stopIds,
+        LlmTokenizer tokenizer) {
+      this.request = request;
+      this.sample = sample;
+      this.prompt = prompt;
+      this.maxNew = maxNew;
+      this.sampling = sampling;
+      this.stopIds = stopIds;
+      this.rng = Sampler.stream(sampling.seed(), sample);
+      this.text = new IncrementalDetokenizer(tokenizer, prompt);
+    }
+
+    boolean done() {
+      return finish != null;
+    }
+  }
+
+  @Override
+  public List<GenerationResult> generate(List<GenerationRequest> requests) {
+    List<Prepared> prepared = new ArrayList<>();
+    for (GenerationRequest r : requests) {
+      prepared.add(prepare(r));
+    }
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < prepared.size(); i++) {
+      Prepared p = prepared.get(i);
+      if (p.error() != null) {
+        continue;
+      }
+      Set<Integer> stop = new HashSet<>(decoder.eosTokenIds());
+      stop.addAll(p.request().sampling().stopTokenIds());
+      for (int s = 0; s < p.request().sampling().n(); s++) {
+        rows.add(new Row(i, s, p.promptIds(), p.maxNewTokens(), p.request().sampling(), stop, decoder.tokenizer()));
+      }
+    }
+    // Similar lengths together: less padding per batch.
+    rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
+    for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
+      decode(rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())));
+    }
+    List<List<Completion>> byRequest = new ArrayList<>();
+    for (int i = 0; i < prepared.size(); i++) {
+      byRequest.add(new ArrayList<>());
+    }
+    rows.sort(Comparator.comparingInt((Row r) -> r.request).thenComparingInt(r -> r.sample));
+    for (Row r : rows) {
+      byRequest.get(r.request).add(new Completion(r.finalText, r.generated, r.finish, r.generated.size()));
+    }
+    List<GenerationResult> out = new ArrayList<>();
+    for (int i = 0; i < prepared.size(); i++) {
+      Prepared p = prepared.get(i);
+      out.add(p.error() != null
+          ? GenerationResult.failed(p.request().id(), p.error())
+          : new GenerationResult(p.request().id(), byRequest.get(i), p.promptIds().length, null));
+    }
+    return out;
+  }
+
+  private Prepared prepare(GenerationRequest r) {
+    int[] ids;
+    try {
+      if (r.isChat()) {
+        String text = decoder.chatTemplate(settings.chatTemplate()).render(r.messages(), true);
+        ids = decoder.tokenizer().encode(text, false);
+      } else {
+        ids = decoder.tokenizer().encode(r.prompt());
+      }
+    } catch (ChatTemplate.ChatTemplateException e) {
+      return new Prepared(r, null, 0, e.getMessage());
+    }
+    if (ids.length == 0) {
+      return new Prepared(r, null, 0, "the prompt is empty and the tokenizer adds no BOS token to start from");
+    }
+    int wanted = r.sampling().maxNewTokens();
+    if (ids.length >= contextWindow) {
+      if (!settings.truncatePrompt()) {
+        return new Prepared(r, null, 0, "the prompt has " + ids.length + " tokens; the context window is "
+            + contextWindow + " (prompt + completion), so no token can be generated");
+      }
+      // Keep at least half the window for the prompt so a huge max_new_tokens does not erase it.
+      int keep = contextWindow - Math.min(Math.max(wanted, 1), contextWindow / 2);
+      ids = Arrays.copyOfRange(ids, ids.length - keep, ids.length);
+    }
+    return new Prepared(r, ids, Math.min(wanted, contextWindow - ids.length), null);
+  }
+
+  /** Decodes one batch of rows to completion with a shared KV cache. */
+  private void decode(List<Row> batch) {
+    DecoderModel model = decoder.model();
+    int b = batch.size();
+    int promptLen = 0;
+    int maxNew = 0;
+    for (Row r : batch) {
+      promptLen = Math.max(promptLen, r.prompt.length);
+      maxNew = Math.max(maxNew, r.maxNew);
+    }
+    for (Row r : batch) {
+      if (r.maxNew == 0) {
+        finish(r, FinishReason.LENGTH);
+      }
+    }
+    if (maxNew == 0) {
+      return;
+    }
+    int vocab = model.config().vocabSize();
+    long[] mask = new long[b * promptLen];
+    int maskWidth = promptLen;
+    long[] ids = new long[b * promptLen];
+    long[] positions = new long[b * promptLen];
+    int[] nextPosition = new int[b];
+    for (int i = 0; i < b; i++) {
+      int[] p = batch.get(i).prompt;
+      int pad = promptLen - p.length;
+      for (int t = 0; t < p.length; t++) {
+        ids[i * promptLen + pad + t] = p[t];
+        positions[i * promptLen + pad + t] = t;
+        mask[i * promptLen + pad + t] = 1;
+      }
+      nextPosition[i] = p.length;
+    }
+    try (NDManager gen = NDManager.newBaseManager(model.device(), "PyTorch");
+        KvCache cache = model.newCache(gen, b, promptLen + maxNew)) {
+      float[] logits;
+      try (NDManager step = gen.newSubManager()) {
+        NDArray in = step.create(ids, new Shape(b, promptLen));
+        NDArray am = step.create(mask, new Shape(b, promptLen));
+        NDArray pos = step.create(positions, new Shape(b, promptLen));
+        logits = model.forward(new DecoderInput(in, am, pos, null, cache, null, true)).toFloatArray();
+      }
+      for (int produced = 0; ; produced++) {
+        long[] nextIds = new long[b];
+        boolean anyActive = false;
+        for (int i = 0; i < b; i++) {
+          Row r = batch.get(i);
+          if (r.done()) {
+            continue;
+          }
+          int token = Sampler.next(logits, i * vocab, vocab, r.sampling, r.rng);
+          accept(r, token);
+          nextIds[i] = token;
+          anyActive |= !r.done();
+        }
+        if (!anyActive || produced + 1 >= maxNew) {
+          break;
+        }
+        // Widen the mask by one column of ones: finished rows keep computing but are ignored.
+        long[] widened = new long[b * (maskWidth + 1)];
+        for (int i = 0; i < b; i++) {
+          System.arraycopy(mask, i * maskWidth, widened, i * (maskWidth + 1), maskWidth);
+          widened[i * (maskWidth + 1) + maskWidth] = 1;
+        }
+        mask = widened;
+        maskWidth++;
+        long[] pos = new long[b];
+        for (int i = 0; i < b; i++) {
+          pos[i] = nextPosition[i]++;
+        }
+        try (NDManager step = gen.newSubManager()) {
+          NDArray in = step.create(nextIds, new Shape(b, 1));
+          NDArray am = step.create(mask, new Shape(b, maskWidth));
+          NDArray ps = step.create(pos, new Shape(b, 1));
+          logits = model.forward(new DecoderInput(in, am, ps, null, cache, null, true)).toFloatArray();
+        }
+      }
+    }
+    for (Row r : batch) {
+      if (!r.done()) {
+        finish(r, FinishReason.LENGTH);
+      }
+    }
+  }
+
+  private static void accept(Row r, int token) {
+    r.generated.add(token);
+    if (r.stopIds.contains(token)) {
+      finish(r, FinishReason.STOP);
+      return;
+    }
+    r.text.append(token);
+    if (!r.sampling.stop().isEmpty()) {
+      String text = r.text.text();
+      int cut = -1;
+      for (String s : r.sampling.stop()) {
+        int at = s.isEmpty() ? -1 : text.indexOf(s);
+        if (at >= 0 && (cut < 0 || at < cut)) {
+          cut = at;
+        }
+      }
+      if (cut >= 0) {
+        r.finalText = text.substring(0, cut);
+        r.finish = FinishReason.STOP;
+        return;
+      }
+    }
+    if (r.generated.size() >= r.maxNew) {
+      finish(r, FinishReason.LENGTH);
+    }
+  }
+
+  private static void finish(Row r, FinishReason reason) {
+    r.finish = reason;
+    if (r.finalText == null) {
+      r.finalText = r.text.text();
+    }
+  }
+
+  @Override
+  public String modelName() {
+    return decoder.name();
+  }
+
+  public LoadedDecoder decoder() {
+    return decoder;
+  }
+
+  @Override
+  public void close() {
+    if (ownsDecoder) {
+      decoder.close();
+    }
+  }
+}
