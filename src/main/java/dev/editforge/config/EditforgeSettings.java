@@ -1,6 +1,8 @@
 package dev.editforge.config;
 
 import com.typesafe.config.Config;
+import dev.editforge.evaluate.EvaluateSettings;
+import dev.editforge.finetune.FinetuneSettings;
 import dev.editforge.generate.ReasoningSettings;
 import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
@@ -24,7 +26,9 @@ public record EditforgeSettings(
     ReasoningSettings reasoning,
     JudgeSettings judge,
     SelectSettings select,
-    SftSettings sft) {
+    SftSettings sft,
+    FinetuneSettings finetune,
+    EvaluateSettings evaluate) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -39,7 +43,9 @@ public record EditforgeSettings(
         ReasoningSettings.from(root.section("generate").section("reasoning")),
         JudgeSettings.from(root.section("judge")),
         SelectSettings.from(root.section("select")),
-        SftSettings.from(root.section("select")));
+        SftSettings.from(root.section("select")),
+        FinetuneSettings.from(root.section("finetune")),
+        EvaluateSettings.from(root.section("evaluate")));
   }
 
   /** The config section of one stage, for its config hash. */
