@@ -48,6 +48,12 @@ public final class FinetuneJob implements PipelineStage {
   public static final String OUTPUT = "finetune";
   private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
 
+  /**
+   * Tests only: called after every step by a task running in this JVM (a local master), so a test
+   * can kill a run mid-training. Null in production.
+   */
+  static volatile FinetuneRunner.StepListener testListener;
+
   @Override
   public String name() {
     return STAGE;
@@ -218,7 +224,12 @@ public final class FinetuneJob implements PipelineStage {
         List<SftRow> sft = rows.stream().map(Example::row).toList();
         CheckpointStore store = new CheckpointStore(new Path(checkpoints), conf.get());
         FinetuneRunner.Result r = new FinetuneRunner(settings, log).run(sft, modelDir, model,
-            SingleTask.device(settings.gpus()), store, out, (step, total) -> {});
+            SingleTask.device(settings.gpus()), store, out, (step, total) -> {
+              FinetuneRunner.StepListener l = testListener;
+              if (l != null) {
+                l.afterStep(step, total);
+              }
+            });
         Path target = new Path(staging);
         FileSystem fs = target.getFileSystem(conf.get());
         fs.copyFromLocalFile(false, true, new Path(out.toUri()), target);

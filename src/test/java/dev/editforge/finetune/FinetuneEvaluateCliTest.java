@@ -57,7 +57,8 @@ class FinetuneEvaluateCliTest {
     return new String[] {"finetune", "--model", model.toString(), "--run-dir", run.toString(), "--max-steps", "6",
         "--batching", "concat", "--set", "finetune.batch-size=2", "--set", "finetune.learning-rate=0.02",
         "--set", "finetune.checkpoint-every=2", "--set", "finetune.eval-fraction=0.25",
-        "--set", "finetune.lora.rank=4", "--set", "finetune.lora.alpha=8", "--set", "finetune.max-length=512"};
+        "--set", "finetune.lora.rank=4", "--set", "finetune.lora.alpha=8", "--set", "finetune.max-length=128",
+        "--set", "finetune.chat-template=none"};
   }
 
   @Test
@@ -138,6 +139,34 @@ class FinetuneEvaluateCliTest {
     assertTrue(lines.get(header + 3).startsWith("TOTAL"));
     JsonNode manifest = JSON.readTree(run.resolve("evaluation/_manifest.json").toFile());
     assertEquals(3, manifest.get("counts").get("questions").asInt());
+  }
+
+  @Test
+  void aKilledFinetuneRerunResumesFromItsCheckpointAndEndsWithTheSameAdapter() throws Exception {
+    Path whole = runWithSft("whole");
+    assertEquals(0, CliRun.of(finetuneArgs(whole)).exitCode());
+    Path killed = runWithSft("killed");
+    FinetuneJob.testListener = (step, total) -> {
+      if (step == 3) {
+        throw new IllegalStateException("killed at step 3");
+      }
+    };
+    try {
+      CliRun first = CliRun.of(finetuneArgs(killed));
+      assertEquals(1, first.exitCode(), first.toString());
+    } finally {
+      FinetuneJob.testListener = null;
+    }
+    assertTrue(!Files.exists(killed.resolve("finetune")), "nothing committed by the killed run");
+    CliRun resumed = CliRun.of(finetuneArgs(killed));
+    assertEquals(0, resumed.exitCode(), resumed.toString());
+    assertTrue(resumed.out().contains("resumed from step 2"), resumed.out());
+    assertEquals(2, JSON.readTree(killed.resolve("finetune/_manifest.json").toFile()).get("counts")
+        .get("resumed_from_step").asInt());
+    for (String f : List.of("adapter/adapter_model.safetensors", "merged/model.safetensors")) {
+      assertTrue(java.util.Arrays.equals(Files.readAllBytes(whole.resolve("finetune").resolve(f)),
+          Files.readAllBytes(killed.resolve("finetune").resolve(f))), f + " identical to the uninterrupted run's");
+    }
   }
 
   @Test
