@@ -179,12 +179,14 @@ public final class LocalGenerator implements TextGenerator {
     }
     try (NDManager gen = NDManager.newBaseManager(model.device(), "PyTorch");
         KvCache cache = model.newCache(gen, b, promptLen + maxNew)) {
-      float[] logits;
+      // Greedy batches take the argmax on the device: B ids cross to the host instead of B x vocab floats.
+      boolean greedyOnly = batch.stream().allMatch(r -> r.sampling.isGreedy());
+      StepOutput logits;
       try (NDManager step = gen.newSubManager()) {
         NDArray in = step.create(ids, new Shape(b, promptLen));
         NDArray am = step.create(mask, new Shape(b, promptLen));
         NDArray pos = step.create(positions, new Shape(b, promptLen));
-        logits = model.forward(new DecoderInput(in, am, pos, null, cache, null, true)).toFloatArray();
+        logits = fetch(model.forward(new DecoderInput(in, am, pos, null, cache, null, true)), greedyOnly);
       }
       for (int produced = 0; ; produced++) {
         long[] nextIds = new long[b];
@@ -194,7 +196,9 @@ public final class LocalGenerator implements TextGenerator {
           if (r.done()) {
             continue;
           }
-          int token = Sampler.next(logits, i * vocab, vocab, r.sampling, r.rng);
+          int token = logits.argMax() != null
+              ? (int) logits.argMax()[i]
+              : Sampler.next(logits.logits(), i * vocab, vocab, r.sampling, r.rng);
           accept(r, token);
           nextIds[i] = token;
           anyActive |= !r.done();
@@ -218,7 +222,7 @@ public final class LocalGenerator implements TextGenerator {
           NDArray in = step.create(nextIds, new Shape(b, 1));
           NDArray am = step.create(mask, new Shape(b, maskWidth));
           NDArray ps = step.create(pos, new Shape(b, 1));
-          logits = model.forward(new DecoderInput(in, am, ps, null, cache, null, true)).toFloatArray();
+          logits = fetch(model.forward(new DecoderInput(in, am, ps, null, cache, null, true)), greedyOnly);
         }
       }
     }
@@ -227,6 +231,15 @@ public final class LocalGenerator implements TextGenerator {
         finish(r, FinishReason.LENGTH);
       }
     }
+  }
+
+  /** One step's result on the host: every row's logits, or (greedy batches) just each row's argmax. */
+  private record StepOutput(float[] logits, long[] argMax) {}
+
+  private static StepOutput fetch(NDArray logits, boolean greedyOnly) {
+    return greedyOnly
+        ? new StepOutput(null, logits.argMax(2).toLongArray())
+        : new StepOutput(logits.toFloatArray(), null);
   }
 
   private static void accept(Row r, int token) {
