@@ -76,6 +76,14 @@ public final class LocalGenerator implements TextGenerator {
 
   @Override
   public List<GenerationResult> generate(List<GenerationRequest> requests) {
+    return generate(requests, null);
+  }
+
+  /**
+   * As {@link #generate(List)}, with every forward of each decode batch going through the delta
+   * {@code adapters} returns for that batch's rows (LoRA: one adapter for all, or one per request).
+   */
+  public List<GenerationResult> generate(List<GenerationRequest> requests, BatchDelta adapters) {
     List<Prepared> prepared = new ArrayList<>();
     for (GenerationRequest r : requests) {
       prepared.add(prepare(r));
@@ -95,7 +103,7 @@ public final class LocalGenerator implements TextGenerator {
     // Similar lengths together: less padding per batch.
     rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
     for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
-      decode(rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())));
+      decode(rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())), adapters);
     }
     List<List<Completion>> byRequest = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
@@ -144,7 +152,7 @@ public final class LocalGenerator implements TextGenerator {
   }
 
   /** Decodes one batch of rows to completion with a shared KV cache. */
-  private void decode(List<Row> batch) {
+  private void decode(List<Row> batch, BatchDelta adapters) {
     DecoderModel model = decoder.model();
     int b = batch.size();
     int promptLen = 0;
@@ -162,6 +170,8 @@ public final class LocalGenerator implements TextGenerator {
       return;
     }
     int vocab = model.config().vocabSize();
+    ProjectionDelta delta = adapters == null ? null
+        : adapters.forBatch(batch.stream().mapToInt(r -> r.request).toArray());
     long[] mask = new long[b * promptLen];
     int maskWidth = promptLen;
     long[] ids = new long[b * promptLen];
@@ -186,7 +196,7 @@ public final class LocalGenerator implements TextGenerator {
         NDArray in = step.create(ids, new Shape(b, promptLen));
         NDArray am = step.create(mask, new Shape(b, promptLen));
         NDArray pos = step.create(positions, new Shape(b, promptLen));
-        logits = fetch(model.forward(new DecoderInput(in, am, pos, null, cache, null, true)), greedyOnly);
+        logits = fetch(model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
       }
       for (int produced = 0; ; produced++) {
         long[] nextIds = new long[b];
@@ -222,7 +232,7 @@ public final class LocalGenerator implements TextGenerator {
           NDArray in = step.create(nextIds, new Shape(b, 1));
           NDArray am = step.create(mask, new Shape(b, maskWidth));
           NDArray ps = step.create(pos, new Shape(b, 1));
-          logits = fetch(model.forward(new DecoderInput(in, am, ps, null, cache, null, true)), greedyOnly);
+          logits = fetch(model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)), greedyOnly);
         }
       }
     }
