@@ -28,7 +28,9 @@ import java.util.Optional;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,8 +112,16 @@ public final class FinetuneJob implements PipelineStage {
         + "/checkpoints");
     ctx.say("finetune: " + rows.size() + " sft rows from " + sftLocation + ", base model " + model
         + (s.gpus() > 0 ? ", " + s.gpus() + " GPU(s)" : ", CPU") + "; checkpoints in " + checkpoints);
-    Task task = new Task(s, model, rows, staging.toString(), checkpoints.toString(), ctx.hadoopConf());
-    String json = SingleTask.run(ctx.spark(), s.gpus(), "finetune " + model, task, ctx::say);
+    // the rows travel as a broadcast, not inside the task closure (an sft table can be large)
+    Broadcast<ArrayList<Example>> data = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext())
+        .broadcast(new ArrayList<>(rows));
+    String json;
+    try {
+      Task task = new Task(s, model, data, staging.toString(), checkpoints.toString(), ctx.hadoopConf());
+      json = SingleTask.run(ctx.spark(), s.gpus(), "finetune " + model, task, ctx::say);
+    } finally {
+      data.destroy();
+    }
     FinetuneRunner.Result r = new ObjectMapper().readValue(json, FinetuneRunner.Result.class);
 
     manifest.count("input", rows.size()).count("accepted", rows.size()).count("rejected", 0).count("duplicates", 0)
@@ -199,16 +209,16 @@ public final class FinetuneJob implements PipelineStage {
     private static final long serialVersionUID = 1L;
     private final FinetuneSettings settings;
     private final String model;
-    private final List<Example> rows;
+    private final Broadcast<ArrayList<Example>> rows;
     private final String staging;
     private final String checkpoints;
     private final HadoopConf conf;
 
-    Task(FinetuneSettings settings, String model, List<Example> rows, String staging, String checkpoints,
-        HadoopConf conf) {
+    Task(FinetuneSettings settings, String model, Broadcast<ArrayList<Example>> rows, String staging,
+        String checkpoints, HadoopConf conf) {
       this.settings = settings;
       this.model = model;
-      this.rows = new ArrayList<>(rows);
+      this.rows = rows;
       this.staging = staging;
       this.checkpoints = checkpoints;
       this.conf = conf;
@@ -221,7 +231,7 @@ public final class FinetuneJob implements PipelineStage {
       java.nio.file.Path modelDir = ModelDirs.localize(model, conf.get(), log);
       java.nio.file.Path out = Files.createTempDirectory("editforge-finetune-");
       try {
-        List<SftRow> sft = rows.stream().map(Example::row).toList();
+        List<SftRow> sft = rows.value().stream().map(Example::row).toList();
         CheckpointStore store = new CheckpointStore(new Path(checkpoints), conf.get());
         FinetuneRunner.Result r = new FinetuneRunner(settings, log).run(sft, modelDir, model,
             SingleTask.device(settings.gpus()), store, out, (step, total) -> {
