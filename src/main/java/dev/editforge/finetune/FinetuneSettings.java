@@ -72,6 +72,9 @@ public record FinetuneSettings(
   public static FinetuneSettings from(ConfigReader r) {
     List<String> batchings = List.of("padding", "packed", "concat", "bfd");
     ConfigReader lora = r.section("lora");
+    if (r.integer("epochs", 0, 100_000) < 1 && r.integer("max-steps", 0, Integer.MAX_VALUE) < 1) {
+      throw new SettingsException("editforge.finetune: set epochs >= 1 or max-steps >= 1");
+    }
     try {
       return new FinetuneSettings(
           r.string("model"),

@@ -139,6 +139,16 @@ class FinetuneRunnerTest {
     assertEquals(0, count(FinetuneRunner.evalMask(5, 0.0, 1)));
   }
 
+  @Test
+  void badSettingsFailAtStartWithTheKey() {
+    var e = assertThrows(dev.editforge.config.SettingsException.class, () -> settings("batching = zigzag"));
+    assertTrue(e.getMessage().contains("batching"), e.getMessage());
+    assertThrows(dev.editforge.config.SettingsException.class, () -> settings("epochs = 0, max-steps = 0"));
+    assertThrows(dev.editforge.config.SettingsException.class, () -> settings("lora.targets = [qq_proj]"));
+    assertEquals(Batching.Mode.BFD, settings("batching = bfd").batching());
+    assertEquals(null, settings("chat-template = none").templateOrNull());
+  }
+
   static int count(boolean[] m) {
     int n = 0;
     for (boolean b : m) {
