@@ -338,8 +338,9 @@ public final class EvaluateJob implements PipelineStage {
     @Override
     public String[][] call(Integer ignored) {
       System.setProperty("ai.djl.offline", "true");
+      Engine.getEngine("PyTorch");
+      JniUtils.setGradMode(false); // per thread in libtorch: no autograd graph while generating
       if (settings.threads() > 0) {
-        Engine.getEngine("PyTorch");
         JniUtils.setNumThreads(settings.threads());
       }
       return new String[][] {answers(base), answers(tuned)};

@@ -91,8 +91,12 @@ public final class FinetuneRunner {
    */
   public Result run(List<SftRow> rows, Path modelDir, String baseModelName, Device device, CheckpointStore store,
       Path out, StepListener listener) throws IOException {
+    Engine.getEngine("PyTorch");
+    // libtorch's grad mode is per thread and on by default; DJL turns it off only on the thread that
+    // loaded the engine. A Spark task thread must turn it off itself, or the trainer's in-place AdamW
+    // update of the (grad-requiring) LoRA factors fails.
+    JniUtils.setGradMode(false);
     if (settings.threads() > 0) {
-      Engine.getEngine("PyTorch");
       JniUtils.setNumThreads(settings.threads());
     }
     try (LoadedDecoder dec = DecoderLoader.load(modelDir, device, DecoderLoader.dtype(settings.dtype(), device))) {

@@ -127,6 +127,26 @@ class FinetuneRunnerTest {
   }
 
   @Test
+  void trainsOnAThreadOtherThanTheOneThatLoadedTheEngine() throws Exception {
+    // libtorch's grad mode is per thread and on by default (Spark runs tasks on pool threads)
+    FinetuneSettings s = settings("max-steps = 2, batch-size = 4, checkpoint-every = 2, eval-fraction = 0.25, "
+        + "lora { rank = 2, alpha = 4 }, batching = packed, max-length = 96");
+    java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread t = new Thread(() -> {
+      try {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+        result.set(run(s, dir.resolve("thread"), (step, total) -> {}));
+      } catch (Throwable e) {
+        result.set(e);
+      }
+    });
+    t.start();
+    t.join();
+    assertTrue(result.get() instanceof FinetuneRunner.Result, String.valueOf(result.get()));
+    assertEquals(2, ((FinetuneRunner.Result) result.get()).steps());
+  }
+
+  @Test
   void evalSplitIsSeededAndKeepsATrainingRow() {
     boolean[] a = FinetuneRunner.evalMask(20, 0.1, 3);
     assertArrayEquals(a, FinetuneRunner.evalMask(20, 0.1, 3));
