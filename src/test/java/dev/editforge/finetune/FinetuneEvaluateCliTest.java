@@ -31,6 +31,9 @@ class FinetuneEvaluateCliTest {
 
   @BeforeAll
   static void setUp() throws Exception {
+    // Load the engine on this (the test) thread: DJL turns libtorch's per-thread grad mode off only on
+    // the loading thread, and later tests in this JVM train on the main thread.
+    ai.djl.engine.Engine.getEngine("PyTorch");
     model = TinyModels.qwen2(dir.resolve("model"), TinyModels.Size.TINY, 31);
     articles = dir.resolve("heldout_articles");
     List<Row> rows = new ArrayList<>();
