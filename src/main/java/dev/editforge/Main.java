@@ -7,6 +7,8 @@ import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
+import dev.editforge.evaluate.EvaluateCommand;
+import dev.editforge.finetune.FinetuneCommand;
 import dev.editforge.generate.GenerateCommand;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
@@ -35,6 +37,8 @@ import picocli.CommandLine.HelpCommand;
         IngestCommand.class,
         GenerateCommand.class,
         SelectCommand.class,
+        FinetuneCommand.class,
+        EvaluateCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
     })

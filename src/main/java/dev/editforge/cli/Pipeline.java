@@ -1,5 +1,7 @@
 package dev.editforge.cli;
 
+import dev.editforge.evaluate.EvaluateJob;
+import dev.editforge.finetune.FinetuneJob;
 import dev.editforge.ingest.IngestJob;
 import dev.editforge.spark.PipelineStage;
 import java.util.List;
@@ -11,8 +13,18 @@ import java.util.List;
 public final class Pipeline {
   private Pipeline() {}
 
+  /** Every stage name in pipeline order, including those {@link #stages()} does not run yet. */
+  public static final List<String> ORDER = List.of(
+      "ingest", "embed", "index", "retrieve", "generate", "score", "select", FinetuneJob.STAGE, EvaluateJob.STAGE);
+
   public static List<PipelineStage> stages() {
-    // select joins the list once generate and score produce its inputs in the same run.
+    // select joins the list once generate and score produce its inputs in the same run; finetune and
+    // evaluate follow it (trainingStages()), as they need its sft table and a base model.
     return List.of(new IngestJob());
+  }
+
+  /** The stages after select, in order: finetune (LoRA SFT on the sft table), then evaluate (base vs tuned). */
+  public static List<PipelineStage> trainingStages() {
+    return List.of(new FinetuneJob(), new EvaluateJob());
   }
 }

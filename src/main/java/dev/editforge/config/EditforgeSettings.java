@@ -2,6 +2,8 @@ package dev.editforge.config;
 
 import com.typesafe.config.Config;
 import dev.editforge.embed.EmbedSettings;
+import dev.editforge.evaluate.EvaluateSettings;
+import dev.editforge.finetune.FinetuneSettings;
 import dev.editforge.generate.ReasoningSettings;
 import dev.editforge.index.IndexSettings;
 import dev.editforge.retrieve.RetrieveSettings;
@@ -30,7 +32,9 @@ public record EditforgeSettings(
     EmbedSettings embed,
     IndexSettings index,
     RetrieveSettings retrieve,
-    SftSettings sft) {
+    SftSettings sft,
+    FinetuneSettings finetune,
+    EvaluateSettings evaluate) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -48,7 +52,9 @@ public record EditforgeSettings(
         EmbedSettings.from(root.section("embed")),
         IndexSettings.from(root.section("index")),
         RetrieveSettings.from(root.section("retrieve")),
-        SftSettings.from(root.section("select")));
+        SftSettings.from(root.section("select")),
+        FinetuneSettings.from(root.section("finetune")),
+        EvaluateSettings.from(root.section("evaluate")));
   }
 
   /** The config section of one stage, for its config hash. */
