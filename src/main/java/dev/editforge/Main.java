@@ -9,6 +9,7 @@ import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
+import dev.editforge.ttt.ScoreCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -29,6 +30,7 @@ import picocli.CommandLine.HelpCommand;
         DemoCommand.class,
         RunCommand.class,
         IngestCommand.class,
+        ScoreCommand.class,
         ExportCommand.class,
     })
 public final class Main implements Runnable {
