@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.slice;
 import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
 import com.typesafe.config.Config;
@@ -61,7 +62,8 @@ import org.apache.spark.util.CollectionAccumulator;
  * <ol>
  *   <li>Reads {@code self_edits} joined with {@code articles}. An edit with an {@code error}, a
  *       blank completion, an unknown article or an article without questions is rejected (counted
- *       by reason in the manifest, with sample ids); a repeated edit_id is a duplicate.
+ *       by reason in the manifest, with sample ids, and listed in {@code ttt_scores/_rejects} with
+ *       {@code line = 0}, a Parquet input having no lines); a repeated edit_id is a duplicate.
  *   <li>Groups the accepted edits by article and scores them on executors, one scorer per
  *       executor JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
  *   <li>Commits results in batches of {@code editforge.ttt.commit-every} articles, each its own
@@ -194,6 +196,10 @@ public final class ScoreJob implements PipelineStage {
     Dataset<Row> all = readParts(spark, run, work);
     // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat order.
     all.repartition(1).sortWithinPartitions("edit_id", "repeat").write().parquet(staging.toString());
+    classify(spark, run).filter(col("status").notEqual("accepted").and(col("status").notEqual("duplicate")))
+        .select(col("status").as("reason"), lit(run.tableUri(Tables.SELF_EDITS)).as("source_file"),
+            lit(0L).as("line"), to_json(struct(col("edit_id"), col("article_id"), col("error"))).as("record"))
+        .orderBy("record").coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
     Dataset<Row> written = spark.read().parquet(staging.toString());
     Row st = written.agg(count(lit(1)), countDistinct(col("edit_id"), col("repeat")), countDistinct(col("edit_id")),
         countDistinct(col("article_id")), org.apache.spark.sql.functions.avg("baseline_accuracy"),
@@ -401,7 +407,12 @@ public final class ScoreJob implements PipelineStage {
           if (failed.get()) {
             return null;
           }
-          runBatch(ctx, jsc, task, work, batch, "score: batch " + index + "/" + batches.size());
+          try {
+            runBatch(ctx, jsc, task, work, batch, "score: batch " + index + "/" + batches.size());
+          } catch (Exception | Error e) {
+            failed.set(true);
+            throw e;
+          }
           int n = committed.incrementAndGet();
           int a = articlesDone.addAndGet(batch.size());
           ctx.say(String.format(Locale.ROOT, "score: committed batch %d/%d (%,d of %,d articles)", n, batches.size(),

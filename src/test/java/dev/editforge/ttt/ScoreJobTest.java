@@ -147,6 +147,11 @@ class ScoreJobTest {
     Map<String, List<String>> samples = (Map<String, List<String>>) m.get("reject_samples");
     assertEquals(List.of("e5", "e7"), samples.get("blank completion"));
     assertEquals(List.of("e10"), samples.get("unknown article"));
+    List<Row> rejects = TestSpark.session().read().json(run.resolve("ttt_scores/_rejects").toString())
+        .orderBy("record").collectAsList();
+    assertEquals(5, rejects.size());
+    assertTrue(rejects.stream().anyMatch(x -> x.getAs("reason").equals("generation error")
+        && x.<String>getAs("record").contains("\"edit_id\":\"e4\"") && x.<String>getAs("record").contains("HTTP 500")));
 
     List<Row> rows = table(run);
     List<String> keys = rows.stream().map(x -> x.getString(0) + "#" + x.getInt(2)).toList();
