@@ -5,8 +5,15 @@ import dev.editforge.config.SettingsException;
 
 /**
  * The {@link EditScorerFactory} that {@code editforge score} uses for the configured {@code
- * editforge.ttt.mode}. This is the one place the LoRA engine plugs in: return a serializable
- * factory whose {@code create(ScoreDevice)} builds {@code LocalEditScorer} on that device.
+ * editforge.ttt.mode}. This is the one place the LoRA engine plugs in:
+ *
+ * <ul>
+ *   <li>local: a serializable factory whose {@code create(ScoreDevice)} builds {@code
+ *       LocalEditScorer} on that device (e.g. {@code new LocalScorerFactory(settings)} carrying
+ *       the rendered config, as {@link VllmScorerFactory} does);
+ *   <li>vllm: {@code new VllmScorerFactory(settings, device -> new <trainer>(...))}, the trainer
+ *       saving PEFT adapters where the vLLM server can read them.
+ * </ul>
  */
 public final class ScorerFactories {
   private ScorerFactories() {}
