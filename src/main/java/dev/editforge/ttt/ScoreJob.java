@@ -68,7 +68,8 @@ import org.apache.spark.util.CollectionAccumulator;
  *       executor JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
  *   <li>Commits results in batches of {@code editforge.ttt.commit-every} articles, each its own
  *       Parquet part under {@code <run-dir>/_work/score/<fingerprint>/part-<hash of its article
- *       ids>} (written to a temporary directory, then renamed). A rerun after a kill skips the
+ *       ids>} (written to a temporary directory, renamed, then marked {@code _COMMITTED}; anything
+ *       unmarked is discarded on resume). A rerun after a kill skips the
  *       articles already in a part; since a repeat's result depends only on (seed, edit, repeat),
  *       the final table equals an uninterrupted run's.
  *   <li>Unions the parts into the table via staging + commit, writes the manifest, deletes the
@@ -83,6 +84,7 @@ public final class ScoreJob implements PipelineStage {
   public static final String STAGE = "score";
   static final String WORK = "_work/score";
   static final String PART_PREFIX = "part-";
+  static final String COMMITTED = "_COMMITTED";
 
   static final String REASON_ERROR = "generation error";
   static final String REASON_BLANK = "blank completion";
@@ -275,7 +277,8 @@ public final class ScoreJob implements PipelineStage {
     }
     fs.mkdirs(work);
     for (FileStatus st : fs.listStatus(work)) {
-      if (!st.getPath().getName().startsWith(PART_PREFIX)) {
+      boolean part = st.isDirectory() && st.getPath().getName().startsWith(PART_PREFIX);
+      if (!part || !fs.exists(new Path(st.getPath(), COMMITTED))) {
         fs.delete(st.getPath(), true);
       }
     }
@@ -454,5 +457,9 @@ public final class ScoreJob implements PipelineStage {
     if (!ctx.runDir().fs().rename(tmp, part)) {
       throw new IOException("cannot commit score batch: rename " + tmp + " -> " + part + " failed");
     }
+    // Written after the rename: on object stores (S3A) a directory rename is a copy that a kill
+    // can interrupt, so a part without this marker is discarded on resume.
+    ctx.runDir().writeString(new Path(part, COMMITTED), String.join("\n",
+        batch.stream().map(ArticleWork::articleId).toList()) + "\n");
   }
 }

@@ -212,7 +212,17 @@ class ScoreJobTest {
       done.add(x.getString(0));
     }
     assertEquals(2, done.size());
+    for (Path p : committed) {
+      assertTrue(Files.exists(p.resolve("_COMMITTED")), p.toString());
+    }
     Map<String, Integer> before = FakeScorerFactory.calls(tag);
+    // What a kill leaves besides committed parts: a temporary directory and a half-renamed part
+    // (no _COMMITTED marker); both are discarded, never read.
+    Path work = committed.get(0).getParent();
+    Files.createDirectories(work.resolve("_tmp-leftover"));
+    Path halfRenamed = Files.createDirectories(work.resolve("part-halfrenamed"));
+    Files.copy(Files.list(committed.get(0)).filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow(),
+        halfRenamed.resolve("part-00000.parquet"));
 
     FakeScorerFactory.neverFail(tag);
     Ran resumed = run(killed, f, "ttt.eval-times=3", "ttt.seed=7", "ttt.commit-every=2");
