@@ -13,14 +13,17 @@ import org.apache.spark.resource.ResourceInformation;
  * @param type {@code cpu} or {@code gpu}
  * @param gpu the GPU index / address to bind to (null on CPU)
  * @param assigned the GPU addresses Spark assigned to the task (empty without GPU scheduling)
+ * @param cpus the task's CPU cores ({@code spark.task.cpus}; 1 outside a task): size engine
+ *     intra-op threads to it, so threads x concurrent tasks stay within the executor's cores
  */
-public record ScoreDevice(String type, String gpu, List<String> assigned) implements Serializable {
+public record ScoreDevice(String type, String gpu, List<String> assigned, int cpus) implements Serializable {
   public ScoreDevice {
     assigned = List.copyOf(assigned);
+    cpus = Math.max(1, cpus);
   }
 
   public static ScoreDevice cpu(List<String> assigned) {
-    return new ScoreDevice("cpu", null, assigned);
+    return new ScoreDevice("cpu", null, assigned, taskCpus());
   }
 
   public boolean isGpu() {
@@ -39,7 +42,7 @@ public record ScoreDevice(String type, String gpu, List<String> assigned) implem
    */
   public static ScoreDevice resolve(String setting, List<String> assigned) {
     if (setting.startsWith("gpu:")) {
-      return new ScoreDevice("gpu", setting.substring(4), assigned);
+      return new ScoreDevice("gpu", setting.substring(4), assigned, taskCpus());
     }
     switch (setting) {
       case "cpu":
@@ -50,12 +53,18 @@ public record ScoreDevice(String type, String gpu, List<String> assigned) implem
               + "set spark.executor.resource.gpu.amount / spark.task.resource.gpu.amount (and a discovery script), "
               + "or use device = auto or gpu:N");
         }
-        return new ScoreDevice("gpu", assigned.get(0), assigned);
+        return new ScoreDevice("gpu", assigned.get(0), assigned, taskCpus());
       case "auto":
-        return assigned.isEmpty() ? cpu(assigned) : new ScoreDevice("gpu", assigned.get(0), assigned);
+        return assigned.isEmpty() ? cpu(assigned) : new ScoreDevice("gpu", assigned.get(0), assigned, taskCpus());
       default:
         throw new IllegalArgumentException("unknown device setting " + setting);
     }
+  }
+
+  /** The running task's cores ({@code spark.task.cpus}); 1 outside a task. */
+  public static int taskCpus() {
+    TaskContext tc = TaskContext.get();
+    return tc == null ? 1 : tc.cpus();
   }
 
   /** The GPU addresses Spark assigned to the running task; empty outside a task or without GPU scheduling. */

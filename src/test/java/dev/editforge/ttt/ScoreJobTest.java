@@ -251,6 +251,26 @@ class ScoreJobTest {
   }
 
   @Test
+  void noUsableEditGivesAnEmptyTableWithAWarning() throws Exception {
+    Path run = dir.resolve("run");
+    SparkSession spark = TestSpark.session();
+    write(spark.createDataFrame(List.of(RowFactory.create("A1", "T", "C.", Rows.seq(List.of(
+        RowFactory.create("q", "Q?", Rows.seq(List.of("a"))))))), Tables.ARTICLES_SCHEMA), run, Tables.ARTICLES);
+    write(spark.createDataFrame(List.of(edit("e1", "A1", null, "timeout")), Tables.SELF_EDITS_SCHEMA), run,
+        Tables.SELF_EDITS);
+    String tag = "empty-" + System.nanoTime();
+    Ran r = run(run, new FakeScorerFactory(tag, 1, 1), "ttt.eval-times=1");
+    assertEquals(0, r.outcome().exitCode(), r.out());
+    Manifest m = manifest(run);
+    assertEquals(Manifest.COMPLETED, m.status());
+    assertEquals(0, m.count("output"));
+    assertEquals(1, m.count("rejected"));
+    assertTrue(String.valueOf(m.get("warning")).contains("nothing was scored"));
+    assertEquals(0, table(run).size());
+    assertEquals(0, FakeScorerFactory.creates(tag), "no model is loaded when there is nothing to score");
+  }
+
+  @Test
   void forceDiscardsCommittedParts() throws Exception {
     Path run = dir.resolve("run");
     writeInputs(run);
