@@ -237,7 +237,7 @@ public final class ScoreJob implements PipelineStage {
       run.delete(staging);
       throw new IllegalStateException(String.format(Locale.ROOT,
           "score: the committed parts in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but %d accepted "
-              + "edits x %d repeats = %d rows over %d articles were expected; delete that directory and rerun",
+              + "edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
           work, rows, distinctRows, articles, accepted, s.evalTimes(), expected, todo.size()));
     }
     manifest.put("seconds", (System.nanoTime() - t0) / 1e9);
