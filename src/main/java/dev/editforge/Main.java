@@ -15,6 +15,7 @@ import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.judge.EvaluateJudgeCommand;
 import dev.editforge.select.SelectCommand;
+import dev.editforge.ttt.ScoreCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -36,6 +37,7 @@ import picocli.CommandLine.HelpCommand;
         RunCommand.class,
         IngestCommand.class,
         GenerateCommand.class,
+        ScoreCommand.class,
         SelectCommand.class,
         FinetuneCommand.class,
         EvaluateCommand.class,

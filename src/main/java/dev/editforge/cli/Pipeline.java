@@ -18,8 +18,7 @@ public final class Pipeline {
       "ingest", "embed", "index", "retrieve", "generate", "score", "select", FinetuneJob.STAGE, EvaluateJob.STAGE);
 
   public static List<PipelineStage> stages() {
-    // select joins the list once generate and score produce its inputs in the same run; finetune and
-    // evaluate follow it (trainingStages()), as they need its sft table and a base model.
+    // Stages join as their inputs are produced in the same run (integration in progress).
     return List.of(new IngestJob());
   }
 
