@@ -96,6 +96,7 @@ public final class DecoderModel implements AutoCloseable {
     if (dtype == DataType.FLOAT16 && !device.isGpu()) {
       throw new IllegalArgumentException("float16 compute needs a GPU; use float32 on " + device);
     }
+    DjlOffline.ensure();
     ModelConfig config = ModelConfig.load(dir);
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
       Map<String, long[]> expected = DecoderLayout.expectedShapes(config);

@@ -93,6 +93,7 @@ public final class LlmBench {
   private static int measure(PrintStream out, Options o, Path dir) {
     List<String> memory = new ArrayList<>();
     memory.add(phase("start"));
+    DjlOffline.ensure();
     Engine.getEngine("PyTorch");
     JniUtils.setNumThreads(o.threads());
     memory.add(phase("engine started"));
@@ -176,7 +177,7 @@ public final class LlmBench {
     row(out, "peak_rss_ratio", ratio(rssRatio), "<= 1.5 " + verdict(rssRatio <= 1.5));
     row(out, "  same, above the started engine", ratio((double) (peak - baseline) / (weightBytes + kvBytes)),
         "(JVM + libtorch alone: " + mb(baseline) + ")");
-    out.println("  resident memory (VmRSS / VmHWM) after each phase:");
+    out.println("  resident memory (VmRSS / VmHWM / Java heap committed) after each phase:");
     memory.forEach(line -> out.println("    " + line));
     out.printf(Locale.ROOT, "BENCH llm bw_fraction_b1=%.3f batch16_speedup=%.2f kv_cache_speedup=%.2f"
         + " peak_rss_ratio=%.3f%n", bwFraction, batchSpeedup, kvSpeedup, rssRatio);
@@ -348,7 +349,9 @@ public final class LlmBench {
   }
 
   private static String phase(String name) {
-    return String.format(Locale.ROOT, "%-22s %9s %9s", name, mb(procStatusBytes("VmRSS")), mb(procStatusBytes("VmHWM")));
+    Runtime rt = Runtime.getRuntime();
+    return String.format(Locale.ROOT, "%-22s %9s %9s %9s", name, mb(procStatusBytes("VmRSS")),
+        mb(procStatusBytes("VmHWM")), mb(rt.totalMemory()));
   }
 
   /** A field of /proc/self/status in bytes, or 0 off Linux. */
