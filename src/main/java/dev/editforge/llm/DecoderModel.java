@@ -96,6 +96,7 @@ public final class DecoderModel implements AutoCloseable {
     if (dtype == DataType.FLOAT16 && !device.isGpu()) {
       throw new IllegalArgumentException("float16 compute needs a GPU; use float32 on " + device);
     }
+    DjlOffline.ensure();
     ModelConfig config = ModelConfig.load(dir);
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
       Map<String, long[]> expected = DecoderLayout.expectedShapes(config);
@@ -243,8 +244,9 @@ public final class DecoderModel implements AutoCloseable {
       // [B, 1, T, D] for keys; queries also carry the attention scale, saving a multiply per layer.
       NDArray cos = angles.cos().expandDims(1);
       NDArray sin = angles.sin().expandDims(1);
-      NDArray cosQ = cos.mul(attentionScale).expandDims(1);
-      NDArray sinQ = sin.mul(attentionScale).expandDims(1);
+      // Queries are [B, kvH, G, T, D], or [B, kvH, G, D] for a single new position.
+      NDArray cosQ = time == 1 ? cos.mul(attentionScale) : cos.mul(attentionScale).expandDims(1);
+      NDArray sinQ = time == 1 ? sin.mul(attentionScale) : sin.mul(attentionScale).expandDims(1);
       if (dtype != DataType.FLOAT32) {
         cos = cos.toType(dtype, false);
         sin = sin.toType(dtype, false);
@@ -252,6 +254,9 @@ public final class DecoderModel implements AutoCloseable {
         sinQ = sinQ.toType(dtype, false);
       }
       NDArray mask = additiveMask(in, m, past, total);
+      if (mask != null && time == 1) {
+        mask = mask.squeeze(3);
+      }
       NDArray x = in.inputIds().getNDArrayInternal()
           .embedding(in.inputIds(), embed, SparseFormat.DENSE).singletonOrThrow();
       for (int l = 0; l < layers.length; l++) {
@@ -290,8 +295,15 @@ public final class DecoderModel implements AutoCloseable {
     return m.arange(past, total, 1, DataType.INT64).expandDims(0).repeat(0, in.batchSize());
   }
 
-  /** {@code [B|1, 1, 1, T, S]} float32: 0 where a query may attend to a key, {@link #MASKED} elsewhere. */
+  /**
+   * {@code [B|1, 1, 1, T, S]} float32: 0 where a query may attend to a key, {@link #MASKED}
+   * elsewhere; null when nothing is masked (one new position, no padding, no window reached).
+   */
   private NDArray additiveMask(DecoderInput in, NDManager m, int past, int total) {
+    boolean windowReached = config.slidingWindow() > 0 && total > config.slidingWindow();
+    if (total - past == 1 && in.attentionMask() == null && in.attendMask() == null && !windowReached) {
+      return null;
+    }
     NDArray query = m.arange(past, total, 1, DataType.INT64).expandDims(1);
     NDArray key = m.arange(0, total, 1, DataType.INT64).expandDims(0);
     NDArray allowed = key.lte(query);
@@ -323,14 +335,22 @@ public final class DecoderModel implements AutoCloseable {
     int headDim = config.headDim();
 
     NDArray h = rmsNorm(x, w.inputNorm());
-    NDArray q = project(h, l, Projection.Q_PROJ, w, delta)
-        .reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4);
-    NDArray k = project(h, l, Projection.K_PROJ, w, delta)
-        .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
-    NDArray v = project(h, l, Projection.V_PROJ, w, delta)
-        .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
-    q = rotate(q, rope[2], rope[3]).reshape(batch, kvHeads, groups * time, headDim);
-    k = rotate(k, rope[0], rope[1]);
+    NDArray q = project(h, l, Projection.Q_PROJ, w, delta);
+    NDArray k = project(h, l, Projection.K_PROJ, w, delta);
+    NDArray v = project(h, l, Projection.V_PROJ, w, delta);
+    // Query heads of one KV group are stacked along time ([B, kvH, G*T, D]), so K/V are used as is
+    // (no repeat_kv copy). With one new position the layouts need no transposes at all.
+    boolean single = time == 1;
+    if (single) {
+      q = rotate(q.reshape(batch, kvHeads, groups, headDim), rope[2], rope[3]);
+      k = rotate(k.reshape(batch, kvHeads, 1, headDim), rope[0], rope[1]);
+      v = v.reshape(batch, kvHeads, 1, headDim);
+    } else {
+      q = rotate(q.reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4), rope[2], rope[3])
+          .reshape(batch, kvHeads, groups * time, headDim);
+      k = rotate(k.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3), rope[0], rope[1]);
+      v = v.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
+    }
     NDArray keys = k;
     NDArray values = v;
     if (cache != null) {
@@ -338,20 +358,26 @@ public final class DecoderModel implements AutoCloseable {
       keys = cache.keys(l, total);
       values = cache.values(l, total);
     }
-    // Query heads of one KV group are stacked along time, so K/V are used as is (no repeat_kv copy).
     NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2));
     if (scores.getDataType() != DataType.FLOAT32) {
       scores = scores.toType(DataType.FLOAT32, false);
     }
-    NDArray probs = scores.reshape(batch, kvHeads, groups, time, total).add(mask).softmax(4)
-        .reshape(batch, kvHeads, groups * time, total);
+    NDArray probs;
+    if (single) {
+      probs = (mask == null ? scores : scores.add(mask)).softmax(3);
+    } else {
+      probs = scores.reshape(batch, kvHeads, groups, time, total).add(mask).softmax(4)
+          .reshape(batch, kvHeads, groups * time, total);
+    }
     if (dtype != DataType.FLOAT32) {
       probs = probs.toType(dtype, false);
     }
-    NDArray attended = probs.matMul(values)
-        .reshape(batch, kvHeads, groups, time, headDim)
-        .transpose(0, 3, 1, 2, 4)
-        .reshape(batch, time, (long) kvHeads * groups * headDim);
+    NDArray attended = probs.matMul(values);
+    attended = single
+        ? attended.reshape(batch, 1, (long) kvHeads * groups * headDim)
+        : attended.reshape(batch, kvHeads, groups, time, headDim)
+            .transpose(0, 3, 1, 2, 4)
+            .reshape(batch, time, (long) kvHeads * groups * headDim);
     NDArray afterAttention = x.add(project(attended, l, Projection.O_PROJ, w, delta));
 
     NDArray h2 = rmsNorm(afterAttention, w.postNorm());

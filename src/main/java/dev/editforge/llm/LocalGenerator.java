@@ -177,6 +177,11 @@ public final class LocalGenerator implements TextGenerator {
     long[] ids = new long[b * promptLen];
     long[] positions = new long[b * promptLen];
     int[] nextPosition = new int[b];
+    // Without padding no mask is needed: the model then skips masking single-position steps.
+    boolean padded = false;
+    for (Row r : batch) {
+      padded |= r.prompt.length != promptLen;
+    }
     for (int i = 0; i < b; i++) {
       int[] p = batch.get(i).prompt;
       int pad = promptLen - p.length;
@@ -194,7 +199,7 @@ public final class LocalGenerator implements TextGenerator {
       StepOutput logits;
       try (NDManager step = gen.newSubManager()) {
         NDArray in = step.create(ids, new Shape(b, promptLen));
-        NDArray am = step.create(mask, new Shape(b, promptLen));
+        NDArray am = padded ? step.create(mask, new Shape(b, promptLen)) : null;
         NDArray pos = step.create(positions, new Shape(b, promptLen));
         logits = fetch(model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
       }
@@ -230,7 +235,7 @@ public final class LocalGenerator implements TextGenerator {
         }
         try (NDManager step = gen.newSubManager()) {
           NDArray in = step.create(nextIds, new Shape(b, 1));
-          NDArray am = step.create(mask, new Shape(b, maskWidth));
+          NDArray am = padded ? step.create(mask, new Shape(b, maskWidth)) : null;
           NDArray ps = step.create(pos, new Shape(b, 1));
           logits = fetch(model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)), greedyOnly);
         }
