@@ -13,6 +13,9 @@ import dev.editforge.generate.GenerateCommand;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
+import dev.editforge.llm.GenerateTextCommand;
+import dev.editforge.llm.ModelLoadException;
+import dev.editforge.llm.hub.HubException;
 import dev.editforge.judge.EvaluateJudgeCommand;
 import dev.editforge.select.SelectCommand;
 import dev.editforge.ttt.ScoreCommand;
@@ -43,6 +46,7 @@ import picocli.CommandLine.HelpCommand;
         EvaluateCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
+        GenerateTextCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -80,10 +84,15 @@ public final class Main implements Runnable {
     return cl.execute(args);
   }
 
+  /** Errors the user fixes (a setting, an input, a model reference): exit 2, one message, no stack. */
+  static boolean isUsageError(Throwable t) {
+    return t instanceof SettingsException || t instanceof InputException || t instanceof UnusableInputException
+        || t instanceof HubException || t instanceof ModelLoadException;
+  }
+
   static int exitCode(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof UnusableInputException) {
+      if (isUsageError(t)) {
         return ExitCodes.USAGE;
       }
     }
@@ -92,8 +101,7 @@ public final class Main implements Runnable {
 
   static String message(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof UnusableInputException) {
+      if (isUsageError(t)) {
         return t.getMessage();
       }
     }

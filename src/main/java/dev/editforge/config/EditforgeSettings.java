@@ -9,6 +9,7 @@ import dev.editforge.index.IndexSettings;
 import dev.editforge.retrieve.RetrieveSettings;
 import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
+import dev.editforge.llm.LlmSettings;
 import dev.editforge.llm.remote.RemoteSettings;
 import dev.editforge.select.SelectSettings;
 import dev.editforge.select.SftSettings;
@@ -34,7 +35,8 @@ public record EditforgeSettings(
     RetrieveSettings retrieve,
     SftSettings sft,
     FinetuneSettings finetune,
-    EvaluateSettings evaluate) {
+    EvaluateSettings evaluate,
+    LlmSettings llm) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -54,7 +56,8 @@ public record EditforgeSettings(
         RetrieveSettings.from(root.section("retrieve")),
         SftSettings.from(root.section("select")),
         FinetuneSettings.from(root.section("finetune")),
-        EvaluateSettings.from(root.section("evaluate")));
+        EvaluateSettings.from(root.section("evaluate")),
+        LlmSettings.from(root.section("llm")));
   }
 
   /** The config section of one stage, for its config hash. */
