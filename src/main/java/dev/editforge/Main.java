@@ -7,12 +7,18 @@ import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
+import dev.editforge.evaluate.EvaluateCommand;
+import dev.editforge.finetune.FinetuneCommand;
 import dev.editforge.generate.GenerateCommand;
 import dev.editforge.ingest.IngestCommand;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
+import dev.editforge.llm.GenerateTextCommand;
+import dev.editforge.llm.ModelLoadException;
+import dev.editforge.llm.hub.HubException;
 import dev.editforge.judge.EvaluateJudgeCommand;
 import dev.editforge.select.SelectCommand;
+import dev.editforge.ttt.ScoreCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -34,10 +40,14 @@ import picocli.CommandLine.HelpCommand;
         RunCommand.class,
         IngestCommand.class,
         GenerateCommand.class,
+        ScoreCommand.class,
         SelectCommand.class,
+        FinetuneCommand.class,
+        EvaluateCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
         dev.editforge.cli.BenchCommand.class,
+        GenerateTextCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -75,10 +85,15 @@ public final class Main implements Runnable {
     return cl.execute(args);
   }
 
+  /** Errors the user fixes (a setting, an input, a model reference): exit 2, one message, no stack. */
+  static boolean isUsageError(Throwable t) {
+    return t instanceof SettingsException || t instanceof InputException || t instanceof UnusableInputException
+        || t instanceof HubException || t instanceof ModelLoadException;
+  }
+
   static int exitCode(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof UnusableInputException) {
+      if (isUsageError(t)) {
         return ExitCodes.USAGE;
       }
     }
@@ -87,8 +102,7 @@ public final class Main implements Runnable {
 
   static String message(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof UnusableInputException) {
+      if (isUsageError(t)) {
         return t.getMessage();
       }
     }

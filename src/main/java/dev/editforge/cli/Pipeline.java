@@ -1,5 +1,7 @@
 package dev.editforge.cli;
 
+import dev.editforge.evaluate.EvaluateJob;
+import dev.editforge.finetune.FinetuneJob;
 import dev.editforge.generate.GenerateJob;
 import dev.editforge.ingest.IngestJob;
 import dev.editforge.spark.PipelineStage;
@@ -14,8 +16,17 @@ import java.util.List;
 public final class Pipeline {
   private Pipeline() {}
 
+  /** Every stage name in pipeline order, including those {@link #stages()} does not run yet. */
+  public static final List<String> ORDER = List.of(
+      "ingest", "embed", "index", "retrieve", "generate", "score", "select", FinetuneJob.STAGE, EvaluateJob.STAGE);
+
   public static List<PipelineStage> stages() {
-    // select joins the list once score produces its inputs in the same run.
+    // Stages join as their inputs are produced in the same run (integration in progress).
     return List.of(new IngestJob(), new GenerateJob());
+  }
+
+  /** The stages after select, in order: finetune (LoRA SFT on the sft table), then evaluate (base vs tuned). */
+  public static List<PipelineStage> trainingStages() {
+    return List.of(new FinetuneJob(), new EvaluateJob());
   }
 }

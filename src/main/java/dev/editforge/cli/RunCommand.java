@@ -1,9 +1,8 @@
 package dev.editforge.cli;
 
-import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code editforge run}: every stage in order. A stage whose inputs and config are unchanged skips
@@ -11,12 +10,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", description = "Run the pipeline's stages in order, resuming after the last completed one")
 public final class RunCommand extends StageCommand {
-  @Option(names = "--input", paramLabel = "KIND:PATH", description = "Ingest input (replaces editforge.ingest.inputs); repeatable")
-  List<String> inputs;
+  @Mixin
+  IngestInputs inputs = new IngestInputs();
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    return inputs == null ? Map.of() : Map.of("ingest.inputs", inputs);
+    return inputs.overrides();
   }
 
   @Override

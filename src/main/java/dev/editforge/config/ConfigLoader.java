@@ -91,7 +91,10 @@ public final class ConfigLoader {
         // fall back to a plain string for values HOCON cannot parse (paths with ':' etc.).
         one = ConfigFactory.parseString("v = " + value).withFallback(ConfigFactory.empty());
         Object v = one.getValue("v").unwrapped();
-        if (v instanceof Map || (v instanceof String && !value.trim().equals(v))) {
+        // An unquoted value that HOCON reads differently (hdfs://x loses "//x" as a comment) is
+        // taken literally; a quoted one is HOCON's string.
+        boolean quoted = value.trim().startsWith("\"");
+        if (v instanceof Map || (v instanceof String && !quoted && !value.trim().equals(v))) {
           one = ConfigFactory.empty().withValue("v", ConfigValueFactory.fromAnyRef(value));
         }
       } catch (ConfigException e) {

@@ -107,18 +107,7 @@ public final class ConfigReader {
   }
 
   public int integer(String key, int min, int max) {
-    long v;
-    try {
-      v = config.getLong(key);
-    } catch (ConfigException.Missing e) {
-      throw new SettingsException(full(key), null, "an integer in [" + min + ", " + max + "] is required");
-    } catch (ConfigException.WrongType e) {
-      throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
-    }
-    if (v < min || v > max) {
-      throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
-    }
-    return (int) v;
+    return (int) longValue(key, min, max);
   }
 
   public long longValue(String key, long min, long max) {
@@ -131,7 +120,7 @@ public final class ConfigReader {
       throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
     }
     if (v < min || v > max) {
-      throw new SettingsException(full(key), v, "must be an integer in [" + min + ", " + max + "]");
+      throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
     }
     return v;
   }

@@ -2,9 +2,15 @@ package dev.editforge.config;
 
 import com.typesafe.config.Config;
 import dev.editforge.generate.GenerateSettings;
+import dev.editforge.embed.EmbedSettings;
+import dev.editforge.evaluate.EvaluateSettings;
+import dev.editforge.finetune.FinetuneSettings;
 import dev.editforge.generate.ReasoningSettings;
+import dev.editforge.index.IndexSettings;
+import dev.editforge.retrieve.RetrieveSettings;
 import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
+import dev.editforge.llm.LlmSettings;
 import dev.editforge.llm.remote.RemoteSettings;
 import dev.editforge.select.SelectSettings;
 import dev.editforge.select.SftSettings;
@@ -26,7 +32,13 @@ public record EditforgeSettings(
     ReasoningSettings reasoning,
     JudgeSettings judge,
     SelectSettings select,
-    SftSettings sft) {
+    EmbedSettings embed,
+    IndexSettings index,
+    RetrieveSettings retrieve,
+    SftSettings sft,
+    FinetuneSettings finetune,
+    EvaluateSettings evaluate,
+    LlmSettings llm) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -42,7 +54,13 @@ public record EditforgeSettings(
         ReasoningSettings.from(root.section("generate").section("reasoning")),
         JudgeSettings.from(root.section("judge")),
         SelectSettings.from(root.section("select")),
-        SftSettings.from(root.section("select")));
+        EmbedSettings.from(root.section("embed")),
+        IndexSettings.from(root.section("index")),
+        RetrieveSettings.from(root.section("retrieve")),
+        SftSettings.from(root.section("select")),
+        FinetuneSettings.from(root.section("finetune")),
+        EvaluateSettings.from(root.section("evaluate")),
+        LlmSettings.from(root.section("llm")));
   }
 
   /** The config section of one stage, for its config hash. */

@@ -81,7 +81,7 @@ public final class GenerateBench {
     }
     GeneratorSpec.Binding binding = spec.bind();
     LoadedDecoder decoder = ExecutorModels.get(
-        "decoder|" + spec.modelDir() + "|" + binding.device() + "|" + spec.dtype() + "|" + spec.threads(),
+        ExecutorModels.decoder(spec.modelDir(), binding.device().toString(), spec.dtype(), spec.threads()),
         () -> DecoderLoader.load(Path.of(spec.modelDir()), binding.device(), spec.llm()));
     long bareTokens = 0;
     double bareSeconds;

@@ -2,12 +2,12 @@ package dev.editforge.generate;
 
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.SettingsException;
-import dev.editforge.llm.LlmSettings;
 import java.util.List;
 
 /**
  * {@code editforge.generate}: which model writes self-edits and reasoning traces, and how the
- * work is spread over executors. The prompt and sampling settings of each kind live in
+ * work is spread over executors. The local model's runtime (dtype, threads, context window, rows
+ * decoded together, chat template) is {@code editforge.llm}. The prompt and sampling settings of each kind live in
  * {@link SelfEditSettings} ({@code generate.self-edit}) and {@link ReasoningSettings} plus
  * {@link #reasoningSampling()} ({@code generate.reasoning}).
  *
@@ -22,9 +22,6 @@ import java.util.List;
  * @param emptyRetries extra attempts (with a derived seed) for a blank completion before the row
  *     gets an error
  * @param gpusPerTask GPUs each generate task asks Spark for (stage-level scheduling); 0 = CPU
- * @param dtype local compute type: auto (float16 on GPU, float32 on CPU), float32, float16
- * @param threads libtorch intra-op threads per executor; 0 = the engine's default
- * @param contextWindow tokens of prompt + completion; 0 = the model's maximum
  * @param partitions partitions of the generate stage; 0 = Spark's default parallelism
  * @param chunkSize generation tasks per checkpointed chunk in {@code _work/}, so a killed run resumes
  */
@@ -36,9 +33,6 @@ public record GenerateSettings(
     int batchSize,
     int emptyRetries,
     double gpusPerTask,
-    String dtype,
-    int threads,
-    int contextWindow,
     int partitions,
     int chunkSize,
     ReasoningSampling reasoningSampling) {
@@ -71,9 +65,6 @@ public record GenerateSettings(
         r.integer("batch-size", 1, 4096),
         r.integer("empty-retries", 0, 100),
         r.number("gpus-per-task", 0.0, 64.0),
-        r.oneOf("dtype", LlmSettings.DTYPES),
-        r.integer("threads", 0, 1024),
-        r.integer("context-window", 0, 1 << 24),
         r.integer("partitions", 0, 1 << 20),
         r.integer("chunk-size", 1, 1 << 24),
         new ReasoningSampling(
@@ -86,10 +77,5 @@ public record GenerateSettings(
 
   public boolean local() {
     return backend.equals("local");
-  }
-
-  /** The local runtime's settings for this stage. */
-  public LlmSettings llm() {
-    return LlmSettings.defaults().withMaxBatchSize(batchSize).withContextWindow(contextWindow).withThreads(threads);
   }
 }

@@ -48,7 +48,7 @@ final class GenerateStage {
     if (!g.local()) {
       String name = !g.model().isEmpty() ? g.model() : ctx.settings().remote().model() != null
           ? ctx.settings().remote().model() : ctx.settings().remote().endpoint().toString();
-      return new Resolved(GeneratorSpec.of(g, ctx.settings().remote(), null, name), null);
+      return new Resolved(GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), null, name), null);
     }
     if (g.model().isEmpty()) {
       return new Resolved(null, "no model (give --model DIR|ORG/NAME, or set editforge.generate.model; "
@@ -57,14 +57,14 @@ final class GenerateStage {
     Path dir;
     if (g.model().equals(TINY_RANDOM)) {
       dir = TinyRandomModel.write(Path.of(System.getProperty("java.io.tmpdir"), "editforge", TINY_RANDOM), 64, 2, 1024, 7);
-      return new Resolved(GeneratorSpec.of(g, ctx.settings().remote(), dir, TINY_RANDOM), null);
+      return new Resolved(GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, TINY_RANDOM), null);
     }
     try (HubClient hub = new HubClient(HubSettings.fromEnvironment(), ctx::say)) {
       dir = hub.resolve(g.model());
     }
     String name = java.nio.file.Files.isDirectory(Path.of(g.model()))
         ? dir.getFileName().toString() : g.model();
-    return new Resolved(GeneratorSpec.of(g, ctx.settings().remote(), dir, name), null);
+    return new Resolved(GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, name), null);
   }
 
   /**

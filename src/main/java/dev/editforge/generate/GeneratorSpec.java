@@ -35,7 +35,10 @@ public record GeneratorSpec(
     String modelName,
     boolean chat,
     int batchSize,
+    int maxBatchSize,
     int contextWindow,
+    boolean truncatePrompt,
+    String chatTemplate,
     String dtype,
     int threads,
     boolean wantsGpu,
@@ -55,9 +58,10 @@ public record GeneratorSpec(
   private static final AtomicBoolean CPU_FALLBACK_WARNED = new AtomicBoolean();
 
   /** The spec of {@code settings}; {@code modelDir} is the resolved local directory (null for openai). */
-  public static GeneratorSpec of(GenerateSettings g, RemoteSettings r, Path modelDir, String modelName) {
+  public static GeneratorSpec of(GenerateSettings g, LlmSettings l, RemoteSettings r, Path modelDir, String modelName) {
     return new GeneratorSpec(g.backend(), modelDir == null ? null : modelDir.toString(), modelName, g.chat(),
-        g.batchSize(), g.contextWindow(), g.dtype(), g.threads(), g.gpusPerTask() > 0, g.emptyRetries(),
+        g.batchSize(), l.maxBatchSize(), l.contextWindow(), l.truncatePrompt(), l.chatTemplate(), l.dtype(), l.threads(),
+        g.gpusPerTask() > 0, g.emptyRetries(),
         r.endpoint().toString(), !g.local() && !g.model().isEmpty() ? g.model() : r.model(), r.apiKeyEnv(), r.maxConcurrency(), r.connectTimeout().toMillis(),
         r.requestTimeout().toMillis(), r.maxRetries(), r.initialBackoff().toMillis(), r.maxBackoff().toMillis());
   }
@@ -72,15 +76,9 @@ public record GeneratorSpec(
         Duration.ofMillis(initialBackoffMs), Duration.ofMillis(maxBackoffMs));
   }
 
+  /** The local runtime's settings ({@code editforge.llm}). */
   public LlmSettings llm() {
-    return LlmSettings.defaults().withMaxBatchSize(batchSize).withContextWindow(contextWindow).withThreads(threads);
-  }
-
-  /** A local spec with a different batch size (the out-of-memory fallback). */
-  public GeneratorSpec withBatchSize(int n) {
-    return new GeneratorSpec(backend, modelDir, modelName, chat, n, contextWindow, dtype, threads, wantsGpu,
-        emptyRetries, endpoint, remoteModel, apiKeyEnv, maxConcurrency, connectTimeoutMs, requestTimeoutMs,
-        maxRetries, initialBackoffMs, maxBackoffMs);
+    return new LlmSettings(maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
   }
 
   /** Where a task's model runs: the GPU address Spark assigned (or null) and the device used. */
@@ -143,13 +141,14 @@ public record GeneratorSpec(
   public TextGenerator open(Binding binding) {
     if (local()) {
       LlmSettings llm = llm();
-      String key = "decoder|" + modelDir + "|" + binding.device() + "|" + dtype + "|" + threads;
-      LoadedDecoder decoder = ExecutorModels.get(key,
+      LoadedDecoder decoder = ExecutorModels.get(ExecutorModels.decoder(modelDir, binding.device().toString(), dtype, threads),
           () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
       return new LocalGenerator(decoder, llm, false);
     }
     RemoteSettings r = remote();
-    OpenAiClient client = ExecutorModels.get("openai|" + r, () -> new OpenAiClient(r));
+    OpenAiClient client = ExecutorModels.get(
+        new dev.editforge.spark.ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
+        () -> new OpenAiClient(r));
     return new OpenAiGenerator(client, remoteModel);
   }
 
@@ -162,6 +161,7 @@ public record GeneratorSpec(
       m.put("model_dir", modelDir);
       m.put("dtype", dtype);
       m.put("threads", threads);
+      m.put("max_batch_size", maxBatchSize);
     } else {
       m.put("endpoint", endpoint);
       m.put("max_concurrency_per_executor", maxConcurrency);

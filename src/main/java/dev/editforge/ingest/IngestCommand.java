@@ -1,24 +1,23 @@
 package dev.editforge.ingest;
 
+import dev.editforge.cli.IngestInputs;
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "ingest", description = {
     "Read raw files into typed tables, quarantining bad records in <table>/_rejects.",
     "Kinds: squad (SEAL list or SQuAD v1.1/v2.0) -> articles; dpr (id<TAB>text<TAB>title TSV) and",
     "passages-jsonl ({id,title,text}) -> passages; logic -> problems; instructions (alpaca or messages) -> instructions."})
 public final class IngestCommand extends StageCommand {
-  @Option(names = "--input", paramLabel = "KIND:PATH",
-      description = "An input, e.g. squad:data/squad_val.json or dpr:psgs_w100.tsv; repeatable (replaces editforge.ingest.inputs)")
-  List<String> inputs;
+  @Mixin
+  IngestInputs inputs = new IngestInputs();
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    return inputs == null ? Map.of() : Map.of("ingest.inputs", inputs);
+    return inputs.overrides();
   }
 
   @Override

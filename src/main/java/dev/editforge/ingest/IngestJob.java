@@ -60,11 +60,9 @@ public final class IngestJob implements PipelineStage {
       String table = e.getKey();
       List<String> fps = e.getValue().stream().map(i -> i.spec() + "=" + i.fingerprint()).sorted().toList();
       String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, fps);
-      var upToDate = ctx.force() ? java.util.Optional.<Manifest>empty() : StageTables.upToDate(run, table, fingerprint);
+      var upToDate = ctx.skipIfUpToDate(STAGE, table, fingerprint);
       if (upToDate.isPresent()) {
-        Manifest m = StageTables.markSkipped(run, table, upToDate.get());
-        ctx.say("ingest: " + table + " skipped: up-to-date (" + m.count("output") + " rows in " + run.table(table) + ")");
-        manifests.add(m);
+        manifests.add(upToDate.get());
         continue;
       }
       Manifest m = ingestTable(ctx, table, e.getValue(), configHash, fingerprint);

@@ -17,6 +17,7 @@ public final class DecoderLoader {
 
   /** Loads with the given compute type (float32; float16 on GPU only). The caller closes the result. */
   public static LoadedDecoder load(Path dir, Device device, DataType dtype) {
+    DjlOffline.ensure();
     if (!Files.isDirectory(dir)) {
       throw new ModelLoadException(dir, "model directory not found");
     }
@@ -38,6 +39,7 @@ public final class DecoderLoader {
 
   /** Loads with {@code settings}' dtype ({@code auto}: float16 on GPU, float32 on CPU) and threads. */
   public static LoadedDecoder load(Path dir, Device device, LlmSettings settings) {
+    DjlOffline.ensure();
     if (settings.threads() > 0) {
       // libtorch's OpenMP pool: on a shared machine fewer threads than cores avoids barrier stalls.
       Engine.getEngine("PyTorch");

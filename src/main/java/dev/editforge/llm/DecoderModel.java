@@ -2,10 +2,10 @@ package dev.editforge.llm;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -52,6 +52,8 @@ public final class DecoderModel implements AutoCloseable {
   private final NDArray finalNorm;
   private final NDArray lmHead;
   private final NDArray invFreq;
+  /** rotate_half as a matrix: {@code x @ rotation == cat(-x2, x1)}, exactly (entries are 0 and +-1). */
+  private final NDArray rotation;
   private final float attentionScale;
 
   private DecoderModel(Path directory, ModelConfig config, Device device, DataType dtype, NDManager manager,
@@ -77,6 +79,8 @@ public final class DecoderModel implements AutoCloseable {
     this.finalNorm = weights.get(DecoderLayout.FINAL_NORM);
     this.lmHead = config.tieWordEmbeddings() ? embed : weights.get(DecoderLayout.LM_HEAD);
     this.invFreq = manager.create(inverseFrequencies(config));
+    this.rotation = manager.create(rotateHalfMatrix(config.headDim()), new Shape(config.headDim(), config.headDim()))
+        .toType(dtype, false);
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
   }
 
@@ -92,6 +96,7 @@ public final class DecoderModel implements AutoCloseable {
     if (dtype == DataType.FLOAT16 && !device.isGpu()) {
       throw new IllegalArgumentException("float16 compute needs a GPU; use float32 on " + device);
     }
+    DjlOffline.ensure();
     ModelConfig config = ModelConfig.load(dir);
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
       Map<String, long[]> expected = DecoderLayout.expectedShapes(config);
@@ -151,6 +156,16 @@ public final class DecoderModel implements AutoCloseable {
       out[i] = (float) f;
     }
     return out;
+  }
+
+  private static float[] rotateHalfMatrix(int d) {
+    int h = d / 2;
+    float[] r = new float[d * d];
+    for (int j = 0; j < h; j++) {
+      r[(j + h) * d + j] = -1f;
+      r[j * d + j + h] = 1f;
+    }
+    return r;
   }
 
   public ModelConfig config() {
@@ -224,20 +239,30 @@ public final class DecoderModel implements AutoCloseable {
     NDArray logits;
     try (NDScope scope = new NDScope()) {
       NDArray positions = positions(in, m, past, total);
-      NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
+      NDArray half = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
+      NDArray angles = half.concat(half, 2);
+      // [B, 1, T, D] for keys; queries also carry the attention scale, saving a multiply per layer.
       NDArray cos = angles.cos().expandDims(1);
       NDArray sin = angles.sin().expandDims(1);
+      // Queries are [B, kvH, G, T, D], or [B, kvH, G, D] for a single new position.
+      NDArray cosQ = time == 1 ? cos.mul(attentionScale) : cos.mul(attentionScale).expandDims(1);
+      NDArray sinQ = time == 1 ? sin.mul(attentionScale) : sin.mul(attentionScale).expandDims(1);
       if (dtype != DataType.FLOAT32) {
         cos = cos.toType(dtype, false);
         sin = sin.toType(dtype, false);
+        cosQ = cosQ.toType(dtype, false);
+        sinQ = sinQ.toType(dtype, false);
       }
       NDArray mask = additiveMask(in, m, past, total);
+      if (mask != null && time == 1) {
+        mask = mask.squeeze(3);
+      }
       NDArray x = in.inputIds().getNDArrayInternal()
           .embedding(in.inputIds(), embed, SparseFormat.DENSE).singletonOrThrow();
       for (int l = 0; l < layers.length; l++) {
         NDArray next;
         try (NDScope layerScope = new NDScope()) {
-          next = layer(l, x, cos, sin, mask, cache, past, total, in.delta());
+          next = layer(l, x, new NDArray[] {cos, sin, cosQ, sinQ}, mask, cache, total, in.delta());
           NDScope.unregister(next);
         }
         NDScope.register(next);
@@ -270,8 +295,15 @@ public final class DecoderModel implements AutoCloseable {
     return m.arange(past, total, 1, DataType.INT64).expandDims(0).repeat(0, in.batchSize());
   }
 
-  /** {@code [B|1, 1, 1, T, S]} float32: 0 where a query may attend to a key, {@link #MASKED} elsewhere. */
+  /**
+   * {@code [B|1, 1, 1, T, S]} float32: 0 where a query may attend to a key, {@link #MASKED}
+   * elsewhere; null when nothing is masked (one new position, no padding, no window reached).
+   */
   private NDArray additiveMask(DecoderInput in, NDManager m, int past, int total) {
+    boolean windowReached = config.slidingWindow() > 0 && total > config.slidingWindow();
+    if (total - past == 1 && in.attentionMask() == null && in.attendMask() == null && !windowReached) {
+      return null;
+    }
     NDArray query = m.arange(past, total, 1, DataType.INT64).expandDims(1);
     NDArray key = m.arange(0, total, 1, DataType.INT64).expandDims(0);
     NDArray allowed = key.lte(query);
@@ -292,8 +324,9 @@ public final class DecoderModel implements AutoCloseable {
     return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED).expandDims(1).expandDims(1);
   }
 
-  private NDArray layer(int l, NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache, int past,
-      int total, ProjectionDelta delta) {
+  /** One decoder layer; {@code rope} holds cos and sin for keys, then the scaled ones for queries. */
+  private NDArray layer(int l, NDArray x, NDArray[] rope, NDArray mask, KvCache cache, int total,
+      ProjectionDelta delta) {
     LayerWeights w = layers[l];
     int batch = (int) x.getShape().get(0);
     int time = (int) x.getShape().get(1);
@@ -302,14 +335,22 @@ public final class DecoderModel implements AutoCloseable {
     int headDim = config.headDim();
 
     NDArray h = rmsNorm(x, w.inputNorm());
-    NDArray q = project(h, l, Projection.Q_PROJ, w, delta)
-        .reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4);
-    NDArray k = project(h, l, Projection.K_PROJ, w, delta)
-        .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
-    NDArray v = project(h, l, Projection.V_PROJ, w, delta)
-        .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
-    q = rotate(q, cos.expandDims(1), sin.expandDims(1)).reshape(batch, kvHeads, groups * time, headDim);
-    k = rotate(k, cos, sin);
+    NDArray q = project(h, l, Projection.Q_PROJ, w, delta);
+    NDArray k = project(h, l, Projection.K_PROJ, w, delta);
+    NDArray v = project(h, l, Projection.V_PROJ, w, delta);
+    // Query heads of one KV group are stacked along time ([B, kvH, G*T, D]), so K/V are used as is
+    // (no repeat_kv copy). With one new position the layouts need no transposes at all.
+    boolean single = time == 1;
+    if (single) {
+      q = rotate(q.reshape(batch, kvHeads, groups, headDim), rope[2], rope[3]);
+      k = rotate(k.reshape(batch, kvHeads, 1, headDim), rope[0], rope[1]);
+      v = v.reshape(batch, kvHeads, 1, headDim);
+    } else {
+      q = rotate(q.reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4), rope[2], rope[3])
+          .reshape(batch, kvHeads, groups * time, headDim);
+      k = rotate(k.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3), rope[0], rope[1]);
+      v = v.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
+    }
     NDArray keys = k;
     NDArray values = v;
     if (cache != null) {
@@ -317,20 +358,26 @@ public final class DecoderModel implements AutoCloseable {
       keys = cache.keys(l, total);
       values = cache.values(l, total);
     }
-    // Query heads of one KV group are stacked along time, so K/V are used as is (no repeat_kv copy).
-    NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(attentionScale);
+    NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2));
     if (scores.getDataType() != DataType.FLOAT32) {
       scores = scores.toType(DataType.FLOAT32, false);
     }
-    NDArray probs = scores.reshape(batch, kvHeads, groups, time, total).add(mask).softmax(4)
-        .reshape(batch, kvHeads, groups * time, total);
+    NDArray probs;
+    if (single) {
+      probs = (mask == null ? scores : scores.add(mask)).softmax(3);
+    } else {
+      probs = scores.reshape(batch, kvHeads, groups, time, total).add(mask).softmax(4)
+          .reshape(batch, kvHeads, groups * time, total);
+    }
     if (dtype != DataType.FLOAT32) {
       probs = probs.toType(dtype, false);
     }
-    NDArray attended = probs.matMul(values)
-        .reshape(batch, kvHeads, groups, time, headDim)
-        .transpose(0, 3, 1, 2, 4)
-        .reshape(batch, time, (long) kvHeads * groups * headDim);
+    NDArray attended = probs.matMul(values);
+    attended = single
+        ? attended.reshape(batch, 1, (long) kvHeads * groups * headDim)
+        : attended.reshape(batch, kvHeads, groups, time, headDim)
+            .transpose(0, 3, 1, 2, 4)
+            .reshape(batch, time, (long) kvHeads * groups * headDim);
     NDArray afterAttention = x.add(project(attended, l, Projection.O_PROJ, w, delta));
 
     NDArray h2 = rmsNorm(afterAttention, w.postNorm());
@@ -351,13 +398,9 @@ public final class DecoderModel implements AutoCloseable {
     return y;
   }
 
-  /** Hugging Face's rotate_half convention: the two halves of each head form the rotation pairs. */
-  private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-    int last = x.getShape().dimension() - 1;
-    NDList halves = x.split(2, last);
-    NDArray x1 = halves.get(0);
-    NDArray x2 = halves.get(1);
-    return x1.mul(cos).sub(x2.mul(sin)).concat(x2.mul(cos).add(x1.mul(sin)), last);
+  /** Hugging Face's rotate_half convention: {@code x * cos + rotate_half(x) * sin}. */
+  private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    return x.mul(cos).add(x.matMul(rotation).mul(sin));
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -97,12 +97,10 @@ public final class SelectJob implements PipelineStage {
         raw.withOnlyPath("editforge.select").withFallback(raw.withOnlyPath("editforge.generate.reasoning")));
     String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, inputs);
 
-    Optional<Manifest> upToDate = ctx.force() ? Optional.empty() : StageTables.upToDate(run, Tables.SFT, fingerprint);
+    Optional<Manifest> upToDate = ctx.skipIfUpToDate(STAGE, Tables.SFT, fingerprint);
     if (upToDate.isPresent()) {
-      Manifest m = StageTables.markSkipped(run, Tables.SFT, upToDate.get());
-      ctx.say("select: sft skipped: up-to-date (" + m.count("output") + " rows in " + run.table(Tables.SFT) + ")");
       ensureExports(ctx, sft.export());
-      return StageOutcome.ok(STAGE, List.of(m));
+      return StageOutcome.ok(STAGE, List.of(upToDate.get()));
     }
     if (!reasoning && sft.reasoning().include()) {
       ctx.say("select: no reasoning table in " + run.root() + ": no reasoning rows");

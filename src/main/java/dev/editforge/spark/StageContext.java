@@ -13,6 +13,21 @@ public record StageContext(
     return new HadoopConf(spark.sparkContext().hadoopConfiguration());
   }
 
+  /**
+   * The shared skip rule: unless --force, a table whose manifest completed with this fingerprint
+   * is marked {@code skipped} and reported as up to date; returns its manifest then.
+   */
+  public java.util.Optional<dev.editforge.io.Manifest> skipIfUpToDate(String stage, String table, String fingerprint) {
+    if (force) {
+      return java.util.Optional.empty();
+    }
+    return dev.editforge.io.StageTables.upToDate(runDir, table, fingerprint).map(m -> {
+      dev.editforge.io.Manifest skipped = dev.editforge.io.StageTables.markSkipped(runDir, table, m);
+      say(stage + ": " + table + " skipped: up-to-date (" + skipped.count("output") + " rows in " + runDir.table(table) + ")");
+      return skipped;
+    });
+  }
+
   public void say(String line) {
     synchronized (console) {
       console.println(line);

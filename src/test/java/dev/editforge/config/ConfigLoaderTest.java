@@ -47,6 +47,7 @@ class ConfigLoaderTest {
     EditforgeSettings s = settings(null, "ingest.inputs=[\"squad:a.json\", \"dpr:hdfs://nn/x.tsv\"]", "run-dir=s3a://bucket/runs/r1");
     assertEquals(List.of("squad:a.json", "dpr:hdfs://nn/x.tsv"), s.ingest().inputs());
     assertEquals("s3a://bucket/runs/r1", s.runDir());
+    assertEquals("hdfs://nn/runs/r2", settings(null, "run-dir=\"hdfs://nn/runs/r2\"").runDir(), "quotes are HOCON's");
   }
 
   @Test

@@ -93,7 +93,7 @@ class SelfEditJobTest {
     assertEquals(0, mb.count("errors"));
     assertTrue(mb.count("completion_tokens") > 0);
     assertTrue(mb.get("executors").toString().contains("device=cpu()"), mb.toJson());
-    assertEquals(1, ExecutorModels.keys().stream().filter(key -> key.contains("tiny-qwen")).count(),
+    assertEquals(1, ExecutorModels.keys().stream().filter(key -> key.model().contains("tiny-qwen")).count(),
         "one model per executor JVM whatever the partitions and chunks: " + ExecutorModels.keys());
 
     // a: k = 1, then k = 2 keeps the 15 first samples and generates only the 15 second ones.

@@ -1,0 +1,82 @@
+package dev.editforge.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.editforge.llm.DecoderModel;
+import dev.editforge.llm.SafetensorsCheckpoint;
+import dev.editforge.llm.SafetensorsDType;
+import dev.editforge.llm.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Folds an adapter into its base model ({@code W' = W + (alpha / r) B A}) and saves the result in
+ * Hugging Face layout: {@code config.json}, {@code model.safetensors} (each tensor in the dtype
+ * the base checkpoint stores it in; F32 if unknown) and the tokenizer/generation files copied from
+ * the base directory, so the merged model loads anywhere the base did.
+ */
+public final class LoraMerge {
+  /** Non-weight files of a Hugging Face model directory, copied when present. */
+  public static final List<String> SIDE_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
+      "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model",
+      "added_tokens.json", "chat_template.jinja", "chat_template.json");
+
+  private LoraMerge() {}
+
+  /** Merges {@code adapter} into {@code base}'s weights and writes the merged model to {@code out}. */
+  public static void saveMerged(DecoderModel base, LoraAdapter adapter, Path out) {
+    try {
+      Files.createDirectories(out);
+      for (String f : SIDE_FILES) {
+        Path src = base.directory().resolve(f);
+        if (Files.exists(src)) {
+          Files.copy(src, out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, SafetensorsDType> stored = new HashMap<>();
+    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(base.directory())) {
+      for (String name : base.weights().keySet()) {
+        if (ckpt.contains(name)) {
+          stored.put(name, ckpt.info(name).dtype());
+        }
+      }
+    }
+    Map<String, LoraAdapter.Factors> byWeight = new HashMap<>();
+    for (LoraAdapter.Factors f : adapter.factors().values()) {
+      byWeight.put(f.target().projection().weightName(f.target().layer()), f);
+    }
+    float scale = (float) adapter.config().scaling();
+    int r = adapter.config().rank();
+    try (NDManager m = NDManager.newBaseManager(base.device(), "PyTorch")) {
+      SafetensorsWriter w = new SafetensorsWriter();
+      for (Map.Entry<String, NDArray> e : base.weights().entrySet()) {
+        SafetensorsDType dtype = stored.getOrDefault(e.getKey(), SafetensorsDType.F32);
+        if (!dtype.isLoadableFloat()) {
+          dtype = SafetensorsDType.F32;
+        }
+        LoraAdapter.Factors f = byWeight.get(e.getKey());
+        NDArray value = e.getValue();
+        if (f != null) {
+          NDArray a = m.create(f.a(), new Shape(r, f.target().in()));
+          NDArray b = m.create(f.b(), new Shape(f.target().out(), r));
+          NDArray w32 = value.getDataType() == DataType.FLOAT32 ? value : value.toType(DataType.FLOAT32, false);
+          value = w32.add(b.matMul(a).mul(scale));
+          value.attach(m);
+        }
+        w.add(e.getKey(), value, dtype);
+      }
+      w.write(out.resolve(SafetensorsCheckpoint.SINGLE_FILE));
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package dev.editforge.lora;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.llm.ModelConfig;
+import dev.editforge.llm.Projection;
+import dev.editforge.llm.SafetensorsFile;
+import dev.editforge.llm.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * PEFT's on-disk LoRA format, so adapters move between editforge, PEFT ({@code
+ * PeftModel.from_pretrained}) and vLLM ({@code --enable-lora}): {@code adapter_config.json} and
+ * {@code adapter_model.safetensors} with tensors named {@code
+ * base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight} ({@code [r, in]}) and {@code
+ * ...lora_B.weight} ({@code [out, r]}), float32.
+ *
+ * <p>Loading accepts what PEFT writes for plain LoRA on these decoders: keys with or without an
+ * adapter name ({@code lora_A.default.weight}), {@code target_modules} as a list, a regex string
+ * or {@code all-linear} (the tensors present decide what is adapted), {@code use_rslora} (scale
+ * alpha / sqrt(r), applied by storing an equivalent alpha). It refuses, with a message, what
+ * editforge cannot apply faithfully: DoRA, per-module rank/alpha patterns, trained biases,
+ * {@code fan_in_fan_out}, embedding/LM-head adapters, and pickle {@code adapter_model.bin}.
+ */
+public final class PeftAdapters {
+  public static final String CONFIG = "adapter_config.json";
+  public static final String WEIGHTS = "adapter_model.safetensors";
+
+  private static final Pattern KEY = Pattern.compile(
+      "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight");
+
+  private PeftAdapters() {}
+
+  /** Writes {@code adapter} to {@code dir} (created if needed). */
+  public static void save(Path dir, LoraAdapter adapter, String baseModel) {
+    LoraConfig c = adapter.config();
+    try {
+      Files.createDirectories(dir);
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode cfg = json.createObjectNode();
+      cfg.putObject("alpha_pattern");
+      cfg.putNull("auto_mapping");
+      cfg.put("base_model_name_or_path", baseModel == null ? "" : baseModel);
+      cfg.put("bias", "none");
+      cfg.put("fan_in_fan_out", false);
+      cfg.put("inference_mode", true);
+      cfg.put("init_lora_weights", true);
+      cfg.putNull("layers_pattern");
+      cfg.putNull("layers_to_transform");
+      if (c.alpha() == Math.rint(c.alpha())) {
+        cfg.put("lora_alpha", (long) c.alpha());
+      } else {
+        cfg.put("lora_alpha", c.alpha());
+      }
+      cfg.put("lora_dropout", c.dropout());
+      cfg.putNull("modules_to_save");
+      cfg.put("peft_type", "LORA");
+      cfg.put("r", c.rank());
+      cfg.putObject("rank_pattern");
+      cfg.putNull("revision");
+      ArrayNode targets = cfg.putArray("target_modules");
+      c.moduleNames().forEach(targets::add);
+      cfg.put("task_type", "CAUSAL_LM");
+      cfg.put("use_dora", false);
+      cfg.put("use_rslora", false);
+      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG).toFile(), cfg);
+      SafetensorsWriter w = new SafetensorsWriter();
+      for (LoraAdapter.Factors f : adapter.factors().values()) {
+        LoraTarget t = f.target();
+        w.addF32(t.peftA(), new long[] {c.rank(), t.in()}, f.a());
+        w.addF32(t.peftB(), new long[] {t.out(), c.rank()}, f.b());
+      }
+      w.write(dir.resolve(WEIGHTS));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Loads a PEFT LoRA adapter for a model of {@code model}'s shape; shapes are checked. */
+  public static LoraAdapter load(Path dir, ModelConfig model) {
+    Path cfgFile = dir.resolve(CONFIG);
+    Path weights = dir.resolve(WEIGHTS);
+    if (!Files.exists(weights) && Files.exists(dir.resolve("adapter_model.bin"))) {
+      throw new IllegalArgumentException(dir + " holds adapter_model.bin (a pickle, which can run code when loaded);"
+          + " convert it to adapter_model.safetensors");
+    }
+    JsonNode cfg;
+    try {
+      cfg = new ObjectMapper().readTree(cfgFile.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + cfgFile, e);
+    }
+    String type = cfg.path("peft_type").asText("");
+    if (!type.equals("LORA")) {
+      throw new IllegalArgumentException(cfgFile + ": peft_type is \"" + type + "\", only LORA is supported");
+    }
+    refuse(cfgFile, cfg, "use_dora", "DoRA");
+    refuse(cfgFile, cfg, "fan_in_fan_out", "fan_in_fan_out");
+    if (cfg.hasNonNull("rank_pattern") && cfg.get("rank_pattern").size() > 0
+        || cfg.hasNonNull("alpha_pattern") && cfg.get("alpha_pattern").size() > 0) {
+      throw new IllegalArgumentException(cfgFile + ": per-module rank_pattern/alpha_pattern is not supported");
+    }
+    String bias = cfg.path("bias").asText("none");
+    if (!bias.equals("none")) {
+      throw new IllegalArgumentException(cfgFile + ": bias \"" + bias + "\" (trained biases) is not supported");
+    }
+    int r = cfg.path("r").asInt(0);
+    double alpha = cfg.path("lora_alpha").asDouble(r);
+    if (cfg.path("use_rslora").asBoolean(false)) {
+      // rsLoRA scales by alpha / sqrt(r); store the alpha that gives that scale as alpha / r.
+      alpha = alpha * Math.sqrt(r);
+    }
+    double dropout = cfg.path("lora_dropout").asDouble(0.0);
+    Map<String, float[][]> found = new LinkedHashMap<>();
+    try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+      for (String name : f.names()) {
+        Matcher mt = KEY.matcher(name);
+        if (!mt.matches()) {
+          throw new IllegalArgumentException(weights + ": tensor " + name
+              + " is not a LoRA factor of a decoder projection (embedding, LM-head or DoRA adapters are not supported)");
+        }
+        int layer = Integer.parseInt(mt.group(1));
+        Projection p = Projection.byModuleName(mt.group(3));
+        if (layer >= model.numHiddenLayers()) {
+          throw new IllegalArgumentException(weights + ": " + name + " adapts layer " + layer + " but the model has "
+              + model.numHiddenLayers());
+        }
+        long[] shape = f.info(name).shape();
+        boolean isA = mt.group(4).equals("A");
+        long[] want = isA ? new long[] {r, p.inFeatures(model)} : new long[] {p.outFeatures(model), r};
+        if (!Arrays.equals(shape, want)) {
+          throw new IllegalArgumentException(weights + ": " + name + " has shape " + Arrays.toString(shape)
+              + ", expected " + Arrays.toString(want) + " (r = " + r + ")");
+        }
+        float[][] ab = found.computeIfAbsent(LoraTarget.key(layer, p.moduleName()), k -> new float[2][]);
+        ab[isA ? 0 : 1] = f.readFloats(name);
+      }
+    }
+    if (found.isEmpty()) {
+      throw new IllegalArgumentException(weights + " holds no LoRA factors");
+    }
+    List<String> modules = new ArrayList<>();
+    for (Projection p : Projection.values()) {
+      for (String key : found.keySet()) {
+        if (key.endsWith("." + p.moduleName()) && !modules.contains(p.moduleName())) {
+          modules.add(p.moduleName());
+        }
+      }
+    }
+    LoraConfig config = new LoraConfig(r, alpha, dropout, modules);
+    Map<String, LoraAdapter.Factors> factors = new LinkedHashMap<>();
+    for (LoraTarget t : config.targetsOf(model)) {
+      float[][] ab = found.get(t.key());
+      if (ab == null) {
+        // PEFT adapts only some layers (layers_to_transform): an absent target is a zero delta.
+        ab = new float[][] {new float[r * t.in()], new float[t.out() * r]};
+      }
+      if (ab[0] == null || ab[1] == null) {
+        throw new IllegalArgumentException(weights + ": " + t.key() + " has only one of lora_A and lora_B");
+      }
+      factors.put(t.key(), new LoraAdapter.Factors(t, ab[0], ab[1]));
+    }
+    return new LoraAdapter(config, factors);
+  }
+
+  private static void refuse(Path file, JsonNode cfg, String flag, String what) {
+    if (cfg.path(flag).asBoolean(false)) {
+      throw new IllegalArgumentException(file + ": " + what + " adapters are not supported");
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package dev.editforge.ttt;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * One unit of score work shipped to an executor: an article with its questions and its accepted
+ * self-edits (sorted by edit id). Serializable twin of {@link TttArticle} + {@link TttEdit}.
+ */
+public record ArticleWork(String articleId, String title, String context, List<Question> questions,
+    List<Edit> edits) implements Serializable {
+
+  public record Question(String question, List<String> answers) implements Serializable {
+    public Question {
+      answers = List.copyOf(answers);
+    }
+  }
+
+  public record Edit(String editId, String completion) implements Serializable {}
+
+  public ArticleWork {
+    questions = List.copyOf(questions);
+    edits = List.copyOf(edits);
+  }
+
+  public TttArticle article() {
+    return new TttArticle(articleId, title, context,
+        questions.stream().map(q -> new TttQuestion(q.question(), q.answers())).toList());
+  }
+
+  public List<TttEdit> tttEdits() {
+    return edits.stream().map(e -> new TttEdit(e.editId(), articleId, e.completion())).toList();
+  }
+}

@@ -1,0 +1,57 @@
+package dev.editforge.ttt;
+
+import dev.editforge.cli.Launch;
+import dev.editforge.cli.StageCommand;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "score", description = {
+    "Score every self-edit by test-time training: train a LoRA adapter on the edit, answer the",
+    "article's questions before and after, and write ttt_scores (one row per edit and repeat).",
+    "Results are committed every editforge.ttt.commit-every articles; a killed run resumes."})
+public final class ScoreCommand extends StageCommand {
+  @Option(names = "--model", paramLabel = "M", description = "Base model: a local HF directory or a hub id (editforge.ttt.model)")
+  String model;
+
+  @Option(names = "--judge", paramLabel = "NAME",
+      description = "Who grades answers: llm or a local judge such as token-recall (editforge.judge.kind)")
+  String judge;
+
+  @Option(names = "--endpoint", paramLabel = "URL",
+      description = "OpenAI-compatible server for the llm judge and vLLM mode (editforge.remote.endpoint)")
+  String endpoint;
+
+  @Option(names = "--eval-times", paramLabel = "N", description = "Repeats per edit (editforge.ttt.eval-times)")
+  Integer evalTimes;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Base seed (editforge.ttt.seed)")
+  Long seed;
+
+  @Override
+  protected Map<String, Object> flagOverrides() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (model != null) {
+      m.put("ttt.model", model);
+    }
+    if (judge != null) {
+      m.put("judge.kind", judge);
+    }
+    if (endpoint != null) {
+      m.put("remote.endpoint", endpoint);
+    }
+    if (evalTimes != null) {
+      m.put("ttt.eval-times", evalTimes);
+    }
+    if (seed != null) {
+      m.put("ttt.seed", seed);
+    }
+    return m;
+  }
+
+  @Override
+  protected int execute(Launch launch) throws Exception {
+    return runStage(launch, new ScoreJob());
+  }
+}

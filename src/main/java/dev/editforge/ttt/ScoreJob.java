@@ -1,0 +1,465 @@
+package dev.editforge.ttt;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.slice;
+import static org.apache.spark.sql.functions.sort_array;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.to_json;
+import static org.apache.spark.sql.functions.when;
+
+import com.typesafe.config.Config;
+import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Ids;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.RunDir;
+import dev.editforge.io.StageTables;
+import dev.editforge.io.Tables;
+import dev.editforge.spark.PipelineStage;
+import dev.editforge.spark.StageContext;
+import dev.editforge.spark.StageOutcome;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
+
+/**
+ * {@code editforge score}: scores every usable self-edit by test-time training and writes {@code
+ * ttt_scores} (one row per edit and repeat, sorted by edit_id, repeat).
+ *
+ * <ol>
+ *   <li>Reads {@code self_edits} joined with {@code articles}. An edit with an {@code error}, a
+ *       blank completion, an unknown article or an article without questions is rejected (counted
+ *       by reason in the manifest, with sample ids, and listed in {@code ttt_scores/_rejects} with
+ *       {@code line = 0}, a Parquet input having no lines); a repeated edit_id is a duplicate.
+ *   <li>Groups the accepted edits by article and scores them on executors, one scorer per
+ *       executor JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
+ *   <li>Commits results in batches of {@code editforge.ttt.commit-every} articles, each its own
+ *       Parquet part under {@code <run-dir>/_work/score/<fingerprint>/part-<hash of its article
+ *       ids>} (written to a temporary directory, renamed, then marked {@code _COMMITTED}; anything
+ *       unmarked is discarded on resume). A rerun after a kill skips the
+ *       articles already in a part; since a repeat's result depends only on (seed, edit, repeat),
+ *       the final table equals an uninterrupted run's.
+ *   <li>Unions the parts into the table via staging + commit, writes the manifest, deletes the
+ *       work directory.
+ * </ol>
+ *
+ * The accepted work (article texts and edit completions) is collected on the driver to plan the
+ * batches: TTT costs minutes of accelerator time per edit, so any edit count a cluster can score
+ * fits in driver memory.
+ */
+public final class ScoreJob implements PipelineStage {
+  public static final String STAGE = "score";
+  static final String WORK = "_work/score";
+  static final String PART_PREFIX = "part-";
+  static final String COMMITTED = "_COMMITTED";
+
+  static final String REASON_ERROR = "generation error";
+  static final String REASON_BLANK = "blank completion";
+  static final String REASON_UNKNOWN_ARTICLE = "unknown article";
+  static final String REASON_NO_QUESTIONS = "article has no questions";
+  private static final int REJECT_SAMPLES = 10;
+
+  private final EditScorerFactory factory;
+
+  /** The scorer of the configured {@code editforge.ttt.mode} ({@link ScorerFactories}). */
+  public ScoreJob() {
+    this(null);
+  }
+
+  /** Scores with {@code factory} (tests inject a fake); null = the configured one. */
+  public ScoreJob(EditScorerFactory factory) {
+    this.factory = factory;
+  }
+
+  @Override
+  public String name() {
+    return STAGE;
+  }
+
+  @Override
+  public StageOutcome run(StageContext ctx) throws Exception {
+    ScoreSettings s = ScoreSettings.from(ctx.settings());
+    RunDir run = ctx.runDir();
+    if (run.manifest(Tables.SELF_EDITS).isEmpty()) {
+      return StageOutcome.nothingToDo(STAGE, "no self_edits table in " + run.root() + " (run editforge generate first)");
+    }
+    for (String upstream : List.of(Tables.SELF_EDITS, Tables.ARTICLES)) {
+      if (!StageTables.isUsable(run, upstream)) {
+        return new StageOutcome(STAGE, List.of(), 2, "score: the " + upstream + " table in " + run.root()
+            + " is missing or not complete; rerun the stage that writes it");
+      }
+    }
+    String configHash = configHash(ctx);
+    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash,
+        List.of(Fingerprints.ofTable(run, Tables.SELF_EDITS), Fingerprints.ofTable(run, Tables.ARTICLES)));
+    if (!ctx.force()) {
+      var upToDate = StageTables.upToDate(run, Tables.TTT_SCORES, fingerprint);
+      if (upToDate.isPresent()) {
+        Manifest m = StageTables.markSkipped(run, Tables.TTT_SCORES, upToDate.get());
+        ctx.say("score: ttt_scores skipped: up-to-date (" + m.count("output") + " rows in "
+            + run.table(Tables.TTT_SCORES) + ")");
+        return StageOutcome.ok(STAGE, List.of(m));
+      }
+    }
+    EditScorerFactory f = factory != null ? factory : ScorerFactories.forSettings(ctx.settings(), s);
+    return score(ctx, s, f, configHash, fingerprint);
+  }
+
+  /** The ttt and judge sections; commit-every only changes how often results are committed. */
+  static String configHash(StageContext ctx) {
+    Config ttt = ctx.settings().section("ttt").withoutPath("commit-every");
+    Config both = ttt.atPath("ttt").withFallback(ctx.settings().section("judge").atPath("judge"));
+    return Fingerprints.configHash(both);
+  }
+
+  private StageOutcome score(StageContext ctx, ScoreSettings s, EditScorerFactory f, String configHash,
+      String fingerprint) throws Exception {
+    long t0 = System.nanoTime();
+    RunDir run = ctx.runDir();
+    SparkSession spark = ctx.spark();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Manifest manifest = Manifest.start(STAGE, Tables.TTT_SCORES, configHash, ctx.settings().codeVersion(),
+        fingerprint);
+    manifest.put("model", s.model()).put("mode", s.mode().name().toLowerCase(Locale.ROOT))
+        .put("device_setting", s.device()).put("judge", s.judgeKind()).put("eval_times", s.evalTimes())
+        .put("seed", s.seed());
+
+    Path work = prepareWorkDir(ctx, fingerprint);
+
+    jsc.setJobDescription("score: plan");
+    Dataset<Row> classified = classify(spark, run).persist(StorageLevel.MEMORY_AND_DISK());
+    List<ArticleWork> todo;
+    Map<String, Long> byStatus = new TreeMap<>();
+    Map<String, List<String>> samples = new TreeMap<>();
+    try {
+      for (Row r : classified.groupBy("status").agg(count(lit(1)).as("n"),
+          slice(sort_array(collect_list("edit_id")), 1, REJECT_SAMPLES).as("ids")).collectAsList()) {
+        byStatus.put(r.getString(0), r.getLong(1));
+        samples.put(r.getString(0), new ArrayList<>(r.<String>getList(2)));
+      }
+      todo = plan(classified.filter(col("status").equalTo("accepted")));
+    } finally {
+      classified.unpersist(false);
+    }
+    long accepted = byStatus.getOrDefault("accepted", 0L);
+    long duplicates = byStatus.getOrDefault("duplicate", 0L);
+    Map<String, Long> rejectsByReason = new TreeMap<>(byStatus);
+    rejectsByReason.remove("accepted");
+    rejectsByReason.remove("duplicate");
+    long rejected = rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
+    Map<String, List<String>> rejectSamples = new TreeMap<>(samples);
+    rejectSamples.remove("accepted");
+    rejectSamples.remove("duplicate");
+
+    Set<String> done = scoredArticles(spark, run, work);
+    List<ArticleWork> pending = todo.stream().filter(w -> !done.contains(w.articleId())).toList();
+    int resumed = todo.size() - pending.size();
+    if (resumed > 0) {
+      ctx.say(String.format(Locale.ROOT, "score: resuming: %,d of %,d articles already scored in %s",
+          resumed, todo.size(), work));
+    }
+    CollectionAccumulator<String> devices = spark.sparkContext().collectionAccumulator("score devices");
+    int batches = runBatches(ctx, s, f, work, pending, devices);
+
+    Path staging = run.newStaging(Tables.TTT_SCORES);
+    Dataset<Row> all = readParts(spark, run, work);
+    // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat order.
+    all.repartition(1).sortWithinPartitions("edit_id", "repeat").write().parquet(staging.toString());
+    classify(spark, run).filter(col("status").notEqual("accepted").and(col("status").notEqual("duplicate")))
+        .select(col("status").as("reason"), lit(run.tableUri(Tables.SELF_EDITS)).as("source_file"),
+            lit(0L).as("line"), to_json(struct(col("edit_id"), col("article_id"), col("error"))).as("record"))
+        .orderBy("record").coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
+    Dataset<Row> written = spark.read().parquet(staging.toString());
+    Row st = written.agg(count(lit(1)), countDistinct(col("edit_id"), col("repeat")), countDistinct(col("edit_id")),
+        countDistinct(col("article_id")), org.apache.spark.sql.functions.avg("baseline_accuracy"),
+        org.apache.spark.sql.functions.avg("adapter_accuracy"), org.apache.spark.sql.functions.avg("adapter_gain"),
+        org.apache.spark.sql.functions.sum("seconds")).first();
+    long rows = st.getLong(0);
+    long distinctRows = st.getLong(1);
+    long edits = st.getLong(2);
+    long articles = st.getLong(3);
+
+    manifest.count("input", accepted + rejected + duplicates)
+        .count("accepted", accepted)
+        .count("rejected", rejected)
+        .count("duplicates", duplicates)
+        .count("output", rows)
+        .count("edits_scored", edits)
+        .count("repeats", s.evalTimes())
+        .count("articles", articles)
+        .count("resumed_articles", resumed)
+        .count("batches", batches);
+    manifest.put("rejects_by_reason", rejectsByReason);
+    manifest.put("reject_samples", rejectSamples);
+    manifest.put("mean_baseline_accuracy", st.isNullAt(4) ? null : st.getDouble(4));
+    manifest.put("mean_adapter_accuracy", st.isNullAt(5) ? null : st.getDouble(5));
+    manifest.put("mean_adapter_gain", st.isNullAt(6) ? null : st.getDouble(6));
+    manifest.put("scorer_seconds", st.isNullAt(7) ? 0.0 : st.getDouble(7));
+    manifest.put("devices", new TreeSet<>(devices.value()).stream().toList());
+    if (accepted == 0) {
+      manifest.put("warning", "no usable self-edits: nothing was scored");
+    }
+    long expected = accepted * s.evalTimes();
+    if (rows != expected || distinctRows != rows || articles != todo.size()) {
+      run.delete(staging);
+      throw new IllegalStateException(String.format(Locale.ROOT,
+          "score: the committed parts in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but %d accepted "
+              + "edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
+          work, rows, distinctRows, articles, accepted, s.evalTimes(), expected, todo.size()));
+    }
+    manifest.put("seconds", (System.nanoTime() - t0) / 1e9);
+    manifest.finish(Manifest.COMPLETED);
+    run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
+    run.commit(staging, Tables.TTT_SCORES);
+    run.delete(work);
+    ctx.say(String.format(Locale.ROOT,
+        "score: ttt_scores completed: %,d rows (%,d edits x %d repeats over %,d articles; %,d rejected, %,d duplicates "
+            + "of %,d self-edits); mean accuracy %s before, %s after -> %s",
+        rows, edits, s.evalTimes(), articles, rejected, duplicates, accepted + rejected + duplicates,
+        fmt(manifest.get("mean_baseline_accuracy")), fmt(manifest.get("mean_adapter_accuracy")),
+        run.table(Tables.TTT_SCORES)));
+    return StageOutcome.ok(STAGE, List.of(manifest));
+  }
+
+  private static String fmt(Object d) {
+    return d == null ? "-" : String.format(Locale.ROOT, "%.3f", ((Number) d).doubleValue());
+  }
+
+  /**
+   * {@code <run-dir>/_work/score/<fingerprint>}: keeps this fingerprint's committed parts (unless
+   * --force), drops temporary directories a killed run left and work of other fingerprints, which
+   * can never be resumed.
+   */
+  static Path prepareWorkDir(StageContext ctx, String fingerprint) throws IOException {
+    RunDir run = ctx.runDir();
+    FileSystem fs = run.fs();
+    Path root = run.path(WORK);
+    Path work = new Path(root, fingerprint);
+    if (fs.exists(root)) {
+      for (FileStatus st : fs.listStatus(root)) {
+        if (!st.getPath().getName().equals(fingerprint) || ctx.force()) {
+          fs.delete(st.getPath(), true);
+        }
+      }
+    }
+    fs.mkdirs(work);
+    for (FileStatus st : fs.listStatus(work)) {
+      boolean part = st.isDirectory() && st.getPath().getName().startsWith(PART_PREFIX);
+      if (!part || !fs.exists(new Path(st.getPath(), COMMITTED))) {
+        fs.delete(st.getPath(), true);
+      }
+    }
+    return work;
+  }
+
+  /** Every self-edit with its status: accepted, duplicate or a reject reason; plus its article. */
+  static Dataset<Row> classify(SparkSession spark, RunDir run) {
+    Dataset<Row> edits = spark.read().parquet(run.tableUri(Tables.SELF_EDITS))
+        .select("edit_id", "article_id", "completion", "error");
+    Dataset<Row> articles = spark.read().parquet(run.tableUri(Tables.ARTICLES))
+        .select(col("article_id").as("a_id"), col("title"), col("context"), col("questions"));
+    Dataset<Row> joined = edits.join(articles, edits.col("article_id").equalTo(articles.col("a_id")), "left");
+    Column reason = when(col("error").isNotNull(), lit(REASON_ERROR))
+        .when(col("completion").isNull().or(col("completion").rlike("(?U)^\\s*$")), lit(REASON_BLANK))
+        .when(col("a_id").isNull(), lit(REASON_UNKNOWN_ARTICLE))
+        .when(size(col("questions")).leq(0), lit(REASON_NO_QUESTIONS))
+        .otherwise(lit(null).cast("string"));
+    Dataset<Row> withReason = joined.withColumn("reason", reason);
+    // Of rows sharing an edit_id, a usable one wins; ties by content, so the choice is stable.
+    Dataset<Row> ranked = withReason.withColumn("rn", row_number().over(Window.partitionBy("edit_id")
+        .orderBy(col("reason").isNull().desc(), col("article_id").asc(), col("completion").asc_nulls_last())));
+    return ranked.withColumn("status", when(col("rn").gt(1), lit("duplicate"))
+        .when(col("reason").isNull(), lit("accepted")).otherwise(col("reason")))
+        .drop("rn", "reason", "a_id");
+  }
+
+  /** Accepted edits grouped by article, articles and edits sorted by id. */
+  static List<ArticleWork> plan(Dataset<Row> accepted) {
+    List<Row> groups = accepted.groupBy("article_id").agg(first("title").as("title"), first("context").as("context"),
+        first("questions").as("questions"), collect_list(struct(col("edit_id"), col("completion"))).as("edits"))
+        .collectAsList();
+    List<ArticleWork> out = new ArrayList<>(groups.size());
+    for (Row g : groups) {
+      List<ArticleWork.Question> questions = new ArrayList<>();
+      for (Row q : g.<Row>getList(g.fieldIndex("questions"))) {
+        questions.add(new ArticleWork.Question(q.getString(q.fieldIndex("question")),
+            q.<String>getList(q.fieldIndex("answers"))));
+      }
+      List<ArticleWork.Edit> edits = new ArrayList<>();
+      for (Row e : g.<Row>getList(g.fieldIndex("edits"))) {
+        edits.add(new ArticleWork.Edit(e.getString(0), e.getString(1)));
+      }
+      edits.sort(Comparator.comparing(ArticleWork.Edit::editId));
+      out.add(new ArticleWork(g.getString(0), g.getString(g.fieldIndex("title")), g.getString(g.fieldIndex("context")),
+          questions, edits));
+    }
+    out.sort(Comparator.comparing(ArticleWork::articleId));
+    return out;
+  }
+
+  static List<Path> parts(RunDir run, Path work) {
+    try {
+      if (!run.fs().exists(work)) {
+        return List.of();
+      }
+      List<Path> out = new ArrayList<>();
+      for (FileStatus st : run.fs().listStatus(work)) {
+        if (st.isDirectory() && st.getPath().getName().startsWith(PART_PREFIX)) {
+          out.add(st.getPath());
+        }
+      }
+      out.sort(Comparator.comparing(Path::getName));
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + work, e);
+    }
+  }
+
+  static Dataset<Row> readParts(SparkSession spark, RunDir run, Path work) {
+    List<Path> parts = parts(run, work);
+    if (parts.isEmpty()) {
+      return spark.createDataFrame(List.of(), Tables.TTT_SCORES_SCHEMA);
+    }
+    return spark.read().schema(Tables.TTT_SCORES_SCHEMA)
+        .parquet(parts.stream().map(Path::toString).toArray(String[]::new));
+  }
+
+  /** Articles whose results a previous run already committed under {@code work}. */
+  static Set<String> scoredArticles(SparkSession spark, RunDir run, Path work) {
+    if (parts(run, work).isEmpty()) {
+      return Set.of();
+    }
+    Set<String> out = new HashSet<>();
+    for (Row r : readParts(spark, run, work).select("article_id").distinct().collectAsList()) {
+      out.add(r.getString(0));
+    }
+    return out;
+  }
+
+  /** The part directory of a batch: named by a hash of its article ids. */
+  static String partName(List<ArticleWork> batch) {
+    return PART_PREFIX + Ids.of(batch.stream().map(ArticleWork::articleId).toArray(String[]::new));
+  }
+
+  /**
+   * Scores the pending articles in batches of commit-every, several batches at once so every
+   * executor slot stays busy; each batch is one Spark job (one task per article) whose output is
+   * committed by renaming its temporary directory. After a failure no new batch starts, the
+   * running ones finish and commit, and the failure is rethrown.
+   */
+  private static int runBatches(StageContext ctx, ScoreSettings s, EditScorerFactory f, Path work,
+      List<ArticleWork> pending, CollectionAccumulator<String> devices) throws Exception {
+    if (pending.isEmpty()) {
+      return 0;
+    }
+    List<List<ArticleWork>> batches = new ArrayList<>();
+    for (int i = 0; i < pending.size(); i += s.commitEvery()) {
+      batches.add(pending.subList(i, Math.min(pending.size(), i + s.commitEvery())));
+    }
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    int slots = Math.max(1, jsc.defaultParallelism());
+    int threads = Math.min(batches.size(), (slots + s.commitEvery() - 1) / s.commitEvery() + 1);
+    ScoreTask task = new ScoreTask(f, s, devices);
+    AtomicBoolean failed = new AtomicBoolean();
+    AtomicInteger committed = new AtomicInteger();
+    AtomicInteger articlesDone = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "editforge-score-batch");
+      t.setDaemon(true);
+      return t;
+    });
+    List<Future<?>> futures = new ArrayList<>();
+    try {
+      for (int i = 0; i < batches.size(); i++) {
+        List<ArticleWork> batch = batches.get(i);
+        int index = i + 1;
+        futures.add(pool.submit(() -> {
+          if (failed.get()) {
+            return null;
+          }
+          try {
+            runBatch(ctx, jsc, task, work, batch, "score: batch " + index + "/" + batches.size());
+          } catch (Exception | Error e) {
+            failed.set(true);
+            throw e;
+          }
+          int n = committed.incrementAndGet();
+          int a = articlesDone.addAndGet(batch.size());
+          ctx.say(String.format(Locale.ROOT, "score: committed batch %d/%d (%,d of %,d articles)", n, batches.size(),
+              a, pending.size()));
+          return null;
+        }));
+      }
+      Throwable first = null;
+      for (Future<?> fu : futures) {
+        try {
+          fu.get();
+        } catch (ExecutionException e) {
+          failed.set(true);
+          if (first == null) {
+            first = e.getCause();
+          }
+        }
+      }
+      if (first != null) {
+        throw new IllegalStateException(String.format(Locale.ROOT,
+            "score failed after committing %d of %d batches (%,d of %,d articles are kept in %s; "
+                + "rerun to resume from there): %s", committed.get(), batches.size(), articlesDone.get(),
+            pending.size(), work, first.getMessage()), first);
+      }
+      return batches.size();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void runBatch(StageContext ctx, JavaSparkContext jsc, ScoreTask task, Path work,
+      List<ArticleWork> batch, String description) throws IOException {
+    jsc.setJobDescription(description);
+    Path tmp = new Path(work, "_tmp-" + UUID.randomUUID());
+    Path part = new Path(work, partName(batch));
+    Dataset<Row> df = ctx.spark().createDataFrame(jsc.parallelize(new ArrayList<>(batch), batch.size()).flatMap(task),
+        Tables.TTT_SCORES_SCHEMA);
+    df.write().parquet(tmp.toString());
+    if (!ctx.runDir().fs().rename(tmp, part)) {
+      throw new IOException("cannot commit score batch: rename " + tmp + " -> " + part + " failed");
+    }
+    // Written after the rename: on object stores (S3A) a directory rename is a copy that a kill
+    // can interrupt, so a part without this marker is discarded on resume.
+    ctx.runDir().writeString(new Path(part, COMMITTED), String.join("\n",
+        batch.stream().map(ArticleWork::articleId).toList()) + "\n");
+  }
+}

@@ -1,0 +1,184 @@
+package dev.editforge.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.CliRun;
+import dev.editforge.TestSpark;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.Rows;
+import dev.editforge.io.Tables;
+import dev.editforge.llm.TinyModels;
+import dev.editforge.select.SftTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** finetune and evaluate through the CLI on the shared local[2] session, with a tiny model. */
+class FinetuneEvaluateCliTest {
+  @TempDir static Path dir;
+  static Path model;
+  static Path articles;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    // Load the engine on this (the test) thread: DJL turns libtorch's per-thread grad mode off only on
+    // the loading thread, and later tests in this JVM train on the main thread.
+    ai.djl.engine.Engine.getEngine("PyTorch");
+    model = TinyModels.qwen2(dir.resolve("model"), TinyModels.Size.TINY, 31);
+    articles = dir.resolve("heldout_articles");
+    List<Row> rows = new ArrayList<>();
+    for (int a = 0; a < 3; a++) {
+      List<Row> qs = new ArrayList<>();
+      for (int q = 0; q <= a; q++) {
+        qs.add(RowFactory.create("q" + a + "-" + q, "What is thing " + q + "?", Rows.seq(List.of("thing " + q))));
+      }
+      rows.add(RowFactory.create("art" + a, "Title " + a, "context " + a, Rows.seq(qs)));
+    }
+    TestSpark.session().createDataFrame(rows, Tables.ARTICLES_SCHEMA).coalesce(1).write().parquet(articles.toString());
+  }
+
+  static Path runWithSft(String name) throws Exception {
+    Path run = dir.resolve(name);
+    Path table = run.resolve("sft");
+    SftTable.write(TestSpark.session(), FinetuneRunnerTest.rows(12), new org.apache.hadoop.fs.Path(table.toUri()));
+    Files.writeString(table.resolve("_manifest.json"),
+        Manifest.start("select", "sft", "c", "v", "f").count("output", 12).finish(Manifest.COMPLETED).toJson());
+    return run;
+  }
+
+  static String[] finetuneArgs(Path run) {
+    return new String[] {"finetune", "--model", model.toString(), "--run-dir", run.toString(), "--max-steps", "6",
+        "--batching", "concat", "--set", "finetune.batch-size=2", "--set", "finetune.learning-rate=0.02",
+        "--set", "finetune.checkpoint-every=2", "--set", "finetune.eval-fraction=0.25",
+        "--set", "finetune.lora.rank=4", "--set", "finetune.lora.alpha=8", "--set", "finetune.max-length=128",
+        "--set", "finetune.chat-template=none"};
+  }
+
+  @Test
+  void finetuneLowersEvalLossWritesAdapterAndMergedModelThenSkipsAndEvaluateComparesBaseAndTuned() throws Exception {
+    Path run = runWithSft("run1");
+    CliRun r = CliRun.of(finetuneArgs(run));
+    assertEquals(0, r.exitCode(), r.toString());
+    Path out = run.resolve("finetune");
+    JsonNode m = JSON.readTree(out.resolve("_manifest.json").toFile());
+    assertEquals("completed", m.get("status").asText());
+    assertEquals(6, m.get("counts").get("steps").asInt());
+    assertEquals(12, m.get("counts").get("input").asInt());
+    assertEquals(3, m.get("counts").get("eval_samples").asInt());
+    assertTrue(m.get("best_eval_loss").asDouble() < m.get("initial_eval_loss").asDouble() - 0.05, m.toString());
+    assertTrue(Files.exists(out.resolve("adapter/adapter_model.safetensors")));
+    assertTrue(Files.exists(out.resolve("merged/model.safetensors")));
+    assertTrue(Files.exists(out.resolve("merged/config.json")));
+    assertTrue(Files.exists(out.resolve("trainer_log.json")));
+    try (var s = Files.list(run.resolve("_work"))) {
+      for (Path p : s.toList()) {
+        assertTrue(!Files.exists(p.resolve("checkpoints")), "checkpoints are removed once the output is committed");
+      }
+    }
+
+    CliRun again = CliRun.of(finetuneArgs(run));
+    assertEquals(0, again.exitCode(), again.toString());
+    assertTrue(again.out().contains("finetune: skipped: up-to-date"), again.out());
+
+    CliRun ev = CliRun.of("evaluate", "--model", model.toString(), "--articles", articles.toString(), "--run-dir",
+        run.toString(), "--set", "judge.kind=normalized-contains", "--set", "evaluate.max-new-tokens=6");
+    assertEquals(0, ev.exitCode(), ev.toString());
+    JsonNode summary = JSON.readTree(run.resolve("evaluation/summary.json").toFile());
+    assertEquals(run.resolve("finetune/merged").toString(), summary.get("tuned_model").asText());
+    assertEquals(3, summary.get("articles").asInt());
+    assertEquals(6, summary.get("questions").asInt());
+    assertTrue(ev.out().contains("TOTAL"), ev.out());
+  }
+
+  @Test
+  void identicalModelsGiveIdenticalAnswersAndAccuracyInTheTableAndOutputs() throws Exception {
+    Path run = dir.resolve("run2");
+    CliRun ev = CliRun.of("evaluate", "--model", model.toString(), "--tuned", model.toString(), "--articles",
+        articles.toString(), "--run-dir", run.toString(), "--set", "judge.kind=normalized-contains",
+        "--set", "evaluate.max-new-tokens=6", "--max-articles", "2");
+    assertEquals(0, ev.exitCode(), ev.toString());
+    JsonNode summary = JSON.readTree(run.resolve("evaluation/summary.json").toFile());
+    assertEquals(2, summary.get("articles").asInt(), "max-articles keeps the first 2 by article_id");
+    assertEquals(3, summary.get("questions").asInt());
+    assertEquals(summary.get("base_accuracy").asDouble(), summary.get("tuned_accuracy").asDouble(), 0.0);
+    assertEquals(0.0, summary.get("gain").asDouble(), 0.0);
+
+    List<Row> perArticle = TestSpark.session().read().parquet(run.resolve("evaluation/articles").toString())
+        .orderBy("article_id").collectAsList();
+    assertEquals(2, perArticle.size());
+    assertEquals("art0", perArticle.get(0).getString(0));
+    assertEquals(1, perArticle.get(0).getInt(2));
+    assertEquals(2, perArticle.get(1).getInt(2));
+    for (Row a : perArticle) {
+      assertEquals(a.getInt(3), a.getInt(4), "same model, same correct count");
+    }
+    List<Row> perQuestion = TestSpark.session().read().parquet(run.resolve("evaluation/questions").toString())
+        .collectAsList();
+    assertEquals(3, perQuestion.size());
+    for (Row q : perQuestion) {
+      assertEquals(q.getString(q.fieldIndex("base_answer")), q.getString(q.fieldIndex("tuned_answer")));
+    }
+    // table: header, one line per article, totals, mean
+    List<String> lines = ev.out().lines().toList();
+    int header = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith("article_id")) {
+        header = i;
+      }
+    }
+    assertTrue(header >= 0, ev.out());
+    assertTrue(lines.get(header + 1).startsWith("art0"));
+    assertTrue(lines.get(header + 2).startsWith("art1"));
+    assertTrue(lines.get(header + 3).startsWith("TOTAL"));
+    JsonNode manifest = JSON.readTree(run.resolve("evaluation/_manifest.json").toFile());
+    assertEquals(3, manifest.get("counts").get("questions").asInt());
+  }
+
+  @Test
+  void aKilledFinetuneRerunResumesFromItsCheckpointAndEndsWithTheSameAdapter() throws Exception {
+    Path whole = runWithSft("whole");
+    assertEquals(0, CliRun.of(finetuneArgs(whole)).exitCode());
+    Path killed = runWithSft("killed");
+    FinetuneJob.testListener = (step, total) -> {
+      if (step == 3) {
+        throw new IllegalStateException("killed at step 3");
+      }
+    };
+    try {
+      CliRun first = CliRun.of(finetuneArgs(killed));
+      assertEquals(1, first.exitCode(), first.toString());
+    } finally {
+      FinetuneJob.testListener = null;
+    }
+    assertTrue(!Files.exists(killed.resolve("finetune")), "nothing committed by the killed run");
+    CliRun resumed = CliRun.of(finetuneArgs(killed));
+    assertEquals(0, resumed.exitCode(), resumed.toString());
+    assertTrue(resumed.out().contains("resumed from step 2"), resumed.out());
+    assertEquals(2, JSON.readTree(killed.resolve("finetune/_manifest.json").toFile()).get("counts")
+        .get("resumed_from_step").asInt());
+    for (String f : List.of("adapter/adapter_model.safetensors", "merged/model.safetensors")) {
+      assertTrue(java.util.Arrays.equals(Files.readAllBytes(whole.resolve("finetune").resolve(f)),
+          Files.readAllBytes(killed.resolve("finetune").resolve(f))), f + " identical to the uninterrupted run's");
+    }
+  }
+
+  @Test
+  void finetuneWithoutAnSftTableOrModelIsAUsageError() throws Exception {
+    CliRun noModel = CliRun.of("finetune", "--run-dir", dir.resolve("empty").toString());
+    assertEquals(2, noModel.exitCode(), noModel.toString());
+    assertTrue(noModel.err().contains("--model"), noModel.err());
+    CliRun noSft = CliRun.of("finetune", "--model", model.toString(), "--run-dir", dir.resolve("empty").toString());
+    assertEquals(2, noSft.exitCode(), noSft.toString());
+    assertTrue(noSft.err().contains("sft"), noSft.err());
+  }
+}

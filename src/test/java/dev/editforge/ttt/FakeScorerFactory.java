@@ -1,0 +1,116 @@
+package dev.editforge.ttt;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A deterministic stand-in for the LoRA engine: a result depends only on (seed, article,
+ * question) for the baseline and (seed, edit, repeat, question) for the adapter, as the real
+ * scorer's must for resumed runs to match. Counts factory calls and score calls per article in
+ * static maps keyed by a test's tag (local mode runs the tasks in this JVM), and can simulate a
+ * kill: after {@link #failAfter} successful score calls every further call throws.
+ */
+final class FakeScorerFactory implements EditScorerFactory {
+  private static final long serialVersionUID = 1L;
+
+  static final Map<String, AtomicInteger> CREATES = new ConcurrentHashMap<>();
+  static final Map<String, Map<String, AtomicInteger>> CALLS = new ConcurrentHashMap<>();
+  static final Map<String, AtomicInteger> BUDGET = new ConcurrentHashMap<>();
+  static final Map<String, List<String>> DEVICES = new ConcurrentHashMap<>();
+
+  private final String tag;
+  private final int evalTimes;
+  private final long seed;
+
+  FakeScorerFactory(String tag, int evalTimes, long seed) {
+    this.tag = tag;
+    this.evalTimes = evalTimes;
+    this.seed = seed;
+    CREATES.putIfAbsent(tag, new AtomicInteger());
+    CALLS.putIfAbsent(tag, new ConcurrentHashMap<>());
+    DEVICES.putIfAbsent(tag, java.util.Collections.synchronizedList(new ArrayList<>()));
+  }
+
+  static void failAfter(String tag, int successfulCalls) {
+    BUDGET.put(tag, new AtomicInteger(successfulCalls));
+  }
+
+  static void neverFail(String tag) {
+    BUDGET.remove(tag);
+  }
+
+  static int creates(String tag) {
+    return CREATES.get(tag).get();
+  }
+
+  /** Score calls so far, per article id. */
+  static Map<String, Integer> calls(String tag) {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    CALLS.get(tag).forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
+  @Override
+  public String model() {
+    return "fake-model-" + tag;
+  }
+
+  @Override
+  public String variant() {
+    return evalTimes + "/" + seed;
+  }
+
+  @Override
+  public EditScorer create(ScoreDevice device) {
+    CREATES.get(tag).incrementAndGet();
+    DEVICES.get(tag).add(device.name());
+    return new Scorer();
+  }
+
+  private static int bit(String... parts) {
+    return Math.floorMod(String.join("|", parts).hashCode() * 31 + 7, 2);
+  }
+
+  final class Scorer implements EditScorer {
+    @Override
+    public List<TttResult> score(TttArticle article, List<TttEdit> edits) {
+      CALLS.get(tag).computeIfAbsent(article.articleId(), k -> new AtomicInteger()).incrementAndGet();
+      AtomicInteger budget = BUDGET.get(tag);
+      if (budget != null && budget.getAndDecrement() <= 0) {
+        throw new IllegalStateException("simulated kill while scoring " + article.articleId());
+      }
+      String s = Long.toString(seed);
+      List<TttResult> out = new ArrayList<>();
+      for (TttEdit e : edits) {
+        List<String> seqs = TrainSequences.build(e.completion(), article.title(), article.context(), true);
+        long tokens = seqs.stream().mapToLong(q -> q.split("\\s+").length).sum();
+        for (int r = 0; r < evalTimes; r++) {
+          List<QuestionResult> qs = new ArrayList<>();
+          List<Integer> gains = new ArrayList<>();
+          int base = 0;
+          int adapted = 0;
+          for (int qi = 0; qi < article.questions().size(); qi++) {
+            TttQuestion q = article.questions().get(qi);
+            boolean b = bit(s, article.articleId(), q.question()) == 1;
+            boolean a = bit(s, e.editId(), Integer.toString(r), q.question()) == 1;
+            QuestionResult qr = new QuestionResult(q.question(), q.answers().get(0), "base " + qi, "adapted " + r, b, a);
+            qs.add(qr);
+            gains.add(qr.gain());
+            base += b ? 1 : 0;
+            adapted += a ? 1 : 0;
+          }
+          double n = article.questions().size();
+          out.add(new TttResult(e.editId(), e.articleId(), r, base / n, adapted / n, (adapted - base) / n, gains, qs,
+              seqs.size(), tokens, 0.25 * (r + 1)));
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
