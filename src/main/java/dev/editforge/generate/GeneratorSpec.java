@@ -56,6 +56,7 @@ public record GeneratorSpec(
 
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorSpec.class);
   private static final AtomicBoolean CPU_FALLBACK_WARNED = new AtomicBoolean();
+  private static final java.util.Set<String> LOGGED_BINDINGS = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** The spec of {@code settings}; {@code modelDir} is the resolved local directory (null for openai). */
   public static GeneratorSpec of(GenerateSettings g, LlmSettings l, RemoteSettings r, Path modelDir, String modelName) {
@@ -139,6 +140,10 @@ public record GeneratorSpec(
    * the shared decoder or client stays in the executor's cache.
    */
   public TextGenerator open(Binding binding) {
+    if (local() && LOGGED_BINDINGS.add(modelDir + " " + binding.describe())) {
+      LOG.info("generate: executor {} runs {} with {}", org.apache.spark.SparkEnv.get() == null ? "driver"
+          : org.apache.spark.SparkEnv.get().executorId(), modelName, binding.describe());
+    }
     if (local()) {
       LlmSettings llm = llm();
       LoadedDecoder decoder = ExecutorModels.get(ExecutorModels.decoder(modelDir, binding.device().toString(), dtype, threads),

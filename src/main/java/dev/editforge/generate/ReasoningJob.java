@@ -71,7 +71,7 @@ public final class ReasoningJob implements PipelineStage {
     GenerateSettings.ReasoningSampling smp = ctx.settings().generate().reasoningSampling();
     String configHash = Fingerprints.configHash(ctx.settings().section("generate")
         .withoutPath("what").withoutPath("self-edit").withFallback(spec.local()
-            ? com.typesafe.config.ConfigFactory.empty() : ctx.settings().section("remote").atKey("remote")));
+            ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
     String fingerprint = Fingerprints.combine(STAGE + ":reasoning", ctx.settings().codeVersion(), configHash,
         List.of(Fingerprints.ofTable(run, Tables.PROBLEMS), "model=" + spec.modelName() + ":" + spec.modelDir()));
     if (!ctx.force()) {

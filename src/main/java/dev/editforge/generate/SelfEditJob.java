@@ -78,7 +78,7 @@ public final class SelfEditJob implements PipelineStage {
     SelfEditSettings se = ctx.settings().selfEdit();
     String configHash = Fingerprints.configHash(ctx.settings().section("generate")
         .withoutPath("what").withoutPath("reasoning").withFallback(spec.local()
-            ? com.typesafe.config.ConfigFactory.empty() : ctx.settings().section("remote").atKey("remote")));
+            ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
     String fingerprint = Fingerprints.combine(STAGE + ":self-edits", ctx.settings().codeVersion(), configHash,
         List.of(Fingerprints.ofTable(run, Tables.ARTICLES), "model=" + spec.modelName() + ":" + spec.modelDir()));
     if (!ctx.force()) {
