@@ -2,10 +2,10 @@ package dev.editforge.llm;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -52,6 +52,8 @@ public final class DecoderModel implements AutoCloseable {
   private final NDArray finalNorm;
   private final NDArray lmHead;
   private final NDArray invFreq;
+  /** rotate_half as a matrix: {@code x @ rotation == cat(-x2, x1)}, exactly (entries are 0 and +-1). */
+  private final NDArray rotation;
   private final float attentionScale;
 
   private DecoderModel(Path directory, ModelConfig config, Device device, DataType dtype, NDManager manager,
@@ -77,6 +79,8 @@ public final class DecoderModel implements AutoCloseable {
     this.finalNorm = weights.get(DecoderLayout.FINAL_NORM);
     this.lmHead = config.tieWordEmbeddings() ? embed : weights.get(DecoderLayout.LM_HEAD);
     this.invFreq = manager.create(inverseFrequencies(config));
+    this.rotation = manager.create(rotateHalfMatrix(config.headDim()), new Shape(config.headDim(), config.headDim()))
+        .toType(dtype, false);
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
   }
 
@@ -153,6 +157,16 @@ public final class DecoderModel implements AutoCloseable {
     return out;
   }
 
+  private static float[] rotateHalfMatrix(int d) {
+    int h = d / 2;
+    float[] r = new float[d * d];
+    for (int j = 0; j < h; j++) {
+      r[(j + h) * d + j] = -1f;
+      r[j * d + j + h] = 1f;
+    }
+    return r;
+  }
+
   public ModelConfig config() {
     return config;
   }
@@ -224,12 +238,18 @@ public final class DecoderModel implements AutoCloseable {
     NDArray logits;
     try (NDScope scope = new NDScope()) {
       NDArray positions = positions(in, m, past, total);
-      NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
+      NDArray half = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
+      NDArray angles = half.concat(half, 2);
+      // [B, 1, T, D] for keys; queries also carry the attention scale, saving a multiply per layer.
       NDArray cos = angles.cos().expandDims(1);
       NDArray sin = angles.sin().expandDims(1);
+      NDArray cosQ = cos.mul(attentionScale).expandDims(1);
+      NDArray sinQ = sin.mul(attentionScale).expandDims(1);
       if (dtype != DataType.FLOAT32) {
         cos = cos.toType(dtype, false);
         sin = sin.toType(dtype, false);
+        cosQ = cosQ.toType(dtype, false);
+        sinQ = sinQ.toType(dtype, false);
       }
       NDArray mask = additiveMask(in, m, past, total);
       NDArray x = in.inputIds().getNDArrayInternal()
@@ -237,7 +257,7 @@ public final class DecoderModel implements AutoCloseable {
       for (int l = 0; l < layers.length; l++) {
         NDArray next;
         try (NDScope layerScope = new NDScope()) {
-          next = layer(l, x, cos, sin, mask, cache, past, total, in.delta());
+          next = layer(l, x, new NDArray[] {cos, sin, cosQ, sinQ}, mask, cache, total, in.delta());
           NDScope.unregister(next);
         }
         NDScope.register(next);
@@ -292,8 +312,9 @@ public final class DecoderModel implements AutoCloseable {
     return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED).expandDims(1).expandDims(1);
   }
 
-  private NDArray layer(int l, NDArray x, NDArray cos, NDArray sin, NDArray mask, KvCache cache, int past,
-      int total, ProjectionDelta delta) {
+  /** One decoder layer; {@code rope} holds cos and sin for keys, then the scaled ones for queries. */
+  private NDArray layer(int l, NDArray x, NDArray[] rope, NDArray mask, KvCache cache, int total,
+      ProjectionDelta delta) {
     LayerWeights w = layers[l];
     int batch = (int) x.getShape().get(0);
     int time = (int) x.getShape().get(1);
@@ -308,8 +329,8 @@ public final class DecoderModel implements AutoCloseable {
         .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
     NDArray v = project(h, l, Projection.V_PROJ, w, delta)
         .reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
-    q = rotate(q, cos.expandDims(1), sin.expandDims(1)).reshape(batch, kvHeads, groups * time, headDim);
-    k = rotate(k, cos, sin);
+    q = rotate(q, rope[2], rope[3]).reshape(batch, kvHeads, groups * time, headDim);
+    k = rotate(k, rope[0], rope[1]);
     NDArray keys = k;
     NDArray values = v;
     if (cache != null) {
@@ -318,7 +339,7 @@ public final class DecoderModel implements AutoCloseable {
       values = cache.values(l, total);
     }
     // Query heads of one KV group are stacked along time, so K/V are used as is (no repeat_kv copy).
-    NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(attentionScale);
+    NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2));
     if (scores.getDataType() != DataType.FLOAT32) {
       scores = scores.toType(DataType.FLOAT32, false);
     }
@@ -351,13 +372,9 @@ public final class DecoderModel implements AutoCloseable {
     return y;
   }
 
-  /** Hugging Face's rotate_half convention: the two halves of each head form the rotation pairs. */
-  private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-    int last = x.getShape().dimension() - 1;
-    NDList halves = x.split(2, last);
-    NDArray x1 = halves.get(0);
-    NDArray x2 = halves.get(1);
-    return x1.mul(cos).sub(x2.mul(sin)).concat(x2.mul(cos).add(x1.mul(sin)), last);
+  /** Hugging Face's rotate_half convention: {@code x * cos + rotate_half(x) * sin}. */
+  private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    return x.mul(cos).add(x.matMul(rotation).mul(sin));
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -76,6 +76,14 @@ public final class LocalGenerator implements TextGenerator {
 
   @Override
   public List<GenerationResult> generate(List<GenerationRequest> requests) {
+    return generate(requests, null);
+  }
+
+  /**
+   * As {@link #generate(List)}, with every forward of each decode batch going through the delta
+   * {@code adapters} returns for that batch's rows (LoRA: one adapter for all, or one per request).
+   */
+  public List<GenerationResult> generate(List<GenerationRequest> requests, BatchDelta adapters) {
     List<Prepared> prepared = new ArrayList<>();
     for (GenerationRequest r : requests) {
       prepared.add(prepare(r));
@@ -95,7 +103,7 @@ public final class LocalGenerator implements TextGenerator {
     // Similar lengths together: less padding per batch.
     rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
     for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
-      decode(rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())));
+      decode(rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())), adapters);
     }
     List<List<Completion>> byRequest = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
@@ -144,7 +152,7 @@ public final class LocalGenerator implements TextGenerator {
   }
 
   /** Decodes one batch of rows to completion with a shared KV cache. */
-  private void decode(List<Row> batch) {
+  private void decode(List<Row> batch, BatchDelta adapters) {
     DecoderModel model = decoder.model();
     int b = batch.size();
     int promptLen = 0;
@@ -162,6 +170,8 @@ public final class LocalGenerator implements TextGenerator {
       return;
     }
     int vocab = model.config().vocabSize();
+    ProjectionDelta delta = adapters == null ? null
+        : adapters.forBatch(batch.stream().mapToInt(r -> r.request).toArray());
     long[] mask = new long[b * promptLen];
     int maskWidth = promptLen;
     long[] ids = new long[b * promptLen];
@@ -179,12 +189,14 @@ public final class LocalGenerator implements TextGenerator {
     }
     try (NDManager gen = NDManager.newBaseManager(model.device(), "PyTorch");
         KvCache cache = model.newCache(gen, b, promptLen + maxNew)) {
-      float[] logits;
+      // Greedy batches take the argmax on the device: B ids cross to the host instead of B x vocab floats.
+      boolean greedyOnly = batch.stream().allMatch(r -> r.sampling.isGreedy());
+      StepOutput logits;
       try (NDManager step = gen.newSubManager()) {
         NDArray in = step.create(ids, new Shape(b, promptLen));
         NDArray am = step.create(mask, new Shape(b, promptLen));
         NDArray pos = step.create(positions, new Shape(b, promptLen));
-        logits = model.forward(new DecoderInput(in, am, pos, null, cache, null, true)).toFloatArray();
+        logits = fetch(model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
       }
       for (int produced = 0; ; produced++) {
         long[] nextIds = new long[b];
@@ -194,7 +206,9 @@ public final class LocalGenerator implements TextGenerator {
           if (r.done()) {
             continue;
           }
-          int token = Sampler.next(logits, i * vocab, vocab, r.sampling, r.rng);
+          int token = logits.argMax() != null
+              ? (int) logits.argMax()[i]
+              : Sampler.next(logits.logits(), i * vocab, vocab, r.sampling, r.rng);
           accept(r, token);
           nextIds[i] = token;
           anyActive |= !r.done();
@@ -218,7 +232,7 @@ public final class LocalGenerator implements TextGenerator {
           NDArray in = step.create(nextIds, new Shape(b, 1));
           NDArray am = step.create(mask, new Shape(b, maskWidth));
           NDArray ps = step.create(pos, new Shape(b, 1));
-          logits = model.forward(new DecoderInput(in, am, ps, null, cache, null, true)).toFloatArray();
+          logits = fetch(model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)), greedyOnly);
         }
       }
     }
@@ -227,6 +241,15 @@ public final class LocalGenerator implements TextGenerator {
         finish(r, FinishReason.LENGTH);
       }
     }
+  }
+
+  /** One step's result on the host: every row's logits, or (greedy batches) just each row's argmax. */
+  private record StepOutput(float[] logits, long[] argMax) {}
+
+  private static StepOutput fetch(NDArray logits, boolean greedyOnly) {
+    return greedyOnly
+        ? new StepOutput(null, logits.argMax(2).toLongArray())
+        : new StepOutput(logits.toFloatArray(), null);
   }
 
   private static void accept(Row r, int token) {

@@ -47,7 +47,7 @@ public final class SafetensorsFile implements AutoCloseable {
   static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
   /** Bytes of source data converted per step in {@link #load}: bounds the transient memory. */
-  static final long DEFAULT_CHUNK_BYTES = 64L * 1024 * 1024;
+  static final long DEFAULT_CHUNK_BYTES = 16L * 1024 * 1024;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -375,19 +375,28 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     try (NDManager scratch = manager.getEngine().newBaseManager(Device.cpu())) {
       if (chunkRows == rows) {
-        try (NDArray flat = convertChunk(t, 0, rows, rowElems, scratch, manager, target, widen)) {
-          return flat.reshape(shape);
-        }
+        return withView(t, 0, rows, rowElems, scratch, widen, view -> {
+          NDArray copy = copyTo(view, manager, target);
+          try (NDArray flat = copy) {
+            return flat.reshape(shape);
+          }
+        });
       }
       NDArray out = manager.zeros(shape, target);
       for (long r0 = 0; r0 < rows; r0 += chunkRows) {
         long r1 = Math.min(rows, r0 + chunkRows);
         long[] partShape = t.shape().clone();
         partShape[0] = r1 - r0;
-        try (NDArray part = convertChunk(t, r0, r1, rowElems, scratch, manager, target, widen);
-            NDArray shaped = part.reshape(new Shape(partShape))) {
-          out.set(new NDIndex("{}:{}", r0, r1), shaped);
-        }
+        long from = r0;
+        withView(t, r0, r1, rowElems, scratch, widen, view -> {
+          // Copied straight from the mapping into its rows when no conversion is needed.
+          boolean direct = manager.getDevice().equals(Device.cpu()) && view.getDataType() == target;
+          try (NDArray converted = direct ? null : copyTo(view, manager, target);
+              NDArray shaped = (direct ? view : converted).reshape(new Shape(partShape))) {
+            out.set(new NDIndex("{}:{}", from, r1), shaped);
+          }
+          return null;
+        });
       }
       return out;
     } finally {
@@ -397,14 +406,19 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  /** What to do with a chunk's view; the view is only valid during the call. */
+  @FunctionalInterface
+  private interface ViewUse<R> {
+    R apply(NDArray view);
+  }
+
   /**
-   * Rows [r0, r1) as a flat array of {@code target} type on {@code owner}'s device. The mapped
-   * region is viewed without copying, copied once by libtorch, then unmapped at once so the
-   * mapping does not linger in the process until a GC happens to collect it.
+   * Rows [r0, r1) of a tensor as a flat CPU array viewing the mapped file (or, for bf16 and
+   * misaligned data, the {@code widen} buffer) without copying. The mapping is released right
+   * after {@code use} so it does not linger in the process until a GC happens to collect it.
    */
-  private NDArray convertChunk(
-      TensorInfo t, long r0, long r1, long rowElems, NDManager scratch, NDManager owner, DataType target,
-      ByteBuffer widen) {
+  private <R> R withView(TensorInfo t, long r0, long r1, long rowElems, NDManager scratch, ByteBuffer widen,
+      ViewUse<R> use) {
     long elems = (r1 - r0) * rowElems;
     long offset = dataStart + t.begin() + r0 * rowElems * t.dtype().bytes();
     long length = elems * t.dtype().bytes();
@@ -413,7 +427,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     MappedByteBuffer mapped = map(offset, length);
     try {
-      ByteBuffer src = mapped;
+      ByteBuffer src;
       DataType srcType;
       if (t.dtype() == SafetensorsDType.BF16) {
         ByteBuffer buf = widen;
@@ -429,7 +443,7 @@ public final class SafetensorsFile implements AutoCloseable {
       } else {
         srcType = t.dtype() == SafetensorsDType.F32 ? DataType.FLOAT32 : DataType.FLOAT16;
         if ((offset % t.dtype().bytes()) != 0) {
-          // libtorch kernels assume element-aligned data; realign through a scratch buffer.
+          // libtorch kernels assume element-aligned data; realign through the scratch buffer.
           ByteBuffer buf = widen;
           buf.clear();
           buf.put(mapped.duplicate());
@@ -439,22 +453,27 @@ public final class SafetensorsFile implements AutoCloseable {
           src = mapped.order(ByteOrder.nativeOrder());
         }
       }
-      NDArray view = scratch.create(src, new Shape(elems), srcType);
-      NDArray copy;
-      if (!owner.getDevice().equals(Device.cpu())) {
-        NDArray moved = view.toDevice(owner.getDevice(), true);
-        copy = moved.getDataType() == target ? moved : moved.toType(target, true);
-      } else if (srcType == target) {
-        copy = view.duplicate();
-      } else {
-        copy = view.toType(target, true);
+      try (NDArray view = scratch.create(src, new Shape(elems), srcType)) {
+        return use.apply(view);
       }
-      copy.attach(owner);
-      view.close();
-      return copy;
     } finally {
       release(mapped);
     }
+  }
+
+  /** A copy of {@code view} of type {@code target} on {@code owner}'s device, attached to {@code owner}. */
+  private static NDArray copyTo(NDArray view, NDManager owner, DataType target) {
+    NDArray copy;
+    if (!owner.getDevice().equals(Device.cpu())) {
+      NDArray moved = view.toDevice(owner.getDevice(), true);
+      copy = moved.getDataType() == target ? moved : moved.toType(target, true);
+    } else if (view.getDataType() == target) {
+      copy = view.duplicate();
+    } else {
+      copy = view.toType(target, true);
+    }
+    copy.attach(owner);
+    return copy;
   }
 
   private boolean misaligned(TensorInfo t) {

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -38,6 +37,8 @@ public final class SafetensorsWriter {
   }
 
   private record Entry(String name, SafetensorsDType dtype, long[] shape, long bytes, TensorSource source) {}
+
+  private static final int BLOCK = 1 << 18;
 
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -184,17 +185,21 @@ public final class SafetensorsWriter {
   /** Writes {@code values[from, from+count)} as {@code dtype}, little-endian, in 1 MiB blocks. */
   public static void writeFloats(WritableByteChannel out, SafetensorsDType dtype, float[] values, int from, int count)
       throws IOException {
+    writeFloats(out, dtype, values, from, count, ByteBuffer.allocate(Math.min(count, BLOCK) * dtype.bytes()));
+  }
+
+  /** As above, encoding through {@code scratch} (any capacity of at least one element) to avoid garbage. */
+  public static void writeFloats(
+      WritableByteChannel out, SafetensorsDType dtype, float[] values, int from, int count, ByteBuffer scratch)
+      throws IOException {
     int width = dtype.bytes();
-    int block = 1 << 18;
-    ByteBuffer buf = ByteBuffer.allocate(Math.min(count, block) * width).order(ByteOrder.LITTLE_ENDIAN);
+    int block = Math.max(1, scratch.capacity() / width);
+    ByteBuffer buf = scratch.order(ByteOrder.LITTLE_ENDIAN);
     for (int start = from; start < from + count; start += block) {
       int n = Math.min(block, from + count - start);
       buf.clear();
       switch (dtype) {
-        case F32 -> {
-          FloatBuffer fb = buf.asFloatBuffer();
-          fb.put(values, start, n);
-        }
+        case F32 -> buf.asFloatBuffer().put(values, start, n);
         case F16 -> {
           ShortBuffer sb = buf.asShortBuffer();
           for (int i = 0; i < n; i++) {

@@ -311,6 +311,36 @@ class LocalGeneratorTest {
   }
 
   @Test
+  void perRequestAdaptersChangeOnlyTheirRequests() {
+    ModelConfig c = llama.model().config();
+    GenerationRequest[] requests = {
+        GenerationRequest.text("base", "the rain", SamplingParams.greedy(12)),
+        GenerationRequest.text("tuned", "the rain", SamplingParams.greedy(12)),
+        GenerationRequest.text("base2", "in the north", SamplingParams.greedy(12))};
+    List<GenerationResult> plain = run(llama, SETTINGS, requests);
+    try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      Projection p = Projection.V_PROJ;
+      NDArray a = m.randomNormal(0, 1f, new Shape(4, p.inFeatures(c)), DataType.FLOAT32);
+      NDArray b = m.randomNormal(0, 1f, new Shape(p.outFeatures(c), 4), DataType.FLOAT32);
+      BatchDelta adapters = rows -> (layer, module, x) -> {
+        if (!module.equals(p.moduleName())) {
+          return null;
+        }
+        float[] on = new float[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+          on[i] = rows[i] == 1 ? 1f : 0f;
+        }
+        NDArray rowWeights = x.getManager().create(on, new Shape(rows.length, 1, 1));
+        return x.matMul(a.transpose()).matMul(b.transpose()).mul(rowWeights);
+      };
+      List<GenerationResult> tuned = new LocalGenerator(llama, SETTINGS, false).generate(List.of(requests), adapters);
+      assertEquals(only(plain.get(0)), only(tuned.get(0)));
+      assertEquals(only(plain.get(2)), only(tuned.get(2)));
+      assertNotEquals(only(plain.get(1)).tokenIds(), only(tuned.get(1)).tokenIds());
+    }
+  }
+
+  @Test
   void resultsComeBackInRequestOrderWithCounts() {
     List<GenerationResult> results = run(llama, SETTINGS.withMaxBatchSize(2),
         GenerationRequest.text("first", "a b c d e f g", sampled(6, 1, 2)),
