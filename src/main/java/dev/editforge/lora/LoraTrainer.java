@@ -54,6 +54,12 @@ import java.util.SplittableRandom;
 public final class LoraTrainer implements AutoCloseable {
   private static final Object AUTOGRAD = new Object();
 
+  /**
+   * Test hook run between forward and backward: a test sets it to {@code System::gc} so that any
+   * tensor autograd saved over Java memory that was already released shows up as NaN or drift.
+   */
+  static volatile Runnable beforeBackward;
+
   private final DecoderModel model;
   private final LoraStack stack;
   private final List<List<TrainSample>> data;
@@ -362,6 +368,10 @@ public final class LoraTrainer implements AutoCloseable {
           NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
           NDArray groupLoss = picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
           NDArray loss = groupLoss.div(dn).sum();
+          Runnable hook = beforeBackward;
+          if (hook != null) {
+            hook.run();
+          }
           gc.backward(loss);
           perGroup = groupLoss.toFloatArray();
         }
@@ -387,7 +397,7 @@ public final class LoraTrainer implements AutoCloseable {
           mask[off + i] = rng.nextDouble() < p ? 0f : keep;
         }
       }
-      return mgr.create(mask, new Shape((long) rowsPerGroup * time, target.in()));
+      return Tensors.owned(mgr, mask, new Shape((long) rowsPerGroup * time, target.in()));
     };
   }
 
@@ -513,8 +523,11 @@ public final class LoraTrainer implements AutoCloseable {
       }
       try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("optimizer.safetensors"))) {
         for (int i = 0; i < trainer.m.length; i++) {
-          trainer.m[i].set(f.readFloats("exp_avg." + i));
-          trainer.v[i].set(f.readFloats("exp_avg_sq." + i));
+          Shape shape = trainer.m[i].getShape();
+          trainer.m[i].close();
+          trainer.v[i].close();
+          trainer.m[i] = Tensors.owned(trainer.stateManager, f.readFloats("exp_avg." + i), shape);
+          trainer.v[i] = Tensors.owned(trainer.stateManager, f.readFloats("exp_avg_sq." + i), shape);
         }
       }
       return trainer;
