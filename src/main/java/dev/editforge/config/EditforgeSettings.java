@@ -6,6 +6,7 @@ import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
 import dev.editforge.llm.remote.RemoteSettings;
 import dev.editforge.select.SelectSettings;
+import dev.editforge.ttt.TttSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
@@ -22,6 +23,7 @@ public record EditforgeSettings(
     SelfEditSettings selfEdit,
     ReasoningSettings reasoning,
     JudgeSettings judge,
+    TttSettings ttt,
     SelectSettings select) {
 
   public static EditforgeSettings from(Config config) {
@@ -36,6 +38,7 @@ public record EditforgeSettings(
         SelfEditSettings.from(root.section("generate").section("self-edit")),
         ReasoningSettings.from(root.section("generate").section("reasoning")),
         JudgeSettings.from(root.section("judge")),
+        TttSettings.from(root.section("ttt")),
         SelectSettings.from(root.section("select")));
   }
 
