@@ -9,11 +9,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import dev.editforge.generate.TinyRandomModel;
+import dev.editforge.llm.hub.HubClient;
+import dev.editforge.llm.hub.HubSettings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code editforge demo}: every stage on the bundled sample (invented facts about the island of
@@ -28,12 +33,56 @@ public final class DemoCommand extends StageCommand {
       new String[] {"logic", "logic.jsonl"},
       new String[] {"instructions", "instructions.jsonl"});
 
+  /** The model stages that take a base model, and the key each reads it from. */
+  static final List<String> MODEL_KEYS = List.of("generate.model", "ttt.model", "finetune.model", "evaluate.model");
+  static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
+
+  @Option(names = "--model", paramLabel = "DIR|HUB_ID",
+      description = "Base model of every model stage (default " + DEFAULT_MODEL + "; a local HF-format directory works too)")
+  String model;
+
   @Override
   protected Map<String, Object> flagOverrides() {
     Path dir = Path.of(common.runDir != null ? common.runDir : "runs/demo");
     Path sample = extractSample(dir.resolve("_sample"));
     List<String> inputs = INPUTS.stream().map(i -> i[0] + ":" + sample.resolve(i[1])).toList();
-    return Map.of("ingest.inputs", inputs, "run-dir", dir.toString());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("ingest.inputs", inputs);
+    out.put("run-dir", dir.toString());
+    String modelDir = demoModel(model != null ? model : DEFAULT_MODEL, dir.resolve("_model"));
+    for (String key : MODEL_KEYS) {
+      boolean userSet = common.sets.stream().anyMatch(s -> s.startsWith(key + "=") || s.startsWith("editforge." + key + "="));
+      if (model != null || !userSet) {
+        out.put(key, modelDir);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The demo's model as a local directory: the given directory, or the hub id from the HF cache or
+   * the hub; where neither works, a tiny random model written here, said plainly in one line.
+   */
+  String demoModel(String ref, Path fallbackDir) {
+    if (Files.isDirectory(Path.of(ref))) {
+      return Path.of(ref).toAbsolutePath().toString();
+    }
+    try (HubClient hub = new HubClient(HubSettings.fromEnvironment())) {
+      return hub.resolve(ref).toAbsolutePath().toString();
+    } catch (RuntimeException e) {
+      console().println("demo: " + ref + " is neither cached nor reachable on the hub (" + firstLine(e.getMessage())
+          + "); running on a tiny random model written to " + fallbackDir
+          + " instead: the pipeline runs end to end, but its texts are meaningless");
+      return TinyRandomModel.write(fallbackDir, 64, 2, 1024, 7).toAbsolutePath().toString();
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "no detail";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
   }
 
   @Override

@@ -4,7 +4,9 @@ import dev.editforge.evaluate.EvaluateJob;
 import dev.editforge.finetune.FinetuneJob;
 import dev.editforge.generate.GenerateJob;
 import dev.editforge.ingest.IngestJob;
+import dev.editforge.select.SelectJob;
 import dev.editforge.spark.PipelineStage;
+import dev.editforge.ttt.ScoreJob;
 import java.util.List;
 
 /**
@@ -21,12 +23,8 @@ public final class Pipeline {
       "ingest", "embed", "index", "retrieve", "generate", "score", "select", FinetuneJob.STAGE, EvaluateJob.STAGE);
 
   public static List<PipelineStage> stages() {
-    // Stages join as their inputs are produced in the same run (integration in progress).
-    return List.of(new IngestJob(), new GenerateJob());
+    return List.of(new IngestJob(), new GenerateJob(), new ScoreJob(), new SelectJob(), new FinetuneJob(),
+        new EvaluateJob());
   }
 
-  /** The stages after select, in order: finetune (LoRA SFT on the sft table), then evaluate (base vs tuned). */
-  public static List<PipelineStage> trainingStages() {
-    return List.of(new FinetuneJob(), new EvaluateJob());
-  }
 }

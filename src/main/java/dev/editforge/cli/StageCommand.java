@@ -53,6 +53,13 @@ public abstract class StageCommand implements Callable<Integer> {
   /** Runs stages in order, stopping at the first that does not exit 0. */
   protected int runStages(Launch launch, java.util.List<PipelineStage> stages) throws Exception {
     for (PipelineStage stage : stages) {
+      var run = launch.context().runDir();
+      var missing = stage.requires().stream().filter(t -> !dev.editforge.io.StageTables.isUsable(run, t)).toList();
+      if (!missing.isEmpty()) {
+        console.println(stage.name() + ": passed over: no usable " + String.join(", ", missing)
+            + " in this run (an earlier stage did not produce it; see its message above)");
+        continue;
+      }
       int code = runStage(launch, stage);
       if (code != ExitCodes.OK) {
         console.println(spec.name() + ": stopped at stage " + stage.name() + " (exit " + code

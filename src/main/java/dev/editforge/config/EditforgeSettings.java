@@ -14,6 +14,7 @@ import dev.editforge.llm.LlmSettings;
 import dev.editforge.llm.remote.RemoteSettings;
 import dev.editforge.select.SelectSettings;
 import dev.editforge.select.SftSettings;
+import dev.editforge.ttt.TttSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
@@ -38,7 +39,8 @@ public record EditforgeSettings(
     SftSettings sft,
     FinetuneSettings finetune,
     EvaluateSettings evaluate,
-    LlmSettings llm) {
+    LlmSettings llm,
+    TttSettings ttt) {
 
   public static EditforgeSettings from(Config config) {
     ConfigReader root = new ConfigReader(config.getConfig("editforge"), "editforge");
@@ -60,7 +62,8 @@ public record EditforgeSettings(
         SftSettings.from(root.section("select")),
         FinetuneSettings.from(root.section("finetune")),
         EvaluateSettings.from(root.section("evaluate")),
-        LlmSettings.from(root.section("llm")));
+        LlmSettings.from(root.section("llm")),
+        TttSettings.from(root.section("ttt")));
   }
 
   /** The config section of one stage, for its config hash. */

@@ -99,6 +99,11 @@ public final class EvaluateJob implements PipelineStage {
     return STAGE;
   }
 
+  @Override
+  public java.util.List<String> requires() {
+    return java.util.List.of("articles", "finetune");
+  }
+
   /** One question to ask, shippable to the task. */
   public record Question(String articleId, String title, String questionId, String question, List<String> answers)
       implements Serializable {

@@ -62,6 +62,11 @@ public final class FinetuneJob implements PipelineStage {
   }
 
   @Override
+  public java.util.List<String> requires() {
+    return java.util.List.of("sft");
+  }
+
+  @Override
   public StageOutcome run(StageContext ctx) throws Exception {
     FinetuneSettings s = ctx.settings().finetune();
     RunDir run = ctx.runDir();

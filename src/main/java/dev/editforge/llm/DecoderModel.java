@@ -407,7 +407,10 @@ public final class DecoderModel implements AutoCloseable {
     NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
     int last = xf.getShape().dimension() - 1;
     NDArray variance = xf.square().mean(new int[] {last}, true);
-    NDArray normed = xf.mul(variance.add((float) config.rmsNormEps()).pow(-0.5f));
+    // Not pow(-0.5f): DJL runs a scalar op against a Java-backed scalar it frees at once, and pow's
+    // backward reads that scalar after a GC may have reused its memory (NaN gradients). sqrt and div
+    // save only libtorch-owned tensors.
+    NDArray normed = xf.div(variance.add((float) config.rmsNormEps()).sqrt());
     if (dtype != DataType.FLOAT32) {
       normed = normed.toType(dtype, false);
     }

@@ -34,7 +34,8 @@ public final class LoraStack implements AutoCloseable {
   /** [layer][projection ordinal] -> target index, -1 = not adapted. */
   private final int[][] slot;
   private final int size;
-  private final float scaling;
+  /** alpha / r as a libtorch-owned scalar (a Java-backed one would dangle in autograd's saved tensors). */
+  private final NDArray scaling;
 
   private LoraStack(LoraConfig config, List<LoraTarget> targets, NDManager manager, NDArray[] a, NDArray[] b,
       int size) {
@@ -44,7 +45,7 @@ public final class LoraStack implements AutoCloseable {
     this.a = a;
     this.b = b;
     this.size = size;
-    this.scaling = (float) config.scaling();
+    this.scaling = Tensors.owned(manager, new float[] {(float) config.scaling()}, new Shape(1));
     int layers = 0;
     for (LoraTarget t : targets) {
       layers = Math.max(layers, t.layer() + 1);
@@ -86,8 +87,8 @@ public final class LoraStack implements AutoCloseable {
           System.arraycopy(f.a(), 0, as, k * r * t.in(), f.a().length);
           System.arraycopy(f.b(), 0, bs, k * t.out() * r, f.b().length);
         }
-        a[i] = manager.create(as, new Shape(n, r, t.in()));
-        b[i] = manager.create(bs, new Shape(n, t.out(), r));
+        a[i] = Tensors.owned(manager, as, new Shape(n, r, t.in()));
+        b[i] = Tensors.owned(manager, bs, new Shape(n, t.out(), r));
       }
       return new LoraStack(first.config(), targets, manager, a, b, n);
     } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -53,6 +54,12 @@ import java.util.SplittableRandom;
  */
 public final class LoraTrainer implements AutoCloseable {
   private static final Object AUTOGRAD = new Object();
+
+  /**
+   * Test hook run between forward and backward: a test sets it to {@code System::gc} so that any
+   * tensor autograd saved over Java memory that was already released shows up as NaN or drift.
+   */
+  static volatile Runnable beforeBackward;
 
   private final DecoderModel model;
   private final LoraStack stack;
@@ -362,6 +369,10 @@ public final class LoraTrainer implements AutoCloseable {
           NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
           NDArray groupLoss = picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
           NDArray loss = groupLoss.div(dn).sum();
+          Runnable hook = beforeBackward;
+          if (hook != null) {
+            hook.run();
+          }
           gc.backward(loss);
           perGroup = groupLoss.toFloatArray();
         }
@@ -387,12 +398,16 @@ public final class LoraTrainer implements AutoCloseable {
           mask[off + i] = rng.nextDouble() < p ? 0f : keep;
         }
       }
-      return mgr.create(mask, new Shape((long) rowsPerGroup * time, target.in()));
+      return Tensors.owned(mgr, mask, new Shape((long) rowsPerGroup * time, target.in()));
     };
   }
 
   /** Per-adapter clipping and AdamW on the stacked factors, then zeroed gradients. */
   private void update(List<Integer> active) {
+    // libtorch's grad mode is per thread and on by default; DJL turns it off only on the thread
+    // that loaded the engine. The in-place AdamW step below must not be recorded, whichever
+    // (Spark task) thread runs it.
+    JniUtils.setGradMode(false);
     int n = steps.length;
     List<NDArray> params = stack.parameters();
     try (NDScope scope = new NDScope()) {
@@ -513,8 +528,11 @@ public final class LoraTrainer implements AutoCloseable {
       }
       try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("optimizer.safetensors"))) {
         for (int i = 0; i < trainer.m.length; i++) {
-          trainer.m[i].set(f.readFloats("exp_avg." + i));
-          trainer.v[i].set(f.readFloats("exp_avg_sq." + i));
+          Shape shape = trainer.m[i].getShape();
+          trainer.m[i].close();
+          trainer.v[i].close();
+          trainer.m[i] = Tensors.owned(trainer.stateManager, f.readFloats("exp_avg." + i), shape);
+          trainer.v[i] = Tensors.owned(trainer.stateManager, f.readFloats("exp_avg_sq." + i), shape);
         }
       }
       return trainer;

@@ -63,6 +63,11 @@ public final class SelectJob implements PipelineStage {
   }
 
   @Override
+  public java.util.List<String> requires() {
+    return java.util.List.of("ttt_scores", "self_edits");
+  }
+
+  @Override
   public StageOutcome run(StageContext ctx) {
     SftSettings sft = ctx.settings().sft();
     RunDir run = ctx.runDir();

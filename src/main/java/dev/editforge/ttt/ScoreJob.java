@@ -110,6 +110,11 @@ public final class ScoreJob implements PipelineStage {
   }
 
   @Override
+  public java.util.List<String> requires() {
+    return java.util.List.of("self_edits", "articles");
+  }
+
+  @Override
   public StageOutcome run(StageContext ctx) throws Exception {
     ScoreSettings s = ScoreSettings.from(ctx.settings());
     RunDir run = ctx.runDir();

@@ -1,5 +1,8 @@
 package dev.editforge.ttt;
 
+import dev.editforge.llm.hub.HubClient;
+import dev.editforge.llm.hub.HubSettings;
+
 import dev.editforge.config.EditforgeSettings;
 import dev.editforge.config.SettingsException;
 
@@ -21,8 +24,9 @@ public final class ScorerFactories {
   public static EditScorerFactory forSettings(EditforgeSettings settings, ScoreSettings score) {
     switch (score.mode()) {
       case LOCAL:
-        throw new SettingsException("editforge.ttt.mode", "local",
-            "the local LoRA engine (ttt.LocalEditScorer) is not part of this build");
+        try (HubClient hub = new HubClient(HubSettings.fromEnvironment())) {
+          return new LocalScorerFactory(settings, hub.resolve(score.model()));
+        }
       case VLLM:
         throw new SettingsException("editforge.ttt.mode", "vllm",
             "vLLM scoring needs the LoRA trainer to save adapters, which is not part of this build");

@@ -1,0 +1,73 @@
+package dev.editforge.ttt;
+
+import ai.djl.Device;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import dev.editforge.config.EditforgeSettings;
+import dev.editforge.io.Ids;
+import dev.editforge.judge.Judge;
+import dev.editforge.llm.ChatMessage;
+import dev.editforge.llm.DecoderLoader;
+import dev.editforge.llm.LoadedDecoder;
+import dev.editforge.llm.SamplingParams;
+import dev.editforge.llm.remote.OpenAiClient;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code editforge.ttt.mode = local}: one {@link LocalEditScorer} (base model + LoRA engine) per
+ * executor JVM. It ships the resolved config as text, since settings records are not
+ * serializable, and the model as a local directory resolved on the driver (hub ids go through the
+ * HF cache there; on a cluster the directory must be on a path every executor sees).
+ */
+public final class LocalScorerFactory implements EditScorerFactory {
+  private static final long serialVersionUID = 1L;
+
+  private final String config;
+  private final String modelDir;
+
+  public LocalScorerFactory(EditforgeSettings settings, Path modelDir) {
+    this.config = settings.raw().root().render(ConfigRenderOptions.concise());
+    this.modelDir = modelDir.toAbsolutePath().toString();
+  }
+
+  @Override
+  public String model() {
+    return modelDir;
+  }
+
+  @Override
+  public String variant() {
+    return Ids.of(config);
+  }
+
+  @Override
+  public EditScorer create(ScoreDevice device) {
+    EditforgeSettings settings = EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
+    Device djl = device.isGpu() ? Device.gpu(Integer.parseInt(device.gpu())) : Device.cpu();
+    OpenAiClient client = "llm".equals(settings.judge().kind()) ? new OpenAiClient(settings.remote()) : null;
+    Judge judge = settings.judge().create(client == null ? null
+        : prompt -> client.chat(settings.judge().llmModel(), List.of(ChatMessage.user(prompt)), SamplingParams.greedy(64)));
+    LoadedDecoder decoder = DecoderLoader.load(Path.of(modelDir), djl, settings.llm());
+    LocalEditScorer scorer = new LocalEditScorer(decoder, settings.ttt(), judge);
+    // This factory is the owner of the decoder and the judge's client: the scorer only borrows them.
+    return new EditScorer() {
+      @Override
+      public List<TttResult> score(TttArticle article, List<TttEdit> edits) {
+        return scorer.score(article, edits);
+      }
+
+      @Override
+      public void close() {
+        try {
+          scorer.close();
+          decoder.close();
+        } finally {
+          if (client != null) {
+            client.close();
+          }
+        }
+      }
+    };
+  }
+}
