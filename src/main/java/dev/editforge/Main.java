@@ -8,7 +8,13 @@ import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
 import dev.editforge.generate.GenerateCommand;
+import dev.editforge.cli.BenchCommand;
+import dev.editforge.embed.EmbedCommand;
+import dev.editforge.index.IndexCommand;
+import dev.editforge.index.IndexVerificationException;
 import dev.editforge.ingest.IngestCommand;
+import dev.editforge.retrieve.EvaluateRetrievalCommand;
+import dev.editforge.retrieve.RetrieveCommand;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.judge.EvaluateJudgeCommand;
@@ -33,10 +39,15 @@ import picocli.CommandLine.HelpCommand;
         DemoCommand.class,
         RunCommand.class,
         IngestCommand.class,
+        EmbedCommand.class,
+        IndexCommand.class,
+        RetrieveCommand.class,
+        EvaluateRetrievalCommand.class,
         GenerateCommand.class,
         SelectCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
+        BenchCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -77,7 +88,7 @@ public final class Main implements Runnable {
   static int exitCode(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof UnusableInputException) {
+          || t instanceof UnusableInputException || t instanceof IndexVerificationException) {
         return ExitCodes.USAGE;
       }
     }
@@ -87,7 +98,7 @@ public final class Main implements Runnable {
   static String message(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SettingsException || t instanceof InputException
-          || t instanceof UnusableInputException) {
+          || t instanceof UnusableInputException || t instanceof IndexVerificationException) {
         return t.getMessage();
       }
     }

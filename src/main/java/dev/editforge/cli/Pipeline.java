@@ -1,6 +1,9 @@
 package dev.editforge.cli;
 
+import dev.editforge.embed.EmbedJob;
+import dev.editforge.index.IndexJob;
 import dev.editforge.ingest.IngestJob;
+import dev.editforge.retrieve.RetrieveJob;
 import dev.editforge.spark.PipelineStage;
 import java.util.List;
 
@@ -13,6 +16,8 @@ public final class Pipeline {
 
   public static List<PipelineStage> stages() {
     // select joins the list once generate and score produce its inputs in the same run.
-    return List.of(new IngestJob());
+    // retrieve searches editforge.retrieve.queries (default: the articles' questions) and skips,
+    // with a message, when that is empty or there is no index or articles table.
+    return List.of(new IngestJob(), new EmbedJob(), new IndexJob(), new RetrieveJob(true));
   }
 }

@@ -1,0 +1,77 @@
+package dev.editforge.cli;
+
+import dev.editforge.config.SettingsException;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code editforge bench <name>}: a registry of named benchmarks. Each prints readable tables of
+ * ratios measured in one run and ends with one machine-readable line
+ * {@code BENCH <name> key=value ...} (numbers plain, ratios as decimals). Add one with
+ * {@link #register}.
+ */
+@Command(name = "bench", description = {
+    "Run a named benchmark; its last line is `BENCH <name> key=value ...`.",
+    "Benchmarks: retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k)."})
+public final class BenchCommand extends StageCommand {
+  /** One benchmark: prints its tables and returns the fields of its BENCH line. */
+  public interface Bench {
+    String description();
+
+    Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) throws Exception;
+  }
+
+  private static final Map<String, Bench> BENCHES = new LinkedHashMap<>();
+
+  static {
+    register("retrieval", new dev.editforge.retrieve.RetrievalBenchRunner());
+  }
+
+  public static synchronized void register(String name, Bench bench) {
+    BENCHES.put(name, bench);
+  }
+
+  public static synchronized Map<String, Bench> benches() {
+    return Map.copyOf(BENCHES);
+  }
+
+  @Parameters(index = "0", paramLabel = "NAME", description = "Which benchmark (retrieval, ...)")
+  String name;
+
+  @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A benchmark parameter, e.g. passages=2000")
+  Map<String, String> params = new LinkedHashMap<>();
+
+  @Override
+  protected int execute(Launch launch) throws Exception {
+    Bench b = benches().get(name);
+    if (b == null) {
+      throw new SettingsException("unknown bench " + name + "; benches: "
+          + BENCHES.keySet().stream().sorted().collect(Collectors.joining(", ")));
+    }
+    Map<String, Object> fields = b.run(launch, params, console());
+    console().println(benchLine(name, fields));
+    return ExitCodes.OK;
+  }
+
+  /** {@code BENCH <name> k=v ...}: doubles plain (no exponent), everything else as its string. */
+  public static String benchLine(String name, Map<String, Object> fields) {
+    StringBuilder sb = new StringBuilder("BENCH ").append(name);
+    for (Map.Entry<String, Object> e : fields.entrySet()) {
+      Object v = e.getValue();
+      String s = v instanceof Double d ? new java.math.BigDecimal(d).round(new java.math.MathContext(6))
+          .stripTrailingZeros().toPlainString() : String.valueOf(v);
+      sb.append(' ').append(e.getKey()).append('=').append(s.replace(' ', '_'));
+    }
+    return sb.toString();
+  }
+
+  static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.4f", v);
+  }
+}
