@@ -56,8 +56,10 @@ public final class EvaluateRetrievalCommand extends StageCommand {
     if (modes == null || modes.isEmpty()) {
       wanted.add(RetrieveSettings.Mode.BM25);
       // Dense and hybrid only when the index holds vectors.
-      RetrieveFunctions.IndexLocation probe = RetrievalSetup.index(ctx, base.withMode(RetrieveSettings.Mode.BM25),
-          ctx.settings().embed());
+      RetrieveSettings bm25 = new RetrieveSettings(base.k(), RetrieveSettings.Mode.BM25, base.fusion(),
+          base.rrfConstant(), base.denseWeight(), base.candidates(), base.globalBm25Stats(), false,
+          base.queryBatchSize());  // the first mode below verifies the checksums
+      RetrieveFunctions.IndexLocation probe = RetrievalSetup.index(ctx, bm25, ctx.settings().embed());
       if (probe.shards().manifest().hasVectors()) {
         wanted.add(RetrieveSettings.Mode.DENSE);
         wanted.add(RetrieveSettings.Mode.HYBRID);
