@@ -46,6 +46,19 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
     StageContext ctx = launch.context();
     EmbedSettings es = ctx.settings().embed();
     Path work = Files.createTempDirectory("editforge-bench-retrieval-");
+    try {
+      return measure(ctx, es, work, n, out);
+    } finally {
+      try (java.util.stream.Stream<Path> s = Files.walk(work)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private Map<String, Object> measure(StageContext ctx, EmbedSettings es, Path work, int n, PrintStream out)
+      throws Exception {
     List<String[]> sample = samplePassages();
     Map<String, Object> f = new LinkedHashMap<>();
 
