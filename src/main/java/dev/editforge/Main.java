@@ -10,7 +10,13 @@ import dev.editforge.config.SettingsException;
 import dev.editforge.evaluate.EvaluateCommand;
 import dev.editforge.finetune.FinetuneCommand;
 import dev.editforge.generate.GenerateCommand;
+import dev.editforge.cli.BenchCommand;
+import dev.editforge.embed.EmbedCommand;
+import dev.editforge.index.IndexCommand;
+import dev.editforge.index.IndexVerificationException;
 import dev.editforge.ingest.IngestCommand;
+import dev.editforge.retrieve.EvaluateRetrievalCommand;
+import dev.editforge.retrieve.RetrieveCommand;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.GenerateTextCommand;
@@ -39,6 +45,10 @@ import picocli.CommandLine.HelpCommand;
         DemoCommand.class,
         RunCommand.class,
         IngestCommand.class,
+        EmbedCommand.class,
+        IndexCommand.class,
+        RetrieveCommand.class,
+        EvaluateRetrievalCommand.class,
         GenerateCommand.class,
         ScoreCommand.class,
         SelectCommand.class,
@@ -46,7 +56,7 @@ import picocli.CommandLine.HelpCommand;
         EvaluateCommand.class,
         ExportCommand.class,
         EvaluateJudgeCommand.class,
-        dev.editforge.cli.BenchCommand.class,
+        BenchCommand.class,
         GenerateTextCommand.class,
     })
 public final class Main implements Runnable {
@@ -88,7 +98,7 @@ public final class Main implements Runnable {
   /** Errors the user fixes (a setting, an input, a model reference): exit 2, one message, no stack. */
   static boolean isUsageError(Throwable t) {
     return t instanceof SettingsException || t instanceof InputException || t instanceof UnusableInputException
-        || t instanceof HubException || t instanceof ModelLoadException;
+        || t instanceof HubException || t instanceof ModelLoadException || t instanceof IndexVerificationException;
   }
 
   static int exitCode(Throwable e) {

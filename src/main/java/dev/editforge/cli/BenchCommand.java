@@ -1,70 +1,111 @@
 package dev.editforge.cli;
 
-import dev.editforge.generate.GenerateBench;
-import dev.editforge.generate.TinyRandomModel;
-import dev.editforge.ingest.IngestJob;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.editforge.config.SettingsException;
+import java.io.PrintStream;
 import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code editforge bench <name>}: a benchmark measured in one run, printed as a table, ending with
- * one {@code BENCH <name> key=value ...} line. Names: {@code generate} (self-edit stage through
- * Spark vs a bare generator loop on a tiny random model, and the remote backend's prompts/s).
+ * {@code editforge bench <name>}: a registry of named benchmarks. Each prints readable tables of
+ * ratios measured in one run and ends with one machine-readable line
+ * {@code BENCH <name> key=value ...} (numbers plain, ratios as decimals). Add one with
+ * {@link #register}.
  */
-@Command(name = "bench", description = {"Run a benchmark: generate (Spark stage vs bare loop tokens/s on a tiny model;",
-    "remote backend prompts/s against an instant fake server). Ends with a BENCH line."})
+@Command(name = "bench", description = {
+    "Run a named benchmark; its last line is `BENCH <name> key=value ...`.",
+    "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall",
+    "fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s),",
+    "ttt (multi-adapter vs one-at-a-time test-time training)."})
 public final class BenchCommand extends StageCommand {
-  @Parameters(index = "0", paramLabel = "NAME", description = "generate")
+  /** One benchmark: prints its tables and returns the fields of its BENCH line. */
+  public interface Bench {
+    String description();
+
+    /** Settings this bench needs (e.g. its own run dir and model), set before the launch. */
+    default Map<String, Object> overrides(Map<String, String> params) {
+      return Map.of();
+    }
+
+    /**
+     * Runs it; returns the fields of its BENCH line, or null when it printed that line itself.
+     */
+    Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) throws Exception;
+  }
+
+  private static final Map<String, Bench> BENCHES = new LinkedHashMap<>();
+
+  static {
+    register("retrieval", new dev.editforge.retrieve.RetrievalBenchRunner());
+    register("generate", new dev.editforge.generate.GenerateBenchRunner());
+    register("llm", new Bench() {
+      @Override
+      public String description() {
+        return "decoder tokens/s vs the memory-bandwidth limit, batch-16 and KV-cache speedups, peak RSS";
+      }
+
+      @Override
+      public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) {
+        dev.editforge.llm.LlmBench.run(out);
+        return null;
+      }
+    });
+  }
+
+  public static synchronized void register(String name, Bench bench) {
+    BENCHES.put(name, bench);
+  }
+
+  public static synchronized Map<String, Bench> benches() {
+    return Map.copyOf(BENCHES);
+  }
+
+  @Parameters(index = "0", paramLabel = "NAME", description = "Which benchmark (retrieval, ...)")
   String name;
 
-  @Option(names = "--k", paramLabel = "N", defaultValue = "4", description = "generate: self-edits per article (default 4)")
-  int k;
-
-  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "24", description = "generate: tokens per completion (default 24)")
-  int maxNewTokens;
-
-  @Option(names = "--remote-prompts", paramLabel = "N", defaultValue = "2000", description = "generate: prompts sent to the fake server")
-  int remotePrompts;
+  @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A benchmark parameter, e.g. passages=2000")
+  Map<String, String> params = new LinkedHashMap<>();
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    if (!"generate".equals(name)) {
-      return Map.of();
+    return bench().overrides(params);
+  }
+
+  private Bench bench() {
+    Bench b = benches().get(name);
+    if (b == null) {
+      throw new SettingsException("unknown bench " + name + "; benches: "
+          + BENCHES.keySet().stream().sorted().collect(Collectors.joining(", ")));
     }
-    try {
-      Path dir = Files.createTempDirectory("editforge-bench-generate");
-      Path sample = DemoCommand.extractSample(dir.resolve("_sample"));
-      Path model = TinyRandomModel.write(dir.resolve("tiny-random"), 64, 2, 1024, 7);
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("run-dir", dir.resolve("run").toString());
-      m.put("ingest.inputs", List.of("squad:" + sample.resolve("articles.json")));
-      m.put("generate.backend", "local");
-      m.put("generate.model", model.toString());
-      m.put("generate.self-edit.k", k);
-      m.put("generate.self-edit.max-new-tokens", maxNewTokens);
-      return m;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot prepare the bench directory", e);
-    }
+    return b;
   }
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    if (!"generate".equals(name)) {
-      console().println("bench: unknown bench " + name + "; known: generate");
-      return ExitCodes.USAGE;
+    Map<String, Object> fields = bench().run(launch, params, console());
+    if (fields != null) {
+      console().println(benchLine(name, fields));
     }
-    int code = runStage(launch, new IngestJob());
-    if (code != ExitCodes.OK) {
-      return code;
-    }
-    GenerateBench.run(launch.context(), console(), remotePrompts);
     return ExitCodes.OK;
+  }
+
+  /** {@code BENCH <name> k=v ...}: doubles plain (no exponent), everything else as its string. */
+  public static String benchLine(String name, Map<String, Object> fields) {
+    StringBuilder sb = new StringBuilder("BENCH ").append(name);
+    for (Map.Entry<String, Object> e : fields.entrySet()) {
+      Object v = e.getValue();
+      String s = v instanceof Double d ? new java.math.BigDecimal(d).round(new java.math.MathContext(6))
+          .stripTrailingZeros().toPlainString() : String.valueOf(v);
+      sb.append(' ').append(e.getKey()).append('=').append(s.replace(' ', '_'));
+    }
+    return sb.toString();
+  }
+
+  static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.4f", v);
   }
 }

@@ -1,9 +1,12 @@
 package dev.editforge.cli;
 
+import dev.editforge.embed.EmbedJob;
 import dev.editforge.evaluate.EvaluateJob;
 import dev.editforge.finetune.FinetuneJob;
 import dev.editforge.generate.GenerateJob;
+import dev.editforge.index.IndexJob;
 import dev.editforge.ingest.IngestJob;
+import dev.editforge.retrieve.RetrieveJob;
 import dev.editforge.select.SelectJob;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.ttt.ScoreJob;
@@ -23,8 +26,10 @@ public final class Pipeline {
       "ingest", "embed", "index", "retrieve", "generate", "score", "select", FinetuneJob.STAGE, EvaluateJob.STAGE);
 
   public static List<PipelineStage> stages() {
-    return List.of(new IngestJob(), new GenerateJob(), new ScoreJob(), new SelectJob(), new FinetuneJob(),
-        new EvaluateJob());
+    // retrieve searches editforge.retrieve.queries (default: the articles' questions) and skips,
+    // with a message, when that is empty or there is no index or articles table.
+    return List.of(new IngestJob(), new EmbedJob(), new IndexJob(), new RetrieveJob(true), new GenerateJob(),
+        new ScoreJob(), new SelectJob(), new FinetuneJob(), new EvaluateJob());
   }
 
 }

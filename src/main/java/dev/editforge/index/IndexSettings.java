@@ -35,7 +35,7 @@ public record IndexSettings(
     VectorQuantization quantization,
     int mergeSegments,
     int mergeThreads,
-    double ramBufferMb) {
+    double ramBufferMb) implements java.io.Serializable {
 
   public IndexSettings {
     if (shards < 1) {

@@ -25,7 +25,7 @@ public record RetrieveSettings(
     int candidates,
     boolean globalBm25Stats,
     boolean verifyIndex,
-    int queryBatchSize) {
+    int queryBatchSize) implements java.io.Serializable {
 
   public enum Mode {
     BM25,

@@ -24,7 +24,8 @@ class DemoEndToEndTest {
     CliRun first = CliRun.of("demo", "--run-dir", run.toString());
     assertEquals(0, first.exitCode(), first.toString());
     assertTrue(first.out().contains("demo: wrote to"), first.out());
-    for (String table : List.of("articles", "passages", "problems", "instructions")) {
+    for (String table : List.of("articles", "passages", "problems", "instructions", "embeddings",
+        "index", "retrievals")) {
       assertTrue(Files.exists(run.resolve(table).resolve("_manifest.json")), table + " missing: " + first.out());
     }
     JsonNode articles = Json.MAPPER.readTree(run.resolve("articles").resolve("_manifest.json").toFile());
@@ -34,6 +35,9 @@ class DemoEndToEndTest {
     CliRun second = CliRun.of("demo", "--run-dir", run.toString());
     assertEquals(0, second.exitCode(), second.toString());
     assertTrue(second.out().contains("articles skipped: up-to-date"), second.out());
+    for (String table : List.of("embeddings", "index", "retrievals")) {
+      assertTrue(second.out().contains(table + " skipped: up-to-date"), table + ": " + second.out());
+    }
 
     try (Stream<Path> runs = Files.list(run.resolve("_runs"))) {
       List<Path> records = runs.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();

@@ -1,0 +1,110 @@
+package dev.editforge.embed;
+
+import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.RunDir;
+import dev.editforge.io.StageTables;
+import dev.editforge.io.Tables;
+import dev.editforge.spark.PipelineStage;
+import dev.editforge.spark.StageContext;
+import dev.editforge.spark.StageOutcome;
+import java.util.List;
+import java.util.Locale;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * {@code editforge embed}: {@code passages} → {@code embeddings} ({@code passage_id, vector,
+ * model}). Each executor JVM loads the encoder once ({@link EncoderSpec#executorEncoder}) and
+ * its tasks embed {@code title + " " + text} in length-sorted chunks. Empty texts and non-finite
+ * vectors go to {@code embeddings/_rejects}; truncated passages are counted. A model whose
+ * dimension disagrees with {@code editforge.embed.dimension} is refused before any work.
+ */
+public final class EmbedJob implements PipelineStage {
+  public static final String STAGE = "embed";
+
+  @Override
+  public String name() {
+    return STAGE;
+  }
+
+  @Override
+  public StageOutcome run(StageContext ctx) {
+    RunDir run = ctx.runDir();
+    if (run.manifest(Tables.PASSAGES).isEmpty()) {
+      return StageOutcome.nothingToDo(STAGE, "no passages table (ingest dpr: or passages-jsonl: inputs first)");
+    }
+    if (!StageTables.isUsable(run, Tables.PASSAGES)) {
+      throw dev.editforge.io.UnusableInputException.table(STAGE, run, Tables.PASSAGES, "editforge ingest");
+    }
+    EmbedSettings s = ctx.settings().embed();
+    EncoderSpec.checkDimension(s);
+    String configHash = Fingerprints.configHash(ctx.settings().section("embed"));
+    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash,
+        List.of(Fingerprints.ofTable(run, Tables.PASSAGES)));
+    var upToDate = ctx.skipIfUpToDate(STAGE, Tables.EMBEDDINGS, fingerprint);
+    if (upToDate.isPresent()) {
+      return StageOutcome.ok(STAGE, List.of(upToDate.get()));
+    }
+    Manifest m = embed(ctx, new EncoderSpec(s), configHash, fingerprint);
+    return StageOutcome.ok(STAGE, List.of(m));
+  }
+
+  private Manifest embed(StageContext ctx, EncoderSpec spec, String configHash, String fingerprint) {
+    RunDir run = ctx.runDir();
+    ctx.spark().sparkContext().setJobDescription("embed passages");
+    Manifest manifest = Manifest.start(STAGE, Tables.EMBEDDINGS, configHash, ctx.settings().codeVersion(), fingerprint);
+    Dataset<Row> passages = ctx.spark().read().parquet(run.tableUri(Tables.PASSAGES))
+        .select("passage_id", "title", "text");
+    JavaRDD<Row> in = passages.javaRDD();
+    int parallelism = ctx.spark().sparkContext().defaultParallelism();
+    if (in.getNumPartitions() < parallelism) {
+      in = in.repartition(parallelism);
+    }
+    Dataset<Row> outcomes = ctx.spark()
+        .createDataFrame(in.mapPartitions(new EmbedFunctions.EmbedPartition(spec)), EmbedFunctions.OUTCOME_SCHEMA)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Path staging = run.newStaging(Tables.EMBEDDINGS);
+      Dataset<Row> accepted = outcomes.filter(functions.col("reason").isNull());
+      accepted.select("passage_id", "vector", "model").orderBy("passage_id").write().parquet(staging.toString());
+      outcomes.filter(functions.col("reason").isNotNull())
+          .select(functions.col("reason"), functions.lit(Tables.PASSAGES).as("source_file"),
+              functions.lit(0L).as("line"), functions.col("record"))
+          .coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
+
+      Row c = outcomes.agg(
+          functions.count(functions.lit(1)),
+          functions.sum(functions.when(functions.col("reason").isNull(), 1).otherwise(0)),
+          functions.sum(functions.when(functions.col("truncated"), 1).otherwise(0)),
+          functions.countDistinct(functions.col("model"))).first();
+      long input = c.getLong(0);
+      long ok = c.isNullAt(1) ? 0 : c.getLong(1);
+      long truncated = c.isNullAt(2) ? 0 : c.getLong(2);
+      String model = input == 0 ? null : outcomes.select("model").first().getString(0);
+      manifest.count("input", input).count("accepted", ok).count("rejected", input - ok).count("duplicates", 0)
+          .count("output", ok).count("truncated", truncated);
+      manifest.put("model", model);
+      manifest.put("dimension", EncoderSpec.modelDimension(spec.settings()));
+      manifest.put("max_length", spec.settings().maxLength());
+      manifest.put("preset", spec.settings().preset().name());
+      if (input == 0) {
+        manifest.put("warning", "the passages table is empty");
+      }
+      manifest.finish(Manifest.COMPLETED);
+      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
+      run.commit(staging, Tables.EMBEDDINGS);
+      ctx.say(String.format(Locale.ROOT,
+          "embed: embeddings completed: %,d vectors (%s, %d dims), %,d rejected, %,d truncated of %,d passages -> %s",
+          ok, model, EncoderSpec.modelDimension(spec.settings()), input - ok, truncated, input,
+          run.table(Tables.EMBEDDINGS)));
+      return manifest;
+    } finally {
+      outcomes.unpersist(false);
+    }
+  }
+}

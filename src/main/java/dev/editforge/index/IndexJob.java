@@ -1,0 +1,144 @@
+package dev.editforge.index;
+
+import dev.editforge.embed.EmbedSettings;
+import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.RunDir;
+import dev.editforge.io.StageTables;
+import dev.editforge.io.Tables;
+import dev.editforge.io.UnusableInputException;
+import dev.editforge.spark.PipelineStage;
+import dev.editforge.spark.StageContext;
+import dev.editforge.spark.StageOutcome;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * {@code editforge index}: {@code passages} (+ {@code embeddings}) → {@code <run-dir>/index/}.
+ * Passages are routed by {@link ShardAssigner} (SHA-256 of passage_id), so a rebuild puts every
+ * passage in the same shard; each task writes one shard with {@link ShardWriter} on its local disk
+ * and copies it into the staging directory through the Hadoop FileSystem API; the driver writes
+ * {@code manifest.json} from the tasks' {@link ShardWriter.ShardStats} and commits the whole
+ * directory by rename, like a table. Passages without a vector go to {@code index/_rejects}.
+ */
+public final class IndexJob implements PipelineStage {
+  public static final String STAGE = "index";
+  /** The index is committed like a table under this name. */
+  public static final String TABLE = "index";
+
+  @Override
+  public String name() {
+    return STAGE;
+  }
+
+  @Override
+  public StageOutcome run(StageContext ctx) {
+    RunDir run = ctx.runDir();
+    IndexSettings s = ctx.settings().index();
+    if (run.manifest(Tables.PASSAGES).isEmpty()) {
+      return StageOutcome.nothingToDo(STAGE, "no passages table to index");
+    }
+    if (!StageTables.isUsable(run, Tables.PASSAGES)) {
+      throw UnusableInputException.table(STAGE, run, Tables.PASSAGES, "editforge ingest");
+    }
+    if (s.vectors() && !StageTables.isUsable(run, Tables.EMBEDDINGS)) {
+      throw UnusableInputException.table(STAGE, run, Tables.EMBEDDINGS, "editforge embed");
+    }
+    String configHash = Fingerprints.configHash(ctx.settings().section("index"));
+    List<String> inputs = new ArrayList<>(List.of(Fingerprints.ofTable(run, Tables.PASSAGES)));
+    if (s.vectors()) {
+      inputs.add(Fingerprints.ofTable(run, Tables.EMBEDDINGS));
+      inputs.add("preset=" + ctx.settings().embed().preset().name());
+    }
+    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, inputs);
+    var upToDate = ctx.skipIfUpToDate(STAGE, TABLE, fingerprint);
+    if (upToDate.isPresent()) {
+      return StageOutcome.ok(STAGE, List.of(upToDate.get()));
+    }
+    return StageOutcome.ok(STAGE, List.of(build(ctx, s, configHash, fingerprint)));
+  }
+
+  private Manifest build(StageContext ctx, IndexSettings s, String configHash, String fingerprint) {
+    RunDir run = ctx.runDir();
+    ctx.spark().sparkContext().setJobDescription("index passages into " + s.shards() + " shards");
+    Manifest manifest = Manifest.start(STAGE, TABLE, configHash, ctx.settings().codeVersion(), fingerprint);
+    Dataset<Row> passages = ctx.spark().read().parquet(run.tableUri(Tables.PASSAGES))
+        .select("passage_id", "source_id", "title", "text");
+    Dataset<Row> joined;
+    EncoderInfo encoder = null;
+    if (s.vectors()) {
+      Dataset<Row> emb = ctx.spark().read().parquet(run.tableUri(Tables.EMBEDDINGS));
+      List<Row> models = emb.select("model").distinct().limit(2).collectAsList();
+      if (models.size() > 1) {
+        throw new UnusableInputException("index: the embeddings table mixes models (" + models.get(0).getString(0)
+            + ", " + models.get(1).getString(0) + "); rerun `editforge embed --force`");
+      }
+      joined = passages.join(emb.select("passage_id", "vector"), "passage_id", "left")
+          .select("passage_id", "source_id", "title", "text", "vector");
+      if (!models.isEmpty()) {
+        int dim = emb.select(functions.size(functions.col("vector"))).first().getInt(0);
+        EmbedSettings es = ctx.settings().embed();
+        VectorSimilarity sim = s.resolveSimilarity(es.preset().similarity(), es.preset().normalize());
+        encoder = new EncoderInfo(models.get(0).getString(0), es.preset().name(), dim, sim);
+      }
+    } else {
+      joined = passages.withColumn("vector", functions.lit(null).cast("array<float>"))
+          .select("passage_id", "source_id", "title", "text", "vector");
+    }
+    joined = joined.persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Dataset<Row> usable = s.vectors() ? joined.filter(functions.col("vector").isNotNull()) : joined;
+      Dataset<Row> missing = s.vectors() ? joined.filter(functions.col("vector").isNull()) : joined.limit(0);
+      Path staging = run.newStaging(TABLE);
+      int dim = encoder == null ? 1 : encoder.dimension();
+      VectorSimilarity sim = encoder == null ? VectorSimilarity.COSINE : encoder.similarity();
+      IndexSettings effective = s.vectors() && encoder == null ? withoutVectors(s) : s;
+      List<IndexFunctions.ShardResult> results = new ArrayList<>(usable.javaRDD()
+          .mapToPair(new IndexFunctions.KeyByShard(s.shards()))
+          .partitionBy(new IndexFunctions.ShardPartitioner(s.shards()))
+          .mapPartitionsWithIndex(new IndexFunctions.WriteShard(effective, dim, sim, staging.toString(),
+              ctx.hadoopConf()), false)
+          .collect());
+      results.sort(Comparator.comparingInt(IndexFunctions.ShardResult::shard));
+      List<ShardWriter.ShardStats> stats = results.stream().map(IndexFunctions.ShardResult::stats).toList();
+      IndexManifest im = IndexBuilder.manifest(effective, encoder, stats);
+      run.writeString(new Path(staging, IndexManifest.FILE_NAME), im.toJson());
+
+      missing.select(functions.lit("no embedding (see embeddings/_rejects)").as("reason"),
+              functions.lit(Tables.PASSAGES).as("source_file"), functions.lit(0L).as("line"),
+              functions.col("passage_id").as("record"))
+          .coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
+      long input = joined.count();
+      long rejected = missing.count();
+      long docs = im.docs();
+      long duplicates = input - rejected - docs;
+      manifest.count("input", input).count("accepted", docs).count("rejected", rejected)
+          .count("duplicates", duplicates).count("output", docs).count("shards", im.shardCount())
+          .count("bytes", stats.stream().mapToLong(ShardWriter.ShardStats::bytes).sum());
+      manifest.put("docs_per_shard", stats.stream().map(ShardWriter.ShardStats::docs).toList());
+      manifest.put("model", encoder == null ? null : encoder.model());
+      manifest.finish(Manifest.COMPLETED);
+      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
+      run.commit(staging, TABLE);
+      ctx.say(String.format(Locale.ROOT, "index: %,d passages in %d shards (%s), %,d without a vector -> %s",
+          docs, im.shardCount(), encoder == null ? "BM25 only" : encoder.model() + " " + encoder.dimension() + "d "
+              + encoder.similarity().configName(), rejected, run.table(TABLE)));
+      return manifest;
+    } finally {
+      joined.unpersist(false);
+    }
+  }
+
+  private static IndexSettings withoutVectors(IndexSettings s) {
+    return new IndexSettings(s.shards(), s.analyzer(), s.bm25K1(), s.bm25B(), false, s.vectorSimilarity(), s.hnswM(),
+        s.hnswBeamWidth(), s.quantization(), s.mergeSegments(), s.mergeThreads(), s.ramBufferMb());
+  }
+}
