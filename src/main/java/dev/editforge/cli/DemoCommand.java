@@ -101,7 +101,7 @@ public final class DemoCommand extends StageCommand {
   }
 
   /** Copies the sample from the classpath; identical content keeps the same fingerprint, so reruns skip. */
-  static Path extractSample(Path dir) {
+  public static Path extractSample(Path dir) {
     try {
       Files.createDirectories(dir);
       for (String[] input : INPUTS) {
