@@ -144,6 +144,21 @@ class MultiAdapterTest {
   }
 
   @Test
+  void aPackedSampleTrainsLikeItsDocumentsAsSeparateRows() {
+    LoraConfig config = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "up_proj"));
+    List<TrainSample> docs = LoraTestSupport.samples(31, 3, 9, 250);
+    TrainSample packed = TrainSample.packed(docs.stream().map(TrainSample::inputIds).toList(), null);
+    // One optimizer step over all three documents either way (no shuffle effect: one micro-batch).
+    TrainSettings s = TrainSettings.defaults().withMaxSteps(2).withLearningRate(1e-2)
+        .withPadding(64, TrainSettings.PadTo.LONGEST, false);
+    LoraAdapter init = LoraAdapter.initialize(model.config(), config, 5);
+    LoraAdapter asRows = train(List.of(init), List.of(docs), s.withBatching(3, 1), new long[] {5}).get(0);
+    LoraAdapter asPacked = train(List.of(init), List.of(List.of(packed)), s.withBatching(1, 1), new long[] {5}).get(0);
+    assertTrue(LoraTestSupport.maxAbs(asRows.factors().get("0.up_proj").b()) > 1e-3, "trained");
+    assertSame(asRows, asPacked, TOLERANCE, "packed vs rows");
+  }
+
+  @Test
   void sameSeedSameAdapterAndCheckpointResumesExactly() {
     LoraConfig config = new LoraConfig(4, 8, 0.1, List.of("q_proj", "v_proj"));
     List<List<TrainSample>> data = List.of(LoraTestSupport.samples(8, 4, 10, 250));
