@@ -221,6 +221,43 @@ public final class LoraStack implements AutoCloseable {
     };
   }
 
+  /**
+   * Adapters for {@link dev.editforge.llm.LocalGenerator#generate(List, dev.editforge.llm.BatchDelta)}:
+   * request {@code i} is answered with adapter {@code adapterOfRequest[i]} of this stack, or by the
+   * base model when that is -1, whatever rows the generator batches together. Each decode batch's
+   * small index arrays live on the stack's manager until the stack is closed.
+   */
+  public dev.editforge.llm.BatchDelta batchDelta(int[] adapterOfRequest) {
+    int[] adapters = adapterOfRequest.clone();
+    return rows -> {
+      int[] groups = new int[rows.length];
+      float[] keep = new float[rows.length];
+      boolean any = false;
+      for (int i = 0; i < rows.length; i++) {
+        int a = adapters[rows[i]];
+        groups[i] = Math.max(0, a);
+        keep[i] = a < 0 ? 0f : 1f;
+        any |= a >= 0;
+      }
+      if (!any) {
+        return null;
+      }
+      ProjectionDelta inner = delta(manager, groups, 1);
+      boolean allAdapted = true;
+      for (float k : keep) {
+        allAdapted &= k == 1f;
+      }
+      if (allAdapted) {
+        return inner;
+      }
+      NDArray mask = Tensors.owned(manager, keep, new Shape(rows.length, 1, 1));
+      return (layer, module, x) -> {
+        NDArray d = inner.delta(layer, module, x);
+        return d == null ? null : d.mul(mask.getDataType() == d.getDataType() ? mask : mask.toType(d.getDataType(), false));
+      };
+    };
+  }
+
   @Override
   public void close() {
     manager.close();

@@ -293,7 +293,42 @@ public final class LoraTrainer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * One micro-batch of every participating adapter. Adapters' rows are sorted by length and cut
+   * into buckets whose lengths differ by at most half, each its own forward/backward (gradients add
+   * up in the factors' .grad, and each adapter's loss is normalized by its own token count either
+   * way), so one long sequence does not make every other adapter's row pad to its length.
+   */
   private void forwardBackward(List<Row[]> groups, List<Integer> who, double[] denominators, double[] lossSums,
+      int micro) {
+    int n = groups.size();
+    Integer[] order = new Integer[n];
+    int[] length = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+      for (Row r : groups.get(i)) {
+        length[i] = Math.max(length[i], r.ids().length);
+      }
+    }
+    Arrays.sort(order, (x, y) -> Integer.compare(length[x], length[y]));
+    int start = 0;
+    while (start < n) {
+      int end = start + 1;
+      while (end < n && length[order[end]] <= 1.5 * length[order[start]]) {
+        end++;
+      }
+      List<Row[]> bucket = new ArrayList<>();
+      List<Integer> bucketWho = new ArrayList<>();
+      for (int i = start; i < end; i++) {
+        bucket.add(groups.get(order[i]));
+        bucketWho.add(who.get(order[i]));
+      }
+      forwardBackwardBucket(bucket, bucketWho, denominators, lossSums, micro);
+      start = end;
+    }
+  }
+
+  private void forwardBackwardBucket(List<Row[]> groups, List<Integer> who, double[] denominators, double[] lossSums,
       int micro) {
     int g = groups.size();
     int bs = settings.batchSize();

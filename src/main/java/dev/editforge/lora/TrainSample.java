@@ -45,6 +45,39 @@ public record TrainSample(int[] inputIds, int[] labels, int[] positionIds, int[]
     return new TrainSample(ids, labels, null, null);
   }
 
+  /**
+   * Several documents packed into one sample, as transformers' {@code
+   * DataCollatorWithFlattening} does: ids concatenated, positions restarting at 0 per document,
+   * segment ids keeping attention inside each document, and the first token of every document
+   * after the first unlabelled (nothing before it in its document predicts it). Training on the
+   * packed sample equals training on the documents as separate rows of one batch.
+   *
+   * @param labels per-document labels (same lengths as {@code docs}), or null for all tokens
+   */
+  public static TrainSample packed(java.util.List<int[]> docs, java.util.List<int[]> labels) {
+    int total = 0;
+    for (int[] d : docs) {
+      total += d.length;
+    }
+    int[] ids = new int[total];
+    int[] lab = new int[total];
+    int[] pos = new int[total];
+    int[] seg = new int[total];
+    int at = 0;
+    for (int k = 0; k < docs.size(); k++) {
+      int[] d = docs.get(k);
+      int[] l = labels == null ? d : labels.get(k);
+      for (int t = 0; t < d.length; t++) {
+        ids[at + t] = d[t];
+        lab[at + t] = t == 0 && k > 0 ? IGNORE : l[t];
+        pos[at + t] = t;
+        seg[at + t] = k;
+      }
+      at += d.length;
+    }
+    return new TrainSample(ids, lab, pos, seg);
+  }
+
   public int length() {
     return inputIds.length;
   }

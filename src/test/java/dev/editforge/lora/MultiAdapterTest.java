@@ -141,6 +141,46 @@ class MultiAdapterTest {
       }
     }
     assertTrue(anyDiffers, "the adapters change what the model generates");
+
+    // The llm runtime's LocalGenerator with one adapter (or none) per request, batched as it likes.
+    try (dev.editforge.llm.LoadedDecoder d = dev.editforge.llm.DecoderLoader.load(
+            dir.resolve("llama"), Device.cpu(), DataType.FLOAT32);
+        LoraStack s = LoraStack.of(trained, Device.cpu())) {
+      dev.editforge.llm.LocalGenerator gen =
+          new dev.editforge.llm.LocalGenerator(d, dev.editforge.llm.LlmSettings.defaults(), false);
+      List<dev.editforge.llm.GenerationRequest> requests = new ArrayList<>();
+      int[] adapterOf = {2, -1, 0, 1};
+      String[] texts = {"the rain", "in the", "the rain", "on a hill"};
+      for (int i = 0; i < texts.length; i++) {
+        requests.add(dev.editforge.llm.GenerationRequest.text("r" + i, texts[i],
+            dev.editforge.llm.SamplingParams.greedy(8)));
+      }
+      List<dev.editforge.llm.GenerationResult> viaRuntime = gen.generate(requests, s.batchDelta(adapterOf));
+      for (int i = 0; i < texts.length; i++) {
+        int[] prompt = d.tokenizer().encode(texts[i]);
+        int[][][] expected = adapterOf[i] < 0
+            ? LoraGenerator.greedy(d.model(), null, new int[] {0}, List.of(prompt), 8, d.eosTokenIds())
+            : LoraGenerator.greedy(d.model(), s, new int[] {adapterOf[i]}, List.of(prompt), 8, d.eosTokenIds());
+        List<Integer> got = viaRuntime.get(i).completions().get(0).tokenIds();
+        int[] gotIds = got.stream().filter(t -> !d.eosTokenIds().contains(t)).mapToInt(Integer::intValue).toArray();
+        assertArrayEquals(expected[0][0], gotIds, "request " + i);
+      }
+    }
+  }
+
+  @Test
+  void aPackedSampleTrainsLikeItsDocumentsAsSeparateRows() {
+    LoraConfig config = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "up_proj"));
+    List<TrainSample> docs = LoraTestSupport.samples(31, 3, 9, 250);
+    TrainSample packed = TrainSample.packed(docs.stream().map(TrainSample::inputIds).toList(), null);
+    // One optimizer step over all three documents either way (no shuffle effect: one micro-batch).
+    TrainSettings s = TrainSettings.defaults().withMaxSteps(2).withLearningRate(1e-2)
+        .withPadding(64, TrainSettings.PadTo.LONGEST, false);
+    LoraAdapter init = LoraAdapter.initialize(model.config(), config, 5);
+    LoraAdapter asRows = train(List.of(init), List.of(docs), s.withBatching(3, 1), new long[] {5}).get(0);
+    LoraAdapter asPacked = train(List.of(init), List.of(List.of(packed)), s.withBatching(1, 1), new long[] {5}).get(0);
+    assertTrue(LoraTestSupport.maxAbs(asRows.factors().get("0.up_proj").b()) > 1e-3, "trained");
+    assertSame(asRows, asPacked, TOLERANCE, "packed vs rows");
   }
 
   @Test

@@ -133,4 +133,35 @@ class LocalEditScorerTest {
       assertEquals(2 + 2 + 2, judge.calls.get(), "baseline, adapter, and the baseline re-judged (rejudge-baseline)");
     }
   }
+
+  @Test
+  void outOfMemoryHalvesTheAdaptersPerBatchAndRetries() {
+    Judge judge = new Judge() {
+      final AtomicInteger calls = new AtomicInteger();
+
+      @Override
+      public String name() {
+        return "oom-once";
+      }
+
+      @Override
+      public boolean correct(String question, List<String> golds, String prediction) {
+        // Call 3 is the first adapter verdict (2 baseline questions come first).
+        if (calls.incrementAndGet() == 3) {
+          throw new ai.djl.engine.EngineException("CUDA out of memory. Tried to allocate 2.00 GiB");
+        }
+        return false;
+      }
+    };
+    TttSettings s = fast().withTraining(1, 1e-3, 64, TrainSettings.PadTo.LONGEST, false).withEvaluation(4, 1, false, false);
+    List<TttEdit> edits = List.of(EDIT, new TttEdit("e2", "a1", "x"), new TttEdit("e3", "a1", "y"));
+    try (LocalEditScorer scorer = new LocalEditScorer(decoder, s, judge)) {
+      List<TttResult> out = scorer.score(ARTICLE, edits);
+      assertEquals(List.of("e1", "e2", "e3"), out.stream().map(TttResult::editId).toList());
+      assertEquals(1, scorer.timings().oomRetries);
+      assertEquals(1, scorer.adaptersPerBatch(), "the failed batch of 3 adapters halved (integer division)");
+    }
+    assertTrue(dev.editforge.lora.OutOfMemory.is(new RuntimeException(new OutOfMemoryError("Java heap space"))));
+    assertTrue(!dev.editforge.lora.OutOfMemory.is(new ai.djl.engine.EngineException("shape mismatch")));
+  }
 }
