@@ -42,6 +42,18 @@ public final class BenchCommand extends StageCommand {
   static {
     register("retrieval", new dev.editforge.retrieve.RetrievalBenchRunner());
     register("generate", new dev.editforge.generate.GenerateBenchRunner());
+    register("ttt", new Bench() {
+      @Override
+      public String description() {
+        return "edits scored per minute with multi-adapter batching vs one adapter at a time";
+      }
+
+      @Override
+      public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) {
+        dev.editforge.ttt.TttBench.run(out);
+        return null;
+      }
+    });
     register("llm", new Bench() {
       @Override
       public String description() {
