@@ -21,9 +21,21 @@ import java.util.List;
 public final class Pipeline {
   private Pipeline() {}
 
-  /** Every stage name in pipeline order, including those {@link #stages()} does not run yet. */
-  public static final List<String> ORDER = List.of(
-      "ingest", "embed", "index", "retrieve", "generate", "score", "select", FinetuneJob.STAGE, EvaluateJob.STAGE);
+
+  /** The stages up to and including {@code last} (all when null). */
+  public static List<PipelineStage> stagesUpTo(String last) {
+    List<PipelineStage> all = stages();
+    if (last == null) {
+      return all;
+    }
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i).name().equals(last)) {
+        return all.subList(0, i + 1);
+      }
+    }
+    throw new dev.editforge.config.SettingsException("run --to " + last + ": no such stage; stages: "
+        + String.join(", ", all.stream().map(PipelineStage::name).toList()));
+  }
 
   public static List<PipelineStage> stages() {
     // retrieve searches editforge.retrieve.queries (default: the articles' questions) and skips,

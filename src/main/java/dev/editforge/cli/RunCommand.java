@@ -3,6 +3,7 @@ package dev.editforge.cli;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code editforge run}: every stage in order. A stage whose inputs and config are unchanged skips
@@ -13,6 +14,10 @@ public final class RunCommand extends StageCommand {
   @Mixin
   IngestInputs inputs = new IngestInputs();
 
+  @Option(names = "--to", paramLabel = "STAGE",
+      description = "Stop after this stage (ingest, embed, index, retrieve, generate, score, select, finetune, evaluate)")
+  String to;
+
   @Override
   protected Map<String, Object> flagOverrides() {
     return inputs.overrides();
@@ -20,6 +25,6 @@ public final class RunCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStages(launch, Pipeline.stages());
+    return runStages(launch, Pipeline.stagesUpTo(to));
   }
 }

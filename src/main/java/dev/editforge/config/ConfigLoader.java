@@ -65,9 +65,12 @@ public final class ConfigLoader {
     return merged;
   }
 
-  /** The resolved reference config alone (defaults), e.g. for tests. */
-  public static Config reference() {
-    return load(null, List.of()).withOnlyPath("editforge");
+  /** reference.conf's defaults (plus --set style overrides) without the embedded local overlay. */
+  public static Config referenceOnly(List<String> sets) {
+    Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+    Config merged = parseSets(sets).withFallback(reference).resolve();
+    KeyValidator.check(merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
+    return merged;
   }
 
   static Config parseSets(List<String> sets) {

@@ -121,7 +121,7 @@ class SelfEditJobTest {
   @Test
   void runGeneratesWhatGenerateWhatListsAfterIngest(@TempDir Path dir) throws Exception {
     Path run = dir.resolve("run");
-    CliRun r = CliRun.of("run", "--input", "squad:" + SAMPLE, "--input", "logic:src/main/resources/editforge/sample/logic.jsonl",
+    CliRun r = CliRun.of("run", "--to", "generate", "--input", "squad:" + SAMPLE, "--input", "logic:src/main/resources/editforge/sample/logic.jsonl",
         "--run-dir", run.toString(), "--set", "generate.model=" + model, "--set", "generate.what=[self-edits, reasoning]",
         "--set", "generate.self-edit.k=1", "--set", "generate.self-edit.max-new-tokens=2",
         "--set", "generate.reasoning.max-new-tokens=2");
@@ -132,7 +132,7 @@ class SelfEditJobTest {
     Manifest m = Manifest.parse(Files.readString(run.resolve("reasoning").resolve("_manifest.json")));
     assertEquals(questions, m.count("input"), m.toJson());
     assertEquals(m.count("input"), m.count("output"));
-    CliRun again = CliRun.of("run", "--input", "squad:" + SAMPLE, "--input", "logic:src/main/resources/editforge/sample/logic.jsonl",
+    CliRun again = CliRun.of("run", "--to", "generate", "--input", "squad:" + SAMPLE, "--input", "logic:src/main/resources/editforge/sample/logic.jsonl",
         "--run-dir", run.toString(), "--set", "generate.model=" + model, "--set", "generate.what=[self-edits, reasoning]",
         "--set", "generate.self-edit.k=1", "--set", "generate.self-edit.max-new-tokens=2",
         "--set", "generate.reasoning.max-new-tokens=2");

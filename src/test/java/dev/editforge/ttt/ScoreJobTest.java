@@ -129,7 +129,8 @@ class ScoreJobTest {
     String tag = "stage-" + System.nanoTime();
     FakeScorerFactory f = new FakeScorerFactory(tag, 2, 42);
 
-    Ran r = run(run, f, "ttt.eval-times=2", "ttt.commit-every=2", "judge.kind=token-recall");
+    Ran r = run(run, f, "ttt.eval-times=2", "ttt.commit-every=2", "judge.kind=token-recall",
+        "ttt.lora.rank=32");
     assertEquals(0, r.outcome().exitCode(), r.out());
     Manifest m = manifest(run);
     assertEquals(Manifest.COMPLETED, m.status());
@@ -184,7 +185,8 @@ class ScoreJobTest {
     assertTrue(parts(run).isEmpty(), "the work directory is cleaned");
     assertTrue(r.out().contains("ttt_scores completed: 12 rows"), r.out());
 
-    Ran again = run(run, f, "ttt.eval-times=2", "ttt.commit-every=3", "judge.kind=token-recall");
+    Ran again = run(run, f, "ttt.eval-times=2", "ttt.commit-every=3", "judge.kind=token-recall",
+        "ttt.lora.rank=32");
     assertTrue(again.out().contains("ttt_scores skipped: up-to-date"), "commit-every is not in the hash: " + again.out());
     assertEquals(Manifest.SKIPPED, manifest(run).status());
     assertEquals(5, FakeScorerFactory.calls(tag).values().stream().mapToInt(Integer::intValue).sum(), "nothing rescored");

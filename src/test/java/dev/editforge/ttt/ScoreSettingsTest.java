@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class ScoreSettingsTest {
   static ScoreSettings load(String... sets) {
-    return ScoreSettings.from(EditforgeSettings.from(ConfigLoader.load(null, List.of(sets))));
+    return ScoreSettings.from(EditforgeSettings.from(ConfigLoader.referenceOnly(List.of(sets))));
   }
 
   @Test
