@@ -33,10 +33,25 @@ public record TokenizedSample(int[] inputIds, int[] labels) {
   }
 
   /** The first {@code n} tokens (a sample over the length limit is cut from the right). */
+  /**
+   * The sample cut to {@code n} tokens: its head, unless the head would score nothing (a prompt
+   * longer than {@code n} under completion-only loss), then its tail, which ends with the
+   * completion — a cut that leaves nothing to learn would only add NaN losses.
+   */
   public TokenizedSample truncate(int n) {
     if (n >= inputIds.length) {
       return this;
     }
-    return new TokenizedSample(java.util.Arrays.copyOf(inputIds, n), java.util.Arrays.copyOf(labels, n));
+    boolean headScores = false;
+    for (int t = 1; t < n && !headScores; t++) {
+      headScores = labels[t] != IGNORE;
+    }
+    if (headScores) {
+      return new TokenizedSample(java.util.Arrays.copyOf(inputIds, n), java.util.Arrays.copyOf(labels, n));
+    }
+    int from = inputIds.length - n;
+    int[] tailLabels = java.util.Arrays.copyOfRange(labels, from, inputIds.length);
+    tailLabels[0] = IGNORE;
+    return new TokenizedSample(java.util.Arrays.copyOfRange(inputIds, from, inputIds.length), tailLabels);
   }
 }

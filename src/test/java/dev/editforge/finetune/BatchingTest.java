@@ -240,4 +240,16 @@ class BatchingTest {
     assertEquals(Mode.BFD, Mode.parse("bfd"));
     assertEquals("packed", Mode.PACKED.wireName());
   }
+
+  @Test
+  void aPromptLongerThanMaxLengthIsCutFromTheLeftSoTheCompletionStillScores() {
+    int[] ids = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    int[] labels = {-100, -100, -100, -100, -100, -100, -100, -100, -100, 10, 11, 12};
+    TokenizedSample cut = new TokenizedSample(ids, labels).truncate(5);
+    assertArrayEquals(new int[] {8, 9, 10, 11, 12}, cut.inputIds());
+    assertArrayEquals(new int[] {-100, -100, 10, 11, 12}, cut.labels());
+    int[] scoredHead = {-100, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    assertArrayEquals(new int[] {1, 2, 3, 4, 5}, new TokenizedSample(ids, scoredHead).truncate(5).inputIds(),
+        "a head that scores is kept, as transformers truncates");
+  }
 }
