@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.llm.ByteLevel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -63,7 +64,7 @@ public final class TinyRandomModel {
 
   private static Map<String, Integer> vocab() {
     Map<String, Integer> ids = new LinkedHashMap<>();
-    for (char c : byteLevelAlphabet()) {
+    for (char c : ByteLevel.alphabet()) {
       ids.put(String.valueOf(c), ids.size());
     }
     for (String[] m : MERGES) {
@@ -76,32 +77,6 @@ public final class TinyRandomModel {
     return ids;
   }
 
-  /** GPT-2's byte-to-printable-character table. */
-  private static char[] byteLevelAlphabet() {
-    List<Integer> bs = new ArrayList<>();
-    for (int b = '!'; b <= '~'; b++) {
-      bs.add(b);
-    }
-    for (int b = 0xA1; b <= 0xAC; b++) {
-      bs.add(b);
-    }
-    for (int b = 0xAE; b <= 0xFF; b++) {
-      bs.add(b);
-    }
-    List<Integer> cs = new ArrayList<>(bs);
-    int n = 0;
-    for (int b = 0; b < 256; b++) {
-      if (!bs.contains(b)) {
-        bs.add(b);
-        cs.add(256 + n++);
-      }
-    }
-    char[] out = new char[256];
-    for (int i = 0; i < 256; i++) {
-      out[i] = (char) (int) cs.get(i);
-    }
-    return out;
-  }
 
   private static ObjectNode tokenizer(Map<String, Integer> v) {
     ObjectMapper json = new ObjectMapper();

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.llm.ByteLevel;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
@@ -190,7 +191,7 @@ public final class TttBench {
     model.put("byte_fallback", false);
     model.put("ignore_merges", false);
     ObjectNode v = model.putObject("vocab");
-    char[] alphabet = byteLevelAlphabet();
+    char[] alphabet = ByteLevel.byByte();
     for (int i = 0; i < 256; i++) {
       v.put(String.valueOf(alphabet[i]), i);
     }
@@ -208,32 +209,6 @@ public final class TttBench {
     }
   }
 
-  /** GPT-2's byte-to-printable-character table. */
-  private static char[] byteLevelAlphabet() {
-    List<Integer> bs = new ArrayList<>();
-    for (int b = '!'; b <= '~'; b++) {
-      bs.add(b);
-    }
-    for (int b = 0xA1; b <= 0xAC; b++) {
-      bs.add(b);
-    }
-    for (int b = 0xAE; b <= 0xFF; b++) {
-      bs.add(b);
-    }
-    List<Integer> cs = new ArrayList<>(bs);
-    int n = 0;
-    for (int b = 0; b < 256; b++) {
-      if (!bs.contains(b)) {
-        bs.add(b);
-        cs.add(256 + n++);
-      }
-    }
-    char[] out = new char[256];
-    for (int i = 0; i < 256; i++) {
-      out[bs.get(i)] = (char) (int) cs.get(i);
-    }
-    return out;
-  }
 
   private static void deleteQuietly(Path dir) {
     try (Stream<Path> walk = Files.walk(dir)) {

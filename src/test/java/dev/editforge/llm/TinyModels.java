@@ -213,7 +213,7 @@ public final class TinyModels {
       ids.putIfAbsent("\u2581a", ids.size());
       return new Vocab(ids, special);
     }
-    for (char c : byteLevelAlphabet()) {
+    for (char c : ByteLevel.alphabet()) {
       ids.put(String.valueOf(c), ids.size());
     }
     for (String[] m : MERGES) {
@@ -229,32 +229,6 @@ public final class TinyModels {
     return new Vocab(ids, special);
   }
 
-  /** GPT-2's byte-to-printable-character table, in its own order. */
-  private static char[] byteLevelAlphabet() {
-    List<Integer> bs = new ArrayList<>();
-    for (int b = '!'; b <= '~'; b++) {
-      bs.add(b);
-    }
-    for (int b = 0xA1; b <= 0xAC; b++) {
-      bs.add(b);
-    }
-    for (int b = 0xAE; b <= 0xFF; b++) {
-      bs.add(b);
-    }
-    List<Integer> cs = new ArrayList<>(bs);
-    int n = 0;
-    for (int b = 0; b < 256; b++) {
-      if (!bs.contains(b)) {
-        bs.add(b);
-        cs.add(256 + n++);
-      }
-    }
-    char[] out = new char[256];
-    for (int i = 0; i < 256; i++) {
-      out[i] = (char) (int) cs.get(i);
-    }
-    return out;
-  }
 
   private static ObjectNode tokenizerJson(Family family, Vocab v) {
     ObjectMapper json = new ObjectMapper();
