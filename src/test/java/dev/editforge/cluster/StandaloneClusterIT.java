@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -51,38 +52,7 @@ class StandaloneClusterIT {
     assumeTrue(!jarProp.isBlank(), "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
     Path appJar = Path.of(jarProp);
     assertTrue(Files.isRegularFile(appJar), "mvn should have built " + appJar + " before the test phase");
-    Path buildDir = Path.of(System.getProperty("editforge.build.dir"));
-    List<String> sparkJars = new ArrayList<>(jars(buildDir.resolve("classpath-provided.txt")));
-    // A real Spark distribution also ships these; the app jar leaves them out for that reason.
-    jars(buildDir.resolve("classpath-runtime.txt")).stream()
-        .filter(j -> SPARK_SHIPS.matcher(Path.of(j).getFileName().toString()).find())
-        .forEach(sparkJars::add);
-
-    Path sparkHome = dir.resolve("spark-home");
-    Files.createDirectories(sparkHome.resolve("jars"));
-    for (String jar : sparkJars) {
-      Path j = Path.of(jar);
-      Files.createSymbolicLink(sparkHome.resolve("jars").resolve(j.getFileName()), j);
-    }
-    String classpath = sparkHome.resolve("jars") + "/*";
-    List<String> flags = Files.readAllLines(Path.of("jobs", "jvm-flags")).stream()
-        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-
-    int masterPort = freePort();
-    String master = "spark://127.0.0.1:" + masterPort;
-    Path masterLog = dir.resolve("master.log");
-    start(List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", Integer.toString(masterPort),
-        "--webui-port", Integer.toString(freePort())), classpath, flags, sparkHome, masterLog, "512m");
-    List<Path> workDirs = new ArrayList<>();
-    for (int w = 0; w < 2; w++) {
-      Path work = Files.createDirectories(dir.resolve("worker-" + w));
-      workDirs.add(work);
-      start(List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
-          "--work-dir", work.toString(), "--webui-port", Integer.toString(freePort()), master),
-          classpath, flags, sparkHome, dir.resolve("worker-" + w + ".log"), "512m");
-    }
-    waitFor(masterLog, "Registering worker", 2, 120);
-
+    String master = startCluster(2, 1, List.of(), Map.of());
     Path sample = extractSample();
     List<String> ingestArgs = new ArrayList<>(List.of("ingest",
         "--input", "squad:" + sample.resolve("articles.json"),
@@ -92,20 +62,9 @@ class StandaloneClusterIT {
         "--set", "ingest.min-partitions=3"));
 
     Path clusterRun = dir.resolve("cluster-run");
-    List<String> submit = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit",
-        "--master", master, "--deploy-mode", "client", "--class", "dev.editforge.Main",
-        "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2",
-        "--conf", "spark.driver.host=127.0.0.1",
-        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", flags),
-        "--conf", "spark.executorEnv.OPT_OUT_TRACKING=true",
-        appJar.toString()));
-    submit.addAll(ingestArgs);
-    submit.addAll(List.of("--run-dir", clusterRun.toString()));
-    Path submitLog = dir.resolve("submit.log");
-    Process driver = start(submit, classpath, flags, sparkHome, submitLog, "1g");
-    assertTrue(driver.waitFor(300, TimeUnit.SECONDS), "spark-submit did not finish in 5 minutes:\n" + tail(submitLog));
-    assertEquals(0, driver.exitValue(), "spark-submit failed:\n" + tail(submitLog));
-    String submitOut = Files.readString(submitLog);
+    List<String> args = new ArrayList<>(ingestArgs);
+    args.addAll(List.of("--run-dir", clusterRun.toString()));
+    String submitOut = submit(master, appJar, List.of("spark.executor.cores=1", "spark.cores.max=2"), args);
     assertTrue(submitOut.contains("ingest: articles completed: 15 rows"), submitOut);
 
     List<Path> executorDirs = new ArrayList<>();
@@ -131,6 +90,98 @@ class StandaloneClusterIT {
     }
   }
 
+  /**
+   * GPU fan-out on a real cluster: one worker advertises two (fake) GPUs through
+   * jobs/gpu-discovery.sh, the application asks for one GPU per task, and the generate stage's
+   * concurrent tasks must receive distinct addresses; the runtime records the address each task
+   * was given and the device it actually used (the CPU here: CUDA is not usable, one warning).
+   */
+  @Test
+  void generateTasksOnFakeGpusGetDistinctAddressesAndRecordTheDeviceUsed() throws Exception {
+    String jarProp = System.getProperty("editforge.appjar", "");
+    assumeTrue(!jarProp.isBlank(), "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
+    Path script = Path.of("jobs", "gpu-discovery.sh").toAbsolutePath();
+    String master = startCluster(1, 2, List.of("-Dspark.worker.resource.gpu.amount=2",
+        "-Dspark.worker.resource.gpu.discoveryScript=" + script), Map.of("EDITFORGE_FAKE_GPUS", "2"));
+    Path sample = extractSample();
+    Path model = dev.editforge.generate.TinyRandomModel.write(dir.resolve("tiny-model"), 64, 2, 1024, 7);
+    Path run = dir.resolve("gpu-run");
+    String out = submit(master, Path.of(jarProp), List.of("spark.executor.cores=2", "spark.cores.max=2",
+        "spark.executor.resource.gpu.amount=2", "spark.task.resource.gpu.amount=1"), List.of("run", "--to", "generate",
+        "--input", "squad:" + sample.resolve("articles.json"), "--run-dir", run.toString(),
+        "--set", "generate.model=" + model, "--set", "generate.gpus-per-task=1", "--set", "generate.partitions=6",
+        "--set", "generate.self-edit.k=2", "--set", "generate.self-edit.max-new-tokens=2"));
+    assertTrue(out.contains("self_edits completed: 30 rows"), out);
+    Manifest m = Manifest.parse(Files.readString(run.resolve("self_edits").resolve("_manifest.json")));
+    @SuppressWarnings("unchecked")
+    List<String> bindings = (List<String>) m.get("executors");
+    assertTrue(bindings.stream().anyMatch(b -> b.contains("gpu_address=0")), "bindings " + bindings);
+    assertTrue(bindings.stream().anyMatch(b -> b.contains("gpu_address=1")), "bindings " + bindings);
+    assertTrue(bindings.stream().allMatch(b -> b.contains("device=cpu()")),
+        "no usable CUDA here, so every task must record the CPU it fell back to: " + bindings);
+    assertTrue(bindings.stream().noneMatch(b -> b.contains("executor=driver")), "tasks ran on executor JVMs: " + bindings);
+  }
+
+  /** spark-submit of the application jar in client mode; returns what the driver printed. */
+  private String submit(String master, Path appJar, List<String> sparkConf, List<String> editforgeArgs) throws Exception {
+    List<String> submit = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit",
+        "--master", master, "--deploy-mode", "client", "--class", "dev.editforge.Main",
+        "--conf", "spark.executor.memory=512m", "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", flags),
+        "--conf", "spark.executorEnv.OPT_OUT_TRACKING=true", "--conf", "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE"));
+    for (String c : sparkConf) {
+      submit.addAll(List.of("--conf", c));
+    }
+    submit.add(appJar.toString());
+    submit.addAll(editforgeArgs);
+    Path submitLog = dir.resolve("submit-" + System.nanoTime() + ".log");
+    Process driver = start(submit, classpath, flags, sparkHome, submitLog, "1g", Map.of());
+    assertTrue(driver.waitFor(300, TimeUnit.SECONDS), "spark-submit did not finish in 5 minutes:\n" + tail(submitLog));
+    assertEquals(0, driver.exitValue(), "spark-submit failed:\n" + tail(submitLog));
+    return Files.readString(submitLog);
+  }
+
+  private String classpath;
+  private List<String> flags;
+  private Path sparkHome;
+  private final List<Path> workDirs = new ArrayList<>();
+
+  /** A master and {@code workers} workers on loopback; returns the master URL once all registered. */
+  private String startCluster(int workers, int cores, List<String> workerFlags, Map<String, String> workerEnv)
+      throws Exception {
+    Path buildDir = Path.of(System.getProperty("editforge.build.dir"));
+    List<String> sparkJars = new ArrayList<>(jars(buildDir.resolve("classpath-provided.txt")));
+    // A real Spark distribution also ships these; the app jar leaves them out for that reason.
+    jars(buildDir.resolve("classpath-runtime.txt")).stream()
+        .filter(j -> SPARK_SHIPS.matcher(Path.of(j).getFileName().toString()).find())
+        .forEach(sparkJars::add);
+    sparkHome = dir.resolve("spark-home");
+    Files.createDirectories(sparkHome.resolve("jars"));
+    for (String jar : sparkJars) {
+      Path j = Path.of(jar);
+      Files.createSymbolicLink(sparkHome.resolve("jars").resolve(j.getFileName()), j);
+    }
+    classpath = sparkHome.resolve("jars") + "/*";
+    flags = Files.readAllLines(Path.of("jobs", "jvm-flags")).stream()
+        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    int masterPort = freePort();
+    String master = "spark://127.0.0.1:" + masterPort;
+    Path masterLog = dir.resolve("master.log");
+    start(List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", Integer.toString(masterPort),
+        "--webui-port", Integer.toString(freePort())), classpath, flags, sparkHome, masterLog, "512m", Map.of());
+    for (int w = 0; w < workers; w++) {
+      Path work = Files.createDirectories(dir.resolve("worker-" + w));
+      workDirs.add(work);
+      List<String> workerCmd = new ArrayList<>(workerFlags);
+      workerCmd.addAll(List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores",
+          Integer.toString(cores), "--memory", "1g", "--work-dir", work.toString(), "--webui-port",
+          Integer.toString(freePort()), master));
+      start(workerCmd, classpath, flags, sparkHome, dir.resolve("worker-" + w + ".log"), "512m", workerEnv);
+    }
+    waitFor(masterLog, "Registering worker", workers, 120);
+    return master;
+  }
+
   private static final java.util.regex.Pattern SPARK_SHIPS = java.util.regex.Pattern.compile(
       "^(slf4j-api|jackson-core|jackson-databind|jackson-annotations|commons-codec|commons-lang3|commons-compress|javassist)-");
 
@@ -145,7 +196,7 @@ class StandaloneClusterIT {
   }
 
   private Process start(List<String> mainAndArgs, String classpath, List<String> flags, Path sparkHome, Path log,
-      String heap) throws IOException {
+      String heap, Map<String, String> env) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
@@ -158,6 +209,8 @@ class StandaloneClusterIT {
     pb.environment().put("SPARK_SCALA_VERSION", System.getProperty("editforge.scala.binary.version", "2.13"));
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     pb.environment().put("OPT_OUT_TRACKING", "true");
+    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    pb.environment().putAll(env);
     Process p = pb.start();
     processes.add(p);
     return p;
