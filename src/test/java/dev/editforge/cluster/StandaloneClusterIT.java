@@ -39,10 +39,18 @@ class StandaloneClusterIT {
   Path dir;
 
   @AfterEach
-  void stopCluster() {
+  void stopCluster() throws IOException {
     for (Process p : processes) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
+    }
+    // The Spark home's jars are links into ~/.m2: remove them before JUnit cleans the temp dir.
+    if (sparkHome != null && Files.isDirectory(sparkHome.resolve("jars"))) {
+      try (Stream<Path> links = Files.list(sparkHome.resolve("jars"))) {
+        for (Path link : links.toList()) {
+          Files.deleteIfExists(link);
+        }
+      }
     }
   }
 
