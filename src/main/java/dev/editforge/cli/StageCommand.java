@@ -30,6 +30,20 @@ public abstract class StageCommand implements Callable<Integer> {
 
   protected abstract int execute(Launch launch) throws Exception;
 
+  /**
+   * Setting overrides from flags given as key, value pairs; a null value (the flag was not
+   * given) leaves the setting to the config.
+   */
+  protected static Map<String, Object> given(Object... keysAndValues) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    for (int i = 0; i + 1 < keysAndValues.length; i += 2) {
+      if (keysAndValues[i + 1] != null) {
+        out.put((String) keysAndValues[i], keysAndValues[i + 1]);
+      }
+    }
+    return out;
+  }
+
   @Override
   public final Integer call() throws Exception {
     Launch launch = Launch.of(spec.name(), common, flagOverrides(), console);

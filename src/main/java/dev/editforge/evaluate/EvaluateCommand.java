@@ -2,7 +2,6 @@ package dev.editforge.evaluate;
 
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,23 +31,11 @@ public final class EvaluateCommand extends StageCommand {
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    if (model != null) {
-      m.put("evaluate.model", model);
-    }
-    if (tuned != null) {
-      m.put("evaluate.tuned", tuned);
-    }
-    if (articles != null) {
-      m.put("evaluate.articles", articles);
-    }
-    if (maxArticles != null) {
-      m.put("evaluate.max-articles", maxArticles);
-    }
-    if (gpus != null) {
-      m.put("evaluate.gpus", gpus);
-    }
-    return m;
+    return given("evaluate.model", model,
+        "evaluate.tuned", tuned,
+        "evaluate.articles", articles,
+        "evaluate.max-articles", maxArticles,
+        "evaluate.gpus", gpus);
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.editforge.finetune;
 
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,26 +34,12 @@ public final class FinetuneCommand extends StageCommand {
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    if (model != null) {
-      m.put("finetune.model", model);
-    }
-    if (sft != null) {
-      m.put("finetune.sft", sft);
-    }
-    if (batching != null) {
-      m.put("finetune.batching", batching);
-    }
-    if (maxSteps != null) {
-      m.put("finetune.max-steps", maxSteps);
-    }
-    if (epochs != null) {
-      m.put("finetune.epochs", epochs);
-    }
-    if (gpus != null) {
-      m.put("finetune.gpus", gpus);
-    }
-    return m;
+    return given("finetune.model", model,
+        "finetune.sft", sft,
+        "finetune.batching", batching,
+        "finetune.max-steps", maxSteps,
+        "finetune.epochs", epochs,
+        "finetune.gpus", gpus);
   }
 
   @Override

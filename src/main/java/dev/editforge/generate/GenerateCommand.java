@@ -3,7 +3,6 @@ package dev.editforge.generate;
 import dev.editforge.cli.ExitCodes;
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,22 +56,14 @@ public final class GenerateCommand extends StageCommand {
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    put(m, "generate.backend", backend);
-    put(m, "generate.model", model);
-    put(m, "remote.endpoint", endpoint);
-    put(m, "generate.self-edit.k", k);
-    put(m, "generate.reasoning.samples", n);
-    put(m, "generate.self-edit.prompt-key", promptKey);
-    put(m, GenerateSettings.REASONING.equals(what) ? "generate.reasoning.seed" : "generate.self-edit.seed", seed);
-    put(m, "generate.reasoning.only-agreeing", onlyAgreeing);
-    return m;
-  }
-
-  private static void put(Map<String, Object> m, String key, Object value) {
-    if (value != null) {
-      m.put(key, value);
-    }
+    return given("generate.backend", backend,
+        "generate.model", model,
+        "remote.endpoint", endpoint,
+        "generate.self-edit.k", k,
+        "generate.reasoning.samples", n,
+        "generate.self-edit.prompt-key", promptKey,
+        GenerateSettings.REASONING.equals(what) ? "generate.reasoning.seed" : "generate.self-edit.seed", seed,
+        "generate.reasoning.only-agreeing", onlyAgreeing);
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.editforge.retrieve;
 
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,20 +27,10 @@ public final class RetrieveCommand extends StageCommand {
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    if (queries != null) {
-      m.put("retrieve.queries", queries);
-    }
-    if (mode != null) {
-      m.put("retrieve.mode", mode);
-    }
-    if (k != null) {
-      m.put("retrieve.k", k);
-    }
-    if (out != null) {
-      m.put("retrieve.out", out);
-    }
-    return m;
+    return given("retrieve.queries", queries,
+        "retrieve.mode", mode,
+        "retrieve.k", k,
+        "retrieve.out", out);
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.editforge.select;
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,14 +22,8 @@ public final class SelectCommand extends StageCommand {
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    if (sealRun != null) {
-      m.put("select.seal-run", sealRun.toAbsolutePath().toString());
-    }
-    if (k != null) {
-      m.put("select.k", k);
-    }
-    return m;
+    return given("select.seal-run", sealRun == null ? null : sealRun.toAbsolutePath().toString(),
+        "select.k", k);
   }
 
   @Override

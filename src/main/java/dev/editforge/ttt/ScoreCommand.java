@@ -2,7 +2,6 @@ package dev.editforge.ttt;
 
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,23 +30,11 @@ public final class ScoreCommand extends StageCommand {
 
   @Override
   protected Map<String, Object> flagOverrides() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    if (model != null) {
-      m.put("ttt.model", model);
-    }
-    if (judge != null) {
-      m.put("judge.kind", judge);
-    }
-    if (endpoint != null) {
-      m.put("remote.endpoint", endpoint);
-    }
-    if (evalTimes != null) {
-      m.put("ttt.eval-times", evalTimes);
-    }
-    if (seed != null) {
-      m.put("ttt.seed", seed);
-    }
-    return m;
+    return given("ttt.model", model,
+        "judge.kind", judge,
+        "remote.endpoint", endpoint,
+        "ttt.eval-times", evalTimes,
+        "ttt.seed", seed);
   }
 
   @Override
