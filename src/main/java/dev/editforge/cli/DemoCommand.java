@@ -92,7 +92,9 @@ public final class DemoCommand extends StageCommand {
     RunDir run = launch.context().runDir();
     console().println();
     console().println("demo: wrote to " + run.root());
-    for (String table : Tables.names()) {
+    List<String> outputs = new java.util.ArrayList<>(Tables.names());
+    outputs.addAll(List.of("index", "finetune", "evaluation"));
+    for (String table : outputs) {
       Optional<Manifest> m = run.manifest(table);
       m.ifPresent(x -> console().println(String.format(Locale.ROOT, "  %-14s %,8d rows  %-9s %s", table,
           x.count("output"), x.status(), run.table(table))));
