@@ -425,7 +425,11 @@ public final class HubClient implements AutoCloseable {
     } catch (HttpTimeoutException e) {
       throw new Retry(req.method() + " " + req.uri() + " timed out", e);
     } catch (IOException e) {
-      throw new Retry(req.method() + " " + req.uri() + ": " + clean(e.getMessage()), e);
+      // The JDK gives a refused or unresolvable connection no message: name its type instead.
+      String why = e.getMessage() != null ? e.getMessage()
+          : (e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage()
+              : "cannot connect (" + e.getClass().getSimpleName() + ")");
+      throw new Retry(req.method() + " " + req.uri() + ": " + clean(why), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
