@@ -96,12 +96,7 @@ public final class ReasoningPrompts {
   }
 
   public String template(String key) {
-    String t = templates.get(key);
-    if (t == null) {
-      throw new IllegalArgumentException(
-          "unknown reasoning prompt \"" + key + "\"; known: " + String.join(", ", List.copyOf(templates.keySet())));
-    }
-    return t;
+    return NamedTemplates.lookup(templates, "reasoning", key);
   }
 
   /** True when the template shows the answer (a teacher prompt). */

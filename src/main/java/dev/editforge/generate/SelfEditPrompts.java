@@ -103,12 +103,7 @@ public final class SelfEditPrompts {
 
   /** The template text of {@code key}. */
   public String template(String key) {
-    String t = templates.get(key);
-    if (t == null) {
-      throw new IllegalArgumentException(
-          "unknown self-edit prompt \"" + key + "\"; known: " + String.join(", ", List.copyOf(templates.keySet())));
-    }
-    return t;
+    return NamedTemplates.lookup(templates, "self-edit", key);
   }
 
   /** The generation prompt for one article, exactly as SEAL formats it. */
