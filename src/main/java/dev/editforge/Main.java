@@ -1,7 +1,7 @@
 package dev.editforge;
 
 import dev.editforge.cli.DemoCommand;
-import dev.editforge.cli.ExitCodes;
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.cli.ExportCommand;
 import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.StageCommand;

@@ -1,5 +1,6 @@
 package dev.editforge.cli;
 
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.config.SettingsException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;

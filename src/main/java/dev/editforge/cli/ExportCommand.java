@@ -1,5 +1,6 @@
 package dev.editforge.cli;
 
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.TableExport;
 import dev.editforge.io.Tables;

@@ -6,19 +6,13 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
-import dev.editforge.io.Json;
-import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.spark.SparkSessions;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.RunRecord;
+import dev.editforge.spark.StageRunner;
 import java.io.PrintStream;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +29,7 @@ public final class Launch {
   private final EditforgeSettings settings;
   private final CommonOptions options;
   private final PrintStream console;
-  private final String startedAt = Instant.now().toString();
-  private final List<Map<String, Object>> stages = new ArrayList<>();
-  private StageContext context;
+  private StageRunner runner;
 
   private Launch(String command, EditforgeSettings settings, CommonOptions options, PrintStream console) {
     this.command = command;
@@ -71,48 +63,26 @@ public final class Launch {
 
   /** Starts (or joins) Spark and opens the run directory; idempotent. */
   public StageContext context() {
-    if (context == null) {
+    return runner().context();
+  }
+
+  /** The runner every stage of this invocation runs on (starts Spark on first use). */
+  public StageRunner runner() {
+    if (runner == null) {
       SparkSession spark = SparkSessions.getOrCreate(settings.spark(), console);
       RunDir run = new RunDir(settings.runDir(), spark.sparkContext().hadoopConfiguration());
-      context = new StageContext(settings, spark, run, options.force, console);
+      runner = new StageRunner(new StageContext(settings, spark, run, options.force, console),
+          new RunRecord(command, settings));
     }
-    return context;
+    return runner;
   }
 
-  public void record(StageOutcome outcome) {
-    Map<String, Object> s = new LinkedHashMap<>();
-    s.put("stage", outcome.stage());
-    s.put("exit_code", outcome.exitCode());
-    if (outcome.message() != null) {
-      s.put("message", outcome.message());
-    }
-    List<Map<String, Object>> tables = new ArrayList<>();
-    for (Manifest m : outcome.manifests()) {
-      Map<String, Object> t = new LinkedHashMap<>();
-      t.put("table", m.table());
-      t.put("status", m.status());
-      t.put("counts", m.counts());
-      tables.add(t);
-    }
-    s.put("tables", tables);
-    stages.add(s);
-  }
-
-  /** Writes {@code <run-dir>/_runs/<time>-<command>.json}: the redacted config and what each stage did. */
+  /** Writes the run record: {@code <run-dir>/_runs/<time>-<command>.json}. */
   public void finish(int exitCode) {
-    if (context == null) {
+    if (runner == null) {
       return;
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("command", command);
-    m.put("code_version", settings.codeVersion());
-    m.put("started_at", startedAt);
-    m.put("ended_at", Instant.now().toString());
-    m.put("exit_code", exitCode);
-    m.put("spark_master", context.spark().sparkContext().master());
-    m.put("stages", stages);
-    m.put("config", ConfigRedactor.flat(settings.raw()));
-    String name = startedAt.replace(":", "").replace("-", "") + "-" + command + ".json";
-    context.runDir().writeString(new Path(context.runDir().path("_runs"), name), Json.pretty(m));
+    StageContext ctx = runner.context();
+    runner.record().write(ctx.runDir(), ctx.spark().sparkContext().master(), exitCode);
   }
 }

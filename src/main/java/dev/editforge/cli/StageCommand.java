@@ -1,5 +1,6 @@
 package dev.editforge.cli;
 
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageOutcome;
 import java.io.PrintStream;
@@ -67,10 +68,9 @@ public abstract class StageCommand implements Callable<Integer> {
   /** Runs stages in order, stopping at the first that does not exit 0. */
   protected int runStages(Launch launch, java.util.List<PipelineStage> stages) throws Exception {
     for (PipelineStage stage : stages) {
-      var run = launch.context().runDir();
-      var missing = stage.requires().stream().filter(t -> !dev.editforge.io.StageTables.isUsable(run, t)).toList();
-      if (!missing.isEmpty()) {
-        console.println(stage.name() + ": passed over: no usable " + String.join(", ", missing)
+      var absent = launch.runner().absentInputs(stage);
+      if (!absent.isEmpty()) {
+        console.println(stage.name() + ": passed over: no " + String.join(", ", absent)
             + " in this run (an earlier stage did not produce it; see its message above)");
         continue;
       }
@@ -84,10 +84,9 @@ public abstract class StageCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** Runs one stage, records it in the run manifest and prints its message. */
+  /** Runs one stage on the launch's runner and prints its message. */
   protected int runStage(Launch launch, PipelineStage stage) throws Exception {
-    StageOutcome outcome = stage.run(launch.context());
-    launch.record(outcome);
+    StageOutcome outcome = launch.runner().run(stage);
     if (outcome.message() != null) {
       console.println(outcome.exitCode() == 0 ? stage.name() + ": " + outcome.message() : outcome.message());
     }

@@ -3,14 +3,13 @@ package dev.editforge.embed;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.util.List;
 import java.util.Locale;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -33,31 +32,23 @@ public final class EmbedJob implements PipelineStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) {
-    RunDir run = ctx.runDir();
-    if (run.manifest(Tables.PASSAGES).isEmpty()) {
-      return StageOutcome.nothingToDo(STAGE, "no passages table (ingest dpr: or passages-jsonl: inputs first)");
-    }
-    if (!StageTables.isUsable(run, Tables.PASSAGES)) {
-      throw dev.editforge.io.UnusableInputException.table(STAGE, run, Tables.PASSAGES, "editforge ingest");
-    }
-    EmbedSettings s = ctx.settings().embed();
-    EncoderSpec.checkDimension(s);
-    String configHash = Fingerprints.configHash(ctx.settings().section("embed"));
-    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash,
-        List.of(Fingerprints.ofTable(run, Tables.PASSAGES)));
-    var upToDate = ctx.skipIfUpToDate(STAGE, Tables.EMBEDDINGS, fingerprint);
-    if (upToDate.isPresent()) {
-      return StageOutcome.ok(STAGE, List.of(upToDate.get()));
-    }
-    Manifest m = embed(ctx, new EncoderSpec(s), configHash, fingerprint);
-    return StageOutcome.ok(STAGE, List.of(m));
+  public List<String> requires() {
+    return List.of(Tables.PASSAGES);
   }
 
-  private Manifest embed(StageContext ctx, EncoderSpec spec, String configHash, String fingerprint) {
+  @Override
+  public StagePlan plan(StageContext ctx) {
+    EmbedSettings s = ctx.settings().embed();
+    EncoderSpec.checkDimension(s);
+    return StagePlan.of(StageOutput.of(Tables.EMBEDDINGS, Fingerprints.configHash(ctx.settings().section("embed")),
+        List.of(Fingerprints.ofTable(ctx.runDir(), Tables.PASSAGES)), out -> embed(out, new EncoderSpec(s))));
+  }
+
+  private static void embed(StageOutput.Staged out, EncoderSpec spec) {
+    StageContext ctx = out.context();
     RunDir run = ctx.runDir();
     ctx.spark().sparkContext().setJobDescription("embed passages");
-    Manifest manifest = Manifest.start(STAGE, Tables.EMBEDDINGS, configHash, ctx.settings().codeVersion(), fingerprint);
+    Manifest manifest = out.manifest();
     Dataset<Row> passages = ctx.spark().read().parquet(run.tableUri(Tables.PASSAGES))
         .select("passage_id", "title", "text");
     JavaRDD<Row> in = passages.javaRDD();
@@ -69,13 +60,12 @@ public final class EmbedJob implements PipelineStage {
         .createDataFrame(in.mapPartitions(new EmbedFunctions.EmbedPartition(spec)), EmbedFunctions.OUTCOME_SCHEMA)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Path staging = run.newStaging(Tables.EMBEDDINGS);
       Dataset<Row> accepted = outcomes.filter(functions.col("reason").isNull());
-      accepted.select("passage_id", "vector", "model").orderBy("passage_id").write().parquet(staging.toString());
+      accepted.select("passage_id", "vector", "model").orderBy("passage_id").write().parquet(out.uri());
       outcomes.filter(functions.col("reason").isNotNull())
           .select(functions.col("reason"), functions.lit(Tables.PASSAGES).as("source_file"),
               functions.lit(0L).as("line"), functions.col("record"))
-          .coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
+          .coalesce(1).write().json(out.rejectsUri());
 
       Row c = outcomes.agg(
           functions.count(functions.lit(1)),
@@ -89,20 +79,16 @@ public final class EmbedJob implements PipelineStage {
       manifest.count("input", input).count("accepted", ok).count("rejected", input - ok).count("duplicates", 0)
           .count("output", ok).count("truncated", truncated);
       manifest.put("model", model);
-      manifest.put("dimension", EncoderSpec.modelDimension(spec.settings()));
+      int dims = EncoderSpec.modelDimension(spec.settings());
+      manifest.put("dimension", dims);
       manifest.put("max_length", spec.settings().maxLength());
       manifest.put("preset", spec.settings().preset().name());
       if (input == 0) {
         manifest.put("warning", "the passages table is empty");
       }
-      manifest.finish(Manifest.COMPLETED);
-      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-      run.commit(staging, Tables.EMBEDDINGS);
-      ctx.say(String.format(Locale.ROOT,
+      out.summary(String.format(Locale.ROOT,
           "embed: embeddings completed: %,d vectors (%s, %d dims), %,d rejected, %,d truncated of %,d passages -> %s",
-          ok, model, EncoderSpec.modelDimension(spec.settings()), input - ok, truncated, input,
-          run.table(Tables.EMBEDDINGS)));
-      return manifest;
+          ok, model, dims, input - ok, truncated, input, run.table(Tables.EMBEDDINGS)));
     } finally {
       outcomes.unpersist(false);
     }

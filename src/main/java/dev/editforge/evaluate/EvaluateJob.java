@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * the per-article table and the totals. Accuracy = correct / questions over all questions; the
  * mean of per-article accuracies is reported beside it.
  */
-public final class EvaluateJob implements PipelineStage {
+public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "evaluate";
   public static final String OUTPUT = "evaluation";
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * killed run (or a lost executor) rerun with the same inputs and settings resumes from the latest
  * one; they are removed once the output is committed. Skips when the output is up to date.
  */
-public final class FinetuneJob implements PipelineStage {
+public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "finetune";
   public static final String OUTPUT = "finetune";
   private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);

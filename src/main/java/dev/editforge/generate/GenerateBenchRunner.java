@@ -45,7 +45,7 @@ public final class GenerateBenchRunner implements BenchCommand.Bench {
 
   @Override
   public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) throws Exception {
-    new IngestJob().run(launch.context());
+    launch.runner().run(new IngestJob());
     GenerateBench.run(launch.context(), out, Integer.parseInt(params.getOrDefault("remote-prompts", "2000")));
     return null;
   }

@@ -13,7 +13,7 @@ import java.util.List;
  * "nothing to do" without a model or without its input table, so a run without a model still
  * completes. Stops at the first part that does not exit 0.
  */
-public final class GenerateJob implements PipelineStage {
+public final class GenerateJob implements dev.editforge.spark.LegacyStage {
   @Override
   public String name() {
     return SelfEditJob.STAGE;
@@ -25,7 +25,7 @@ public final class GenerateJob implements PipelineStage {
     List<String> messages = new ArrayList<>();
     for (String what : ctx.settings().generate().what()) {
       PipelineStage part = what.equals(GenerateSettings.REASONING) ? new ReasoningJob() : new SelfEditJob();
-      StageOutcome o = part.run(ctx);
+      StageOutcome o = ((dev.editforge.spark.LegacyStage) part).run(ctx);
       manifests.addAll(o.manifests());
       if (o.message() != null) {
         messages.add(o.message());

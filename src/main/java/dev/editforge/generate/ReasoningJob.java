@@ -43,7 +43,7 @@ import org.apache.spark.sql.types.DataTypes;
  * are recomputed over kept + new traces. A question whose options cannot be lettered (none, or more
  * than 26) gets rows with {@code error} and is not sent to the model.
  */
-public final class ReasoningJob implements PipelineStage {
+public final class ReasoningJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "generate";
 
   /** One (problem, question, sample) to generate; {@code error} set when no prompt could be built. */

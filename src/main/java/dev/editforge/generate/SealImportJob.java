@@ -32,7 +32,7 @@ import org.apache.spark.sql.RowFactory;
  * {@code editforge.generate.self-edit} values (SEAL's defaults) and each edit's sample index.
  * The file is one JSON document, read on the driver.
  */
-public final class SealImportJob implements PipelineStage {
+public final class SealImportJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "generate";
   public static final String MODEL = "imported";
 

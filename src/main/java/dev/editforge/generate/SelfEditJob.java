@@ -42,7 +42,7 @@ import org.apache.spark.sql.RowFactory;
  * next run. The stage skips itself when the articles, model and settings are unchanged and the
  * last run left no error rows.
  */
-public final class SelfEditJob implements PipelineStage {
+public final class SelfEditJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "generate";
 
   /** One (article, sample) to generate. */

@@ -10,7 +10,8 @@ import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,8 +32,6 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class IndexJob implements PipelineStage {
   public static final String STAGE = "index";
-  /** The index is committed like a table under this name. */
-  public static final String TABLE = "index";
 
   @Override
   public String name() {
@@ -40,36 +39,31 @@ public final class IndexJob implements PipelineStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) {
+  public List<String> requires() {
+    return List.of(Tables.PASSAGES);
+  }
+
+  @Override
+  public StagePlan plan(StageContext ctx) {
     RunDir run = ctx.runDir();
     IndexSettings s = ctx.settings().index();
-    if (run.manifest(Tables.PASSAGES).isEmpty()) {
-      return StageOutcome.nothingToDo(STAGE, "no passages table to index");
-    }
-    if (!StageTables.isUsable(run, Tables.PASSAGES)) {
-      throw UnusableInputException.table(STAGE, run, Tables.PASSAGES, "editforge ingest");
-    }
     if (s.vectors() && !StageTables.isUsable(run, Tables.EMBEDDINGS)) {
-      throw UnusableInputException.table(STAGE, run, Tables.EMBEDDINGS, "editforge embed");
+      throw UnusableInputException.table(STAGE, run, Tables.EMBEDDINGS, Tables.producer(Tables.EMBEDDINGS));
     }
-    String configHash = Fingerprints.configHash(ctx.settings().section("index"));
     List<String> inputs = new ArrayList<>(List.of(Fingerprints.ofTable(run, Tables.PASSAGES)));
     if (s.vectors()) {
       inputs.add(Fingerprints.ofTable(run, Tables.EMBEDDINGS));
       inputs.add("preset=" + ctx.settings().embed().preset().name());
     }
-    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, inputs);
-    var upToDate = ctx.skipIfUpToDate(STAGE, TABLE, fingerprint);
-    if (upToDate.isPresent()) {
-      return StageOutcome.ok(STAGE, List.of(upToDate.get()));
-    }
-    return StageOutcome.ok(STAGE, List.of(build(ctx, s, configHash, fingerprint)));
+    return StagePlan.of(StageOutput.of(Tables.INDEX, Fingerprints.configHash(ctx.settings().section("index")),
+        inputs, out -> build(out, s)));
   }
 
-  private Manifest build(StageContext ctx, IndexSettings s, String configHash, String fingerprint) {
+  private static void build(StageOutput.Staged out, IndexSettings s) {
+    StageContext ctx = out.context();
     RunDir run = ctx.runDir();
     ctx.spark().sparkContext().setJobDescription("index passages into " + s.shards() + " shards");
-    Manifest manifest = Manifest.start(STAGE, TABLE, configHash, ctx.settings().codeVersion(), fingerprint);
+    Manifest manifest = out.manifest();
     Dataset<Row> passages = ctx.spark().read().parquet(run.tableUri(Tables.PASSAGES))
         .select("passage_id", "source_id", "title", "text");
     Dataset<Row> joined;
@@ -97,7 +91,7 @@ public final class IndexJob implements PipelineStage {
     try {
       Dataset<Row> usable = s.vectors() ? joined.filter(functions.col("vector").isNotNull()) : joined;
       Dataset<Row> missing = s.vectors() ? joined.filter(functions.col("vector").isNull()) : joined.limit(0);
-      Path staging = run.newStaging(TABLE);
+      Path staging = out.path();
       int dim = encoder == null ? 1 : encoder.dimension();
       VectorSimilarity sim = encoder == null ? VectorSimilarity.COSINE : encoder.similarity();
       IndexSettings effective = s.vectors() && encoder == null ? withoutVectors(s) : s;
@@ -115,7 +109,7 @@ public final class IndexJob implements PipelineStage {
       missing.select(functions.lit("no embedding (see embeddings/_rejects)").as("reason"),
               functions.lit(Tables.PASSAGES).as("source_file"), functions.lit(0L).as("line"),
               functions.col("passage_id").as("record"))
-          .coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
+          .coalesce(1).write().json(out.rejectsUri());
       long input = joined.count();
       long rejected = missing.count();
       long docs = im.docs();
@@ -125,13 +119,9 @@ public final class IndexJob implements PipelineStage {
           .count("bytes", stats.stream().mapToLong(ShardWriter.ShardStats::bytes).sum());
       manifest.put("docs_per_shard", stats.stream().map(ShardWriter.ShardStats::docs).toList());
       manifest.put("model", encoder == null ? null : encoder.model());
-      manifest.finish(Manifest.COMPLETED);
-      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-      run.commit(staging, TABLE);
-      ctx.say(String.format(Locale.ROOT, "index: %,d passages in %d shards (%s), %,d without a vector -> %s",
+      out.summary(String.format(Locale.ROOT, "index: %,d passages in %d shards (%s), %,d without a vector -> %s",
           docs, im.shardCount(), encoder == null ? "BM25 only" : encoder.model() + " " + encoder.dimension() + "d "
-              + encoder.similarity().configName(), rejected, run.table(TABLE)));
-      return manifest;
+              + encoder.similarity().configName(), rejected, run.table(Tables.INDEX)));
     } finally {
       joined.unpersist(false);
     }

@@ -4,11 +4,11 @@ import dev.editforge.config.IngestSettings;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,46 +42,31 @@ public final class IngestJob implements PipelineStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) {
+  public StagePlan plan(StageContext ctx) {
     IngestSettings s = ctx.settings().ingest();
     if (s.inputs().isEmpty()) {
-      return StageOutcome.nothingToDo(STAGE, "no inputs (give --input KIND:PATH or editforge.ingest.inputs)");
+      return StagePlan.nothingToDo("no inputs (give --input KIND:PATH or editforge.ingest.inputs)");
     }
-    RunDir run = ctx.runDir();
     List<ResolvedInput> inputs = InputValidation.resolve(s.inputs().stream().map(InputSpec::parse).toList(),
-        run.fs().getConf());
+        ctx.runDir().fs().getConf());
     Map<String, List<ResolvedInput>> byTable = inputs.stream()
         .collect(Collectors.groupingBy(i -> i.kind().table(), LinkedHashMap::new, Collectors.toList()));
     String configHash = Fingerprints.configHash(ctx.settings().section("ingest").withoutPath("inputs"));
-    List<Manifest> manifests = new ArrayList<>();
-    int exit = 0;
-    StringBuilder failures = new StringBuilder();
+    List<StageOutput> outputs = new ArrayList<>();
     for (Map.Entry<String, List<ResolvedInput>> e : byTable.entrySet()) {
-      String table = e.getKey();
       List<String> fps = e.getValue().stream().map(i -> i.spec() + "=" + i.fingerprint()).sorted().toList();
-      String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, fps);
-      var upToDate = ctx.skipIfUpToDate(STAGE, table, fingerprint);
-      if (upToDate.isPresent()) {
-        manifests.add(upToDate.get());
-        continue;
-      }
-      Manifest m = ingestTable(ctx, table, e.getValue(), configHash, fingerprint);
-      manifests.add(m);
-      if (Manifest.FAILED.equals(m.status())) {
-        exit = 3;
-        failures.append(m.get("failure")).append('\n');
-      }
+      outputs.add(StageOutput.of(e.getKey(), configHash, fps, out -> ingestTable(out, e.getKey(), e.getValue())));
     }
-    return new StageOutcome(STAGE, manifests, exit, exit == 0 ? null : failures.toString().strip());
+    return StagePlan.of(outputs);
   }
 
-  private Manifest ingestTable(StageContext ctx, String table, List<ResolvedInput> inputs, String configHash,
-      String fingerprint) {
+  private static void ingestTable(StageOutput.Staged out, String table, List<ResolvedInput> inputs) {
+    StageContext ctx = out.context();
     IngestSettings s = ctx.settings().ingest();
     RunDir run = ctx.runDir();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     jsc.setJobDescription("ingest " + table);
-    Manifest manifest = Manifest.start(STAGE, table, configHash, ctx.settings().codeVersion(), fingerprint);
+    Manifest manifest = out.manifest();
     manifest.put("inputs", inputs.stream().map(i -> Map.of("input", i.spec(), "file", i.file(),
         "fingerprint", i.fingerprint())).toList());
 
@@ -93,17 +78,15 @@ public final class IngestJob implements PipelineStage {
     JavaRDD<Outcome> outcomes = resolve(parsed, ctx.settings().spark().shufflePartitions())
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Path staging = run.newStaging(table);
       JavaRDD<Row> accepted = outcomes.filter(o -> o.kind() == Outcome.Kind.ACCEPTED).map(o -> o.record().row);
       Dataset<Row> df = ctx.spark().createDataFrame(accepted, Tables.schema(table));
       String idColumn = Tables.schema(table).fieldNames()[0];
-      df.orderBy(idColumn).write().parquet(staging.toString());
+      df.orderBy(idColumn).write().parquet(out.uri());
 
       JavaRDD<Row> rejects = outcomes.filter(o -> o.kind() == Outcome.Kind.REJECTED)
           .map(o -> RowFactory.create(o.record().reason, o.record().file, o.record().line, o.record().raw));
       ctx.spark().createDataFrame(rejects, Tables.REJECTS_SCHEMA).orderBy("source_file", "line").coalesce(1)
-          .write().json(new Path(staging, RunDir.REJECTS).toString());
-
+          .write().json(out.rejectsUri());
       Map<String, Long> counts = countOutcomes(outcomes);
       long input = counts.getOrDefault("ACCEPTED", 0L) + counts.getOrDefault("REJECTED", 0L)
           + counts.getOrDefault("DUPLICATE", 0L);
@@ -129,23 +112,18 @@ public final class IngestJob implements PipelineStage {
             "ingest: %s: %d of %d records rejected (%.1f%% > editforge.ingest.max-rejected-fraction %.1f%%); "
                 + "reasons %s; see %s", table, counts.getOrDefault("REJECTED", 0L), input, 100 * fraction,
             100 * s.maxRejectedFraction(), byCategory, new Path(run.table(table), RunDir.REJECTS));
-        manifest.put("failure", failure);
-        manifest.finish(Manifest.FAILED);
-      } else {
-        manifest.finish(Manifest.COMPLETED);
+        out.fail(failure);
       }
-      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-      run.commit(staging, table);
-      ctx.say(summary(table, manifest, run));
-      return manifest;
+      out.summary(summary(table, manifest, run, s.maxRejectedFraction() < fraction));
     } finally {
       outcomes.unpersist(false);
     }
   }
 
-  static String summary(String table, Manifest m, RunDir run) {
+  static String summary(String table, Manifest m, RunDir run, boolean failed) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "ingest: %s %s: %,d rows", table, m.status(), m.count("output")));
+    sb.append(String.format(Locale.ROOT, "ingest: %s %s: %,d rows", table,
+        failed ? Manifest.FAILED : Manifest.COMPLETED, m.count("output")));
     if (m.counts().containsKey("questions")) {
       sb.append(String.format(Locale.ROOT, " (%,d questions", m.count("questions")));
       if (m.count("impossible_questions") > 0) {

@@ -27,6 +27,30 @@ public final class Tables {
   public static final String REASONING = "reasoning";
   public static final String TTT_SCORES = "ttt_scores";
   public static final String SFT = "sft";
+  /** Outputs that are directories rather than Parquet tables, committed and skipped the same way. */
+  public static final String INDEX = "index";
+  public static final String FINETUNE = "finetune";
+  public static final String EVALUATION = "evaluation";
+
+  private static final java.util.Map<String, String> PRODUCERS = java.util.Map.ofEntries(
+      java.util.Map.entry(PASSAGES, "editforge ingest --input dpr:FILE"),
+      java.util.Map.entry(ARTICLES, "editforge ingest --input squad:FILE"),
+      java.util.Map.entry(PROBLEMS, "editforge ingest --input logic:FILE"),
+      java.util.Map.entry(INSTRUCTIONS, "editforge ingest --input instructions:FILE"),
+      java.util.Map.entry(EMBEDDINGS, "editforge embed"),
+      java.util.Map.entry(INDEX, "editforge index"),
+      java.util.Map.entry(RETRIEVALS, "editforge retrieve"),
+      java.util.Map.entry(SELF_EDITS, "editforge generate"),
+      java.util.Map.entry(REASONING, "editforge generate --what reasoning"),
+      java.util.Map.entry(TTT_SCORES, "editforge score"),
+      java.util.Map.entry(SFT, "editforge select"),
+      java.util.Map.entry(FINETUNE, "editforge finetune"),
+      java.util.Map.entry(EVALUATION, "editforge evaluate"));
+
+  /** The command that writes {@code table}, for "run X first" messages. */
+  public static String producer(String table) {
+    return PRODUCERS.getOrDefault(table, "the stage that writes " + table);
+  }
 
   private Tables() {}
 

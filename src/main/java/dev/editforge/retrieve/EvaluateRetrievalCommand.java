@@ -1,6 +1,6 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.cli.ExitCodes;
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.SettingsException;

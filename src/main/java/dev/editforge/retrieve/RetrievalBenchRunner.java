@@ -11,6 +11,8 @@ import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.StageContext;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StageRunner;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -120,14 +122,15 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
       String[] p = sample.get(i % sample.size());
       rows.add(RowFactory.create("bench-" + i, p[0], p[2], p[1], "bench"));
     }
-    ctx.spark().createDataFrame(rows, Tables.PASSAGES_SCHEMA).write().parquet(run.tableUri(Tables.PASSAGES));
-    Manifest m = Manifest.start("bench", Tables.PASSAGES, "-", "-", "bench-" + count).count("output", count)
-        .finish(Manifest.COMPLETED);
-    run.writeString(new org.apache.hadoop.fs.Path(run.table(Tables.PASSAGES), RunDir.MANIFEST), m.toJson());
     StageContext c = new StageContext(ctx.settings(), ctx.spark(), run, true,
         new PrintStream(java.io.OutputStream.nullOutputStream()));
+    StageRunner runner = StageRunner.of(c);
+    runner.produce("bench", StageOutput.of(Tables.PASSAGES, "-", List.of("bench-" + count), out -> {
+      ctx.spark().createDataFrame(rows, Tables.PASSAGES_SCHEMA).write().parquet(out.uri());
+      out.manifest().count("output", count);
+    }));
     long t0 = System.nanoTime();
-    new EmbedJob().run(c);
+    runner.run(new EmbedJob());
     return (System.nanoTime() - t0) / 1e9;
   }
 

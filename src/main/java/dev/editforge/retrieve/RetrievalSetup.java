@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.SettingsException;
 import dev.editforge.embed.EmbedSettings;
 import dev.editforge.embed.EncoderSpec;
-import dev.editforge.index.IndexJob;
 import dev.editforge.index.IndexManifest;
 import dev.editforge.index.IndexVerificationException;
 import dev.editforge.io.Fingerprints;
@@ -115,10 +114,10 @@ public final class RetrievalSetup {
    */
   public static RetrieveFunctions.IndexLocation index(StageContext ctx, RetrieveSettings s, EmbedSettings embed) {
     RunDir run = ctx.runDir();
-    if (!StageTables.isUsable(run, IndexJob.TABLE)) {
-      throw UnusableInputException.table("retrieve", run, IndexJob.TABLE, "editforge index");
+    if (!StageTables.isUsable(run, Tables.INDEX)) {
+      throw UnusableInputException.table("retrieve", run, Tables.INDEX, "editforge index");
     }
-    Path dir = run.table(IndexJob.TABLE);
+    Path dir = run.table(Tables.INDEX);
     String json = run.readString(new Path(dir, IndexManifest.FILE_NAME));
     IndexManifest m;
     try {

@@ -1,7 +1,6 @@
 package dev.editforge.retrieve;
 
 import com.typesafe.config.Config;
-import dev.editforge.index.IndexJob;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
@@ -38,7 +37,7 @@ import org.apache.spark.storage.StorageLevel;
  * <p>In {@code editforge run} (pipeline mode) it does nothing, with a message, when no queries
  * are configured, when the articles table or the index is absent.
  */
-public final class RetrieveJob implements PipelineStage {
+public final class RetrieveJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "retrieve";
 
   private final boolean pipeline;
@@ -67,7 +66,7 @@ public final class RetrieveJob implements PipelineStage {
       if (spec.isEmpty()) {
         return StageOutcome.nothingToDo(STAGE, "no queries configured (editforge.retrieve.queries is empty)");
       }
-      if (run.manifest(IndexJob.TABLE).isEmpty()) {
+      if (run.manifest(Tables.INDEX).isEmpty()) {
         return StageOutcome.nothingToDo(STAGE, "no index to search (no passages were ingested)");
       }
       if (RetrievalSetup.isTable(spec) && run.manifest(spec).isEmpty()) {
@@ -84,7 +83,7 @@ public final class RetrieveJob implements PipelineStage {
             RunDir.qualify(spec));
     String configHash = Fingerprints.configHash(ctx.settings().section("retrieve"));
     String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, List.of(
-        sourceFp, Fingerprints.ofTable(run, IndexJob.TABLE),
+        sourceFp, Fingerprints.ofTable(run, Tables.INDEX),
         Fingerprints.configHash(ctx.settings().section("embed"))));
     if (out.isEmpty() || exists(ctx, out)) {
       var upToDate = ctx.skipIfUpToDate(STAGE, Tables.RETRIEVALS, fingerprint);

@@ -53,7 +53,7 @@ import org.apache.spark.sql.SparkSession;
  * self_edit}, {@code reasoning}, {@code self_cognition}, {@code instruction}, with a count per
  * reason beside them.
  */
-public final class SelectJob implements PipelineStage {
+public final class SelectJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "select";
   public static final String EXPORTS = "exports";
 

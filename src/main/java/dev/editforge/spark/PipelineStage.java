@@ -1,17 +1,29 @@
 package dev.editforge.spark;
 
-/** A stage of {@code editforge run}: a name and a job over the run directory's tables. */
+import java.util.List;
+
+/**
+ * A stage: a name, the tables it reads, and its plan — the outputs it will write, each with what
+ * its fingerprint is made of and the computation that writes it. Everything around the
+ * computation (input checks, skip when up to date, staging, commit, manifest, run record,
+ * console line, exit code) is the {@link StageRunner}'s, so a stage never does it by hand.
+ */
 public interface PipelineStage {
   String name();
 
   /**
-   * Tables (or stage outputs with a manifest) this stage reads. In {@code editforge run} a stage
-   * whose inputs no earlier stage produced is passed over with a message instead of failing; run
-   * on its own, the stage reports the missing input (exit 2).
+   * Tables this stage always reads. When one is absent the stage has nothing to do (in {@code
+   * editforge run} it is passed over); when one exists but did not complete the runner refuses
+   * with exit 2 and names the command that writes it.
    */
-  default java.util.List<String> requires() {
-    return java.util.List.of();
+  default List<String> requires() {
+    return List.of();
   }
 
-  StageOutcome run(StageContext context) throws Exception;
+  /**
+   * Resolves settings and inputs and returns what to write. Planning is cheap (fingerprints, no
+   * computation); it throws {@link dev.editforge.io.UnusableInputException} for an input that
+   * cannot be used (exit 2).
+   */
+  StagePlan plan(StageContext context) throws Exception;
 }

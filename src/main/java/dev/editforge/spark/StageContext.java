@@ -13,10 +13,7 @@ public record StageContext(
     return new HadoopConf(spark.sparkContext().hadoopConfiguration());
   }
 
-  /**
-   * The shared skip rule: unless --force, a table whose manifest completed with this fingerprint
-   * is marked {@code skipped} and reported as up to date; returns its manifest then.
-   */
+  /** TEMPORARY: the skip rule for stages not yet on {@link StageRunner}. */
   public java.util.Optional<dev.editforge.io.Manifest> skipIfUpToDate(String stage, String table, String fingerprint) {
     if (force) {
       return java.util.Optional.empty();

@@ -80,7 +80,7 @@ import org.apache.spark.util.CollectionAccumulator;
  * batches: TTT costs minutes of accelerator time per edit, so any edit count a cluster can score
  * fits in driver memory.
  */
-public final class ScoreJob implements PipelineStage {
+public final class ScoreJob implements dev.editforge.spark.LegacyStage {
   public static final String STAGE = "score";
   static final String WORK = "_work/score";
   static final String PART_PREFIX = "part-";

@@ -1,4 +1,4 @@
-package dev.editforge.cli;
+package dev.editforge.spark;
 
 /** editforge's exit codes, the contract with Airflow and shell scripts. */
 public final class ExitCodes {

@@ -1,0 +1,62 @@
+package dev.editforge.spark;
+
+import dev.editforge.config.ConfigRedactor;
+import dev.editforge.config.EditforgeSettings;
+import dev.editforge.io.Json;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.RunDir;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * {@code <run-dir>/_runs/<time>-<command>.json}: one record per command invocation with the
+ * redacted config, the code version and what each stage did. Not thread-safe; one per command.
+ */
+public final class RunRecord {
+  private final String command;
+  private final EditforgeSettings settings;
+  private final String startedAt = Instant.now().toString();
+  private final List<Map<String, Object>> stages = new ArrayList<>();
+
+  public RunRecord(String command, EditforgeSettings settings) {
+    this.command = command;
+    this.settings = settings;
+  }
+
+  public void add(StageOutcome outcome) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("stage", outcome.stage());
+    s.put("exit_code", outcome.exitCode());
+    if (outcome.message() != null) {
+      s.put("message", outcome.message());
+    }
+    List<Map<String, Object>> tables = new ArrayList<>();
+    for (Manifest m : outcome.manifests()) {
+      Map<String, Object> t = new LinkedHashMap<>();
+      t.put("table", m.table());
+      t.put("status", m.status());
+      t.put("counts", m.counts());
+      tables.add(t);
+    }
+    s.put("tables", tables);
+    stages.add(s);
+  }
+
+  public void write(RunDir run, String master, int exitCode) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("command", command);
+    m.put("code_version", settings.codeVersion());
+    m.put("started_at", startedAt);
+    m.put("ended_at", Instant.now().toString());
+    m.put("exit_code", exitCode);
+    m.put("spark_master", master);
+    m.put("stages", stages);
+    m.put("config", ConfigRedactor.flat(settings.raw()));
+    String name = startedAt.replace(":", "").replace("-", "") + "-" + command + ".json";
+    run.writeString(new Path(run.path("_runs"), name), Json.pretty(m));
+  }
+}

@@ -1,0 +1,163 @@
+package dev.editforge.spark;
+
+import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Manifest;
+import dev.editforge.io.RunDir;
+import dev.editforge.io.StageTables;
+import dev.editforge.io.Tables;
+import dev.editforge.io.UnusableInputException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The skeleton every stage runs on, written once: check the stage's input tables, plan, and for
+ * each output compute its fingerprint (stage, code version, config hash, inputs), skip it when up
+ * to date (unless --force), otherwise let the stage write it into {@code _staging/}, check the
+ * counts ({@code input = accepted + rejected + duplicates}), write the manifest, commit by
+ * rename, report one line, and record the outcome in the run record. A quality failure (a
+ * manifest marked {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown
+ * exception leaves no staging behind and propagates to the CLI's exit-code mapping.
+ *
+ * <p>Not thread-safe: one runner per command invocation, used from the driver thread.
+ */
+public final class StageRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
+
+  private final StageContext context;
+  private final RunRecord record;
+
+  public StageRunner(StageContext context, RunRecord record) {
+    this.context = context;
+    this.record = record;
+  }
+
+  /** A runner outside a command (benches, tests): its run record is never written. */
+  public static StageRunner of(StageContext context) {
+    return new StageRunner(context, new RunRecord("-", context.settings()));
+  }
+
+  public StageContext context() {
+    return context;
+  }
+
+  public RunRecord record() {
+    return record;
+  }
+
+  /** Tables among {@code stage.requires()} that no stage has written yet. */
+  public List<String> absentInputs(PipelineStage stage) {
+    return stage.requires().stream().filter(t -> context.runDir().manifest(t).isEmpty()).toList();
+  }
+
+  /** Runs {@code stage}, records its outcome in the run record, and returns it. */
+  public StageOutcome run(PipelineStage stage) throws Exception {
+    StageOutcome outcome = outcome(stage);
+    record.add(outcome);
+    return outcome;
+  }
+
+  private StageOutcome outcome(PipelineStage stage) throws Exception {
+    if (stage instanceof LegacyStage legacy) {
+      return legacy.run(context);
+    }
+    RunDir run = context.runDir();
+    List<String> absent = absentInputs(stage);
+    if (!absent.isEmpty()) {
+      String t = absent.get(0);
+      return StageOutcome.nothingToDo(stage.name(), "no " + t + " table in " + run.root() + " (run `"
+          + Tables.producer(t) + "` first)");
+    }
+    for (String t : stage.requires()) {
+      if (!StageTables.isUsable(run, t)) {
+        throw UnusableInputException.table(stage.name(), run, t, Tables.producer(t));
+      }
+    }
+    StagePlan plan = stage.plan(context);
+    if (plan.isNothingToDo()) {
+      return StageOutcome.nothingToDo(stage.name(), String.join("; ", plan.notes()));
+    }
+    for (String note : plan.notes()) {
+      context.say(stage.name() + ": " + note);
+    }
+    List<Manifest> manifests = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    for (StageOutput output : plan.outputs()) {
+      Manifest m = produce(stage.name(), output);
+      manifests.add(m);
+      if (Manifest.FAILED.equals(m.status())) {
+        failures.add(String.valueOf(m.get("failure")));
+      }
+    }
+    return failures.isEmpty() ? StageOutcome.ok(stage.name(), manifests)
+        : new StageOutcome(stage.name(), manifests, ExitCodes.QUALITY, String.join("\n", failures));
+  }
+
+  /** The fingerprint an output's manifest carries; equal fingerprints mean the output is up to date. */
+  public String fingerprint(String stage, StageOutput output) {
+    return Fingerprints.combine(output.fingerprintName(stage), context.settings().codeVersion(),
+        output.configHash(), output.inputs());
+  }
+
+  /** Writes (or skips as up to date) one output of {@code stage}; returns its manifest. */
+  public Manifest produce(String stage, StageOutput output) throws Exception {
+    RunDir run = context.runDir();
+    String table = output.table();
+    String fingerprint = fingerprint(stage, output);
+    if (!context.force()) {
+      var upToDate = StageTables.upToDate(run, table, fingerprint).filter(output::reusable);
+      if (upToDate.isPresent()) {
+        Manifest skipped = StageTables.markSkipped(run, table, upToDate.get());
+        context.say(stage + ": " + table + " skipped: up-to-date (" + skipped.count("output") + " rows in "
+            + run.table(table) + ")");
+        return skipped;
+      }
+    }
+    Manifest manifest = Manifest.start(stage, table, output.configHash(), context.settings().codeVersion(),
+        fingerprint);
+    Path staging = run.newStaging(table);
+    StageOutput.Staged staged = new StageOutput.Staged(context, staging, manifest);
+    long t0 = System.nanoTime();
+    try {
+      output.writer().write(staged);
+      if (!Manifest.FAILED.equals(manifest.status())) {
+        checkCounts(stage, table, manifest);
+        manifest.finish(Manifest.COMPLETED);
+      }
+      manifest.put("seconds", (System.nanoTime() - t0) / 1e9);
+      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
+      run.commit(staging, table);
+    } catch (Exception | Error e) {
+      deleteQuietly(run, staging);
+      throw e;
+    }
+    for (Runnable action : staged.afterCommitActions()) {
+      action.run();
+    }
+    context.say(staged.summary() != null ? staged.summary() : output.defaultSummary(stage, manifest, run));
+    return manifest;
+  }
+
+  /** Nothing is dropped silently: every input record is accepted, rejected or a duplicate. */
+  static void checkCounts(String stage, String table, Manifest m) {
+    Map<String, Number> c = m.counts();
+    if (c.containsKey("input") && c.containsKey("accepted") && c.containsKey("rejected")) {
+      long sum = m.count("accepted") + m.count("rejected") + m.count("duplicates");
+      if (sum != m.count("input")) {
+        throw new IllegalStateException(stage + ": " + table + ": input " + m.count("input")
+            + " != accepted + rejected + duplicates " + sum + " (" + c + "); nothing was committed");
+      }
+    }
+  }
+
+  private static void deleteQuietly(RunDir run, Path staging) {
+    try {
+      run.delete(staging);
+    } catch (RuntimeException e) {
+      LOG.warn("could not remove staging directory {}", staging, e);
+    }
+  }
+}
