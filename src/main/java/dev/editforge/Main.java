@@ -141,7 +141,10 @@ public final class Main implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"editforge " + BuildInfo.version()};
+      // The commit says where the code came from; the version (with its code digest) is what
+      // fingerprints compare, so both are shown.
+      String dirty = "true".equals(BuildInfo.gitDirty()) ? " (dirty)" : "";
+      return new String[] {"editforge " + BuildInfo.version(), "git commit " + BuildInfo.gitCommit() + dirty};
     }
   }
 }

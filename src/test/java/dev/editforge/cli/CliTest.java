@@ -27,6 +27,13 @@ class CliTest {
   }
 
   @Test
+  void versionShowsTheCodeDigestAndTheGitCommit() {
+    CliRun r = CliRun.of("--version");
+    assertEquals(0, r.exitCode(), r.toString());
+    assertTrue(r.out().matches("(?s)editforge [^\\s+]+\\+[0-9a-f]{12}\\R+git commit \\S+.*"), r.out());
+  }
+
+  @Test
   void noCommandUnknownCommandAndUnknownFlagExitTwoWithUsage() {
     CliRun none = CliRun.of();
     assertEquals(2, none.exitCode());

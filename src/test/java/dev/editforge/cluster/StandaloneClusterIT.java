@@ -59,7 +59,7 @@ class StandaloneClusterIT {
     String jarProp = System.getProperty("editforge.appjar", "");
     assumeTrue(!jarProp.isBlank(), "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
     Path appJar = Path.of(jarProp);
-    assertTrue(Files.isRegularFile(appJar), "mvn should have built " + appJar + " before the test phase");
+    assertTrue(Files.isRegularFile(appJar), "mvn should have built " + appJar + " in the package phase, before the ITs");
     String master = startCluster(2, 1, List.of(), Map.of());
     Path sample = extractSample();
     List<String> ingestArgs = new ArrayList<>(List.of("ingest",

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The end-to-end run: the demo through the CLI on the bundled sample, then a rerun that skips. */
-class DemoEndToEndTest {
+class DemoEndToEndIT {
   @TempDir
   Path dir;
 
