@@ -79,7 +79,7 @@ public final class GenerateBench {
             sampling.seeded(SelfEditJob.taskSeed(se.seed(), r.getString(0), se.promptKey(), s))));
       }
     }
-    GeneratorSpec.Binding binding = spec.bind();
+    dev.editforge.spark.TaskResources.Binding binding = spec.bind();
     LoadedDecoder decoder = ExecutorModels.get(
         ExecutorModels.decoder(spec.modelDir(), binding.device().toString(), spec.dtype(), spec.threads()),
         () -> DecoderLoader.load(Path.of(spec.modelDir()), binding.device(), spec.llm()));
