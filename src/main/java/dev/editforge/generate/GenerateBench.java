@@ -80,8 +80,7 @@ public final class GenerateBench {
       }
     }
     dev.editforge.spark.TaskResources.Binding binding = spec.bind();
-    LoadedDecoder decoder = ExecutorModels.get(
-        ExecutorModels.decoder(spec.modelDir(), binding.device().toString(), spec.dtype(), spec.threads()),
+    LoadedDecoder decoder = dev.editforge.spark.ExecutorModelCache.get(spec.decoderKey(binding),
         () -> DecoderLoader.load(Path.of(spec.modelDir()), binding.device(), spec.llm()));
     long bareTokens = 0;
     double bareSeconds;

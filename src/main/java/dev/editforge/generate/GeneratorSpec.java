@@ -9,6 +9,7 @@ import dev.editforge.llm.TextGenerator;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.llm.remote.OpenAiGenerator;
 import dev.editforge.llm.remote.RemoteSettings;
+import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.spark.TaskResources;
 import java.io.Serializable;
 import java.net.URI;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * the resolved model directory (local) or the server settings (openai), and the batching knobs.
  * {@link #open()} returns a generator for the calling task thread; the expensive parts (the
  * loaded decoder, the HTTP client with its concurrency cap) are shared per executor JVM through
- * {@link ExecutorModels}, so a model is loaded once per executor, never per task or partition.
+ * {@link ExecutorModelCache}, so a model is loaded once per executor, never per task or partition.
  */
 public record GeneratorSpec(
     String backend,
@@ -84,6 +85,15 @@ public record GeneratorSpec(
   }
 
   /**
+   * The cache key of this spec's decoder on {@code binding}'s device. The variant is prefixed
+   * {@code generate:} so another stage's instance of the same model (for example with adapters)
+   * is never handed out as a decoder here.
+   */
+  public ExecutorModelCache.Key decoderKey(TaskResources.Binding binding) {
+    return new ExecutorModelCache.Key(modelDir, binding.device().toString(), dtype, "generate:decoder threads=" + threads);
+  }
+
+  /**
    * A generator for the calling task thread on {@code binding}'s device. Close it after the task;
    * the shared decoder or client stays in the executor's cache.
    */
@@ -94,13 +104,13 @@ public record GeneratorSpec(
     }
     if (local()) {
       LlmSettings llm = llm();
-      LoadedDecoder decoder = ExecutorModels.get(ExecutorModels.decoder(modelDir, binding.device().toString(), dtype, threads),
+      LoadedDecoder decoder = ExecutorModelCache.get(decoderKey(binding),
           () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
       return new LocalGenerator(decoder, llm, false);
     }
     RemoteSettings r = remote();
-    OpenAiClient client = ExecutorModels.get(
-        new dev.editforge.spark.ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
+    OpenAiClient client = ExecutorModelCache.get(
+        new ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
         () -> new OpenAiClient(r));
     return new OpenAiGenerator(client, remoteModel);
   }

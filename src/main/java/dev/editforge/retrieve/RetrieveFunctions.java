@@ -9,7 +9,7 @@ import dev.editforge.embed.EncoderSpec;
 import dev.editforge.index.IndexManifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
-import dev.editforge.spark.ExecutorCache;
+import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.spark.HadoopConf;
 import java.io.IOException;
 import java.io.Serializable;
@@ -70,7 +70,7 @@ public final class RetrieveFunctions {
 
     /** This JVM's open shards of the index (one per JVM, memory-mapped, shared by all tasks). */
     public ShardSet shards() {
-      return ExecutorCache.get("index:" + uri, key, () -> {
+      return ExecutorModelCache.get(new ExecutorModelCache.Key("index:" + uri, "local", "-", key), () -> {
         if (local) {
           return ShardSet.open(Paths.get(java.net.URI.create(uri)), verify, globalBm25Stats);
         }
