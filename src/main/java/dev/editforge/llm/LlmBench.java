@@ -71,11 +71,6 @@ public final class LlmBench {
     return run(out, Options.standard());
   }
 
-  /** For running without the CLI. */
-  public static void main(String[] args) {
-    System.exit(run(System.out));
-  }
-
   public static int run(PrintStream out, Options o) {
     Path dir;
     try {
