@@ -1,8 +1,8 @@
 package dev.editforge.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.config.SettingsException;
+import dev.editforge.io.Json;
 import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.spark.TaskResources;
 import java.io.IOException;
@@ -86,7 +86,7 @@ public final class EncoderSpec implements Serializable {
       throw new SettingsException("editforge.embed.model", s.model(), "a directory with config.json (no " + config + ")");
     }
     try {
-      JsonNode n = new ObjectMapper().readTree(config.toFile());
+      JsonNode n = Json.COMPACT.readTree(config.toFile());
       int d = n.path("hidden_size").asInt(0);
       if (d <= 0) {
         throw new SettingsException("editforge.embed.model", s.model(), "a BERT config.json with hidden_size");

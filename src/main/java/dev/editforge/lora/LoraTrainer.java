@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.ProjectionDelta;
@@ -523,7 +524,7 @@ public final class LoraTrainer implements AutoCloseable {
         w.add("exp_avg_sq." + i, v[i], SafetensorsDType.F32);
       }
       w.write(dir.resolve("optimizer.safetensors"));
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Json.COMPACT;
       ObjectNode state = json.createObjectNode();
       state.put("adapters", stack.size());
       ArrayNode st = state.putArray("steps");
@@ -549,7 +550,7 @@ public final class LoraTrainer implements AutoCloseable {
   public static LoraTrainer resume(DecoderModel model, Path dir, List<List<TrainSample>> data,
       TrainSettings settings) {
     try {
-      JsonNode state = new ObjectMapper().readTree(dir.resolve("trainer_state.json").toFile());
+      JsonNode state = Json.COMPACT.readTree(dir.resolve("trainer_state.json").toFile());
       int n = state.get("adapters").asInt();
       List<LoraAdapter> adapters = new ArrayList<>();
       long[] seeds = new long[n];

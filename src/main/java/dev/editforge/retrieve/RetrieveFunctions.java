@@ -7,6 +7,7 @@ import dev.editforge.embed.EncodedBatch;
 import dev.editforge.embed.Encoder;
 import dev.editforge.embed.EncoderSpec;
 import dev.editforge.index.IndexManifest;
+import dev.editforge.io.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.ExecutorModelCache;
@@ -35,7 +36,7 @@ import org.apache.spark.sql.types.StructType;
 public final class RetrieveFunctions {
   private RetrieveFunctions() {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   /** Queries as they travel to executors. {@code source} is the record as read (JSON). */
   public static final StructType QUERY_SCHEMA = DataTypes.createStructType(List.of(
