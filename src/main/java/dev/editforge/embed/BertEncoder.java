@@ -14,7 +14,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.io.Json;
 import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.SafetensorsCheckpoint;
 import java.io.IOException;
@@ -44,7 +44,7 @@ public final class BertEncoder extends TransformerEncoder {
       Path file = dir.resolve("config.json");
       JsonNode c;
       try {
-        c = new ObjectMapper().readTree(file.toFile());
+        c = Json.COMPACT.readTree(file.toFile());
       } catch (IOException e) {
         throw new EmbeddingException("cannot read " + file + ": " + e.getMessage(), e);
       }

@@ -1,7 +1,7 @@
 package dev.editforge.embed;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.SafetensorsWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +57,7 @@ public final class BundledMiniLmExport {
       }
     }
     long[] word = w.get("embeddings.word_embeddings.weight").shape();
-    ObjectNode c = new ObjectMapper().createObjectNode();
+    ObjectNode c = Json.COMPACT.createObjectNode();
     c.put("model_type", "bert");
     c.putArray("architectures").add("BertModel");
     c.put("_name_or_path", OnnxMiniLmEncoder.MODEL_NAME);
@@ -71,6 +71,6 @@ public final class BundledMiniLmExport {
     c.put("layer_norm_eps", 1e-12);
     c.put("hidden_act", "gelu");
     c.put("pad_token_id", 0);
-    return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(c);
+    return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(c);
   }
 }

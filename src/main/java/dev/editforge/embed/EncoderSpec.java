@@ -1,9 +1,9 @@
 package dev.editforge.embed;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.config.SettingsException;
-import dev.editforge.spark.ExecutorCache;
+import dev.editforge.io.Json;
+import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.spark.TaskResources;
 import java.io.IOException;
 import java.io.Serializable;
@@ -13,7 +13,7 @@ import java.nio.file.Paths;
 
 /**
  * {@link EmbedSettings} in a form Spark ships to executors (plain fields), and the per-executor
- * encoder: one instance per JVM for a given model/device/threads (via {@link ExecutorCache}),
+ * encoder: one instance per JVM for a given model/device/threads (via {@link ExecutorModelCache}),
  * bound to the task's Spark-assigned GPU when it has one and the engine can use it, with engine
  * threads sized to the task's cores when {@code engine-threads = 0}. Immutable.
  */
@@ -67,7 +67,9 @@ public final class EncoderSpec implements Serializable {
         threads, dimension, dev);
     String key = String.join("|", model, engine, preset, Integer.toString(maxLength), Integer.toString(batchSize),
         Integer.toString(maxBatchTokens), Integer.toString(threads), Integer.toString(dimension), dev);
-    return ExecutorCache.get("encoder:" + key, key, () -> Encoders.open(resolved, Encoders.device(resolved.device())));
+    // The whole configuration is the model part of the key: differently configured encoders coexist.
+    return ExecutorModelCache.get(new ExecutorModelCache.Key("encoder:" + key, dev, "-", ""),
+        () -> Encoders.open(resolved, Encoders.device(resolved.device())));
   }
 
   /**
@@ -84,7 +86,7 @@ public final class EncoderSpec implements Serializable {
       throw new SettingsException("editforge.embed.model", s.model(), "a directory with config.json (no " + config + ")");
     }
     try {
-      JsonNode n = new ObjectMapper().readTree(config.toFile());
+      JsonNode n = Json.COMPACT.readTree(config.toFile());
       int d = n.path("hidden_size").asInt(0);
       if (d <= 0) {
         throw new SettingsException("editforge.embed.model", s.model(), "a BERT config.json with hidden_size");

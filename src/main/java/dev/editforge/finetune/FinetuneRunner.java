@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.ChatTemplate;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.DecoderModel;
@@ -59,7 +60,7 @@ public final class FinetuneRunner {
       long trainTokens, long truncatedTokens, double initialEvalLoss, double finalEvalLoss, double bestEvalLoss,
       int bestStep, int outputStep, double firstTrainLoss, double lastTrainLoss, String device) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
   private static final String STATE = "finetune_state.json";
 
   private final FinetuneSettings settings;

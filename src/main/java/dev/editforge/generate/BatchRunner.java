@@ -7,6 +7,7 @@ import dev.editforge.llm.GenerationRequest;
 import dev.editforge.llm.GenerationResult;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.TextGenerator;
+import dev.editforge.lora.OutOfMemory;
 import dev.editforge.text.PyText;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,14 +129,14 @@ public final class BatchRunner {
       }
       return r;
     } catch (RuntimeException | OutOfMemoryError e) {
-      if (isOutOfMemory(e) && requests.size() > 1) {
+      if (OutOfMemory.is(e) && requests.size() > 1) {
         stats.oomSplits++;
         int half = requests.size() / 2;
         List<GenerationResult> out = new ArrayList<>(generateSplitting(requests.subList(0, half)));
         out.addAll(generateSplitting(requests.subList(half, requests.size())));
         return out;
       }
-      String why = isOutOfMemory(e) ? "out of memory even for a single request: " + e.getMessage()
+      String why = OutOfMemory.is(e) ? "out of memory even for a single request: " + e.getMessage()
           : "generation failed: " + e;
       List<GenerationResult> out = new ArrayList<>();
       for (GenerationRequest r : requests) {
@@ -143,18 +144,5 @@ public final class BatchRunner {
       }
       return out;
     }
-  }
-
-  static boolean isOutOfMemory(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof OutOfMemoryError) {
-        return true;
-      }
-      String m = t.getMessage();
-      if (m != null && m.toLowerCase(Locale.ROOT).contains("out of memory")) {
-        return true;
-      }
-    }
-    return false;
   }
 }

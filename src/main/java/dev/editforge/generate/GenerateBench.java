@@ -79,9 +79,8 @@ public final class GenerateBench {
             sampling.seeded(SelfEditJob.taskSeed(se.seed(), r.getString(0), se.promptKey(), s))));
       }
     }
-    GeneratorSpec.Binding binding = spec.bind();
-    LoadedDecoder decoder = ExecutorModels.get(
-        ExecutorModels.decoder(spec.modelDir(), binding.device().toString(), spec.dtype(), spec.threads()),
+    dev.editforge.spark.TaskResources.Binding binding = spec.bind();
+    LoadedDecoder decoder = dev.editforge.spark.ExecutorModelCache.get(spec.decoderKey(binding),
         () -> DecoderLoader.load(Path.of(spec.modelDir()), binding.device(), spec.llm()));
     long bareTokens = 0;
     double bareSeconds;

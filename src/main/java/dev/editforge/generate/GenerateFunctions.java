@@ -60,7 +60,7 @@ public final class GenerateFunctions {
       if (!tasks.hasNext()) {
         return Collections.emptyIterator();
       }
-      GeneratorSpec.Binding binding = spec.bind();
+      dev.editforge.spark.TaskResources.Binding binding = spec.bind();
       String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
       counters.bindings().add("executor=" + executor + " " + binding.describe());
       TextGenerator generator = spec.open(binding);

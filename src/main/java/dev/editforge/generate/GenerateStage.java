@@ -3,6 +3,7 @@ package dev.editforge.generate;
 import dev.editforge.io.RunDir;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
+import dev.editforge.spark.GpuProfiles;
 import dev.editforge.spark.StageContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,8 +17,6 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.resource.ResourceProfile;
-import org.apache.spark.resource.ResourceProfileBuilder;
-import org.apache.spark.resource.TaskResourceRequests;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -73,22 +72,7 @@ final class GenerateStage {
    * scheduling (the model still binds to a usable GPU there). Notes what was done for the manifest.
    */
   static ResourceProfile gpuProfile(StageContext ctx, Map<String, Object> note) {
-    double gpus = ctx.settings().generate().gpusPerTask();
-    if (gpus <= 0) {
-      note.put("resource_profile", "none (gpus-per-task = 0: CPU)");
-      return null;
-    }
-    String master = ctx.spark().sparkContext().master();
-    if (master.startsWith("local")) {
-      note.put("resource_profile", "none (master " + master + " has no stage-level scheduling)");
-      ctx.say("generate: gpus-per-task = " + gpus + " but master " + master
-          + " has no stage-level scheduling; tasks run without a GPU profile and bind to a usable GPU if any");
-      return null;
-    }
-    TaskResourceRequests task = new TaskResourceRequests().cpus(1).resource("gpu", gpus);
-    ResourceProfile rp = new ResourceProfileBuilder().require(task).build();
-    note.put("resource_profile", "id " + rp.id() + ": task gpu = " + gpus + ", cpus = 1");
-    return rp;
+    return GpuProfiles.forTasks(ctx.spark(), ctx.settings().generate().gpusPerTask(), "generate", note, ctx::say);
   }
 
   /** The work directory of a table's chunks. */

@@ -1,7 +1,6 @@
 package dev.editforge.generate;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LlmSettings;
 import dev.editforge.llm.LoadedDecoder;
@@ -10,15 +9,14 @@ import dev.editforge.llm.TextGenerator;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.llm.remote.OpenAiGenerator;
 import dev.editforge.llm.remote.RemoteSettings;
+import dev.editforge.spark.ExecutorModelCache;
+import dev.editforge.spark.TaskResources;
 import java.io.Serializable;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.spark.TaskContext;
-import org.apache.spark.resource.ResourceInformation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * the resolved model directory (local) or the server settings (openai), and the batching knobs.
  * {@link #open()} returns a generator for the calling task thread; the expensive parts (the
  * loaded decoder, the HTTP client with its concurrency cap) are shared per executor JVM through
- * {@link ExecutorModels}, so a model is loaded once per executor, never per task or partition.
+ * {@link ExecutorModelCache}, so a model is loaded once per executor, never per task or partition.
  */
 public record GeneratorSpec(
     String backend,
@@ -55,7 +53,6 @@ public record GeneratorSpec(
     long maxBackoffMs) implements Serializable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorSpec.class);
-  private static final AtomicBoolean CPU_FALLBACK_WARNED = new AtomicBoolean();
   private static final java.util.Set<String> LOGGED_BINDINGS = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** The spec of {@code settings}; {@code modelDir} is the resolved local directory (null for openai). */
@@ -82,77 +79,38 @@ public record GeneratorSpec(
     return new LlmSettings(maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
   }
 
-  /** Where a task's model runs: the GPU address Spark assigned (or null) and the device used. */
-  public record Binding(String gpuAddress, Device device) {
-    public String describe() {
-      return "gpu_address=" + (gpuAddress == null ? "none" : gpuAddress) + " device=" + device;
-    }
+  /** The device of the calling task ({@link TaskResources#bind}); remote backends use none. */
+  public TaskResources.Binding bind() {
+    return local() ? TaskResources.bind(wantsGpu, "generate") : new TaskResources.Binding(null, Device.cpu());
   }
 
   /**
-   * The device of the calling task: the first GPU address Spark assigned to it when GPUs were
-   * asked for and CUDA is usable; otherwise the CPU (with one warning per JVM when a GPU was
-   * assigned or asked for but CUDA is not usable).
+   * The cache key of this spec's decoder on {@code binding}'s device. The variant is prefixed
+   * {@code generate:} so another stage's instance of the same model (for example with adapters)
+   * is never handed out as a decoder here.
    */
-  public Binding bind() {
-    if (!local()) {
-      return new Binding(null, Device.cpu());
-    }
-    String address = null;
-    TaskContext tc = TaskContext.get();
-    if (tc != null) {
-      scala.Option<ResourceInformation> gpu = tc.resources().get("gpu");
-      if (gpu.isDefined() && gpu.get().addresses().length > 0) {
-        address = gpu.get().addresses()[0];
-      }
-    }
-    if (address == null && !wantsGpu) {
-      return new Binding(null, Device.cpu());
-    }
-    int gpus;
-    try {
-      gpus = Engine.getEngine("PyTorch").getGpuCount();
-    } catch (RuntimeException e) {
-      gpus = 0;
-    }
-    if (gpus > 0) {
-      int index = 0;
-      if (address != null) {
-        try {
-          index = Integer.parseInt(address.trim());
-        } catch (NumberFormatException e) {
-          index = -1;
-        }
-      }
-      if (index >= 0 && index < gpus) {
-        return new Binding(address, Device.gpu(index));
-      }
-    }
-    if (CPU_FALLBACK_WARNED.compareAndSet(false, true)) {
-      LOG.warn("generate: GPU {} was {} but CUDA is not usable here (libtorch sees {} GPUs); the model runs on the CPU",
-          address == null ? "(none assigned)" : address, address == null ? "asked for" : "assigned", gpus);
-    }
-    return new Binding(address, Device.cpu());
+  public ExecutorModelCache.Key decoderKey(TaskResources.Binding binding) {
+    return new ExecutorModelCache.Key(modelDir, binding.device().toString(), dtype, "generate:decoder threads=" + threads);
   }
 
   /**
    * A generator for the calling task thread on {@code binding}'s device. Close it after the task;
    * the shared decoder or client stays in the executor's cache.
    */
-  public TextGenerator open(Binding binding) {
+  public TextGenerator open(TaskResources.Binding binding) {
     if (local() && LOGGED_BINDINGS.add(modelDir + " " + binding.describe())) {
       LOG.info("generate: executor {} runs {} with {}", org.apache.spark.SparkEnv.get() == null ? "driver"
           : org.apache.spark.SparkEnv.get().executorId(), modelName, binding.describe());
     }
     if (local()) {
       LlmSettings llm = llm();
-      LoadedDecoder decoder = ExecutorModels.get(ExecutorModels.decoder(modelDir, binding.device().toString(), dtype, threads),
+      LoadedDecoder decoder = ExecutorModelCache.get(decoderKey(binding),
           () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
       return new LocalGenerator(decoder, llm, false);
     }
     RemoteSettings r = remote();
-    OpenAiClient client = ExecutorModels.get(
-        new dev.editforge.spark.ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
+    OpenAiClient client = ExecutorModelCache.get(
+        new ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
         () -> new OpenAiClient(r));
     return new OpenAiGenerator(client, remoteModel);
   }

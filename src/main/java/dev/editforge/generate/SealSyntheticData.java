@@ -3,6 +3,7 @@ package dev.editforge.generate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ import java.util.Set;
  */
 public final class SealSyntheticData {
   public static final String IMPORTED = "imported";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   private SealSyntheticData() {}
 

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.io.Json;
 import dev.editforge.llm.ByteLevel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -45,7 +46,7 @@ public final class TinyRandomModel {
         16, 1e-6, 1000000.0, null, maxPositions, false, true, false, false, 0,
         vocab.get("<|endoftext|>"), List.of(vocab.get("<|im_end|>"), vocab.get("<|endoftext|>")));
     RandomDecoderWriter.write(dir, config, seed);
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.COMPACT;
     try {
       json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer(vocab));
       ObjectNode c = json.createObjectNode();
@@ -79,7 +80,7 @@ public final class TinyRandomModel {
 
 
   private static ObjectNode tokenizer(Map<String, Integer> v) {
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.COMPACT;
     ObjectNode root = json.createObjectNode();
     root.put("version", "1.0");
     root.putNull("truncation");

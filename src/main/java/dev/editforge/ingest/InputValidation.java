@@ -3,6 +3,7 @@ package dev.editforge.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Json;
 import dev.editforge.io.RunDir;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -24,7 +25,7 @@ import org.apache.hadoop.fs.Path;
  */
 public final class InputValidation {
   private static final int HEAD_BYTES = 64 * 1024;
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final ObjectMapper MAPPER = Json.COMPACT;
 
   private InputValidation() {}
 

@@ -33,7 +33,7 @@ import org.apache.spark.sql.RowFactory;
  * Not thread-safe; the caller closes the stream.
  */
 public final class SquadReader implements Iterator<Parsed> {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final ObjectMapper MAPPER = Json.COMPACT;
 
   private final JsonParser parser;
   private final String file;

@@ -4,12 +4,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-/** The one shared Jackson mapper (thread-safe once configured, as Jackson documents). */
+/**
+ * The shared Jackson mappers: {@link #MAPPER} writes indented (manifests, configs people read),
+ * {@link #COMPACT} is Jackson's defaults (one-line JSON: JSONL rows, request bodies, file headers).
+ * Thread-safe once configured, as Jackson documents: never reconfigure them; {@code copy()} one
+ * where a different configuration is needed.
+ */
 public final class Json {
   public static final ObjectMapper MAPPER = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
-  private static final ObjectMapper COMPACT = new ObjectMapper();
+  public static final ObjectMapper COMPACT = new ObjectMapper();
 
   private Json() {}
 

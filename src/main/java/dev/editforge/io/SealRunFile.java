@@ -1,7 +1,6 @@
 package dev.editforge.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +46,7 @@ public final class SealRunFile {
       boolean adapterCorrect) {}
 
   public static Run read(Path file) throws IOException {
-    JsonNode root = new ObjectMapper().readTree(file.toFile());
+    JsonNode root = Json.COMPACT.readTree(file.toFile());
     if (root == null || !root.path("articles").isArray()) {
       throw new IOException(file + ": not a SEAL run file (no \"articles\" array)");
     }

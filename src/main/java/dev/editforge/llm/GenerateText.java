@@ -28,28 +28,4 @@ public final class GenerateText {
       return 0;
     }
   }
-
-  /** For running without the CLI: the same flags. */
-  public static void main(String[] args) {
-    Path model = null;
-    String prompt = null;
-    int maxNew = 64;
-    double temperature = 0;
-    long seed = 0;
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      switch (args[i]) {
-        case "--model" -> model = Path.of(args[i + 1]);
-        case "--prompt" -> prompt = args[i + 1];
-        case "--max-new-tokens" -> maxNew = Integer.parseInt(args[i + 1]);
-        case "--temperature" -> temperature = Double.parseDouble(args[i + 1]);
-        case "--seed" -> seed = Long.parseLong(args[i + 1]);
-        default -> throw new IllegalArgumentException("unknown option " + args[i]);
-      }
-    }
-    if (model == null || prompt == null) {
-      System.err.println("usage: generate-text --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--seed S]");
-      System.exit(2);
-    }
-    System.exit(run(model, prompt, maxNew, temperature, seed, LlmSettings.defaults(), System.out, System.err));
-  }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -69,11 +70,6 @@ public final class LlmBench {
 
   public static int run(PrintStream out) {
     return run(out, Options.standard());
-  }
-
-  /** For running without the CLI. */
-  public static void main(String[] args) {
-    System.exit(run(System.out));
   }
 
   public static int run(PrintStream out, Options o) {
@@ -323,7 +319,7 @@ public final class LlmBench {
 
   /** A real (word-level) tokenizer.json whose tokens are t0 .. t{vocab-1}. */
   private static void writeWordLevelTokenizer(Path dir, int vocab) {
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.COMPACT;
     ObjectNode root = json.createObjectNode();
     root.put("version", "1.0");
     root.putNull("truncation");

@@ -1,7 +1,7 @@
 package dev.editforge.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -252,7 +252,7 @@ public record ModelConfig(
 
   static JsonNode readJson(Path file, boolean required) {
     try {
-      return new ObjectMapper().readTree(Files.readString(file));
+      return Json.COMPACT.readTree(Files.readString(file));
     } catch (NoSuchFileException e) {
       if (required) {
         throw new ModelLoadException(file, "file not found (not a Hugging Face model directory?)");

@@ -3,6 +3,7 @@ package dev.editforge.llm;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -41,7 +42,7 @@ public final class RandomDecoderWriter {
   public static void write(Path dir, ModelConfig config, long seed, SafetensorsDType dtype, int shards) {
     try {
       Files.createDirectories(dir);
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Json.COMPACT;
       json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), configJson(config));
       ObjectNode gen = json.createObjectNode();
       if (config.bosTokenId() >= 0) {
@@ -75,7 +76,7 @@ public final class RandomDecoderWriter {
       writer.write(dir.resolve(file));
     }
     if (n > 1) {
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Json.COMPACT;
       ObjectNode index = json.createObjectNode();
       index.putObject("metadata").put("total_size", 0);
       ObjectNode map = index.putObject("weight_map");
@@ -121,7 +122,7 @@ public final class RandomDecoderWriter {
 
   /** The {@code config.json} content Hugging Face would write for {@code c}. */
   public static ObjectNode configJson(ModelConfig c) {
-    ObjectNode o = new ObjectMapper().createObjectNode();
+    ObjectNode o = Json.COMPACT.createObjectNode();
     String arch = switch (c.modelType()) {
       case "qwen2" -> "Qwen2ForCausalLM";
       case "mistral" -> "MistralForCausalLM";

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -103,7 +103,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
   private static Map<String, String> readIndex(Path index) {
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(index.toFile());
+      root = Json.COMPACT.readTree(index.toFile());
     } catch (IOException e) {
       throw new ModelLoadException(index, "is not valid JSON: " + e.getMessage(), e);
     }

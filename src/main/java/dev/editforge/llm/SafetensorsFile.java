@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -49,7 +50,7 @@ public final class SafetensorsFile implements AutoCloseable {
   /** Bytes of source data converted per step in {@link #load}: bounds the transient memory. */
   static final long DEFAULT_CHUNK_BYTES = 16L * 1024 * 1024;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   /** Where one tensor lies: offsets are relative to the start of the data section. */
   public record TensorInfo(String name, SafetensorsDType dtype, long[] shape, long begin, long end) {

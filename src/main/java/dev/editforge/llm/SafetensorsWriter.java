@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -115,7 +116,7 @@ public final class SafetensorsWriter {
 
   /** Writes the file (to a temporary sibling first, then moved into place). */
   public void write(Path file) {
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.COMPACT;
     ObjectNode header = json.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode meta = header.putObject("__metadata__");

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.ProjectionDelta;
@@ -55,18 +56,13 @@ import java.util.SplittableRandom;
 public final class LoraTrainer implements AutoCloseable {
   private static final Object AUTOGRAD = new Object();
 
-  /**
-   * Test hook run between forward and backward: a test sets it to {@code System::gc} so that any
-   * tensor autograd saved over Java memory that was already released shows up as NaN or drift.
-   */
-  static volatile Runnable beforeBackward;
-
   private final DecoderModel model;
   private final LoraStack stack;
   private final List<List<TrainSample>> data;
   private final TrainSettings settings;
   private final long[] seeds;
   private final int padId;
+  private final Runnable beforeBackward;
   private final int[] steps;
   private final int[] totals;
   private final List<List<int[][]>> plans = new ArrayList<>();
@@ -87,6 +83,16 @@ public final class LoraTrainer implements AutoCloseable {
    */
   public LoraTrainer(DecoderModel model, LoraStack stack, List<List<TrainSample>> data, TrainSettings settings,
       long[] seeds, int padId) {
+    this(model, stack, data, settings, seeds, padId, null);
+  }
+
+  /**
+   * As above, running {@code beforeBackward} (if not null) between every forward and backward:
+   * a test passes {@code System::gc} so that any tensor autograd saved over Java memory that was
+   * already released shows up as NaN or drift.
+   */
+  public LoraTrainer(DecoderModel model, LoraStack stack, List<List<TrainSample>> data, TrainSettings settings,
+      long[] seeds, int padId, Runnable beforeBackward) {
     if (data.size() != stack.size() || seeds.length != stack.size()) {
       throw new IllegalArgumentException("need one sample list and one seed per adapter: stack has " + stack.size()
           + ", got " + data.size() + " lists and " + seeds.length + " seeds");
@@ -97,6 +103,7 @@ public final class LoraTrainer implements AutoCloseable {
     this.settings = settings;
     this.seeds = seeds.clone();
     this.padId = padId;
+    this.beforeBackward = beforeBackward;
     int n = stack.size();
     steps = new int[n];
     totals = new int[n];
@@ -404,9 +411,8 @@ public final class LoraTrainer implements AutoCloseable {
           NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
           NDArray groupLoss = picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
           NDArray loss = groupLoss.div(dn).sum();
-          Runnable hook = beforeBackward;
-          if (hook != null) {
-            hook.run();
+          if (beforeBackward != null) {
+            beforeBackward.run();
           }
           gc.backward(loss);
           perGroup = groupLoss.toFloatArray();
@@ -518,7 +524,7 @@ public final class LoraTrainer implements AutoCloseable {
         w.add("exp_avg_sq." + i, v[i], SafetensorsDType.F32);
       }
       w.write(dir.resolve("optimizer.safetensors"));
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Json.COMPACT;
       ObjectNode state = json.createObjectNode();
       state.put("adapters", stack.size());
       ArrayNode st = state.putArray("steps");
@@ -544,7 +550,7 @@ public final class LoraTrainer implements AutoCloseable {
   public static LoraTrainer resume(DecoderModel model, Path dir, List<List<TrainSample>> data,
       TrainSettings settings) {
     try {
-      JsonNode state = new ObjectMapper().readTree(dir.resolve("trainer_state.json").toFile());
+      JsonNode state = Json.COMPACT.readTree(dir.resolve("trainer_state.json").toFile());
       int n = state.get("adapters").asInt();
       List<LoraAdapter> adapters = new ArrayList<>();
       long[] seeds = new long[n];

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.Projection;
 import dev.editforge.llm.SafetensorsFile;
@@ -48,7 +49,7 @@ public final class PeftAdapters {
     LoraConfig c = adapter.config();
     try {
       Files.createDirectories(dir);
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Json.COMPACT;
       ObjectNode cfg = json.createObjectNode();
       cfg.putObject("alpha_pattern");
       cfg.putNull("auto_mapping");
@@ -98,7 +99,7 @@ public final class PeftAdapters {
     }
     JsonNode cfg;
     try {
-      cfg = new ObjectMapper().readTree(cfgFile.toFile());
+      cfg = Json.COMPACT.readTree(cfgFile.toFile());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + cfgFile, e);
     }

@@ -12,6 +12,7 @@ import dev.editforge.index.IndexManifest;
 import dev.editforge.index.IndexSettings;
 import dev.editforge.index.IndexedPassage;
 import dev.editforge.index.VectorQuantization;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -41,7 +42,7 @@ import java.util.Set;
  * Prints readable tables and returns the numbers; the caller writes the {@code BENCH} line.
  */
 public final class RetrievalBench {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   private RetrievalBench() {}
 

@@ -10,6 +10,7 @@ import dev.editforge.index.IndexManifest;
 import dev.editforge.index.IndexVerificationException;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
+import dev.editforge.io.Json;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
@@ -38,7 +39,7 @@ public final class RetrievalSetup {
   private RetrievalSetup() {}
 
   private static final ObjectMapper JSON =
-      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      Json.COMPACT.copy().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /** Queries ready for executors, the records that were not queries, and what identifies the input. */
   public record Queries(Dataset<Row> rows, long count, List<QueryReader.Reject> rejects, String sourceFile,

@@ -7,9 +7,10 @@ import dev.editforge.embed.EncodedBatch;
 import dev.editforge.embed.Encoder;
 import dev.editforge.embed.EncoderSpec;
 import dev.editforge.index.IndexManifest;
+import dev.editforge.io.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
-import dev.editforge.spark.ExecutorCache;
+import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.spark.HadoopConf;
 import java.io.IOException;
 import java.io.Serializable;
@@ -35,7 +36,7 @@ import org.apache.spark.sql.types.StructType;
 public final class RetrieveFunctions {
   private RetrieveFunctions() {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   /** Queries as they travel to executors. {@code source} is the record as read (JSON). */
   public static final StructType QUERY_SCHEMA = DataTypes.createStructType(List.of(
@@ -70,7 +71,7 @@ public final class RetrieveFunctions {
 
     /** This JVM's open shards of the index (one per JVM, memory-mapped, shared by all tasks). */
     public ShardSet shards() {
-      return ExecutorCache.get("index:" + uri, key, () -> {
+      return ExecutorModelCache.get(new ExecutorModelCache.Key("index:" + uri, "local", "-", key), () -> {
         if (local) {
           return ShardSet.open(Paths.get(java.net.URI.create(uri)), verify, globalBm25Stats);
         }

@@ -3,6 +3,7 @@ package dev.editforge.retrieve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -17,7 +18,7 @@ import java.util.List;
  * <p>Not thread-safe (one output stream). Does not own the writer: the caller closes it.
  */
 public final class SelfRagJsonlWriter {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
   private final Writer out;
   private long written;
 

@@ -3,6 +3,7 @@ package dev.editforge.select;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
+import dev.editforge.io.Json;
 import dev.editforge.llm.ChatMessage;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import java.util.List;
  * </ul>
  */
 public final class InstructionData {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   private InstructionData() {}
 

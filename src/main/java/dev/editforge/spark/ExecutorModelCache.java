@@ -2,18 +2,26 @@ package dev.editforge.spark;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One instance per executor JVM and key, shared by every task and partition that runs there (never
- * one per partition, which would reload a multi-GB model per task). The key is a model, a device
- * and a dtype plus a variant (settings that make two instances differ); at most one instance per
- * (model, device, dtype) is kept: a new variant closes the old instance first, so a changed setting
- * never holds two copies of a model on one GPU. Everything is closed by a JVM shutdown hook.
- * Thread-safe: creation is synchronized (a second task waits for the first one's load).
+ * The per-executor-JVM cache of heavy resources (decoders, scorers, encoders, memory-mapped
+ * indexes, HTTP clients): one instance per key, shared by every task and partition that runs
+ * there (never one per partition, which would reload a multi-GB model per task). The key is a
+ * model, a device and a dtype plus a variant (settings that make two instances differ, or an
+ * index's manifest hash); at most one instance per (model, device, dtype) is kept: a new variant
+ * closes the old instance first, so a changed setting never holds two copies of a model on one GPU
+ * and a rebuilt index at the same path is reopened, not leaked.
+ *
+ * <p>Thread-safe: static and synchronized, so concurrent tasks load a key once (a second task
+ * waits for the first one's load). Instances must themselves be thread-safe or used per task as
+ * their owners document. The cache owns what it hands out: callers never close it; everything
+ * still open is closed once, by a JVM shutdown hook.
  */
 public final class ExecutorModelCache {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorModelCache.class);
@@ -37,6 +45,7 @@ public final class ExecutorModelCache {
 
   private static final Map<Key, Key> SLOTS = new LinkedHashMap<>();
   private static final Map<Key, AutoCloseable> INSTANCES = new LinkedHashMap<>();
+  private static final Set<Key> LOADED = new LinkedHashSet<>();
   private static boolean hookInstalled;
 
   private ExecutorModelCache() {}
@@ -68,8 +77,19 @@ public final class ExecutorModelCache {
       throw new IllegalStateException("the loader of " + key + " returned null");
     }
     INSTANCES.put(key, created);
+    LOADED.add(key);
     SLOTS.put(key.slot(), key);
     return created;
+  }
+
+  /** Whether this JVM holds an instance of {@code key} now. */
+  public static synchronized boolean holds(Key key) {
+    return INSTANCES.containsKey(key);
+  }
+
+  /** Every key loaded in this JVM so far, replaced or closed ones included (tests, diagnostics). */
+  public static synchronized List<Key> loaded() {
+    return List.copyOf(LOADED);
   }
 
   /** How many instances this JVM holds now. */

@@ -1,14 +1,12 @@
 package dev.editforge.ttt;
 
+import dev.editforge.spark.TaskResources;
 import java.io.Serializable;
 import java.util.List;
-import java.util.Map;
-import org.apache.spark.TaskContext;
-import org.apache.spark.resource.ResourceInformation;
 
 /**
  * The device a task's scorer runs on, derived from {@code editforge.ttt.device} and the GPU
- * addresses Spark assigned to the task ({@code TaskContext.resources().get("gpu")}).
+ * addresses Spark assigned to the task ({@link TaskResources#gpuAddresses()}).
  *
  * @param type {@code cpu} or {@code gpu}
  * @param gpu the GPU index / address to bind to (null on CPU)
@@ -23,7 +21,7 @@ public record ScoreDevice(String type, String gpu, List<String> assigned, int cp
   }
 
   public static ScoreDevice cpu(List<String> assigned) {
-    return new ScoreDevice("cpu", null, assigned, taskCpus());
+    return new ScoreDevice("cpu", null, assigned, TaskResources.cpus());
   }
 
   public boolean isGpu() {
@@ -42,7 +40,7 @@ public record ScoreDevice(String type, String gpu, List<String> assigned, int cp
    */
   public static ScoreDevice resolve(String setting, List<String> assigned) {
     if (setting.startsWith("gpu:")) {
-      return new ScoreDevice("gpu", setting.substring(4), assigned, taskCpus());
+      return new ScoreDevice("gpu", setting.substring(4), assigned, TaskResources.cpus());
     }
     switch (setting) {
       case "cpu":
@@ -53,28 +51,11 @@ public record ScoreDevice(String type, String gpu, List<String> assigned, int cp
               + "set spark.executor.resource.gpu.amount / spark.task.resource.gpu.amount (and a discovery script), "
               + "or use device = auto or gpu:N");
         }
-        return new ScoreDevice("gpu", assigned.get(0), assigned, taskCpus());
+        return new ScoreDevice("gpu", assigned.get(0), assigned, TaskResources.cpus());
       case "auto":
-        return assigned.isEmpty() ? cpu(assigned) : new ScoreDevice("gpu", assigned.get(0), assigned, taskCpus());
+        return assigned.isEmpty() ? cpu(assigned) : new ScoreDevice("gpu", assigned.get(0), assigned, TaskResources.cpus());
       default:
         throw new IllegalArgumentException("unknown device setting " + setting);
     }
-  }
-
-  /** The running task's cores ({@code spark.task.cpus}); 1 outside a task. */
-  public static int taskCpus() {
-    TaskContext tc = TaskContext.get();
-    return tc == null ? 1 : tc.cpus();
-  }
-
-  /** The GPU addresses Spark assigned to the running task; empty outside a task or without GPU scheduling. */
-  public static List<String> assignedGpus() {
-    TaskContext tc = TaskContext.get();
-    if (tc == null) {
-      return List.of();
-    }
-    Map<String, ResourceInformation> resources = tc.resourcesJMap();
-    ResourceInformation gpu = resources == null ? null : resources.get("gpu");
-    return gpu == null ? List.of() : List.of(gpu.addresses());
   }
 }

@@ -2,6 +2,7 @@ package dev.editforge.ttt;
 
 import dev.editforge.io.Rows;
 import dev.editforge.spark.ExecutorModelCache;
+import dev.editforge.spark.TaskResources;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -43,7 +44,7 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
 
   @Override
   public Iterator<Row> call(ArticleWork work) {
-    List<String> assigned = ScoreDevice.assignedGpus();
+    List<String> assigned = TaskResources.gpuAddresses();
     ScoreDevice device = ScoreDevice.resolve(deviceSetting, assigned);
     ExecutorModelCache.Key key = new ExecutorModelCache.Key(factory.model(), device.name(), factory.dtype(),
         factory.variant());

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.io.Json;
 import dev.editforge.llm.ByteLevel;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -166,7 +167,7 @@ public final class TttBench {
     ModelConfig config = new ModelConfig("llama", vocab + 7, 256, 512, 2, 4, 2, 64, 1e-5, 10000.0, null, 512, true,
         false, false, false, 0, -1, List.of(eos));
     RandomDecoderWriter.write(dir, config, 7);
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.COMPACT;
     ObjectNode root = json.createObjectNode();
     root.put("version", "1.0");
     root.putNull("truncation");

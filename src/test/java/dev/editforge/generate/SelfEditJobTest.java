@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
 import dev.editforge.io.Manifest;
+import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.llm.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,8 +94,9 @@ class SelfEditJobTest {
     assertEquals(0, mb.count("errors"));
     assertTrue(mb.count("completion_tokens") > 0);
     assertTrue(mb.get("executors").toString().contains("device=cpu()"), mb.toJson());
-    assertEquals(1, ExecutorModels.keys().stream().filter(key -> key.model().contains("tiny-qwen")).count(),
-        "one model per executor JVM whatever the partitions and chunks: " + ExecutorModels.keys());
+    assertEquals(1, ExecutorModelCache.loaded().stream()
+        .filter(key -> key.model().contains("tiny-qwen") && key.variant().startsWith("generate:")).count(),
+        "one model per executor JVM whatever the partitions and chunks: " + ExecutorModelCache.loaded());
 
     // a: k = 1, then k = 2 keeps the 15 first samples and generates only the 15 second ones.
     // Asking for a GPU in local mode: no resource profile, and the CPU (no CUDA here) with a warning.

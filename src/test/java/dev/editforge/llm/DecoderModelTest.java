@@ -14,7 +14,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,8 +66,8 @@ class DecoderModelTest {
 
   @Test
   void stories260KLogitsMatchTheGoldenFloat64Reference() throws IOException {
-    Path model = LlmTestSupport.shared("models/stories260K-hf");
-    JsonNode golden = new ObjectMapper().readTree(LlmTestSupport.shared("golden/stories260K.json").toFile());
+    Path model = SharedData.require("models/stories260K-hf");
+    JsonNode golden = SharedData.json("golden/stories260K.json");
     try (DecoderModel m = DecoderModel.load(model, Device.cpu(), DataType.FLOAT32);
         NDManager s = manager.newSubManager()) {
       float[] logits = m.forward(DecoderInput.training(ids(s, new long[] {1, 403}), null)).toFloatArray();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.editforge.SharedData;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
@@ -46,7 +47,7 @@ class LlmTokenizerTest {
 
   @Test
   void stories260KEncodesWithBosAndTheDummyPrefixSpace() {
-    try (LlmTokenizer t = LlmTokenizer.load(LlmTestSupport.shared("models/stories260K-hf"))) {
+    try (LlmTokenizer t = LlmTokenizer.load(SharedData.require("models/stories260K-hf"))) {
       assertArrayEquals(new int[] {1, 403, 407, 261, 378}, t.encode("Once upon a time"));
       assertArrayEquals(new int[] {1}, t.encode(""));
       assertArrayEquals(new int[] {1, 317}, t.encode("Lily"));

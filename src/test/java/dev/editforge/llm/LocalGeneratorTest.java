@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,8 +71,8 @@ class LocalGeneratorTest {
 
   @Test
   void stories260KGreedyGenerationReproducesTheGoldenRun() throws IOException {
-    Path model = LlmTestSupport.shared("models/stories260K-hf");
-    JsonNode golden = new ObjectMapper().readTree(LlmTestSupport.shared("golden/stories260K.json").toFile());
+    Path model = SharedData.require("models/stories260K-hf");
+    JsonNode golden = SharedData.json("golden/stories260K.json");
     String[][] cases = {{"", "'' n=200"}, {"Once upon a time", "'Once upon a time' n=64"}, {"Lily", "'Lily' n=30"}};
     try (LoadedDecoder stories = DecoderLoader.load(model, Device.cpu(), DataType.FLOAT32)) {
       List<GenerationRequest> requests = new ArrayList<>();
@@ -106,8 +107,8 @@ class LocalGeneratorTest {
 
   @Test
   void generateTextPrintsTheGoldenContinuation() throws IOException {
-    Path model = LlmTestSupport.shared("models/stories260K-hf");
-    JsonNode golden = new ObjectMapper().readTree(LlmTestSupport.shared("golden/stories260K.json").toFile());
+    Path model = SharedData.require("models/stories260K-hf");
+    JsonNode golden = SharedData.json("golden/stories260K.json");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int status = GenerateText.run(model, "Once upon a time", 40, 0.0, 0, SETTINGS,
         new PrintStream(out, true, StandardCharsets.UTF_8), System.err);

@@ -44,8 +44,13 @@ class MultiAdapterTest {
 
   private static List<LoraAdapter> train(List<LoraAdapter> init, List<List<TrainSample>> data, TrainSettings s,
       long[] seeds) {
+    return train(init, data, s, seeds, null);
+  }
+
+  private static List<LoraAdapter> train(List<LoraAdapter> init, List<List<TrainSample>> data, TrainSettings s,
+      long[] seeds, Runnable beforeBackward) {
     try (LoraStack stack = LoraStack.of(init, Device.cpu());
-        LoraTrainer t = new LoraTrainer(model, stack, data, s, seeds, 0)) {
+        LoraTrainer t = new LoraTrainer(model, stack, data, s, seeds, 0, beforeBackward)) {
       t.train();
       List<LoraAdapter> out = new ArrayList<>();
       for (int k = 0; k < init.size(); k++) {
@@ -193,12 +198,7 @@ class MultiAdapterTest {
     LoraAdapter full = train(List.of(init), data, s, new long[] {77}).get(0);
     // A GC between every forward and backward: tensors that autograd saved must not live in Java
     // memory the JVM may free (DJL's CPU arrays made from Java data do), or this run drifts or NaNs.
-    LoraTrainer.beforeBackward = System::gc;
-    try {
-      assertSame(full, train(List.of(init), data, s, new long[] {77}).get(0), 0f, "same seed");
-    } finally {
-      LoraTrainer.beforeBackward = null;
-    }
+    assertSame(full, train(List.of(init), data, s, new long[] {77}, System::gc).get(0), 0f, "same seed");
     LoraAdapter other = train(List.of(init), data, s, new long[] {78}).get(0);
     assertTrue(LoraTestSupport.maxAbsDiff(full.factors().get("0.q_proj").b(), other.factors().get("0.q_proj").b()) > 0,
         "another seed shuffles and drops out differently");

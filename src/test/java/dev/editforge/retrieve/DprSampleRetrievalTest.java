@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.SharedData;
 import dev.editforge.index.IndexBuilder;
 import dev.editforge.index.IndexSettings;
 import dev.editforge.index.IndexedPassage;
@@ -13,11 +14,9 @@ import dev.editforge.index.VectorQuantization;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,11 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Self-RAG JSONL; reads ../shared in place and skips without it.
  */
 class DprSampleRetrievalTest {
-  static final Path DPR = Paths.get("..", "shared", "data", "dpr");
+  static final Path DPR = SharedData.ROOT.resolve("data/dpr");
 
   @Test
   void nqQuestionsFindTheirAnswersAmongRealPassages(@TempDir Path dir) throws Exception {
-    Assumptions.assumeTrue(Files.isRegularFile(DPR.resolve("psgs_w100_sample.tsv")), "../shared is absent");
+    SharedData.require("data/dpr/psgs_w100_sample.tsv");
     IndexSettings bm25Only = new IndexSettings(3, TextAnalyzer.ENGLISH, 1.2f, 0.75f, false, null, 16, 100,
         VectorQuantization.NONE, 1, 1, 64);
     List<String> texts = new java.util.ArrayList<>();

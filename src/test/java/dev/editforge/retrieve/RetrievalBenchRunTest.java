@@ -2,11 +2,9 @@ package dev.editforge.retrieve;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.editforge.SharedData;
 import dev.editforge.embed.OnnxMiniLmEncoder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RetrievalBenchRunTest {
   @Test
   void runsTheWholeBench(@TempDir Path work) {
-    Path squad = Paths.get("..", "shared", "data", "seal", "squad_val.json");
-    Assumptions.assumeTrue(Files.isRegularFile(squad), "../shared is absent: SQuAD bench skipped");
+    Path squad = SharedData.require("data/seal/squad_val.json");
     try (OnnxMiniLmEncoder encoder = OnnxMiniLmEncoder.load(256, 32, 16384, 0)) {
       RetrievalBench.Result r = RetrievalBench.run(work, squad, encoder, System.out);
       System.out.println("\nfields " + r.benchFields());

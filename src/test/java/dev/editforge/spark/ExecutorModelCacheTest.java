@@ -1,12 +1,19 @@
 package dev.editforge.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.editforge.TestSpark;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -54,5 +61,51 @@ class ExecutorModelCacheTest {
     assertEquals(closes + 1, CLOSES.get(), "the old variant was closed");
     assertSame(onGpu, ExecutorModelCache.get(other, Model::new), "another device keeps its own instance");
     assertTrue(ExecutorModelCache.size() >= 2);
+  }
+
+  static final class Res implements AutoCloseable {
+    final AtomicInteger closed = new AtomicInteger();
+
+    @Override
+    public void close() {
+      closed.incrementAndGet();
+    }
+  }
+
+  @Test
+  void concurrentThreadsLoadOneInstanceAndANewVariantClosesTheOldOne() throws Exception {
+    String model = "index:test-" + System.nanoTime();
+    var v1 = new ExecutorModelCache.Key(model, "local", "-", "v1");
+    var v2 = new ExecutorModelCache.Key(model, "local", "-", "v2");
+    AtomicInteger opened = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<Res>> got = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        got.add(pool.submit(() -> {
+          start.await();
+          return ExecutorModelCache.get(v1, () -> {
+            opened.incrementAndGet();
+            return new Res();
+          });
+        }));
+      }
+      start.countDown();
+      Res first = got.get(0).get(10, TimeUnit.SECONDS);
+      for (Future<Res> f : got) {
+        assertSame(first, f.get(10, TimeUnit.SECONDS));
+      }
+      assertEquals(1, opened.get(), "one instance per JVM, whatever the number of threads");
+      assertTrue(ExecutorModelCache.holds(v1));
+
+      Res second = ExecutorModelCache.get(v2, Res::new);
+      assertEquals(1, first.closed.get(), "the replaced instance is closed");
+      assertEquals(0, second.closed.get());
+      assertFalse(ExecutorModelCache.holds(v1));
+      assertTrue(ExecutorModelCache.loaded().containsAll(List.of(v1, v2)), "replaced keys stay in the history");
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.editforge.llm.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.io.Json;
 import dev.editforge.llm.net.Backoff;
 import dev.editforge.llm.net.Secrets;
 import java.io.IOException;
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * file per blob).
  */
 public final class HubClient implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final Duration TICK = Duration.ofMillis(200);
   private static final int MAX_REDIRECTS = 10;

@@ -2,6 +2,7 @@ package dev.editforge.llm.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.editforge.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ public final class ModelFiles {
       List.of(CONFIG, "generation_config.json", "tokenizer.json", "tokenizer_config.json",
           "special_tokens_map.json");
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   private ModelFiles() {}
 

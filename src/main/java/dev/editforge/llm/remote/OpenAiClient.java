@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.Completion;
 import dev.editforge.llm.FinishReason;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * once from the environment variable named in the settings and appears in no message or log.
  */
 public final class OpenAiClient implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.COMPACT;
 
   private final RemoteSettings settings;
   private final String apiKey;
