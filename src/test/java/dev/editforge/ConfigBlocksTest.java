@@ -37,7 +37,7 @@ class ConfigBlocksTest {
     assertEquals(AnswerVoting.DEFAULT_PATTERNS, rs.answerPatterns());
     assertEquals("explain-en", rs.teacherPrompt());
 
-    JudgeSettings js = JudgeSettings.from(at("editforge.judge"));
+    JudgeSettings js = dev.editforge.config.RuntimeSettings.judge(at("editforge.judge"));
     assertEquals(JudgeSettings.defaults(), js);
 
     assertEquals(SelectSettings.seal(), SelectSettings.from(at("editforge.select")));

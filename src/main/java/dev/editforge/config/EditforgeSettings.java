@@ -50,11 +50,11 @@ public record EditforgeSettings(
         BuildInfo.version(),
         SparkSettings.from(root.section("spark")),
         IngestSettings.from(root.section("ingest")),
-        RemoteSettings.from(root.section("remote")),
+        RuntimeSettings.remote(root.section("remote")),
         GenerateSettings.from(root.section("generate")),
         SelfEditSettings.from(root.section("generate").section("self-edit")),
         ReasoningSettings.from(root.section("generate").section("reasoning")),
-        JudgeSettings.from(root.section("judge")),
+        RuntimeSettings.judge(root.section("judge")),
         SelectSettings.from(root.section("select")),
         EmbedSettings.from(root.section("embed")),
         IndexSettings.from(root.section("index")),
@@ -62,7 +62,7 @@ public record EditforgeSettings(
         SftSettings.from(root.section("select")),
         FinetuneSettings.from(root.section("finetune")),
         EvaluateSettings.from(root.section("evaluate")),
-        LlmSettings.from(root.section("llm")),
+        RuntimeSettings.llm(root.section("llm")),
         TttSettings.from(root.section("ttt")));
   }
 

@@ -1,6 +1,5 @@
 package dev.editforge.judge;
 
-import dev.editforge.config.ConfigReader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,14 +31,6 @@ public record JudgeSettings(String kind, double f1Threshold, double recallThresh
 
   public static JudgeSettings defaults() {
     return new JudgeSettings("llm", DEFAULT_F1_THRESHOLD, DEFAULT_RECALL_THRESHOLD, "gpt-4.1");
-  }
-
-  public static JudgeSettings from(ConfigReader r) {
-    return new JudgeSettings(
-        r.oneOf("kind", kinds()),
-        r.number("f1-threshold", 0.0, 1.0),
-        r.number("recall-threshold", 0.0, 1.0),
-        r.nonEmpty("llm.model"));
   }
 
   /**

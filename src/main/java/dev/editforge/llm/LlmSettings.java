@@ -1,8 +1,5 @@
 package dev.editforge.llm;
 
-import dev.editforge.config.ConfigReader;
-import dev.editforge.config.SettingsException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -38,25 +35,6 @@ public record LlmSettings(
 
   public static LlmSettings defaults() {
     return new LlmSettings(16, 0, false, "model", "auto", 0);
-  }
-
-  /** Reads the {@code editforge.llm} section. */
-  public static LlmSettings from(ConfigReader r) {
-    List<String> templates = new ArrayList<>();
-    templates.add("model");
-    templates.addAll(ChatTemplate.BUILT_IN_NAMES);
-    String template = r.oneOf("chat-template", templates);
-    try {
-      return new LlmSettings(
-          r.integer("max-batch-size", 1, 4096),
-          r.integer("context-window", 0, 1 << 24),
-          r.bool("truncate-prompt"),
-          template,
-          r.oneOf("dtype", DTYPES),
-          r.integer("threads", 0, 1024));
-    } catch (IllegalArgumentException e) {
-      throw new SettingsException(e.getMessage());
-    }
   }
 
   public LlmSettings withMaxBatchSize(int n) {

@@ -137,14 +137,14 @@ class LlmJudgeTest {
   @Test
   void settingsPickTheJudge() {
     String defaults = "kind = llm, f1-threshold = 0.1, recall-threshold = 0.75, llm.model = gpt-4.1";
-    JudgeSettings s = JudgeSettings.from(new ConfigReader(
+    JudgeSettings s = dev.editforge.config.RuntimeSettings.judge(new ConfigReader(
         ConfigFactory.parseString("kind = f1, f1-threshold = 0.3").withFallback(ConfigFactory.parseString(defaults)), "editforge.judge"));
     assertEquals("f1", s.create(null).name());
     assertEquals(0.3, s.f1Threshold());
-    JudgeSettings llm = JudgeSettings.from(new ConfigReader(ConfigFactory.parseString(defaults), "editforge.judge"));
+    JudgeSettings llm = dev.editforge.config.RuntimeSettings.judge(new ConfigReader(ConfigFactory.parseString(defaults), "editforge.judge"));
     assertEquals("llm", llm.create(p -> "yes").name());
     assertThrows(IllegalArgumentException.class, () -> llm.create(null));
-    SettingsException e = assertThrows(SettingsException.class, () -> JudgeSettings.from(new ConfigReader(
+    SettingsException e = assertThrows(SettingsException.class, () -> dev.editforge.config.RuntimeSettings.judge(new ConfigReader(
         ConfigFactory.parseString("kind = bleu").withFallback(ConfigFactory.parseString(defaults)), "editforge.judge")));
     assertTrue(e.getMessage().contains("editforge.judge.kind"), e.getMessage());
     assertTrue(e.getMessage().contains("token-recall"), e.getMessage());

@@ -15,7 +15,7 @@ class LlmSettingsTest {
           + "dtype = auto\nthreads = 0\n";
 
   private static LlmSettings read(String overrides) {
-    return LlmSettings.from(new ConfigReader(
+    return dev.editforge.config.RuntimeSettings.llm(new ConfigReader(
         ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(DEFAULTS)), "editforge.llm"));
   }
 

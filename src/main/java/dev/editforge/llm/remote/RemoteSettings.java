@@ -1,7 +1,5 @@
 package dev.editforge.llm.remote;
 
-import dev.editforge.config.ConfigReader;
-import dev.editforge.config.SettingsException;
 import java.net.URI;
 import java.time.Duration;
 
@@ -51,40 +49,6 @@ public record RemoteSettings(
         Duration.ofMinutes(10), 4, Duration.ofSeconds(1), Duration.ofSeconds(60));
   }
 
-  /** Reads {@code editforge.remote}. */
-  public static RemoteSettings from(ConfigReader r) {
-    String endpointText = r.nonEmpty("endpoint");
-    URI endpoint;
-    try {
-      endpoint = URI.create(endpointText.trim());
-    } catch (IllegalArgumentException e) {
-      throw new SettingsException(r.full("endpoint"), endpointText, "must be an http(s) URL such as http://host:8000/v1");
-    }
-    if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme()) || endpoint.getHost() == null) {
-      throw new SettingsException(r.full("endpoint"), endpointText, "must be an http(s) URL such as http://host:8000/v1");
-    }
-    Duration connect = positiveDuration(r, "connect-timeout");
-    Duration request = positiveDuration(r, "request-timeout");
-    Duration initial = r.duration("initial-backoff");
-    Duration max = r.duration("max-backoff");
-    if (initial.isNegative()) {
-      throw new SettingsException(r.full("initial-backoff"), initial.toString(), "must be >= 0");
-    }
-    if (max.compareTo(initial) < 0) {
-      throw new SettingsException(r.full("max-backoff"), max.toString(), "must be >= initial-backoff (" + initial + ")");
-    }
-    return new RemoteSettings(
-        endpoint,
-        r.optionalString("model"),
-        r.optionalString("api-key-env"),
-        r.integer("max-concurrency", 1, 4096),
-        connect,
-        request,
-        r.integer("max-retries", 0, 100),
-        initial,
-        max);
-  }
-
   public RemoteSettings withEndpoint(URI newEndpoint) {
     return new RemoteSettings(newEndpoint, model, apiKeyEnv, maxConcurrency, connectTimeout, requestTimeout,
         maxRetries, initialBackoff, maxBackoff);
@@ -103,13 +67,5 @@ public record RemoteSettings(
 
   private static boolean positive(Duration d) {
     return d != null && !d.isNegative() && !d.isZero();
-  }
-
-  private static Duration positiveDuration(ConfigReader r, String key) {
-    Duration d = r.duration(key);
-    if (!positive(d)) {
-      throw new SettingsException(r.full(key), d.toString(), "must be a positive duration such as 30s");
-    }
-    return d;
   }
 }

@@ -28,7 +28,7 @@ class RemoteSettingsTest {
       """;
 
   static RemoteSettings read(String overrides) {
-    return RemoteSettings.from(new ConfigReader(
+    return dev.editforge.config.RuntimeSettings.remote(new ConfigReader(
         ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(REFERENCE)).resolve(), "")
         .section("editforge.remote"));
   }
