@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.judge.LocalJudges;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;
@@ -166,7 +167,7 @@ public final class TttBench {
     ModelConfig config = new ModelConfig("llama", vocab + 7, 256, 512, 2, 4, 2, 64, 1e-5, 10000.0, null, 512, true,
         false, false, false, 0, -1, List.of(eos));
     RandomDecoderWriter.write(dir, config, 7);
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.MAPPER;
     ObjectNode root = json.createObjectNode();
     root.put("version", "1.0");
     root.putNull("truncation");
