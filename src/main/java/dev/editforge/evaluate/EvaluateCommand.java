@@ -40,6 +40,6 @@ public final class EvaluateCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStage(launch, new EvaluateJob());
+    return runStage(launch, EvaluateJob.command());
   }
 }

@@ -10,9 +10,8 @@ import static org.apache.spark.sql.types.DataTypes.createStructType;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.editforge.finetune.FinetuneJob;
 import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.RunDir;
@@ -35,15 +34,16 @@ import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.SingleTask;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import dev.editforge.ttt.AnswerPrompt;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.Function;
@@ -68,9 +68,8 @@ import org.slf4j.LoggerFactory;
  * the per-article table and the totals. Accuracy = correct / questions over all questions; the
  * mean of per-article accuracies is reported beside it.
  */
-public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
+public final class EvaluateJob implements PipelineStage {
   public static final String STAGE = "evaluate";
-  public static final String OUTPUT = "evaluation";
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
   private static final int TABLE_ROWS = 25;
 
@@ -94,14 +93,33 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
       createStructField("base_accuracy", DoubleType, false),
       createStructField("tuned_accuracy", DoubleType, false)));
 
+  private final boolean inPipeline;
+
+  /** The pipeline's evaluate: passed over while the run has no articles or finetune output. */
+  public EvaluateJob() {
+    this(true);
+  }
+
+  private EvaluateJob(boolean inPipeline) {
+    this.inPipeline = inPipeline;
+  }
+
+  /**
+   * The {@code evaluate} command's: it may compare models and articles outside the run ({@code
+   * --tuned}, {@code --articles}) and says what is missing (exit 2) rather than passing over.
+   */
+  public static EvaluateJob command() {
+    return new EvaluateJob(false);
+  }
+
   @Override
   public String name() {
     return STAGE;
   }
 
   @Override
-  public java.util.List<String> requires() {
-    return java.util.List.of("articles", "finetune");
+  public List<String> requires() {
+    return inPipeline ? List.of(Tables.ARTICLES, Tables.FINETUNE) : List.of();
   }
 
   /** One question to ask, shippable to the task. */
@@ -124,7 +142,7 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) throws Exception {
+  public StagePlan plan(StageContext ctx) throws IOException {
     EvaluateSettings s = ctx.settings().evaluate();
     RunDir run = ctx.runDir();
     String base = !s.model().isBlank() ? s.model() : ctx.settings().finetune().model();
@@ -139,12 +157,12 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
       tuned = ModelDirs.normalize(s.tuned());
       inputs.add("tuned:" + tuned);
     } else {
-      if (!StageTables.isUsable(run, FinetuneJob.OUTPUT)) {
-        throw UnusableInputException.table(STAGE, run, FinetuneJob.OUTPUT, "editforge finetune");
+      if (!StageTables.isUsable(run, Tables.FINETUNE)) {
+        throw UnusableInputException.table(STAGE, run, Tables.FINETUNE, Tables.producer(Tables.FINETUNE));
       }
-      Path merged = run.path(FinetuneJob.OUTPUT + "/merged");
+      Path merged = run.path(Tables.FINETUNE + "/merged");
       tuned = "file".equals(merged.toUri().getScheme()) ? java.nio.file.Path.of(merged.toUri()).toString() : merged.toString();
-      inputs.add(Fingerprints.ofTable(run, FinetuneJob.OUTPUT));
+      inputs.add(Fingerprints.ofTable(run, Tables.FINETUNE));
     }
     String articles;
     if (!s.articles().isBlank()) {
@@ -158,7 +176,7 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
           + fs.getFileStatus(p).getModificationTime());
     } else {
       if (!StageTables.isUsable(run, Tables.ARTICLES)) {
-        throw UnusableInputException.table(STAGE, run, Tables.ARTICLES, "editforge ingest --input squad:FILE");
+        throw UnusableInputException.table(STAGE, run, Tables.ARTICLES, Tables.producer(Tables.ARTICLES));
       }
       articles = run.tableUri(Tables.ARTICLES);
       inputs.add(Fingerprints.ofTable(run, Tables.ARTICLES));
@@ -166,30 +184,20 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
     inputs.add("base:" + base);
     String configHash = Fingerprints.configHash(ctx.settings().section(STAGE).withoutPath("gpus")
         .withoutPath("threads").withFallback(ctx.settings().raw().withOnlyPath("editforge.judge")));
-    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, inputs);
-    Optional<Manifest> upToDate = ctx.force() ? Optional.empty() : StageTables.upToDate(run, OUTPUT, fingerprint);
-    if (upToDate.isPresent()) {
-      Manifest m = StageTables.markSkipped(run, OUTPUT, upToDate.get());
-      ctx.say("evaluate: skipped: up-to-date (" + run.table(OUTPUT) + ")");
-      return StageOutcome.ok(STAGE, List.of(m));
-    }
+    String baseModel = base;
+    return StagePlan.of(StageOutput.of(Tables.EVALUATION, configHash, inputs,
+            out -> evaluate(out, s, baseModel, tuned, articles))
+        .withSkipSummary("evaluate: skipped: up-to-date (" + run.table(Tables.EVALUATION) + ")"));
+  }
 
-    List<Row> articleRows = ctx.spark().read().parquet(articles).orderBy("article_id").collectAsList();
-    int articleCount = s.maxArticles() > 0 ? Math.min(s.maxArticles(), articleRows.size()) : articleRows.size();
-    List<Question> questions = new ArrayList<>();
-    for (Row a : articleRows.subList(0, articleCount)) {
-      String id = a.getString(a.fieldIndex("article_id"));
-      String title = a.getString(a.fieldIndex("title"));
-      for (Row q : a.<Row>getList(a.fieldIndex("questions"))) {
-        questions.add(new Question(id, title, q.getString(q.fieldIndex("question_id")), q.getString(q.fieldIndex("question")),
-            List.copyOf(q.<String>getList(q.fieldIndex("answers")))));
-      }
-    }
-    if (questions.isEmpty()) {
-      throw new UnusableInputException("articles table " + articles + " has no questions to evaluate on");
-    }
+  /** Asks every question of both models in one task, grades the answers and writes the outputs. */
+  static void evaluate(StageOutput.Staged out, EvaluateSettings s, String base, String tuned, String articles)
+      throws IOException {
+    StageContext ctx = out.context();
+    Asked asked = questions(ctx, s, articles);
+    List<Question> questions = asked.questions();
     ctx.say(String.format(Locale.ROOT, "evaluate: %d questions of %d articles; base %s vs tuned %s; judge %s",
-        questions.size(), articleCount, base, tuned, ctx.settings().judge().kind()));
+        questions.size(), asked.articles(), base, tuned, ctx.settings().judge().kind()));
     Task task = new Task(s, base, tuned, questions, ctx.hadoopConf());
     String[][] answers = SingleTask.run(ctx.spark(), s.gpus(), "evaluate " + base + " vs " + tuned, task, ctx::say);
 
@@ -229,7 +237,7 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
     double baseMean = results.stream().mapToDouble(ArticleResult::baseAccuracy).average().orElse(0);
     double tunedMean = results.stream().mapToDouble(ArticleResult::tunedAccuracy).average().orElse(0);
 
-    Manifest manifest = Manifest.start(STAGE, OUTPUT, configHash, ctx.settings().codeVersion(), fingerprint);
+    Manifest manifest = out.manifest();
     manifest.count("input", questions.size()).count("accepted", questions.size()).count("rejected", 0)
         .count("duplicates", 0).count("output", questions.size()).count("articles", results.size())
         .count("questions", questions.size()).count("base_correct", baseTotal).count("tuned_correct", tunedTotal);
@@ -249,21 +257,37 @@ public final class EvaluateJob implements dev.editforge.spark.LegacyStage {
     summary.put("gain", tunedAcc - baseAcc);
     summary.forEach(manifest::put);
 
-    Path staging = run.newStaging(OUTPUT);
     ctx.spark().createDataFrame(articleOut, ARTICLES_SCHEMA).coalesce(1).write()
-        .parquet(new Path(staging, "articles").toString());
+        .parquet(new Path(out.path(), "articles").toString());
     ctx.spark().createDataFrame(questionRows, QUESTIONS_SCHEMA).coalesce(1).write()
-        .parquet(new Path(staging, "questions").toString());
-    run.writeString(new Path(staging, "summary.json"),
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-    manifest.finish(Manifest.COMPLETED);
-    run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-    run.commit(staging, OUTPUT);
+        .parquet(new Path(out.path(), "questions").toString());
+    ctx.runDir().writeString(new Path(out.path(), "summary.json"), Json.pretty(summary));
     ctx.say(table(results, baseTotal, tunedTotal, questions.size(), baseMean, tunedMean));
-    ctx.say(String.format(Locale.ROOT, "evaluate: no-context QA accuracy base %.4f, tuned %.4f (%+.4f) over %d questions"
-        + " of %d articles; results in %s", baseAcc, tunedAcc, tunedAcc - baseAcc, questions.size(), results.size(),
-        run.table(OUTPUT)));
-    return StageOutcome.ok(STAGE, List.of(manifest));
+    out.summary(String.format(Locale.ROOT, "evaluate: no-context QA accuracy base %.4f, tuned %.4f (%+.4f) over %d"
+        + " questions of %d articles; results in %s", baseAcc, tunedAcc, tunedAcc - baseAcc, questions.size(),
+        results.size(), ctx.runDir().table(Tables.EVALUATION)));
+  }
+
+  /** The questions to ask and the number of articles they were drawn from. */
+  record Asked(List<Question> questions, int articles) {}
+
+  /** The questions of the first {@code max-articles} articles by article_id (all when 0). */
+  static Asked questions(StageContext ctx, EvaluateSettings s, String articles) {
+    List<Row> articleRows = ctx.spark().read().parquet(articles).orderBy("article_id").collectAsList();
+    int articleCount = s.maxArticles() > 0 ? Math.min(s.maxArticles(), articleRows.size()) : articleRows.size();
+    List<Question> questions = new ArrayList<>();
+    for (Row a : articleRows.subList(0, articleCount)) {
+      String id = a.getString(a.fieldIndex("article_id"));
+      String title = a.getString(a.fieldIndex("title"));
+      for (Row q : a.<Row>getList(a.fieldIndex("questions"))) {
+        questions.add(new Question(id, title, q.getString(q.fieldIndex("question_id")), q.getString(q.fieldIndex("question")),
+            List.copyOf(q.<String>getList(q.fieldIndex("answers")))));
+      }
+    }
+    if (questions.isEmpty()) {
+      throw new UnusableInputException("articles table " + articles + " has no questions to evaluate on");
+    }
+    return new Asked(questions, articleCount);
   }
 
   static List<Judge.Item> items(List<Question> questions, String[] answers) {

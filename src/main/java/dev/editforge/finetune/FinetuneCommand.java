@@ -44,6 +44,6 @@ public final class FinetuneCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStage(launch, new FinetuneJob());
+    return runStage(launch, FinetuneJob.command());
   }
 }

@@ -1,12 +1,13 @@
 package dev.editforge.finetune;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
+import dev.editforge.io.WorkParts;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.select.SftRow;
 import dev.editforge.select.SftSource;
@@ -16,7 +17,8 @@ import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.SingleTask;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -24,7 +26,6 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -41,20 +42,42 @@ import org.slf4j.LoggerFactory;
  * stage-level GPU resource profile when {@code finetune.gpus > 0}, else an ordinary CPU task).
  * The task runs {@link FinetuneRunner}; outputs go to {@code <run-dir>/finetune/}: {@code
  * adapter/} (PEFT), {@code merged/} (Hugging Face layout), {@code trainer_log.json} and the
- * manifest. Checkpoints live in {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints/}, so a
- * killed run (or a lost executor) rerun with the same inputs and settings resumes from the latest
- * one; they are removed once the output is committed. Skips when the output is up to date.
+ * manifest. Checkpoints live in {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints/} ({@link
+ * CheckpointStore} over {@link WorkParts}), so a killed run (or a lost executor) rerun with the same
+ * inputs and settings resumes from the latest one; they are removed once the output is committed.
  */
-public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
+public final class FinetuneJob implements PipelineStage {
   public static final String STAGE = "finetune";
-  public static final String OUTPUT = "finetune";
   private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
 
+  private final boolean inPipeline;
+  private final FinetuneRunner.StepListener listener;
+
+  /** The pipeline's finetune: passed over while the run has no {@code sft} table. */
+  public FinetuneJob() {
+    this(true, null);
+  }
+
   /**
-   * Tests only: called after every step by a task running in this JVM (a local master), so a test
-   * can kill a run mid-training. Null in production.
+   * {@code listener} runs after every optimizer step inside the training task (tests kill a run
+   * with it; it travels with the task, so it must be serializable and capture nothing that is not).
    */
-  static volatile FinetuneRunner.StepListener testListener;
+  public FinetuneJob(FinetuneRunner.StepListener listener) {
+    this(false, listener);
+  }
+
+  private FinetuneJob(boolean inPipeline, FinetuneRunner.StepListener listener) {
+    this.inPipeline = inPipeline;
+    this.listener = listener;
+  }
+
+  /**
+   * The {@code finetune} command's: it may train on {@code editforge.finetune.sft} outside the run,
+   * and says what is missing (exit 2) rather than passing over.
+   */
+  public static FinetuneJob command() {
+    return new FinetuneJob(false, null);
+  }
 
   @Override
   public String name() {
@@ -62,12 +85,12 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public java.util.List<String> requires() {
-    return java.util.List.of("sft");
+  public List<String> requires() {
+    return inPipeline ? List.of(Tables.SFT) : List.of();
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) throws Exception {
+  public StagePlan plan(StageContext ctx) throws IOException {
     FinetuneSettings s = ctx.settings().finetune();
     RunDir run = ctx.runDir();
     if (s.model().isBlank()) {
@@ -85,7 +108,7 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
       sftFingerprint = "sft:" + treeFingerprint(fs, p);
     } else {
       if (!StageTables.isUsable(run, Tables.SFT)) {
-        throw UnusableInputException.table(STAGE, run, Tables.SFT, "editforge select");
+        throw UnusableInputException.table(STAGE, run, Tables.SFT, Tables.producer(Tables.SFT));
       }
       sftLocation = run.tableUri(Tables.SFT);
       sftFingerprint = Fingerprints.ofTable(run, Tables.SFT);
@@ -94,16 +117,25 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
     // gpus/threads/dtype do not change what is learned (beyond float rounding): not in the hash
     String configHash = Fingerprints.configHash(ctx.settings().section(STAGE)
         .withoutPath("gpus").withoutPath("threads").withoutPath("model").withoutPath("sft"));
-    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash,
-        List.of(sftFingerprint, "model:" + model));
+    return StagePlan.of(StageOutput.of(Tables.FINETUNE, configHash, List.of(sftFingerprint, "model:" + model),
+            out -> train(out, s, model, sftLocation, listener))
+        .withSkipSummary("finetune: skipped: up-to-date (" + run.table(Tables.FINETUNE) + ")"));
+  }
 
-    Optional<Manifest> upToDate = ctx.force() ? Optional.empty() : StageTables.upToDate(run, OUTPUT, fingerprint);
-    if (upToDate.isPresent()) {
-      Manifest m = StageTables.markSkipped(run, OUTPUT, upToDate.get());
-      ctx.say("finetune: skipped: up-to-date (" + run.table(OUTPUT) + ")");
-      return StageOutcome.ok(STAGE, List.of(m));
-    }
+  /**
+   * {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints}: keyed by the fingerprint, so only
+   * a rerun with the same inputs and settings resumes from them.
+   */
+  static WorkParts checkpoints(RunDir run, String fingerprint) {
+    return WorkParts.of(run, "finetune-" + fingerprint.substring(0, Math.min(16, fingerprint.length()))
+        + "/checkpoints");
+  }
 
+  /** Trains in one Spark task and writes adapter/, merged/ and trainer_log.json into {@code out}. */
+  static void train(StageOutput.Staged out, FinetuneSettings s, String model, String sftLocation,
+      FinetuneRunner.StepListener listener) throws IOException {
+    StageContext ctx = out.context();
+    RunDir run = ctx.runDir();
     List<Example> rows = new ArrayList<>();
     for (Row r : ctx.spark().read().parquet(sftLocation).collectAsList()) {
       rows.add(Example.of(SftTable.fromRow(r)));
@@ -111,24 +143,21 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
     if (rows.isEmpty()) {
       throw new UnusableInputException("sft table " + sftLocation + " has no rows to train on");
     }
-    Manifest manifest = Manifest.start(STAGE, OUTPUT, configHash, ctx.settings().codeVersion(), fingerprint);
-    Path staging = run.newStaging(OUTPUT);
-    Path checkpoints = run.path("_work/finetune-" + fingerprint.substring(0, Math.min(16, fingerprint.length()))
-        + "/checkpoints");
+    WorkParts checkpoints = checkpoints(run, out.manifest().fingerprint());
     ctx.say("finetune: " + rows.size() + " sft rows from " + sftLocation + ", base model " + model
-        + (s.gpus() > 0 ? ", " + s.gpus() + " GPU(s)" : ", CPU") + "; checkpoints in " + checkpoints);
+        + (s.gpus() > 0 ? ", " + s.gpus() + " GPU(s)" : ", CPU") + "; checkpoints in " + checkpoints.dir());
     // the rows travel as a broadcast, not inside the task closure (an sft table can be large)
     Broadcast<ArrayList<Example>> data = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext())
         .broadcast(new ArrayList<>(rows));
     String json;
     try {
-      Task task = new Task(s, model, data, staging.toString(), checkpoints.toString(), ctx.hadoopConf());
+      Task task = new Task(s, model, data, out.uri(), checkpoints.dir().toString(), ctx.hadoopConf(), listener);
       json = SingleTask.run(ctx.spark(), s.gpus(), "finetune " + model, task, ctx::say);
     } finally {
       data.destroy();
     }
-    FinetuneRunner.Result r = new ObjectMapper().readValue(json, FinetuneRunner.Result.class);
-
+    FinetuneRunner.Result r = Json.MAPPER.readValue(json, FinetuneRunner.Result.class);
+    Manifest manifest = out.manifest();
     manifest.count("input", rows.size()).count("accepted", rows.size()).count("rejected", 0).count("duplicates", 0)
         .count("output", r.steps());
     manifest.count("train_samples", r.trainSamples()).count("eval_samples", r.evalSamples())
@@ -145,19 +174,16 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
     manifest.put("base_model", model);
     manifest.put("sft", sftLocation);
     manifest.put("batching", s.batching().wireName());
-    manifest.put("adapter", run.path(OUTPUT + "/adapter").toString());
-    manifest.put("merged", run.path(OUTPUT + "/merged").toString());
-    manifest.finish(Manifest.COMPLETED);
-    run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-    run.commit(staging, OUTPUT);
-    new CheckpointStore(checkpoints, run.fs().getConf()).deleteAll();
-    ctx.say(String.format(Locale.ROOT,
+    manifest.put("adapter", run.path(Tables.FINETUNE + "/adapter").toString());
+    manifest.put("merged", run.path(Tables.FINETUNE + "/merged").toString());
+    // the whole _work/finetune-<fingerprint>/ directory holds nothing but the checkpoints
+    out.afterCommit(() -> run.delete(checkpoints.dir().getParent()));
+    out.summary(String.format(Locale.ROOT,
         "finetune: %d steps%s on %s (%d train / %d eval rows, %s batching into %d rows); eval loss %.4f -> %.4f"
             + " (best %.4f at step %d); adapter + merged model in %s",
         r.steps(), r.resumedFrom() > 0 ? " (resumed from step " + r.resumedFrom() + ")" : "", r.device(),
         r.trainSamples(), r.evalSamples(), s.batching().wireName(), r.trainRows(), r.initialEvalLoss(),
-        r.finalEvalLoss(), r.bestEvalLoss(), r.bestStep(), run.table(OUTPUT)));
-    return StageOutcome.ok(STAGE, List.of(manifest));
+        r.finalEvalLoss(), r.bestEvalLoss(), r.bestStep(), run.table(Tables.FINETUNE)));
   }
 
   private static Object finite(double d) {
@@ -218,15 +244,17 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
     private final String staging;
     private final String checkpoints;
     private final HadoopConf conf;
+    private final FinetuneRunner.StepListener listener;
 
     Task(FinetuneSettings settings, String model, Broadcast<ArrayList<Example>> rows, String staging,
-        String checkpoints, HadoopConf conf) {
+        String checkpoints, HadoopConf conf, FinetuneRunner.StepListener listener) {
       this.settings = settings;
       this.model = model;
       this.rows = rows;
       this.staging = staging;
       this.checkpoints = checkpoints;
       this.conf = conf;
+      this.listener = listener;
     }
 
     @Override
@@ -239,16 +267,11 @@ public final class FinetuneJob implements dev.editforge.spark.LegacyStage {
         List<SftRow> sft = rows.value().stream().map(Example::row).toList();
         CheckpointStore store = new CheckpointStore(new Path(checkpoints), conf.get());
         FinetuneRunner.Result r = new FinetuneRunner(settings, log).run(sft, modelDir, model,
-            SingleTask.device(settings.gpus()), store, out, (step, total) -> {
-              FinetuneRunner.StepListener l = testListener;
-              if (l != null) {
-                l.afterStep(step, total);
-              }
-            });
+            SingleTask.device(settings.gpus()), store, out, listener != null ? listener : (step, total) -> {});
         Path target = new Path(staging);
         FileSystem fs = target.getFileSystem(conf.get());
         fs.copyFromLocalFile(false, true, new Path(out.toUri()), target);
-        return new ObjectMapper().writeValueAsString(r);
+        return Json.MAPPER.writeValueAsString(r);
       } finally {
         try {
           FinetuneRunner.deleteTree(out);

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.io.Json;
@@ -50,8 +49,11 @@ import java.util.stream.Stream;
  * output adapter is the best checkpoint's.
  */
 public final class FinetuneRunner {
-  /** Called after every optimizer step (tests use it to kill a run). */
-  public interface StepListener {
+  /**
+   * Called after every optimizer step (tests use it to kill a run). Serializable: it travels
+   * inside the finetune stage's Spark task.
+   */
+  public interface StepListener extends java.io.Serializable {
     void afterStep(int step, int totalSteps);
   }
 
@@ -60,7 +62,6 @@ public final class FinetuneRunner {
       long trainTokens, long truncatedTokens, double initialEvalLoss, double finalEvalLoss, double bestEvalLoss,
       int bestStep, int outputStep, double firstTrainLoss, double lastTrainLoss, String device) {}
 
-  private static final ObjectMapper JSON = Json.COMPACT;
   private static final String STATE = "finetune_state.json";
 
   private final FinetuneSettings settings;
@@ -130,6 +131,8 @@ public final class FinetuneRunner {
       ObjectNode state;
       LoraTrainer trainer;
       LoraStack stack;
+      // a checkpoint a kill left half-uploaded (no _COMMITTED marker) must not be resumed from
+      store.discardUncommitted();
       Optional<Integer> latest = store.latest();
       int resumedFrom = 0;
       if (latest.isPresent()) {
@@ -138,7 +141,7 @@ public final class FinetuneRunner {
         store.fetch(latest.get(), local);
         trainer = LoraTrainer.resume(model, local, List.of(data), ts);
         stack = trainer.stack();
-        state = (ObjectNode) JSON.readTree(local.resolve(STATE).toFile());
+        state = (ObjectNode) Json.MAPPER.readTree(local.resolve(STATE).toFile());
         deleteTree(local);
         resumedFrom = latest.get();
         log.accept("finetune: resumed from checkpoint " + store.path(latest.get()));
@@ -146,7 +149,7 @@ public final class FinetuneRunner {
         LoraAdapter init = LoraAdapter.initialize(model.config(), settings.lora(), settings.seed());
         stack = LoraStack.of(List.of(init), device);
         trainer = new LoraTrainer(model, stack, List.of(data), ts, new long[] {settings.seed()}, padId);
-        state = JSON.createObjectNode();
+        state = Json.MAPPER.createObjectNode();
         putNum(state, "initial_eval_loss", evalLoss(model, stack, evalBatches));
         state.putArray("train_loss");
         state.putArray("eval_loss");
@@ -175,7 +178,7 @@ public final class FinetuneRunner {
           if (checkpoint) {
             Path local = Files.createTempDirectory("editforge-ckpt-");
             trainer.saveCheckpoint(local, baseModelName);
-            JSON.writerWithDefaultPrettyPrinter().writeValue(local.resolve(STATE).toFile(), state);
+            Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(local.resolve(STATE).toFile(), state);
             store.save(local, step);
             deleteTree(local);
             Set<Integer> keep = new TreeSet<>(List.of(step));
@@ -200,7 +203,7 @@ public final class FinetuneRunner {
         PeftAdapters.save(out.resolve("adapter"), adapter, baseModelName);
         LoraMerge.saveMerged(model, adapter, out.resolve("merged"));
         state.put("output_step", outputStep);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("trainer_log.json").toFile(), state);
+        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve("trainer_log.json").toFile(), state);
         ArrayNode trainLoss = (ArrayNode) state.get("train_loss");
         ArrayNode evalLoss = (ArrayNode) state.get("eval_loss");
         double finalEval = evalLoss.isEmpty() ? Double.NaN : evalLoss.get(evalLoss.size() - 1).get(1).asDouble();
@@ -266,7 +269,7 @@ public final class FinetuneRunner {
   /** Reads a trainer_log.json (for reports). */
   public static JsonNode readLog(Path file) {
     try {
-      return JSON.readTree(file.toFile());
+      return Json.MAPPER.readTree(file.toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

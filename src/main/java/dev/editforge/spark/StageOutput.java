@@ -30,15 +30,17 @@ public final class StageOutput {
   private final List<String> inputs;
   private final Predicate<Manifest> reusable;
   private final Writer writer;
+  private final String skipSummary;
 
   private StageOutput(String table, String fingerprintName, String configHash, List<String> inputs,
-      Predicate<Manifest> reusable, Writer writer) {
+      Predicate<Manifest> reusable, Writer writer, String skipSummary) {
     this.table = Objects.requireNonNull(table);
     this.fingerprintName = fingerprintName;
     this.configHash = Objects.requireNonNull(configHash);
     this.inputs = List.copyOf(inputs);
     this.reusable = reusable;
     this.writer = Objects.requireNonNull(writer);
+    this.skipSummary = skipSummary;
   }
 
   /**
@@ -47,17 +49,25 @@ public final class StageOutput {
    * @param inputs fingerprints of everything else it is computed from (upstream tables, files, models)
    */
   public static StageOutput of(String table, String configHash, List<String> inputs, Writer writer) {
-    return new StageOutput(table, null, configHash, inputs, m -> true, writer);
+    return new StageOutput(table, null, configHash, inputs, m -> true, writer, null);
   }
 
   /** The name the fingerprint is keyed by when it is not the stage's (e.g. {@code generate:self-edits}). */
   public StageOutput withFingerprintName(String name) {
-    return new StageOutput(table, name, configHash, inputs, reusable, writer);
+    return new StageOutput(table, name, configHash, inputs, reusable, writer, skipSummary);
   }
 
   /** An extra condition for reusing an up-to-date output (e.g. the last run left no error rows). */
   public StageOutput reusableWhen(Predicate<Manifest> condition) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer);
+    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer, skipSummary);
+  }
+
+  /**
+   * The console line when the output is skipped as up to date, for a stage whose line has always
+   * read differently from the default (scripts and docs match on it).
+   */
+  public StageOutput withSkipSummary(String line) {
+    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, line);
   }
 
   public String table() {
@@ -82,6 +92,12 @@ public final class StageOutput {
 
   Writer writer() {
     return writer;
+  }
+
+  /** The console line when the output is skipped: {@link #withSkipSummary}'s, else table, rows and place. */
+  String skipSummary(String stage, Manifest skipped, RunDir run) {
+    return skipSummary != null ? skipSummary : stage + ": " + table + " skipped: up-to-date (" + skipped.count("output")
+        + " rows in " + run.table(table) + ")";
   }
 
   /** The default console line after a commit: the table, its status, rows and place. */

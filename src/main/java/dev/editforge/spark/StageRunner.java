@@ -111,8 +111,7 @@ public final class StageRunner {
       var upToDate = StageTables.upToDate(run, table, fingerprint).filter(output::reusable);
       if (upToDate.isPresent()) {
         Manifest skipped = StageTables.markSkipped(run, table, upToDate.get());
-        context.say(stage + ": " + table + " skipped: up-to-date (" + skipped.count("output") + " rows in "
-            + run.table(table) + ")");
+        context.say(output.skipSummary(stage, skipped, run));
         return skipped;
       }
     }

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
@@ -11,6 +12,7 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.slice;
 import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
@@ -19,24 +21,22 @@ import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
+import dev.editforge.io.WorkParts;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,23 +68,22 @@ import org.apache.spark.util.CollectionAccumulator;
  *       executor JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
  *   <li>Commits results in batches of {@code editforge.ttt.commit-every} articles, each its own
  *       Parquet part under {@code <run-dir>/_work/score/<fingerprint>/part-<hash of its article
- *       ids>} (written to a temporary directory, renamed, then marked {@code _COMMITTED}; anything
- *       unmarked is discarded on resume). A rerun after a kill skips the
+ *       ids>} ({@link WorkParts}: written to a temporary directory, renamed, then marked {@code
+ *       _COMMITTED}; anything unmarked is discarded on resume). A rerun after a kill skips the
  *       articles already in a part; since a repeat's result depends only on (seed, edit, repeat),
  *       the final table equals an uninterrupted run's.
- *   <li>Unions the parts into the table via staging + commit, writes the manifest, deletes the
- *       work directory.
+ *   <li>Unions the parts into the table; once the {@link dev.editforge.spark.StageRunner} has
+ *       committed it, deletes the work directory.
  * </ol>
  *
  * The accepted work (article texts and edit completions) is collected on the driver to plan the
  * batches: TTT costs minutes of accelerator time per edit, so any edit count a cluster can score
  * fits in driver memory.
  */
-public final class ScoreJob implements dev.editforge.spark.LegacyStage {
+public final class ScoreJob implements PipelineStage {
   public static final String STAGE = "score";
   static final String WORK = "_work/score";
   static final String PART_PREFIX = "part-";
-  static final String COMMITTED = "_COMMITTED";
 
   static final String REASON_ERROR = "generation error";
   static final String REASON_BLANK = "blank completion";
@@ -110,37 +109,19 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public java.util.List<String> requires() {
-    return java.util.List.of("self_edits", "articles");
+  public List<String> requires() {
+    return List.of(Tables.SELF_EDITS, Tables.ARTICLES);
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) throws Exception {
+  public StagePlan plan(StageContext ctx) {
     ScoreSettings s = ScoreSettings.from(ctx.settings());
     RunDir run = ctx.runDir();
-    if (run.manifest(Tables.SELF_EDITS).isEmpty()) {
-      return StageOutcome.nothingToDo(STAGE, "no self_edits table in " + run.root() + " (run editforge generate first)");
-    }
-    for (String upstream : List.of(Tables.SELF_EDITS, Tables.ARTICLES)) {
-      if (!StageTables.isUsable(run, upstream)) {
-        return new StageOutcome(STAGE, List.of(), 2, "score: the " + upstream + " table in " + run.root()
-            + " is missing or not complete; rerun the stage that writes it");
-      }
-    }
-    String configHash = configHash(ctx);
-    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash,
-        List.of(Fingerprints.ofTable(run, Tables.SELF_EDITS), Fingerprints.ofTable(run, Tables.ARTICLES)));
-    if (!ctx.force()) {
-      var upToDate = StageTables.upToDate(run, Tables.TTT_SCORES, fingerprint);
-      if (upToDate.isPresent()) {
-        Manifest m = StageTables.markSkipped(run, Tables.TTT_SCORES, upToDate.get());
-        ctx.say("score: ttt_scores skipped: up-to-date (" + m.count("output") + " rows in "
-            + run.table(Tables.TTT_SCORES) + ")");
-        return StageOutcome.ok(STAGE, List.of(m));
-      }
-    }
-    EditScorerFactory f = factory != null ? factory : ScorerFactories.forSettings(ctx.settings(), s);
-    return score(ctx, s, f, configHash, fingerprint);
+    EditScorerFactory injected = factory;
+    return StagePlan.of(StageOutput.of(Tables.TTT_SCORES, configHash(ctx),
+        List.of(Fingerprints.ofTable(run, Tables.SELF_EDITS), Fingerprints.ofTable(run, Tables.ARTICLES)),
+        // the configured scorer resolves its model (a hub lookup), so only once there is work
+        out -> score(out, s, injected != null ? injected : ScorerFactories.forSettings(ctx.settings(), s))));
   }
 
   /** The ttt and judge sections; commit-every only changes how often results are committed. */
@@ -150,85 +131,67 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
     return Fingerprints.configHash(both);
   }
 
-  private StageOutcome score(StageContext ctx, ScoreSettings s, EditScorerFactory f, String configHash,
-      String fingerprint) throws Exception {
-    long t0 = System.nanoTime();
+  /** The accepted work, by article, and how many self-edits got each status (with sample ids). */
+  record Classified(List<ArticleWork> todo, Map<String, Long> byStatus, Map<String, List<String>> samples) {
+    long count(String status) {
+      return byStatus.getOrDefault(status, 0L);
+    }
+
+    /** The reject reasons alone: every status but accepted and duplicate. */
+    <V> Map<String, V> rejects(Map<String, V> byStatusMap) {
+      Map<String, V> out = new TreeMap<>(byStatusMap);
+      out.remove("accepted");
+      out.remove("duplicate");
+      return out;
+    }
+  }
+
+  /** Writes ttt_scores into {@code out}: plans, scores what no committed part holds, unions the parts. */
+  static void score(StageOutput.Staged out, ScoreSettings s, EditScorerFactory f) throws Exception {
+    StageContext ctx = out.context();
     RunDir run = ctx.runDir();
     SparkSession spark = ctx.spark();
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Manifest manifest = Manifest.start(STAGE, Tables.TTT_SCORES, configHash, ctx.settings().codeVersion(),
-        fingerprint);
+    Manifest manifest = out.manifest();
     manifest.put("model", s.model()).put("mode", s.mode().name().toLowerCase(Locale.ROOT))
         .put("device_setting", s.device()).put("judge", s.judgeKind()).put("eval_times", s.evalTimes())
         .put("seed", s.seed());
 
-    Path work = prepareWorkDir(ctx, fingerprint);
+    WorkParts work = prepareWork(ctx, manifest.fingerprint());
+    out.afterCommit(work::deleteAll);
 
-    jsc.setJobDescription("score: plan");
-    Dataset<Row> classified = classify(spark, run).persist(StorageLevel.MEMORY_AND_DISK());
-    List<ArticleWork> todo;
-    Map<String, Long> byStatus = new TreeMap<>();
-    Map<String, List<String>> samples = new TreeMap<>();
-    try {
-      for (Row r : classified.groupBy("status").agg(count(lit(1)).as("n"),
-          slice(sort_array(collect_list("edit_id")), 1, REJECT_SAMPLES).as("ids")).collectAsList()) {
-        byStatus.put(r.getString(0), r.getLong(1));
-        samples.put(r.getString(0), new ArrayList<>(r.<String>getList(2)));
-      }
-      todo = plan(classified.filter(col("status").equalTo("accepted")));
-    } finally {
-      classified.unpersist(false);
-    }
-    long accepted = byStatus.getOrDefault("accepted", 0L);
-    long duplicates = byStatus.getOrDefault("duplicate", 0L);
-    Map<String, Long> rejectsByReason = new TreeMap<>(byStatus);
-    rejectsByReason.remove("accepted");
-    rejectsByReason.remove("duplicate");
-    long rejected = rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
-    Map<String, List<String>> rejectSamples = new TreeMap<>(samples);
-    rejectSamples.remove("accepted");
-    rejectSamples.remove("duplicate");
-
-    Set<String> done = scoredArticles(spark, run, work);
+    spark.sparkContext().setJobDescription("score: plan");
+    Classified c = classifyAll(spark, run);
+    List<ArticleWork> todo = c.todo();
+    Set<String> done = scoredArticles(spark, work);
     List<ArticleWork> pending = todo.stream().filter(w -> !done.contains(w.articleId())).toList();
     int resumed = todo.size() - pending.size();
     if (resumed > 0) {
       ctx.say(String.format(Locale.ROOT, "score: resuming: %,d of %,d articles already scored in %s",
-          resumed, todo.size(), work));
+          resumed, todo.size(), work.dir()));
     }
     CollectionAccumulator<String> devices = spark.sparkContext().collectionAccumulator("score devices");
     int batches = runBatches(ctx, s, f, work, pending, devices);
 
-    Path staging = run.newStaging(Tables.TTT_SCORES);
-    Dataset<Row> all = readParts(spark, run, work);
     // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat order.
-    all.repartition(1).sortWithinPartitions("edit_id", "repeat").write().parquet(staging.toString());
-    classify(spark, run).filter(col("status").notEqual("accepted").and(col("status").notEqual("duplicate")))
-        .select(col("status").as("reason"), lit(run.tableUri(Tables.SELF_EDITS)).as("source_file"),
-            lit(0L).as("line"), to_json(struct(col("edit_id"), col("article_id"), col("error"))).as("record"))
-        .orderBy("record").coalesce(1).write().json(new Path(staging, RunDir.REJECTS).toString());
-    Dataset<Row> written = spark.read().parquet(staging.toString());
-    Row st = written.agg(count(lit(1)), countDistinct(col("edit_id"), col("repeat")), countDistinct(col("edit_id")),
-        countDistinct(col("article_id")), org.apache.spark.sql.functions.avg("baseline_accuracy"),
-        org.apache.spark.sql.functions.avg("adapter_accuracy"), org.apache.spark.sql.functions.avg("adapter_gain"),
-        org.apache.spark.sql.functions.sum("seconds")).first();
+    readParts(spark, work).repartition(1).sortWithinPartitions("edit_id", "repeat").write().parquet(out.uri());
+    writeRejects(spark, run, out.rejectsUri());
+    Row st = spark.read().parquet(out.uri()).agg(count(lit(1)), countDistinct(col("edit_id"), col("repeat")),
+        countDistinct(col("edit_id")), countDistinct(col("article_id")), avg("baseline_accuracy"),
+        avg("adapter_accuracy"), avg("adapter_gain"), sum("seconds")).first();
     long rows = st.getLong(0);
     long distinctRows = st.getLong(1);
-    long edits = st.getLong(2);
     long articles = st.getLong(3);
+    long accepted = c.count("accepted");
+    long duplicates = c.count("duplicate");
+    Map<String, Long> rejectsByReason = c.rejects(c.byStatus());
+    long rejected = rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
 
-    manifest.count("input", accepted + rejected + duplicates)
-        .count("accepted", accepted)
-        .count("rejected", rejected)
-        .count("duplicates", duplicates)
-        .count("output", rows)
-        .count("edits_scored", edits)
-        .count("repeats", s.evalTimes())
-        .count("articles", articles)
-        .count("resumed_articles", resumed)
-        .count("batches", batches);
+    manifest.count("input", accepted + rejected + duplicates).count("accepted", accepted)
+        .count("rejected", rejected).count("duplicates", duplicates).count("output", rows)
+        .count("edits_scored", st.getLong(2)).count("repeats", s.evalTimes()).count("articles", articles)
+        .count("resumed_articles", resumed).count("batches", batches);
     manifest.put("rejects_by_reason", rejectsByReason);
-    manifest.put("reject_samples", rejectSamples);
+    manifest.put("reject_samples", c.rejects(c.samples()));
     manifest.put("mean_baseline_accuracy", st.isNullAt(4) ? null : st.getDouble(4));
     manifest.put("mean_adapter_accuracy", st.isNullAt(5) ? null : st.getDouble(5));
     manifest.put("mean_adapter_gain", st.isNullAt(6) ? null : st.getDouble(6));
@@ -239,24 +202,42 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
     }
     long expected = accepted * s.evalTimes();
     if (rows != expected || distinctRows != rows || articles != todo.size()) {
-      run.delete(staging);
       throw new IllegalStateException(String.format(Locale.ROOT,
           "score: the committed parts in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but %d accepted "
               + "edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
-          work, rows, distinctRows, articles, accepted, s.evalTimes(), expected, todo.size()));
+          work.dir(), rows, distinctRows, articles, accepted, s.evalTimes(), expected, todo.size()));
     }
-    manifest.put("seconds", (System.nanoTime() - t0) / 1e9);
-    manifest.finish(Manifest.COMPLETED);
-    run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-    run.commit(staging, Tables.TTT_SCORES);
-    run.delete(work);
-    ctx.say(String.format(Locale.ROOT,
+    out.summary(String.format(Locale.ROOT,
         "score: ttt_scores completed: %,d rows (%,d edits x %d repeats over %,d articles; %,d rejected, %,d duplicates "
             + "of %,d self-edits); mean accuracy %s before, %s after -> %s",
-        rows, edits, s.evalTimes(), articles, rejected, duplicates, accepted + rejected + duplicates,
+        rows, st.getLong(2), s.evalTimes(), articles, rejected, duplicates, accepted + rejected + duplicates,
         fmt(manifest.get("mean_baseline_accuracy")), fmt(manifest.get("mean_adapter_accuracy")),
         run.table(Tables.TTT_SCORES)));
-    return StageOutcome.ok(STAGE, List.of(manifest));
+  }
+
+  /** Classifies every self-edit once and plans the accepted ones. */
+  static Classified classifyAll(SparkSession spark, RunDir run) {
+    Dataset<Row> classified = classify(spark, run).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Map<String, Long> byStatus = new TreeMap<>();
+      Map<String, List<String>> samples = new TreeMap<>();
+      for (Row r : classified.groupBy("status").agg(count(lit(1)).as("n"),
+          slice(sort_array(collect_list("edit_id")), 1, REJECT_SAMPLES).as("ids")).collectAsList()) {
+        byStatus.put(r.getString(0), r.getLong(1));
+        samples.put(r.getString(0), new ArrayList<>(r.<String>getList(2)));
+      }
+      return new Classified(plan(classified.filter(col("status").equalTo("accepted"))), byStatus, samples);
+    } finally {
+      classified.unpersist(false);
+    }
+  }
+
+  /** The rejected self-edits, one JSON line each with {@code line = 0} (a Parquet input has no lines). */
+  static void writeRejects(SparkSession spark, RunDir run, String uri) {
+    classify(spark, run).filter(col("status").notEqual("accepted").and(col("status").notEqual("duplicate")))
+        .select(col("status").as("reason"), lit(run.tableUri(Tables.SELF_EDITS)).as("source_file"),
+            lit(0L).as("line"), to_json(struct(col("edit_id"), col("article_id"), col("error"))).as("record"))
+        .orderBy("record").coalesce(1).write().json(uri);
   }
 
   private static String fmt(Object d) {
@@ -265,14 +246,13 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
 
   /**
    * {@code <run-dir>/_work/score/<fingerprint>}: keeps this fingerprint's committed parts (unless
-   * --force), drops temporary directories a killed run left and work of other fingerprints, which
-   * can never be resumed.
+   * --force), drops what a killed run left uncommitted and work of other fingerprints, which can
+   * never be resumed.
    */
-  static Path prepareWorkDir(StageContext ctx, String fingerprint) throws IOException {
+  static WorkParts prepareWork(StageContext ctx, String fingerprint) throws IOException {
     RunDir run = ctx.runDir();
     FileSystem fs = run.fs();
     Path root = run.path(WORK);
-    Path work = new Path(root, fingerprint);
     if (fs.exists(root)) {
       for (FileStatus st : fs.listStatus(root)) {
         if (!st.getPath().getName().equals(fingerprint) || ctx.force()) {
@@ -280,13 +260,8 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
         }
       }
     }
-    fs.mkdirs(work);
-    for (FileStatus st : fs.listStatus(work)) {
-      boolean part = st.isDirectory() && st.getPath().getName().startsWith(PART_PREFIX);
-      if (!part || !fs.exists(new Path(st.getPath(), COMMITTED))) {
-        fs.delete(st.getPath(), true);
-      }
-    }
+    WorkParts work = WorkParts.of(run, "score/" + fingerprint);
+    work.discardUncommitted();
     return work;
   }
 
@@ -335,26 +310,8 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
     return out;
   }
 
-  static List<Path> parts(RunDir run, Path work) {
-    try {
-      if (!run.fs().exists(work)) {
-        return List.of();
-      }
-      List<Path> out = new ArrayList<>();
-      for (FileStatus st : run.fs().listStatus(work)) {
-        if (st.isDirectory() && st.getPath().getName().startsWith(PART_PREFIX)) {
-          out.add(st.getPath());
-        }
-      }
-      out.sort(Comparator.comparing(Path::getName));
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + work, e);
-    }
-  }
-
-  static Dataset<Row> readParts(SparkSession spark, RunDir run, Path work) {
-    List<Path> parts = parts(run, work);
+  static Dataset<Row> readParts(SparkSession spark, WorkParts work) {
+    List<Path> parts = work.committed(PART_PREFIX);
     if (parts.isEmpty()) {
       return spark.createDataFrame(List.of(), Tables.TTT_SCORES_SCHEMA);
     }
@@ -363,12 +320,12 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
   }
 
   /** Articles whose results a previous run already committed under {@code work}. */
-  static Set<String> scoredArticles(SparkSession spark, RunDir run, Path work) {
-    if (parts(run, work).isEmpty()) {
+  static Set<String> scoredArticles(SparkSession spark, WorkParts work) {
+    if (work.committed(PART_PREFIX).isEmpty()) {
       return Set.of();
     }
     Set<String> out = new HashSet<>();
-    for (Row r : readParts(spark, run, work).select("article_id").distinct().collectAsList()) {
+    for (Row r : readParts(spark, work).select("article_id").distinct().collectAsList()) {
       out.add(r.getString(0));
     }
     return out;
@@ -385,7 +342,7 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
    * committed by renaming its temporary directory. After a failure no new batch starts, the
    * running ones finish and commit, and the failure is rethrown.
    */
-  private static int runBatches(StageContext ctx, ScoreSettings s, EditScorerFactory f, Path work,
+  private static int runBatches(StageContext ctx, ScoreSettings s, EditScorerFactory f, WorkParts work,
       List<ArticleWork> pending, CollectionAccumulator<String> devices) throws Exception {
     if (pending.isEmpty()) {
       return 0;
@@ -443,7 +400,7 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
         throw new IllegalStateException(String.format(Locale.ROOT,
             "score failed after committing %d of %d batches (%,d of %,d articles are kept in %s; "
                 + "rerun to resume from there): %s", committed.get(), batches.size(), articlesDone.get(),
-            pending.size(), work, first.getMessage()), first);
+            pending.size(), work.dir(), first.getMessage()), first);
       }
       return batches.size();
     } finally {
@@ -451,20 +408,13 @@ public final class ScoreJob implements dev.editforge.spark.LegacyStage {
     }
   }
 
-  private static void runBatch(StageContext ctx, JavaSparkContext jsc, ScoreTask task, Path work,
-      List<ArticleWork> batch, String description) throws IOException {
+  private static void runBatch(StageContext ctx, JavaSparkContext jsc, ScoreTask task, WorkParts work,
+      List<ArticleWork> batch, String description) {
     jsc.setJobDescription(description);
-    Path tmp = new Path(work, "_tmp-" + UUID.randomUUID());
-    Path part = new Path(work, partName(batch));
+    Path tmp = work.newTemp();
     Dataset<Row> df = ctx.spark().createDataFrame(jsc.parallelize(new ArrayList<>(batch), batch.size()).flatMap(task),
         Tables.TTT_SCORES_SCHEMA);
     df.write().parquet(tmp.toString());
-    if (!ctx.runDir().fs().rename(tmp, part)) {
-      throw new IOException("cannot commit score batch: rename " + tmp + " -> " + part + " failed");
-    }
-    // Written after the rename: on object stores (S3A) a directory rename is a copy that a kill
-    // can interrupt, so a part without this marker is discarded on resume.
-    ctx.runDir().writeString(new Path(part, COMMITTED), String.join("\n",
-        batch.stream().map(ArticleWork::articleId).toList()) + "\n");
+    work.commit(tmp, partName(batch), String.join("\n", batch.stream().map(ArticleWork::articleId).toList()) + "\n");
   }
 }

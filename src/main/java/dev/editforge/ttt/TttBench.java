@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.judge.LocalJudges;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;

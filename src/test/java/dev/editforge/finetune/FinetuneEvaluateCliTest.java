@@ -1,33 +1,40 @@
 package dev.editforge.finetune;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
+import dev.editforge.cli.Launch;
+import dev.editforge.io.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import dev.editforge.llm.TinyModels;
 import dev.editforge.select.SftTable;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** finetune and evaluate through the CLI on the shared local[2] session, with a tiny model. */
 class FinetuneEvaluateCliTest {
   @TempDir static Path dir;
   static Path model;
   static Path articles;
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final com.fasterxml.jackson.databind.ObjectMapper JSON = Json.MAPPER;
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -62,6 +69,20 @@ class FinetuneEvaluateCliTest {
         "--set", "finetune.checkpoint-every=2", "--set", "finetune.eval-fraction=0.25",
         "--set", "finetune.lora.rank=4", "--set", "finetune.lora.alpha=8", "--set", "finetune.max-length=128",
         "--set", "finetune.chat-template=none"};
+  }
+
+  /**
+   * Runs finetune with the CLI's settings for {@code run}, {@code listener} called after every
+   * training step inside the task; returns what it threw (the CLI would exit 1).
+   */
+  static Exception runWithListener(Path run, FinetuneRunner.StepListener listener) {
+    String[] args = finetuneArgs(run);
+    FinetuneCommand c = new FinetuneCommand();
+    new CommandLine(c).parseArgs(Arrays.copyOfRange(args, 1, args.length));
+    TestSpark.session();
+    Launch launch = Launch.of("finetune", c.common, c.flagOverrides(),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    return assertThrows(Exception.class, () -> launch.runner().run(new FinetuneJob(listener)));
   }
 
   @Test
@@ -149,17 +170,12 @@ class FinetuneEvaluateCliTest {
     Path whole = runWithSft("whole");
     assertEquals(0, CliRun.of(finetuneArgs(whole)).exitCode());
     Path killed = runWithSft("killed");
-    FinetuneJob.testListener = (step, total) -> {
+    Exception first = runWithListener(killed, (step, total) -> {
       if (step == 3) {
         throw new IllegalStateException("killed at step 3");
       }
-    };
-    try {
-      CliRun first = CliRun.of(finetuneArgs(killed));
-      assertEquals(1, first.exitCode(), first.toString());
-    } finally {
-      FinetuneJob.testListener = null;
-    }
+    });
+    assertTrue(String.valueOf(first.getMessage()).contains("killed at step 3"), String.valueOf(first));
     assertTrue(!Files.exists(killed.resolve("finetune")), "nothing committed by the killed run");
     CliRun resumed = CliRun.of(finetuneArgs(killed));
     assertEquals(0, resumed.exitCode(), resumed.toString());

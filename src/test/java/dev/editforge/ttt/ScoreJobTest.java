@@ -17,6 +17,7 @@ import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageRunner;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -100,7 +101,7 @@ class ScoreJobTest {
 
   static Ran run(Path run, EditScorerFactory f, String... sets) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StageOutcome outcome = new ScoreJob(f).run(context(run, out, sets));
+    StageOutcome outcome = StageRunner.of(context(run, out, sets)).run(new ScoreJob(f));
     return new Ran(outcome, out.toString(StandardCharsets.UTF_8));
   }
 
@@ -261,6 +262,40 @@ class ScoreJobTest {
   }
 
   @Test
+  void aPartWithoutItsCommittedMarkerIsDiscardedAndItsArticlesRescoredWhileACommittedPartIsKept() throws Exception {
+    Path run = dir.resolve("unmarked");
+    writeInputs(run);
+    String tag = "unmarked-" + System.nanoTime();
+    FakeScorerFactory f = new FakeScorerFactory(tag, 1, 5);
+    FakeScorerFactory.failAfter(tag, 2);
+    assertThrows(Exception.class, () -> run(run, f, "ttt.eval-times=1", "ttt.seed=5", "ttt.commit-every=1"));
+    List<Path> committed = parts(run).stream().sorted().toList();
+    assertEquals(2, committed.size(), committed.toString());
+    // A kill between the rename and the marker (on S3A the rename is a copy) leaves a complete-looking
+    // part without _COMMITTED: it must not count as scored.
+    Path unmarked = committed.get(0);
+    Path kept = committed.get(1);
+    Files.delete(unmarked.resolve("_COMMITTED"));
+    String unmarkedArticle = TestSpark.session().read().parquet(unmarked.toString()).select("article_id").first()
+        .getString(0);
+    String keptArticle = TestSpark.session().read().parquet(kept.toString()).select("article_id").first().getString(0);
+    Map<String, Integer> before = FakeScorerFactory.calls(tag);
+
+    FakeScorerFactory.neverFail(tag);
+    Ran resumed = run(run, f, "ttt.eval-times=1", "ttt.seed=5", "ttt.commit-every=1");
+    assertEquals(0, resumed.outcome().exitCode(), resumed.out());
+    assertTrue(resumed.out().contains("resuming: 1 of 5 articles already scored"), resumed.out());
+    Manifest m = manifest(run);
+    assertEquals(1, m.count("resumed_articles"), "only the committed part is kept");
+    assertEquals(6, m.count("output"));
+    assertEquals(4, m.count("batches"), "the unmarked part's article and the three never scored");
+    Map<String, Integer> after = FakeScorerFactory.calls(tag);
+    assertEquals(before.get(unmarkedArticle) + 1, after.get(unmarkedArticle), "the unmarked part's article is rescored");
+    assertEquals(before.get(keptArticle), after.get(keptArticle), "the committed part's article is not");
+    assertTrue(parts(run).isEmpty(), "the work directory is cleaned after the commit");
+  }
+
+  @Test
   void noUsableEditGivesAnEmptyTableWithAWarning() throws Exception {
     Path run = dir.resolve("run");
     SparkSession spark = TestSpark.session();
@@ -295,8 +330,8 @@ class ScoreJobTest {
     o.runDir = run.toString();
     o.force = true;
     o.sets = new ArrayList<>(List.of("ttt.eval-times=1", "ttt.commit-every=1"));
-    StageOutcome outcome = new ScoreJob(f).run(Launch.of("score", o, Map.of(),
-        new PrintStream(out, true, StandardCharsets.UTF_8)).context());
+    StageOutcome outcome = StageRunner.of(Launch.of("score", o, Map.of(),
+        new PrintStream(out, true, StandardCharsets.UTF_8)).context()).run(new ScoreJob(f));
     assertEquals(0, outcome.exitCode());
     assertEquals(0, manifest(run).count("resumed_articles"), out.toString(StandardCharsets.UTF_8));
   }
