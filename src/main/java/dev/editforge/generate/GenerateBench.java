@@ -7,6 +7,7 @@ import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.LocalGenerator;
 import dev.editforge.llm.remote.RemoteBench;
 import dev.editforge.spark.StageContext;
+import dev.editforge.spark.StageRunner;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,9 +61,10 @@ public final class GenerateBench {
     SelfEditSettings se = ctx.settings().selfEdit();
 
     // Warm-up (loads the model into this JVM's executor cache), then the measured stage run.
-    new SelfEditJob().run(forced);
+    StageRunner stages = StageRunner.of(forced);
+    stages.run(new SelfEditJob());
     long t0 = System.nanoTime();
-    new SelfEditJob().run(forced);
+    stages.run(new SelfEditJob());
     double stageSeconds = (System.nanoTime() - t0) / 1e9;
     Manifest m = ctx.runDir().manifest(Tables.SELF_EDITS).orElseThrow();
     long tokens = m.count("completion_tokens");

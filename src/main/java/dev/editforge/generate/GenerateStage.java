@@ -1,19 +1,19 @@
 package dev.editforge.generate;
 
 import dev.editforge.io.RunDir;
+import dev.editforge.io.WorkParts;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
 import dev.editforge.spark.GpuProfiles;
 import dev.editforge.spark.StageContext;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.editforge.spark.StageOutput;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.resource.ResourceProfile;
@@ -28,12 +28,16 @@ import scala.Tuple2;
 /**
  * Driver-side plumbing shared by {@link SelfEditJob} and {@link ReasoningJob}: resolving the
  * model, the GPU resource profile, and generating pending tasks in checkpointed chunks under
- * {@code <run-dir>/_work/<table>/} so a killed run loses at most one chunk.
+ * {@code <run-dir>/_work/<table>/} ({@link WorkParts}: a chunk counts once its {@code _COMMITTED}
+ * marker follows the rename) so a killed run loses at most one chunk.
  */
 final class GenerateStage {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateStage.class);
 
   private GenerateStage() {}
+
+  /** The name prefix of a committed chunk in the work directory. */
+  private static final String CHUNK = "chunk-";
 
   /** The model value that writes (once) and uses a tiny random-weight model: demos and benches only. */
   static final String TINY_RANDOM = "tiny-random";
@@ -75,39 +79,39 @@ final class GenerateStage {
     return GpuProfiles.forTasks(ctx.spark(), ctx.settings().generate().gpusPerTask(), "generate", note, ctx::say);
   }
 
-  /** The work directory of a table's chunks. */
-  static org.apache.hadoop.fs.Path workDir(RunDir run, String table) {
-    return run.path("_work/" + table);
-  }
-
-  /** The rows of every complete chunk in the work directory (an empty list when none). */
-  static List<String> chunks(RunDir run, String table) {
-    org.apache.hadoop.fs.Path dir = workDir(run, table);
-    List<String> out = new ArrayList<>();
-    try {
-      if (!run.fs().exists(dir)) {
-        return out;
+  /**
+   * The chunks of {@code table} under {@code <run-dir>/_work/<table>/}, ready for this run: with
+   * --force every earlier chunk goes (nothing is kept); otherwise a chunk without {@code
+   * _COMMITTED} (a killed rename, a half-copied directory on S3A) is discarded, so its tasks are
+   * generated again rather than read half-written. The chunks are removed once the table commits.
+   */
+  static WorkParts openWork(StageOutput.Staged out, String table) {
+    WorkParts parts = WorkParts.of(out.context().runDir(), table);
+    if (out.context().force()) {
+      parts.deleteAll();
+    } else {
+      int discarded = parts.discardUncommitted();
+      if (discarded > 0) {
+        LOG.info("generate: {}: discarded {} uncommitted entries in {}", table, discarded, parts.dir());
       }
-      for (FileStatus st : run.fs().listStatus(dir)) {
-        if (st.isDirectory() && st.getPath().getName().startsWith("chunk-")) {
-          out.add(st.getPath().toString());
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
     }
-    out.sort(null);
-    return out;
+    out.afterCommit(parts::deleteAll);
+    return parts;
   }
 
-  /** Earlier rows a rerun may keep: the committed table's and the work chunks'. */
-  static Dataset<Row> previous(StageContext ctx, String table, StructType schema) {
+  /** The committed chunks (an empty list when none). */
+  static List<String> chunks(WorkParts parts) {
+    return parts.committed(CHUNK).stream().map(org.apache.hadoop.fs.Path::toString).toList();
+  }
+
+  /** Earlier rows a rerun may keep: the committed table's and the committed work chunks'. */
+  static Dataset<Row> previous(StageContext ctx, WorkParts parts, String table, StructType schema) {
     RunDir run = ctx.runDir();
     List<String> paths = new ArrayList<>();
     if (run.exists(new org.apache.hadoop.fs.Path(run.table(table), RunDir.MANIFEST))) {
       paths.add(run.tableUri(table));
     }
-    paths.addAll(chunks(run, table));
+    paths.addAll(chunks(parts));
     if (paths.isEmpty()) {
       return ctx.spark().createDataFrame(List.of(), schema);
     }
@@ -121,12 +125,11 @@ final class GenerateStage {
 
   /**
    * Generates {@code pending} ({@code count} tasks) in chunks of {@code chunk-size}, each written
-   * to the work directory and committed there by rename; returns the new chunks' paths.
+   * to a temporary directory and committed in {@code parts}; returns the new chunks' paths.
    */
-  static <T> List<String> generate(StageContext ctx, String table, JavaRDD<T> pending, long count,
+  static <T> List<String> generate(StageContext ctx, WorkParts parts, String table, JavaRDD<T> pending, long count,
       FlatMapFunction<java.util.Iterator<T>, Row> fn, StructType schema, Map<String, Object> note) {
     GenerateSettings g = ctx.settings().generate();
-    RunDir run = ctx.runDir();
     int parallelism = g.partitions() > 0 ? g.partitions() : ctx.spark().sparkContext().defaultParallelism();
     JavaRDD<Tuple2<T, Long>> indexed = pending.zipWithIndex().map(t -> new Tuple2<>(t._1(), t._2()))
         .persist(StorageLevel.MEMORY_AND_DISK());
@@ -138,29 +141,31 @@ final class GenerateStage {
       for (long c = 0; c < chunks; c++) {
         final long chunk = c;
         long inChunk = Math.min(chunkSize, count - c * chunkSize);
-        int parts = (int) Math.max(1, Math.min(parallelism, inChunk));
-        JavaRDD<T> tasks = indexed.filter(t -> t._2() / chunkSize == chunk).map(Tuple2::_1).repartition(parts);
+        int n = (int) Math.max(1, Math.min(parallelism, inChunk));
+        JavaRDD<T> tasks = indexed.filter(t -> t._2() / chunkSize == chunk).map(Tuple2::_1).repartition(n);
         JavaRDD<Row> rows = (profile == null ? tasks : tasks.withResources(profile)).mapPartitions(fn);
         ctx.spark().sparkContext().setJobDescription("generate " + table + " chunk " + (c + 1) + "/" + chunks);
-        org.apache.hadoop.fs.Path staging = new org.apache.hadoop.fs.Path(workDir(run, table), "_staging-" + UUID.randomUUID());
-        ctx.spark().createDataFrame(rows, schema).write().parquet(staging.toString());
-        org.apache.hadoop.fs.Path done = new org.apache.hadoop.fs.Path(workDir(run, table),
-            String.format("chunk-%s-%05d", UUID.randomUUID(), c));
-        if (!run.fs().rename(staging, done)) {
-          throw new IOException("rename " + staging + " -> " + done + " failed");
-        }
+        org.apache.hadoop.fs.Path temp = parts.newTemp();
+        ctx.spark().createDataFrame(rows, schema).write().parquet(temp.toString());
+        org.apache.hadoop.fs.Path done = parts.commit(temp, String.format(Locale.ROOT, "%s%s-%05d", CHUNK,
+            UUID.randomUUID(), c), String.format(Locale.ROOT, "chunk %d/%d: %d tasks", c + 1, chunks, inChunk));
         written.add(done.toString());
         LOG.info("generate: {} chunk {}/{} ({} tasks) -> {}", table, c + 1, chunks, inChunk, done);
         if (chunks > 1) {
-          ctx.say(String.format(java.util.Locale.ROOT, "generate: %s chunk %d/%d done (%,d tasks)", table, c + 1, chunks, inChunk));
+          ctx.say(String.format(Locale.ROOT, "generate: %s chunk %d/%d done (%,d tasks)", table, c + 1, chunks, inChunk));
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write a " + table + " chunk", e);
     } finally {
       indexed.unpersist(false);
     }
     return written;
+  }
+
+  /** Writes {@code rows} as one more committed chunk named {@code chunk-<kind>-<uuid>}; returns its path. */
+  static String writeChunk(WorkParts parts, Dataset<Row> rows, String kind, String note) {
+    org.apache.hadoop.fs.Path temp = parts.newTemp();
+    rows.write().parquet(temp.toString());
+    return parts.commit(temp, CHUNK + kind + "-" + UUID.randomUUID(), note).toString();
   }
 
   static Dataset<Row> read(StageContext ctx, List<String> paths, StructType schema) {

@@ -6,26 +6,35 @@ import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
+import dev.editforge.io.WorkParts;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import org.apache.hadoop.fs.Path;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
 
 /**
  * {@code editforge generate --what reasoning}: n reasoning traces ({@code generate.reasoning.samples},
@@ -43,7 +52,7 @@ import org.apache.spark.sql.types.DataTypes;
  * are recomputed over kept + new traces. A question whose options cannot be lettered (none, or more
  * than 26) gets rows with {@code error} and is not sent to the model.
  */
-public final class ReasoningJob implements dev.editforge.spark.LegacyStage {
+public final class ReasoningJob implements PipelineStage {
   public static final String STAGE = "generate";
 
   /** One (problem, question, sample) to generate; {@code error} set when no prompt could be built. */
@@ -56,64 +65,49 @@ public final class ReasoningJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) {
-    RunDir run = ctx.runDir();
-    if (!StageTables.isUsable(run, Tables.PROBLEMS)) {
-      return StageOutcome.nothingToDo(STAGE, "reasoning: no problems table in " + run.root()
-          + " (run editforge ingest --input logic:FILE first)");
-    }
+  public List<String> requires() {
+    return List.of(Tables.PROBLEMS);
+  }
+
+  @Override
+  public StagePlan plan(StageContext ctx) {
     GenerateStage.Resolved resolved = GenerateStage.resolve(ctx);
     if (resolved.spec() == null) {
-      return StageOutcome.nothingToDo(STAGE, "reasoning: " + resolved.problem());
+      return StagePlan.nothingToDo("reasoning: " + resolved.problem());
     }
     GeneratorSpec spec = resolved.spec();
-    ReasoningSettings rs = ctx.settings().reasoning();
-    GenerateSettings.ReasoningSampling smp = ctx.settings().generate().reasoningSampling();
     String configHash = Fingerprints.configHash(ctx.settings().section("generate")
         .withoutPath("what").withoutPath("self-edit").withFallback(spec.local()
             ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
-    String fingerprint = Fingerprints.combine(STAGE + ":reasoning", ctx.settings().codeVersion(), configHash,
-        List.of(Fingerprints.ofTable(run, Tables.PROBLEMS), "model=" + spec.modelName() + ":" + spec.modelDir()));
-    if (!ctx.force()) {
-      Optional<Manifest> m = StageTables.upToDate(run, Tables.REASONING, fingerprint);
-      if (m.isPresent() && m.get().count("errors") == 0) {
-        Manifest skipped = StageTables.markSkipped(run, Tables.REASONING, m.get());
-        ctx.say("generate: reasoning skipped: up-to-date (" + skipped.count("output") + " rows in "
-            + run.table(Tables.REASONING) + ")");
-        return StageOutcome.ok(STAGE, List.of(skipped));
-      }
-    }
+    List<String> inputs = List.of(Fingerprints.ofTable(ctx.runDir(), Tables.PROBLEMS),
+        "model=" + spec.modelName() + ":" + spec.modelDir());
+    // An output with error rows is never up to date: the next run retries those traces.
+    return StagePlan.of(StageOutput.of(Tables.REASONING, configHash, inputs, out -> write(out, spec))
+        .withFingerprintName(STAGE + ":reasoning").reusableWhen(m -> m.count("errors") == 0));
+  }
 
+  /** Generates the missing traces, judges kept + new per question and writes them into {@code out}. */
+  static void write(StageOutput.Staged out, GeneratorSpec spec) {
+    StageContext ctx = out.context();
+    RunDir run = ctx.runDir();
+    ReasoningSettings rs = ctx.settings().reasoning();
+    GenerateSettings.ReasoningSampling smp = ctx.settings().generate().reasoningSampling();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     String model = spec.modelName();
-    Map<String, String> templates = new HashMap<>(rs.templates());
-    String teacher = rs.teacherPrompt();
-    String student = rs.studentPrompt();
-    int n = rs.samples();
     GenerateFunctions.Sampling sampling = new GenerateFunctions.Sampling(smp.maxNewTokens(), smp.temperature(), smp.topP());
-    long baseSeed = smp.seed();
-    Dataset<Row> problems = ctx.spark().read().parquet(run.tableUri(Tables.PROBLEMS));
-    JavaRDD<TraceTask> all = problems.select("problem_id", "problem", "questions").javaRDD()
-        .flatMap(r -> tasks(r.getString(0), r.getString(1), r.getList(2), new ReasoningPrompts(templates), teacher,
-            student, n, baseSeed, model, sampling).iterator());
-    all = all.cache();
+    WorkParts parts = GenerateStage.openWork(out, Tables.REASONING);
+    JavaRDD<TraceTask> all = tasks(ctx, rs, smp.seed(), model, sampling).cache();
+    Dataset<Row> kept = null;
+    Dataset<Row> judged = null;
+    Broadcast<Set<String>> keptIds = null;
+    Broadcast<Map<String, Integer>> optionCounts = null;
     try {
-      Dataset<Row> ids = ctx.spark().createDataFrame(all.map(t -> RowFactory.create(t.traceId())),
-          DataTypes.createStructType(List.of(DataTypes.createStructField("t_id", DataTypes.StringType, false))));
-      Dataset<Row> kept;
-      if (ctx.force()) {
-        kept = ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA);
-      } else {
-        kept = GenerateStage.previous(ctx, Tables.REASONING, Tables.REASONING_SCHEMA)
-            .filter(col("error").isNull())
-            .join(ids, col("trace_id").equalTo(col("t_id")), "left_semi")
-            .dropDuplicates("trace_id");
-      }
-      kept = kept.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      kept = (ctx.force() ? ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA)
+          : kept(ctx, GenerateStage.previous(ctx, parts, Tables.REASONING, Tables.REASONING_SCHEMA), all))
+          .persist(StorageLevel.MEMORY_AND_DISK());
       long reused = kept.count();
-      java.util.Set<String> keptIds = new java.util.HashSet<>(kept.select("trace_id").as(
-          org.apache.spark.sql.Encoders.STRING()).collectAsList());
-      org.apache.spark.broadcast.Broadcast<java.util.Set<String>> keptB =
-          org.apache.spark.api.java.JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()).broadcast(keptIds);
+      keptIds = jsc.broadcast(new HashSet<>(kept.select("trace_id").as(Encoders.STRING()).collectAsList()));
+      Broadcast<Set<String>> keptB = keptIds;
       JavaRDD<TraceTask> pending = all.filter(t -> !keptB.value().contains(t.traceId()));
       long total = all.count();
       long unusable = all.filter(t -> t.error() != null).count();
@@ -125,109 +119,153 @@ public final class ReasoningJob implements dev.editforge.spark.LegacyStage {
       if (toGenerate > 0) {
         ctx.say(String.format(Locale.ROOT, "generate: reasoning: %,d of %,d traces to generate with %s (%s)%s",
             toGenerate, total, model, spec.backend(), reused > 0 ? String.format(Locale.ROOT, "; %,d kept from earlier runs", reused) : ""));
-        JavaRDD<TraceTask> unprompted = pending.filter(t -> t.error() != null);
-        JavaRDD<TraceTask> prompted = pending.filter(t -> t.error() == null);
-        // Tasks without a prompt become error rows without reaching the model.
-        GenerateFunctions.SFn<TraceTask, BatchRunner.Job> toJob =
-            t -> new BatchRunner.Job(t.traceId(), t.prompt(), sampling.seeded(t.seed()));
-        chunks = new ArrayList<>(GenerateStage.generate(ctx, Tables.REASONING, prompted, toGenerate - unusableIn(unprompted),
-            GenerateFunctions.partition(spec, toJob, ReasoningJob::rawRow, counters), Tables.REASONING_SCHEMA, note));
-        if (!unprompted.isEmpty()) {
-          Path p = new Path(GenerateStage.workDir(run, Tables.REASONING), "chunk-unprompted-" + java.util.UUID.randomUUID());
-          ctx.spark().createDataFrame(unprompted.map(t -> rawRow(t, new BatchRunner.Outcome(null, null, t.error(), t.seed(), 0, 0))),
-              Tables.REASONING_SCHEMA).write().parquet(p.toString());
-          chunks.add(p.toString());
-        }
+        chunks = generate(ctx, parts, pending, toGenerate, spec, sampling, counters, note);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> raw = kept.unionByName(GenerateStage.read(ctx, chunks, Tables.REASONING_SCHEMA));
 
-      // Extract answers and vote per question.
-      List<String> patterns = new ArrayList<>(rs.answerPatterns());
-      boolean lastLineOnly = rs.lastLineOnly();
-      Map<String, Integer> optionCounts = new HashMap<>();
-      all.filter(t -> t.sampleIndex() == 0).collect().forEach(t -> optionCounts.put(t.problemId() + "#" + t.questionIndex(), t.options()));
-      org.apache.spark.broadcast.Broadcast<Map<String, Integer>> optionsB =
-          org.apache.spark.api.java.JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()).broadcast(optionCounts);
-      boolean onlyAgreeing = smp.onlyAgreeing();
-      JavaRDD<Row> judged = raw.javaRDD()
-          .keyBy(r -> r.getString(1) + "#" + r.getInt(2))
-          .groupByKey()
-          .flatMap(group -> {
-            List<Row> traces = new ArrayList<>();
-            group._2().forEach(traces::add);
-            traces.sort(Comparator.comparingInt(r -> r.getInt(3)));
-            int options = optionsB.value().getOrDefault(group._1(), 0);
-            AnswerVoting voting = new AnswerVoting(patterns, lastLineOnly);
-            List<String> predicted = new ArrayList<>();
-            for (Row r : traces) {
-              predicted.add(r.isNullAt(9) ? voting.extract(r.getString(4), options) : null);
-            }
-            String gold = traces.get(0).getString(6);
-            ReasoningVotes.Decision d = ReasoningVotes.decide(predicted, gold);
-            List<Row> out = new ArrayList<>();
-            for (int i = 0; i < traces.size(); i++) {
-              Row r = traces.get(i);
-              out.add(RowFactory.create(r.getString(0), r.getString(1), r.getInt(2), r.getInt(3), r.getString(4),
-                  predicted.get(i), gold, d.agrees().get(i), d.voteShares().get(i), r.getString(9)));
-            }
-            return out.iterator();
-          });
-      Dataset<Row> judgedAll = ctx.spark().createDataFrame(judged, Tables.REASONING_SCHEMA)
-          .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      Map<String, Integer> options = new HashMap<>();
+      all.filter(t -> t.sampleIndex() == 0).collect().forEach(t -> options.put(t.problemId() + "#" + t.questionIndex(), t.options()));
+      optionCounts = jsc.broadcast(options);
+      judged = ctx.spark().createDataFrame(raw.javaRDD().keyBy(r -> r.getString(1) + "#" + r.getInt(2)).groupByKey()
+          .flatMap(new JudgeQuestion(new ArrayList<>(rs.answerPatterns()), rs.lastLineOnly(), optionCounts)),
+          Tables.REASONING_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
       // Per question: a question without gold and with answers but no agreeing trace had a tie.
-      Row q = judgedAll.groupBy("problem_id", "question_index")
-          .agg(org.apache.spark.sql.functions.expr("count(gold) = 0").as("no_gold"),
-              org.apache.spark.sql.functions.expr("count(predicted)").as("answered"),
-              org.apache.spark.sql.functions.expr("count_if(agrees)").as("agreeing"))
+      Row q = judged.groupBy("problem_id", "question_index")
+          .agg(functions.expr("count(gold) = 0").as("no_gold"), functions.expr("count(predicted)").as("answered"),
+              functions.expr("count_if(agrees)").as("agreeing"))
           .selectExpr("count_if(no_gold and answered > 0 and agreeing = 0)", "count_if(answered = 0)").first();
-      long ties = q.getLong(0);
-      long noAnswer = q.getLong(1);
-      long dropped = onlyAgreeing ? judgedAll.filter(col("agrees").equalTo(false)).count() : 0L;
-      Path staging = run.newStaging(Tables.REASONING);
-      (onlyAgreeing ? judgedAll.filter(col("agrees")) : judgedAll)
-          .orderBy("problem_id", "question_index", "sample_index").write().parquet(staging.toString());
-      judgedAll.unpersist(false);
-      Dataset<Row> written = ctx.spark().read().parquet(staging.toString());
-      Row counts = written.selectExpr("count(*)", "count(error)", "count_if(agrees)", "count(gold)").first();
+      boolean onlyAgreeing = smp.onlyAgreeing();
+      long dropped = onlyAgreeing ? judged.filter(col("agrees").equalTo(false)).count() : 0L;
+      (onlyAgreeing ? judged.filter(col("agrees")) : judged)
+          .orderBy("problem_id", "question_index", "sample_index").write().parquet(out.uri());
+      Row counts = ctx.spark().read().parquet(out.uri())
+          .selectExpr("count(*)", "count(error)", "count_if(agrees)", "count(gold)").first();
       long output = counts.getLong(0);
       long errors = counts.getLong(1);
       long agreeing = counts.getLong(2);
-      long withGold = counts.getLong(3);
-      Manifest m = Manifest.start(STAGE, Tables.REASONING, configHash, ctx.settings().codeVersion(), fingerprint)
+      Manifest m = out.manifest()
           .count("input", total).count("accepted", output).count("rejected", dropped).count("duplicates", 0)
-          .count("output", output).count("questions", optionCounts.size()).count("errors", errors)
-          .count("unusable_questions_traces", unusable).count("agreeing", agreeing).count("with_gold", withGold)
-          .count("ties", ties).count("no_answer_questions", noAnswer)
+          .count("output", output).count("questions", options.size()).count("errors", errors)
+          .count("unusable_questions_traces", unusable).count("agreeing", agreeing).count("with_gold", counts.getLong(3))
+          .count("ties", q.getLong(0)).count("no_answer_questions", q.getLong(1))
           .count("dropped_not_agreeing", dropped).count("reused", reused).count("generated", toGenerate)
           .count("completion_tokens", counters.completionTokens().value())
           .count("empty_retries", counters.emptyRetries().value()).count("oom_splits", counters.oomSplits().value());
-      m.put("samples_per_question", n);
-      m.put("teacher_prompt", teacher);
-      m.put("student_prompt", student);
+      m.put("samples_per_question", rs.samples());
+      m.put("teacher_prompt", rs.teacherPrompt());
+      m.put("student_prompt", rs.studentPrompt());
       m.put("only_agreeing", onlyAgreeing);
       m.put("generator", spec.describe());
       m.put("sampling", Map.of("temperature", smp.temperature(), "top_p", smp.topP(), "max_new_tokens", smp.maxNewTokens(),
-          "seed", baseSeed));
+          "seed", smp.seed()));
       m.put("executors", counters.distinctBindings());
       note.forEach(m::put);
       m.put("generate_seconds", seconds);
-      m.finish(Manifest.COMPLETED);
-      run.writeString(new Path(staging, RunDir.MANIFEST), m.toJson());
-      run.commit(staging, Tables.REASONING);
-      run.delete(GenerateStage.workDir(run, Tables.REASONING));
-      ctx.say(String.format(Locale.ROOT,
+      out.summary(String.format(Locale.ROOT,
           "generate: reasoning completed: %,d traces for %,d questions (n = %d, model %s): %,d agree, %,d with errors, "
-              + "%,d dropped (only-agreeing), %,d ties -> %s", output, optionCounts.size(), n, model, agreeing, errors,
-          dropped, ties, run.table(Tables.REASONING)));
-      return StageOutcome.ok(STAGE, List.of(m));
+              + "%,d dropped (only-agreeing), %,d ties -> %s", output, options.size(), rs.samples(), model, agreeing, errors,
+          dropped, q.getLong(0), run.table(Tables.REASONING)));
     } finally {
+      // Release what this run cached and shipped even when it fails, so a long-lived driver
+      // (editforge run, benches) does not accumulate blocks and broadcasts stage after stage.
+      if (judged != null) {
+        judged.unpersist(false);
+      }
+      if (kept != null) {
+        kept.unpersist(false);
+      }
+      if (keptIds != null) {
+        keptIds.destroy();
+      }
+      if (optionCounts != null) {
+        optionCounts.destroy();
+      }
       all.unpersist(false);
     }
   }
 
-  private static long unusableIn(JavaRDD<TraceTask> unprompted) {
-    return unprompted.count();
+  /** Every (problem, question, sample) of the problems table. */
+  static JavaRDD<TraceTask> tasks(StageContext ctx, ReasoningSettings rs, long baseSeed, String model,
+      GenerateFunctions.Sampling sampling) {
+    Map<String, String> templates = new HashMap<>(rs.templates());
+    String teacher = rs.teacherPrompt();
+    String student = rs.studentPrompt();
+    int n = rs.samples();
+    return ctx.spark().read().parquet(ctx.runDir().tableUri(Tables.PROBLEMS))
+        .select("problem_id", "problem", "questions").javaRDD()
+        .flatMap(r -> tasks(r.getString(0), r.getString(1), r.getList(2), new ReasoningPrompts(templates), teacher,
+            student, n, baseSeed, model, sampling).iterator());
+  }
+
+  /** Earlier traces a rerun keeps: no error and a trace_id the current settings would generate. */
+  static Dataset<Row> kept(StageContext ctx, Dataset<Row> previous, JavaRDD<TraceTask> all) {
+    Dataset<Row> ids = ctx.spark().createDataFrame(all.map(t -> RowFactory.create(t.traceId())),
+        DataTypes.createStructType(List.of(DataTypes.createStructField("t_id", DataTypes.StringType, false))));
+    return previous.filter(col("error").isNull())
+        .join(ids, col("trace_id").equalTo(col("t_id")), "left_semi")
+        .dropDuplicates("trace_id");
+  }
+
+  /**
+   * Generates the pending traces in committed chunks; tasks without a prompt become error rows in
+   * a chunk of their own without reaching the model.
+   */
+  static List<String> generate(StageContext ctx, WorkParts parts, JavaRDD<TraceTask> pending, long count,
+      GeneratorSpec spec, GenerateFunctions.Sampling sampling, GenerateFunctions.Counters counters,
+      Map<String, Object> note) {
+    JavaRDD<TraceTask> unprompted = pending.filter(t -> t.error() != null);
+    JavaRDD<TraceTask> prompted = pending.filter(t -> t.error() == null);
+    GenerateFunctions.SFn<TraceTask, BatchRunner.Job> toJob =
+        t -> new BatchRunner.Job(t.traceId(), t.prompt(), sampling.seeded(t.seed()));
+    List<String> chunks = new ArrayList<>(GenerateStage.generate(ctx, parts, Tables.REASONING, prompted,
+        count - unprompted.count(), GenerateFunctions.partition(spec, toJob, ReasoningJob::rawRow, counters),
+        Tables.REASONING_SCHEMA, note));
+    if (!unprompted.isEmpty()) {
+      Dataset<Row> rows = ctx.spark().createDataFrame(
+          unprompted.map(t -> rawRow(t, new BatchRunner.Outcome(null, null, t.error(), t.seed(), 0, 0))),
+          Tables.REASONING_SCHEMA);
+      chunks.add(GenerateStage.writeChunk(parts, rows, "unprompted", "traces of questions without a prompt"));
+    }
+    return chunks;
+  }
+
+  /**
+   * One question's traces (keyed {@code problem_id#question_index}) judged together: each trace's
+   * answer letter, then agreement and vote shares over all of them ({@link ReasoningVotes}).
+   */
+  static final class JudgeQuestion implements FlatMapFunction<Tuple2<String, Iterable<Row>>, Row> {
+    private final List<String> patterns;
+    private final boolean lastLineOnly;
+    private final Broadcast<Map<String, Integer>> optionCounts;
+
+    JudgeQuestion(List<String> patterns, boolean lastLineOnly, Broadcast<Map<String, Integer>> optionCounts) {
+      this.patterns = patterns;
+      this.lastLineOnly = lastLineOnly;
+      this.optionCounts = optionCounts;
+    }
+
+    @Override
+    public Iterator<Row> call(Tuple2<String, Iterable<Row>> group) {
+      List<Row> traces = new ArrayList<>();
+      group._2().forEach(traces::add);
+      traces.sort(Comparator.comparingInt(r -> r.getInt(3)));
+      int options = optionCounts.value().getOrDefault(group._1(), 0);
+      AnswerVoting voting = new AnswerVoting(patterns, lastLineOnly);
+      List<String> predicted = new ArrayList<>();
+      for (Row r : traces) {
+        predicted.add(r.isNullAt(9) ? voting.extract(r.getString(4), options) : null);
+      }
+      String gold = traces.get(0).getString(6);
+      ReasoningVotes.Decision d = ReasoningVotes.decide(predicted, gold);
+      List<Row> out = new ArrayList<>();
+      for (int i = 0; i < traces.size(); i++) {
+        Row r = traces.get(i);
+        out.add(RowFactory.create(r.getString(0), r.getString(1), r.getInt(2), r.getInt(3), r.getString(4),
+            predicted.get(i), gold, d.agrees().get(i), d.voteShares().get(i), r.getString(9)));
+      }
+      return out.iterator();
+    }
   }
 
   /** The traces to generate for one problem: n per question. */

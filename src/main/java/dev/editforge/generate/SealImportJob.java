@@ -1,15 +1,14 @@
 package dev.editforge.generate;
 
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Rows;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -17,12 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 
 /**
  * {@code editforge generate --import-seal FILE}: SEAL's synthetic data (e.g. {@code base_val.json})
@@ -32,7 +32,7 @@ import org.apache.spark.sql.RowFactory;
  * {@code editforge.generate.self-edit} values (SEAL's defaults) and each edit's sample index.
  * The file is one JSON document, read on the driver.
  */
-public final class SealImportJob implements dev.editforge.spark.LegacyStage {
+public final class SealImportJob implements PipelineStage {
   public static final String STAGE = "generate";
   public static final String MODEL = "imported";
 
@@ -48,12 +48,11 @@ public final class SealImportJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) {
-    RunDir run = ctx.runDir();
+  public StagePlan plan(StageContext ctx) {
     Path path = RunDir.qualify(file);
     FileSystem fs;
     try {
-      fs = path.getFileSystem(run.fs().getConf());
+      fs = path.getFileSystem(ctx.runDir().fs().getConf());
       if (!fs.isFile(path)) {
         throw new UnusableInputException("SEAL synthetic-data file " + file + " does not exist or is not a file");
       }
@@ -62,31 +61,45 @@ public final class SealImportJob implements dev.editforge.spark.LegacyStage {
     }
     SelfEditSettings se = ctx.settings().selfEdit();
     String configHash = Fingerprints.configHash(ctx.settings().section("generate.self-edit"));
-    String fingerprint = Fingerprints.combine(STAGE + ":import-seal", ctx.settings().codeVersion(), configHash,
-        List.of("seal=" + Fingerprints.ofFile(fs, path)));
-    if (!ctx.force()) {
-      Optional<Manifest> articles = StageTables.upToDate(run, Tables.ARTICLES, fingerprint);
-      Optional<Manifest> edits = StageTables.upToDate(run, Tables.SELF_EDITS, fingerprint);
-      if (articles.isPresent() && edits.isPresent()) {
-        List<Manifest> out = new ArrayList<>();
-        for (String table : List.of(Tables.ARTICLES, Tables.SELF_EDITS)) {
-          Manifest m = StageTables.markSkipped(run, table, (table.equals(Tables.ARTICLES) ? articles : edits).get());
-          ctx.say("generate: " + table + " skipped: up-to-date (" + m.count("output") + " rows in " + run.table(table) + ")");
-          out.add(m);
+    List<String> inputs = List.of("seal=" + Fingerprints.ofFile(fs, path));
+    // Both tables come from the one file, read once by whichever of them is written first.
+    Loaded data = new Loaded(fs, path, file, se);
+    return StagePlan.of(
+        StageOutput.of(Tables.ARTICLES, configHash, inputs, out -> writeArticles(out, data.get(), file))
+            .withFingerprintName(STAGE + ":import-seal"),
+        StageOutput.of(Tables.SELF_EDITS, configHash, inputs, out -> writeEdits(out, data.get(), file, se))
+            .withFingerprintName(STAGE + ":import-seal"));
+  }
+
+  /** The file's import, parsed on first use; a file that cannot be imported is an unusable input (exit 2). */
+  static final class Loaded {
+    private final FileSystem fs;
+    private final Path path;
+    private final String file;
+    private final SelfEditSettings se;
+    private SealSyntheticData.Import data;
+
+    Loaded(FileSystem fs, Path path, String file, SelfEditSettings se) {
+      this.fs = fs;
+      this.path = path;
+      this.file = file;
+      this.se = se;
+    }
+
+    SealSyntheticData.Import get() {
+      if (data == null) {
+        try (InputStream in = fs.open(path)) {
+          data = SealSyntheticData.read(in, file, se.prompts());
+        } catch (IOException e) {
+          throw new UnusableInputException("cannot import " + file + ": " + e.getMessage());
         }
-        return StageOutcome.ok(STAGE, out);
       }
+      return data;
     }
+  }
 
-    SealSyntheticData.Import data;
-    try (InputStream in = fs.open(path)) {
-      data = SealSyntheticData.read(in, file, se.prompts());
-    } catch (IOException e) {
-      throw new UnusableInputException("cannot import " + file + ": " + e.getMessage());
-    }
-    ctx.spark().sparkContext().setJobDescription("generate --import-seal");
-
-    List<Row> articleRows = new ArrayList<>();
+  static void writeArticles(StageOutput.Staged out, SealSyntheticData.Import data, String file) {
+    List<Row> rows = new ArrayList<>();
     long questions = 0;
     for (SealSyntheticData.Article a : data.articles()) {
       List<Row> qs = new ArrayList<>();
@@ -94,49 +107,45 @@ public final class SealImportJob implements dev.editforge.spark.LegacyStage {
         qs.add(RowFactory.create(q.questionId(), q.question(), Rows.seq(q.answers())));
       }
       questions += qs.size();
-      articleRows.add(RowFactory.create(a.articleId(), a.title(), a.context(), Rows.seq(qs)));
+      rows.add(RowFactory.create(a.articleId(), a.title(), a.context(), Rows.seq(qs)));
     }
-    List<Row> editRows = new ArrayList<>();
-    Map<String, Long> byKey = new TreeMap<>();
-    for (SealSyntheticData.Edit e : data.edits()) {
-      Row sampling = RowFactory.create(se.temperature(), se.topP(), 0, se.maxNewTokens(), se.seed(), e.sampleIndex());
-      editRows.add(RowFactory.create(e.editId(), e.articleId(), e.promptKey(), e.prompt(), e.completion(), MODEL, sampling,
-          null, null));
-      byKey.merge(e.promptKey(), 1L, Long::sum);
-    }
-
-    Manifest am = start(ctx, Tables.ARTICLES, configHash, fingerprint)
+    write(out, Tables.ARTICLES, rows, "article_id");
+    out.manifest().put("imported_from", file)
         .count("input", data.articles().size() + data.duplicateArticles())
         .count("accepted", data.articles().size()).count("rejected", 0).count("duplicates", data.duplicateArticles())
         .count("output", data.articles().size()).count("questions", questions);
-    Manifest em = start(ctx, Tables.SELF_EDITS, configHash, fingerprint)
+    out.summary(String.format(Locale.ROOT, "generate: imported %s: articles %,d rows (%,d questions); %,d duplicate articles -> %s",
+        file, data.articles().size(), questions, data.duplicateArticles(), out.context().runDir().table(Tables.ARTICLES)));
+  }
+
+  static void writeEdits(StageOutput.Staged out, SealSyntheticData.Import data, String file, SelfEditSettings se) {
+    List<Row> rows = new ArrayList<>();
+    Map<String, Long> byKey = new TreeMap<>();
+    for (SealSyntheticData.Edit e : data.edits()) {
+      Row sampling = RowFactory.create(se.temperature(), se.topP(), 0, se.maxNewTokens(), se.seed(), e.sampleIndex());
+      rows.add(RowFactory.create(e.editId(), e.articleId(), e.promptKey(), e.prompt(), e.completion(), MODEL, sampling,
+          null, null));
+      byKey.merge(e.promptKey(), 1L, Long::sum);
+    }
+    write(out, Tables.SELF_EDITS, rows, "article_id", "sampling.sample_index");
+    out.manifest().put("imported_from", file)
         .count("input", data.edits().size() + data.duplicateEdits())
         .count("accepted", data.edits().size()).count("rejected", 0).count("duplicates", data.duplicateEdits())
         .count("output", data.edits().size());
-    em.put("prompt_keys", byKey);
-    em.put("sampling_note", "SEAL's file does not record sampling; the configured editforge.generate.self-edit values are stored");
-    write(ctx, Tables.ARTICLES, articleRows, am, "article_id");
-    write(ctx, Tables.SELF_EDITS, editRows, em, "article_id", "sampling.sample_index");
-    ctx.say(String.format(Locale.ROOT,
-        "generate: imported %s: articles %,d rows (%,d questions), self_edits %,d rows (prompt keys %s); %,d duplicate articles -> %s",
-        file, data.articles().size(), questions, data.edits().size(), byKey, data.duplicateArticles(), run.root()));
-    return StageOutcome.ok(STAGE, List.of(am, em));
+    out.manifest().put("prompt_keys", byKey);
+    out.manifest().put("sampling_note",
+        "SEAL's file does not record sampling; the configured editforge.generate.self-edit values are stored");
+    out.summary(String.format(Locale.ROOT, "generate: imported %s: self_edits %,d rows (prompt keys %s) -> %s",
+        file, data.edits().size(), byKey, out.context().runDir().table(Tables.SELF_EDITS)));
   }
 
-  private Manifest start(StageContext ctx, String table, String configHash, String fingerprint) {
-    return Manifest.start(STAGE, table, configHash, ctx.settings().codeVersion(), fingerprint).put("imported_from", file);
-  }
-
-  private static void write(StageContext ctx, String table, List<Row> rows, Manifest m, String... order) {
-    RunDir run = ctx.runDir();
-    Path staging = run.newStaging(table);
-    org.apache.spark.sql.Column[] cols = new org.apache.spark.sql.Column[order.length];
+  private static void write(StageOutput.Staged out, String table, List<Row> rows, String... order) {
+    StageContext ctx = out.context();
+    ctx.spark().sparkContext().setJobDescription("generate --import-seal");
+    Column[] cols = new Column[order.length];
     for (int i = 0; i < order.length; i++) {
-      cols[i] = org.apache.spark.sql.functions.col(order[i]);
+      cols[i] = functions.col(order[i]);
     }
-    ctx.spark().createDataFrame(rows, Tables.schema(table)).orderBy(cols).write().parquet(staging.toString());
-    m.finish(Manifest.COMPLETED);
-    run.writeString(new Path(staging, RunDir.MANIFEST), m.toJson());
-    run.commit(staging, table);
+    ctx.spark().createDataFrame(rows, Tables.schema(table)).orderBy(cols).write().parquet(out.uri());
   }
 }

@@ -1,7 +1,6 @@
 package dev.editforge.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Json;
 import java.io.IOException;
@@ -28,7 +27,6 @@ import java.util.Set;
  */
 public final class SealSyntheticData {
   public static final String IMPORTED = "imported";
-  private static final ObjectMapper JSON = Json.COMPACT;
 
   private SealSyntheticData() {}
 
@@ -44,7 +42,7 @@ public final class SealSyntheticData {
   public static Import read(InputStream in, String where, SelfEditPrompts prompts) throws IOException {
     JsonNode root;
     try {
-      root = JSON.readTree(in);
+      root = Json.MAPPER.readTree(in);
     } catch (IOException e) {
       throw new IOException(where + " is not valid JSON: " + e.getMessage(), e);
     }

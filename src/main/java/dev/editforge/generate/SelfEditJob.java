@@ -6,24 +6,28 @@ import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
+import dev.editforge.io.WorkParts;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FilterFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * {@code editforge generate --what self-edits}: for every article, k completions of the self-edit
@@ -35,14 +39,14 @@ import org.apache.spark.sql.RowFactory;
  * depends on nothing else, so a rerun reproduces it and a resumed run may generate any subset.
  * {@code edit_id = Ids.of(article_id, prompt_key, sample_index, seed, model)}.
  *
- * <p>Resume: rows of the committed table and of {@code _work/self_edits/} chunks are kept when
+ * <p>Resume: rows of the committed table and of committed {@code _work/self_edits/} chunks are kept when
  * they have no error and match the current prompt, model and sampling; only the other (article,
  * sample) pairs are generated. A failed request or a blank completion (after {@code
  * empty-retries}) becomes a row with {@code error}, never a failed job, and is retried by the
  * next run. The stage skips itself when the articles, model and settings are unchanged and the
  * last run left no error rows.
  */
-public final class SelfEditJob implements dev.editforge.spark.LegacyStage {
+public final class SelfEditJob implements PipelineStage {
   public static final String STAGE = "generate";
 
   /** One (article, sample) to generate. */
@@ -64,87 +68,42 @@ public final class SelfEditJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) {
-    RunDir run = ctx.runDir();
-    if (!StageTables.isUsable(run, Tables.ARTICLES)) {
-      return StageOutcome.nothingToDo(STAGE, "self-edits: no articles table in " + run.root()
-          + " (run editforge ingest --input squad:FILE first)");
-    }
+  public List<String> requires() {
+    return List.of(Tables.ARTICLES);
+  }
+
+  @Override
+  public StagePlan plan(StageContext ctx) {
     GenerateStage.Resolved resolved = GenerateStage.resolve(ctx);
     if (resolved.spec() == null) {
-      return StageOutcome.nothingToDo(STAGE, "self-edits: " + resolved.problem());
+      return StagePlan.nothingToDo("self-edits: " + resolved.problem());
     }
     GeneratorSpec spec = resolved.spec();
-    SelfEditSettings se = ctx.settings().selfEdit();
     String configHash = Fingerprints.configHash(ctx.settings().section("generate")
         .withoutPath("what").withoutPath("reasoning").withFallback(spec.local()
             ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
-    String fingerprint = Fingerprints.combine(STAGE + ":self-edits", ctx.settings().codeVersion(), configHash,
-        List.of(Fingerprints.ofTable(run, Tables.ARTICLES), "model=" + spec.modelName() + ":" + spec.modelDir()));
-    if (!ctx.force()) {
-      Optional<Manifest> m = StageTables.upToDate(run, Tables.SELF_EDITS, fingerprint);
-      if (m.isPresent() && m.get().count("errors") == 0) {
-        Manifest skipped = StageTables.markSkipped(run, Tables.SELF_EDITS, m.get());
-        ctx.say("generate: self_edits skipped: up-to-date (" + skipped.count("output") + " rows in "
-            + run.table(Tables.SELF_EDITS) + ")");
-        return StageOutcome.ok(STAGE, List.of(skipped));
-      }
-    }
+    List<String> inputs = List.of(Fingerprints.ofTable(ctx.runDir(), Tables.ARTICLES),
+        "model=" + spec.modelName() + ":" + spec.modelDir());
+    // An output with error rows is never up to date: the next run retries those rows.
+    return StagePlan.of(StageOutput.of(Tables.SELF_EDITS, configHash, inputs, out -> write(out, spec))
+        .withFingerprintName(STAGE + ":self-edits").reusableWhen(m -> m.count("errors") == 0));
+  }
 
+  /** Generates the missing (article, sample) pairs and writes kept + new rows into {@code out}. */
+  static void write(StageOutput.Staged out, GeneratorSpec spec) {
+    StageContext ctx = out.context();
+    RunDir run = ctx.runDir();
+    SelfEditSettings se = ctx.settings().selfEdit();
     String key = se.promptKey();
-    Map<String, String> templates = new HashMap<>(se.templates());
-    int k = se.k();
-    long baseSeed = se.seed();
     String model = spec.modelName();
-    GenerateFunctions.Sampling sampling = new GenerateFunctions.Sampling(se.maxNewTokens(), se.temperature(), se.topP());
+    WorkParts parts = GenerateStage.openWork(out, Tables.SELF_EDITS);
     Dataset<Row> articles = ctx.spark().read().parquet(run.tableUri(Tables.ARTICLES));
-    JavaRDD<EditTask> all = articles.select("article_id", "title", "context").javaRDD().flatMap(r -> {
-      String prompt = new SelfEditPrompts(templates).render(key, r.getString(1), r.getString(2));
-      List<EditTask> ts = new ArrayList<>(k);
-      for (int s = 0; s < k; s++) {
-        ts.add(new EditTask(r.getString(0), key, prompt, s, taskSeed(baseSeed, r.getString(0), key, s)));
-      }
-      return ts.iterator();
-    });
-    Dataset<Row> taskDf = ctx.spark().createDataFrame(all.map(t -> RowFactory.create(t.articleId(), t.sampleIndex(),
-        t.prompt(), t.seed())), org.apache.spark.sql.types.DataTypes.createStructType(List.of(
-            org.apache.spark.sql.types.DataTypes.createStructField("t_article_id", org.apache.spark.sql.types.DataTypes.StringType, false),
-            org.apache.spark.sql.types.DataTypes.createStructField("t_sample_index", org.apache.spark.sql.types.DataTypes.IntegerType, false),
-            org.apache.spark.sql.types.DataTypes.createStructField("t_prompt", org.apache.spark.sql.types.DataTypes.StringType, false),
-            org.apache.spark.sql.types.DataTypes.createStructField("t_seed", org.apache.spark.sql.types.DataTypes.LongType, false))))
-        .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-
-    // Rows a rerun keeps: no error, same prompt (same article + template), model and sampling, and
-    // a seed this task could have used (its own or an empty-retry seed).
-    Dataset<Row> kept;
-    if (ctx.force()) {
-      kept = ctx.spark().createDataFrame(List.of(), Tables.SELF_EDITS_SCHEMA);
-    } else {
-      int retries = spec.emptyRetries();
-      double temperature = se.temperature();
-      double topP = se.topP();
-      int maxNew = se.maxNewTokens();
-      Dataset<Row> prev = GenerateStage.previous(ctx, Tables.SELF_EDITS, Tables.SELF_EDITS_SCHEMA)
-          .filter(col("error").isNull().and(col("prompt_key").equalTo(key)).and(col("model").equalTo(model))
-              .and(col("sampling.temperature").equalTo(temperature)).and(col("sampling.top_p").equalTo(topP))
-              .and(col("sampling.top_k").equalTo(0)).and(col("sampling.max_new_tokens").equalTo(maxNew)));
-      Dataset<Row> joined = prev.join(taskDf, col("article_id").equalTo(col("t_article_id"))
-          .and(col("sampling.sample_index").equalTo(col("t_sample_index"))).and(col("prompt").equalTo(col("t_prompt"))));
-      kept = joined.filter((org.apache.spark.api.java.function.FilterFunction<Row>) r -> {
-        long seed = r.getStruct(r.fieldIndex("sampling")).getLong(4);
-        long own = r.getLong(r.fieldIndex("t_seed"));
-        for (int a = 0; a <= retries; a++) {
-          if (BatchRunner.attemptSeed(own, a) == seed) {
-            return true;
-          }
-        }
-        return false;
-      }).select(Tables.SELF_EDITS_SCHEMA.fieldNames()[0],
-          java.util.Arrays.copyOfRange(Tables.SELF_EDITS_SCHEMA.fieldNames(), 1, Tables.SELF_EDITS_SCHEMA.size()))
-          .withColumn("_sample", col("sampling.sample_index")).dropDuplicates("article_id", "_sample").drop("_sample");
-    }
-    kept = kept.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> taskDf = tasks(ctx, articles, se).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> kept = null;
     try {
+      kept = (ctx.force() ? ctx.spark().createDataFrame(List.of(), Tables.SELF_EDITS_SCHEMA)
+          : kept(GenerateStage.previous(ctx, parts, Tables.SELF_EDITS, Tables.SELF_EDITS_SCHEMA), taskDf, se, spec))
+          .persist(StorageLevel.MEMORY_AND_DISK());
       long reused = kept.count();
       Dataset<Row> pendingDf = taskDf.join(kept.select(col("article_id"), col("sampling.sample_index").as("sample_index")),
           col("t_article_id").equalTo(col("article_id")).and(col("t_sample_index").equalTo(col("sample_index"))),
@@ -152,8 +111,9 @@ public final class SelfEditJob implements dev.editforge.spark.LegacyStage {
       JavaRDD<EditTask> pending = pendingDf.javaRDD().map(r -> new EditTask(r.getString(0), key, r.getString(2),
           r.getInt(1), r.getLong(3)));
       long articlesCount = articles.count();
-      long total = articlesCount * k;
+      long total = articlesCount * se.k();
       long toGenerate = total - reused;
+      GenerateFunctions.Sampling sampling = new GenerateFunctions.Sampling(se.maxNewTokens(), se.temperature(), se.topP());
       Map<String, Object> note = GenerateStage.note();
       GenerateFunctions.Counters counters = GenerateFunctions.Counters.register(ctx.spark().sparkContext(), "self_edits");
       long t0 = System.nanoTime();
@@ -161,47 +121,89 @@ public final class SelfEditJob implements dev.editforge.spark.LegacyStage {
       if (toGenerate > 0) {
         ctx.say(String.format(Locale.ROOT, "generate: self_edits: %,d of %,d (article, sample) pairs to generate with %s (%s)%s",
             toGenerate, total, model, spec.backend(), reused > 0 ? String.format(Locale.ROOT, "; %,d kept from earlier runs", reused) : ""));
-        chunks = GenerateStage.generate(ctx, Tables.SELF_EDITS, pending, toGenerate,
+        chunks = GenerateStage.generate(ctx, parts, Tables.SELF_EDITS, pending, toGenerate,
             GenerateFunctions.partition(spec, t -> new BatchRunner.Job(t.articleId() + "/" + t.sampleIndex(), t.prompt(),
                 sampling.seeded(t.seed())), (t, o) -> row(t, o, model, sampling), counters), Tables.SELF_EDITS_SCHEMA, note);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      Dataset<Row> fresh = GenerateStage.read(ctx, chunks, Tables.SELF_EDITS_SCHEMA);
-      Dataset<Row> result = kept.unionByName(fresh);
-
-      Path staging = run.newStaging(Tables.SELF_EDITS);
-      result.orderBy(col("article_id"), col("sampling.sample_index")).write().parquet(staging.toString());
-      Dataset<Row> written = ctx.spark().read().parquet(staging.toString());
-      Row counts = written.selectExpr("count(*)", "count(error)").first();
+      Dataset<Row> result = kept.unionByName(GenerateStage.read(ctx, chunks, Tables.SELF_EDITS_SCHEMA));
+      result.orderBy(col("article_id"), col("sampling.sample_index")).write().parquet(out.uri());
+      Row counts = ctx.spark().read().parquet(out.uri()).selectExpr("count(*)", "count(error)").first();
       long output = counts.getLong(0);
       long errors = counts.getLong(1);
-      Manifest m = Manifest.start(STAGE, Tables.SELF_EDITS, configHash, ctx.settings().codeVersion(), fingerprint)
+      Manifest m = out.manifest()
           .count("input", total).count("accepted", output - errors).count("rejected", errors).count("duplicates", 0)
           .count("output", output).count("articles", articlesCount).count("errors", errors).count("reused", reused)
           .count("generated", toGenerate).count("completion_tokens", counters.completionTokens().value())
           .count("empty_retries", counters.emptyRetries().value()).count("oom_splits", counters.oomSplits().value());
       m.put("prompt_key", key);
-      m.put("k", k);
+      m.put("k", se.k());
       m.put("generator", spec.describe());
       m.put("sampling", Map.of("temperature", se.temperature(), "top_p", se.topP(), "max_new_tokens", se.maxNewTokens(),
-          "seed", baseSeed, "seed_rule", "per (article, sample): seed(generate.self-edit.seed, article_id, prompt_key, sample_index)"));
+          "seed", se.seed(), "seed_rule", "per (article, sample): seed(generate.self-edit.seed, article_id, prompt_key, sample_index)"));
       m.put("executors", counters.distinctBindings());
       note.forEach(m::put);
       m.put("generate_seconds", seconds);
       m.put("tokens_per_second", seconds > 0 ? counters.completionTokens().value() / seconds : 0.0);
-      m.finish(Manifest.COMPLETED);
-      run.writeString(new Path(staging, RunDir.MANIFEST), m.toJson());
-      run.commit(staging, Tables.SELF_EDITS);
-      run.delete(GenerateStage.workDir(run, Tables.SELF_EDITS));
-      ctx.say(String.format(Locale.ROOT,
+      out.summary(String.format(Locale.ROOT,
           "generate: self_edits completed: %,d rows for %,d articles (k = %d, prompt %s, model %s): %,d generated, %,d kept, "
-              + "%,d with errors -> %s", output, articlesCount, k, key, model, toGenerate, reused, errors,
+              + "%,d with errors -> %s", output, articlesCount, se.k(), key, model, toGenerate, reused, errors,
           run.table(Tables.SELF_EDITS)));
-      return StageOutcome.ok(STAGE, List.of(m));
     } finally {
-      kept.unpersist(false);
+      if (kept != null) {
+        kept.unpersist(false);
+      }
       taskDf.unpersist(false);
     }
+  }
+
+  /** One row per (article, sample) to generate: t_article_id, t_sample_index, t_prompt, t_seed. */
+  static Dataset<Row> tasks(StageContext ctx, Dataset<Row> articles, SelfEditSettings se) {
+    String key = se.promptKey();
+    Map<String, String> templates = new HashMap<>(se.templates());
+    int k = se.k();
+    long baseSeed = se.seed();
+    JavaRDD<Row> rows = articles.select("article_id", "title", "context").javaRDD().flatMap(r -> {
+      String prompt = new SelfEditPrompts(templates).render(key, r.getString(1), r.getString(2));
+      List<Row> ts = new ArrayList<>(k);
+      for (int s = 0; s < k; s++) {
+        ts.add(RowFactory.create(r.getString(0), s, prompt, taskSeed(baseSeed, r.getString(0), key, s)));
+      }
+      return ts.iterator();
+    });
+    return ctx.spark().createDataFrame(rows, TASK_SCHEMA);
+  }
+
+  private static final StructType TASK_SCHEMA = DataTypes.createStructType(List.of(
+      DataTypes.createStructField("t_article_id", DataTypes.StringType, false),
+      DataTypes.createStructField("t_sample_index", DataTypes.IntegerType, false),
+      DataTypes.createStructField("t_prompt", DataTypes.StringType, false),
+      DataTypes.createStructField("t_seed", DataTypes.LongType, false)));
+
+  /**
+   * Rows a rerun keeps: no error, same prompt (same article + template), model and sampling, and
+   * a seed this task could have used (its own or an empty-retry seed); one per (article, sample).
+   */
+  static Dataset<Row> kept(Dataset<Row> previous, Dataset<Row> taskDf, SelfEditSettings se, GeneratorSpec spec) {
+    int retries = spec.emptyRetries();
+    Dataset<Row> prev = previous.filter(col("error").isNull().and(col("prompt_key").equalTo(se.promptKey()))
+        .and(col("model").equalTo(spec.modelName()))
+        .and(col("sampling.temperature").equalTo(se.temperature())).and(col("sampling.top_p").equalTo(se.topP()))
+        .and(col("sampling.top_k").equalTo(0)).and(col("sampling.max_new_tokens").equalTo(se.maxNewTokens())));
+    Dataset<Row> joined = prev.join(taskDf, col("article_id").equalTo(col("t_article_id"))
+        .and(col("sampling.sample_index").equalTo(col("t_sample_index"))).and(col("prompt").equalTo(col("t_prompt"))));
+    String[] names = Tables.SELF_EDITS_SCHEMA.fieldNames();
+    return joined.filter((FilterFunction<Row>) r -> {
+      long seed = r.getStruct(r.fieldIndex("sampling")).getLong(4);
+      long own = r.getLong(r.fieldIndex("t_seed"));
+      for (int a = 0; a <= retries; a++) {
+        if (BatchRunner.attemptSeed(own, a) == seed) {
+          return true;
+        }
+      }
+      return false;
+    }).select(names[0], Arrays.copyOfRange(names, 1, names.length))
+        .withColumn("_sample", col("sampling.sample_index")).dropDuplicates("article_id", "_sample").drop("_sample");
   }
 
   static Row row(EditTask t, BatchRunner.Outcome o, String model, GenerateFunctions.Sampling sampling) {

@@ -2,9 +2,9 @@ package dev.editforge.generate;
 
 import dev.editforge.io.Json;
 import dev.editforge.llm.ByteLevel;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.io.Json;
 import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.RandomDecoderWriter;
 import java.io.IOException;
@@ -46,17 +46,16 @@ public final class TinyRandomModel {
         16, 1e-6, 1000000.0, null, maxPositions, false, true, false, false, 0,
         vocab.get("<|endoftext|>"), List.of(vocab.get("<|im_end|>"), vocab.get("<|endoftext|>")));
     RandomDecoderWriter.write(dir, config, seed);
-    ObjectMapper json = Json.COMPACT;
     try {
-      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer(vocab));
-      ObjectNode c = json.createObjectNode();
+      Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer(vocab));
+      ObjectNode c = Json.MAPPER.createObjectNode();
       c.putNull("bos_token");
       c.put("eos_token", "<|im_end|>");
       c.put("pad_token", "<|endoftext|>");
       c.put("chat_template", CHATML);
       c.put("tokenizer_class", "Qwen2Tokenizer");
       c.put("model_max_length", maxPositions);
-      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), c);
+      Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), c);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the tiny model into " + dir, e);
     }
@@ -80,8 +79,7 @@ public final class TinyRandomModel {
 
 
   private static ObjectNode tokenizer(Map<String, Integer> v) {
-    ObjectMapper json = Json.COMPACT;
-    ObjectNode root = json.createObjectNode();
+    ObjectNode root = Json.MAPPER.createObjectNode();
     root.put("version", "1.0");
     root.putNull("truncation");
     root.putNull("padding");
