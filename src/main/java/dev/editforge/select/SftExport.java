@@ -2,11 +2,11 @@ package dev.editforge.select;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.SettingsException;
+import dev.editforge.io.Json;
 import dev.editforge.io.PyJson;
 import dev.editforge.llm.ChatMessage;
 import java.io.IOException;
@@ -134,7 +134,7 @@ public final class SftExport {
 
   /** The alpaca array and the dataset_info.json entry; returns both paths. */
   public static List<Path> writeAlpaca(List<SftRow> rows, Path dir, String name) throws IOException {
-    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectMapper json = Json.MAPPER;  // indents: both files stay pretty-printed as they always were
     ArrayNode array = json.createArrayNode();
     boolean anySystem = false;
     boolean anyHistory = false;

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.hadoop.fs.Path;
 
@@ -30,15 +31,22 @@ public final class StageOutput {
   private final List<String> inputs;
   private final Predicate<Manifest> reusable;
   private final Writer writer;
+  private final Consumer<Manifest> onReuse;
 
   private StageOutput(String table, String fingerprintName, String configHash, List<String> inputs,
       Predicate<Manifest> reusable, Writer writer) {
+    this(table, fingerprintName, configHash, inputs, reusable, writer, m -> { });
+  }
+
+  private StageOutput(String table, String fingerprintName, String configHash, List<String> inputs,
+      Predicate<Manifest> reusable, Writer writer, Consumer<Manifest> onReuse) {
     this.table = Objects.requireNonNull(table);
     this.fingerprintName = fingerprintName;
     this.configHash = Objects.requireNonNull(configHash);
     this.inputs = List.copyOf(inputs);
     this.reusable = reusable;
     this.writer = Objects.requireNonNull(writer);
+    this.onReuse = Objects.requireNonNull(onReuse);
   }
 
   /**
@@ -52,12 +60,20 @@ public final class StageOutput {
 
   /** The name the fingerprint is keyed by when it is not the stage's (e.g. {@code generate:self-edits}). */
   public StageOutput withFingerprintName(String name) {
-    return new StageOutput(table, name, configHash, inputs, reusable, writer);
+    return new StageOutput(table, name, configHash, inputs, reusable, writer, onReuse);
   }
 
   /** An extra condition for reusing an up-to-date output (e.g. the last run left no error rows). */
   public StageOutput reusableWhen(Predicate<Manifest> condition) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer);
+    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer, onReuse);
+  }
+
+  /**
+   * What to do when an up-to-date output is reused instead of rewritten, e.g. restore files derived
+   * from it outside its directory (select's exports) that were deleted since.
+   */
+  public StageOutput whenReused(Consumer<Manifest> action) {
+    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, action);
   }
 
   public String table() {
@@ -82,6 +98,10 @@ public final class StageOutput {
 
   Writer writer() {
     return writer;
+  }
+
+  void reused(Manifest m) {
+    onReuse.accept(m);
   }
 
   /** The default console line after a commit: the table, its status, rows and place. */

@@ -113,6 +113,7 @@ public final class StageRunner {
         Manifest skipped = StageTables.markSkipped(run, table, upToDate.get());
         context.say(stage + ": " + table + " skipped: up-to-date (" + skipped.count("output") + " rows in "
             + run.table(table) + ")");
+        output.reused(skipped);
         return skipped;
       }
     }
