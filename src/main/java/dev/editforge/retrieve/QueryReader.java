@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.io.Json;
 import java.io.BufferedReader;
@@ -32,7 +31,6 @@ import java.util.List;
  * of SHA-256 of the question, stable across reruns. Stateless and thread-safe.
  */
 public final class QueryReader {
-  private static final ObjectMapper JSON = Json.COMPACT;
   private static final int MAX_RAW = 2000;
 
   /**
@@ -89,7 +87,7 @@ public final class QueryReader {
       }
       JsonNode node;
       try {
-        node = JSON.readTree(line);
+        node = Json.MAPPER.readTree(line);
       } catch (JsonProcessingException e) {
         rejects.add(new Reject(lineNo, "malformed JSON: " + e.getOriginalMessage(), cut(line)));
         continue;
@@ -102,7 +100,7 @@ public final class QueryReader {
   public static Result readJsonArray(Reader reader) throws IOException {
     List<Query> queries = new ArrayList<>();
     List<Reject> rejects = new ArrayList<>();
-    try (JsonParser p = JSON.getFactory().createParser(reader)) {
+    try (JsonParser p = Json.MAPPER.getFactory().createParser(reader)) {
       if (p.nextToken() != JsonToken.START_ARRAY) {
         rejects.add(new Reject(1, "a JSON query file must be an array of objects", ""));
         return new Result(queries, rejects);

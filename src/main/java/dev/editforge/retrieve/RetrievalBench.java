@@ -1,7 +1,6 @@
 package dev.editforge.retrieve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.embed.EncodedBatch;
 import dev.editforge.embed.Encoder;
 import dev.editforge.embed.EncoderPreset;
@@ -42,8 +41,6 @@ import java.util.Set;
  * Prints readable tables and returns the numbers; the caller writes the {@code BENCH} line.
  */
 public final class RetrievalBench {
-  private static final ObjectMapper JSON = Json.COMPACT;
-
   private RetrievalBench() {}
 
   /** One HNSW variant against exact search. */
@@ -276,7 +273,7 @@ public final class RetrievalBench {
 
   static List<Article> loadSquad(Path file) {
     try {
-      JsonNode root = JSON.readTree(file.toFile());
+      JsonNode root = Json.MAPPER.readTree(file.toFile());
       List<Article> out = new ArrayList<>();
       for (JsonNode a : root) {
         List<String> qs = new ArrayList<>();

@@ -1,7 +1,6 @@
 package dev.editforge.retrieve;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.SettingsException;
 import dev.editforge.embed.EmbedSettings;
@@ -37,9 +36,6 @@ import dev.editforge.io.Rows;
  */
 public final class RetrievalSetup {
   private RetrievalSetup() {}
-
-  private static final ObjectMapper JSON =
-      Json.COMPACT.copy().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /** Queries ready for executors, the records that were not queries, and what identifies the input. */
   public record Queries(Dataset<Row> rows, long count, List<QueryReader.Reject> rejects, String sourceFile,
@@ -122,7 +118,8 @@ public final class RetrievalSetup {
     String json = run.readString(new Path(dir, IndexManifest.FILE_NAME));
     IndexManifest m;
     try {
-      m = JSON.readValue(json, IndexManifest.class);
+      m = Json.MAPPER.readerFor(IndexManifest.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .readValue(json);
     } catch (IOException e) {
       throw new IndexVerificationException(List.of("unreadable index manifest " + dir + "/" + IndexManifest.FILE_NAME
           + ": " + e.getMessage()));

@@ -1,7 +1,6 @@
 package dev.editforge.retrieve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.embed.EncodedBatch;
 import dev.editforge.embed.Encoder;
@@ -35,8 +34,6 @@ import org.apache.spark.sql.types.StructType;
 /** The executor side of {@code editforge retrieve} and {@code evaluate-retrieval}. */
 public final class RetrieveFunctions {
   private RetrieveFunctions() {}
-
-  private static final ObjectMapper JSON = Json.COMPACT;
 
   /** Queries as they travel to executors. {@code source} is the record as read (JSON). */
   public static final StructType QUERY_SCHEMA = DataTypes.createStructType(List.of(
@@ -177,7 +174,7 @@ public final class RetrieveFunctions {
 
   static QueryReader.Query query(Row r) throws IOException {
     List<String> answers = r.isNullAt(3) ? null : r.getList(3);
-    ObjectNode source = r.isNullAt(4) ? null : (ObjectNode) JSON.readTree(r.getString(4));
+    ObjectNode source = r.isNullAt(4) ? null : (ObjectNode) Json.MAPPER.readTree(r.getString(4));
     return new QueryReader.Query(r.getString(1), r.getString(2), answers, source, r.getLong(5));
   }
 

@@ -2,13 +2,12 @@ package dev.editforge.retrieve;
 
 import com.typesafe.config.Config;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
-import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.StageOutcome;
+import dev.editforge.spark.StageOutput;
+import dev.editforge.spark.StagePlan;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -37,7 +36,7 @@ import org.apache.spark.storage.StorageLevel;
  * <p>In {@code editforge run} (pipeline mode) it does nothing, with a message, when no queries
  * are configured, when the articles table or the index is absent.
  */
-public final class RetrieveJob implements dev.editforge.spark.LegacyStage {
+public final class RetrieveJob implements PipelineStage {
   public static final String STAGE = "retrieve";
 
   private final boolean pipeline;
@@ -58,83 +57,87 @@ public final class RetrieveJob implements dev.editforge.spark.LegacyStage {
   }
 
   @Override
-  public StageOutcome run(StageContext ctx) throws IOException {
+  public StagePlan plan(StageContext ctx) throws IOException {
     RunDir run = ctx.runDir();
     String spec = option(ctx, "queries");
     String out = option(ctx, "out");
     if (pipeline) {
       if (spec.isEmpty()) {
-        return StageOutcome.nothingToDo(STAGE, "no queries configured (editforge.retrieve.queries is empty)");
+        return StagePlan.nothingToDo("no queries configured (editforge.retrieve.queries is empty)");
       }
       if (run.manifest(Tables.INDEX).isEmpty()) {
-        return StageOutcome.nothingToDo(STAGE, "no index to search (no passages were ingested)");
+        return StagePlan.nothingToDo("no index to search (no passages were ingested)");
       }
       if (RetrievalSetup.isTable(spec) && run.manifest(spec).isEmpty()) {
-        return StageOutcome.nothingToDo(STAGE, "no " + spec + " table to take questions from");
+        return StagePlan.nothingToDo("no " + spec + " table to take questions from");
       }
     } else if (spec.isEmpty()) {
       throw new dev.editforge.config.SettingsException(
           "retrieve needs queries: give --queries FILE|articles (or set editforge.retrieve.queries)");
     }
     RetrieveSettings s = ctx.settings().retrieve();
-    var index = RetrievalSetup.index(ctx, s, ctx.settings().embed());
+    // Verified while planning, so a missing or altered shard fails even when the table is up to date.
+    RetrieveFunctions.IndexLocation index = RetrievalSetup.index(ctx, s, ctx.settings().embed());
     String sourceFp = RetrievalSetup.isTable(spec) ? Fingerprints.ofTable(run, spec)
         : Fingerprints.ofFile(RunDir.qualify(spec).getFileSystem(ctx.spark().sparkContext().hadoopConfiguration()),
             RunDir.qualify(spec));
-    String configHash = Fingerprints.configHash(ctx.settings().section("retrieve"));
-    String fingerprint = Fingerprints.combine(STAGE, ctx.settings().codeVersion(), configHash, List.of(
-        sourceFp, Fingerprints.ofTable(run, Tables.INDEX),
-        Fingerprints.configHash(ctx.settings().section("embed"))));
-    if (out.isEmpty() || exists(ctx, out)) {
-      var upToDate = ctx.skipIfUpToDate(STAGE, Tables.RETRIEVALS, fingerprint);
-      if (upToDate.isPresent()) {
-        return StageOutcome.ok(STAGE, List.of(upToDate.get()));
-      }
-    }
+    List<String> inputs = List.of(sourceFp, Fingerprints.ofTable(run, Tables.INDEX),
+        Fingerprints.configHash(ctx.settings().section("embed")));
+    return StagePlan.of(StageOutput.of(Tables.RETRIEVALS, Fingerprints.configHash(ctx.settings().section("retrieve")),
+            inputs, o -> retrieve(o, spec, out, index, s))
+        // The Self-RAG file lives outside the run dir: a deleted one is rewritten with the table.
+        .reusableWhen(m -> out.isEmpty() || exists(ctx, out)));
+  }
+
+  /** Answers the queries into the table, its rejects and, when {@code out} is set, the Self-RAG JSONL. */
+  private static void retrieve(StageOutput.Staged o, String spec, String out, RetrieveFunctions.IndexLocation index,
+      RetrieveSettings s) {
+    StageContext ctx = o.context();
+    RunDir run = ctx.runDir();
     RetrievalSetup.Queries queries = RetrievalSetup.load(ctx, spec);
     ctx.spark().sparkContext().setJobDescription("retrieve " + queries.count() + " queries");
-    Manifest manifest = Manifest.start(STAGE, Tables.RETRIEVALS, configHash, ctx.settings().codeVersion(), fingerprint);
     Dataset<Row> outcomes = RetrievalSetup.retrieve(ctx, queries, index, s, ctx.settings().embed())
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Path staging = run.newStaging(Tables.RETRIEVALS);
-      outcomes.orderBy("ordinal").select("query_id", "query", "ctxs").write().parquet(staging.toString());
-      List<Row> rejects = new ArrayList<>();
-      for (QueryReader.Reject r : queries.rejects()) {
-        rejects.add(RowFactory.create(r.reason(), queries.sourceFile(), r.line(), r.raw()));
-      }
-      ctx.spark().createDataFrame(rejects, Tables.REJECTS_SCHEMA).coalesce(1).write()
-          .json(new Path(staging, RunDir.REJECTS).toString());
+      outcomes.orderBy("ordinal").select("query_id", "query", "ctxs").write().parquet(o.uri());
+      ctx.spark().createDataFrame(rejectRows(queries), Tables.REJECTS_SCHEMA).coalesce(1).write().json(o.rejectsUri());
       long answered = outcomes.count();
-      long written = 0;
-      if (!out.isEmpty()) {
-        written = writeJsonl(ctx, outcomes, out);
-      }
+      long written = out.isEmpty() ? 0 : writeJsonl(ctx, outcomes, out);
       long withAnswers = outcomes.filter(outcomes.col("hasanswer").isNotNull()).count();
       long rejected = queries.rejects().size();
-      manifest.count("input", answered + rejected).count("accepted", answered).count("rejected", rejected)
+      String mode = s.mode().name().toLowerCase(Locale.ROOT);
+      o.manifest().count("input", answered + rejected).count("accepted", answered).count("rejected", rejected)
           .count("duplicates", 0).count("output", answered).count("with_answers", withAnswers);
-      manifest.put("queries", spec);
-      manifest.put("mode", s.mode().name().toLowerCase(Locale.ROOT));
-      manifest.put("k", s.k());
+      o.manifest().put("queries", spec);
+      o.manifest().put("mode", mode);
+      o.manifest().put("k", s.k());
       if (!out.isEmpty()) {
-        manifest.put("out", RunDir.qualify(out).toString());
+        o.manifest().put("out", RunDir.qualify(out).toString());
       }
-      manifest.finish(Manifest.COMPLETED);
-      run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
-      run.commit(staging, Tables.RETRIEVALS);
-      ctx.say(String.format(Locale.ROOT, "retrieve: retrievals completed: %,d queries (%s, k=%d), %,d rejected -> %s%s",
-          answered, s.mode().name().toLowerCase(Locale.ROOT), s.k(), rejected, run.table(Tables.RETRIEVALS),
+      o.summary(String.format(Locale.ROOT, "retrieve: retrievals completed: %,d queries (%s, k=%d), %,d rejected -> %s%s",
+          answered, mode, s.k(), rejected, run.table(Tables.RETRIEVALS),
           out.isEmpty() ? "" : String.format(Locale.ROOT, "; %,d Self-RAG records -> %s", written, out)));
-      return StageOutcome.ok(STAGE, List.of(manifest));
     } finally {
       outcomes.unpersist(false);
     }
   }
 
-  private static boolean exists(StageContext ctx, String out) throws IOException {
+  /** The records that were not queries, as {@code _rejects} rows with their source file and line. */
+  static List<Row> rejectRows(RetrievalSetup.Queries queries) {
+    List<Row> rejects = new ArrayList<>();
+    for (QueryReader.Reject r : queries.rejects()) {
+      rejects.add(RowFactory.create(r.reason(), queries.sourceFile(), r.line(), r.raw()));
+    }
+    return rejects;
+  }
+
+  private static boolean exists(StageContext ctx, String out) {
     Path p = RunDir.qualify(out);
-    return p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration()).exists(p);
+    try {
+      return p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration()).exists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stat " + p, e);
+    }
   }
 
   /** Writes the JSONL in query input order through the Hadoop FileSystem (temp file, then rename). */
@@ -160,9 +163,5 @@ public final class RetrieveJob implements dev.editforge.spark.LegacyStage {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + out, e);
     }
-  }
-
-  static boolean usable(RunDir run, String table) {
-    return StageTables.isUsable(run, table);
   }
 }

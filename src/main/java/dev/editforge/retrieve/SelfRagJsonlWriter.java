@@ -1,6 +1,5 @@
 package dev.editforge.retrieve;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.io.Json;
@@ -18,7 +17,6 @@ import java.util.List;
  * <p>Not thread-safe (one output stream). Does not own the writer: the caller closes it.
  */
 public final class SelfRagJsonlWriter {
-  private static final ObjectMapper JSON = Json.COMPACT;
   private final Writer out;
   private long written;
 
@@ -27,7 +25,7 @@ public final class SelfRagJsonlWriter {
   }
 
   public void write(QueryReader.Query query, List<Hit> hits) {
-    ObjectNode rec = query.source() != null ? query.source().deepCopy() : JSON.createObjectNode();
+    ObjectNode rec = query.source() != null ? query.source().deepCopy() : Json.MAPPER.createObjectNode();
     if (query.source() == null) {
       rec.put("id", query.id());
       rec.put("question", query.text());
@@ -44,7 +42,7 @@ public final class SelfRagJsonlWriter {
       }
     }
     try {
-      out.write(JSON.writeValueAsString(rec));
+      out.write(Json.compact(rec));  // one line: the shared mapper indents
       out.write('\n');
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write retrieval result for query " + query.id(), e);

@@ -1,7 +1,6 @@
 package dev.editforge.select;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Json;
 import dev.editforge.llm.ChatMessage;
@@ -26,8 +25,6 @@ import java.util.List;
  * </ul>
  */
 public final class InstructionData {
-  private static final ObjectMapper JSON = Json.COMPACT;
-
   private InstructionData() {}
 
   public static SftRow fromAlpaca(String instruction, String input, String output, String system) {
@@ -93,7 +90,7 @@ public final class InstructionData {
       head = c == -1 ? "" : String.valueOf((char) c);
     }
     if (head.equals("[")) {
-      JsonNode all = JSON.readTree(file.toFile());
+      JsonNode all = Json.MAPPER.readTree(file.toFile());
       for (int i = 0; i < all.size(); i++) {
         out.add(parse(all.get(i), file + "[" + i + "]"));
       }
@@ -105,7 +102,7 @@ public final class InstructionData {
       while ((line = r.readLine()) != null) {
         no++;
         if (!line.isBlank()) {
-          out.add(parse(JSON.readTree(line), file + ":" + no));
+          out.add(parse(Json.MAPPER.readTree(line), file + ":" + no));
         }
       }
     }

@@ -28,6 +28,6 @@ public final class SelectCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStage(launch, new SelectJob());
+    return runStage(launch, new SelectJob(false));
   }
 }

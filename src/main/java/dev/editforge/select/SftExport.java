@@ -134,7 +134,7 @@ public final class SftExport {
 
   /** The alpaca array and the dataset_info.json entry; returns both paths. */
   public static List<Path> writeAlpaca(List<SftRow> rows, Path dir, String name) throws IOException {
-    ObjectMapper json = Json.MAPPER;
+    ObjectMapper json = Json.MAPPER;  // indents: both files stay pretty-printed as they always were
     ArrayNode array = json.createArrayNode();
     boolean anySystem = false;
     boolean anyHistory = false;

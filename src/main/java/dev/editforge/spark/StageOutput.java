@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.hadoop.fs.Path;
 
@@ -31,16 +32,18 @@ public final class StageOutput {
   private final Predicate<Manifest> reusable;
   private final Writer writer;
   private final String skipSummary;
+  private final Consumer<Manifest> onReuse;
 
   private StageOutput(String table, String fingerprintName, String configHash, List<String> inputs,
-      Predicate<Manifest> reusable, Writer writer, String skipSummary) {
+      Predicate<Manifest> reusable, Writer writer, String skipSummary, Consumer<Manifest> onReuse) {
     this.table = Objects.requireNonNull(table);
     this.fingerprintName = fingerprintName;
     this.configHash = Objects.requireNonNull(configHash);
     this.inputs = List.copyOf(inputs);
-    this.reusable = reusable;
+    this.reusable = Objects.requireNonNull(reusable);
     this.writer = Objects.requireNonNull(writer);
     this.skipSummary = skipSummary;
+    this.onReuse = Objects.requireNonNull(onReuse);
   }
 
   /**
@@ -49,17 +52,17 @@ public final class StageOutput {
    * @param inputs fingerprints of everything else it is computed from (upstream tables, files, models)
    */
   public static StageOutput of(String table, String configHash, List<String> inputs, Writer writer) {
-    return new StageOutput(table, null, configHash, inputs, m -> true, writer, null);
+    return new StageOutput(table, null, configHash, inputs, m -> true, writer, null, m -> { });
   }
 
   /** The name the fingerprint is keyed by when it is not the stage's (e.g. {@code generate:self-edits}). */
   public StageOutput withFingerprintName(String name) {
-    return new StageOutput(table, name, configHash, inputs, reusable, writer, skipSummary);
+    return new StageOutput(table, name, configHash, inputs, reusable, writer, skipSummary, onReuse);
   }
 
   /** An extra condition for reusing an up-to-date output (e.g. the last run left no error rows). */
   public StageOutput reusableWhen(Predicate<Manifest> condition) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer, skipSummary);
+    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer, skipSummary, onReuse);
   }
 
   /**
@@ -67,7 +70,15 @@ public final class StageOutput {
    * read differently from the default (scripts and docs match on it).
    */
   public StageOutput withSkipSummary(String line) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, line);
+    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, line, onReuse);
+  }
+
+  /**
+   * What to do when an up-to-date output is reused instead of rewritten, e.g. restore files derived
+   * from it outside its directory (select's exports) that were deleted since.
+   */
+  public StageOutput whenReused(Consumer<Manifest> action) {
+    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, skipSummary, action);
   }
 
   public String table() {
@@ -98,6 +109,10 @@ public final class StageOutput {
   String skipSummary(String stage, Manifest skipped, RunDir run) {
     return skipSummary != null ? skipSummary : stage + ": " + table + " skipped: up-to-date (" + skipped.count("output")
         + " rows in " + run.table(table) + ")";
+  }
+
+  void reused(Manifest m) {
+    onReuse.accept(m);
   }
 
   /** The default console line after a commit: the table, its status, rows and place. */

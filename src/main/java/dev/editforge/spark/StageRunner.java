@@ -61,9 +61,6 @@ public final class StageRunner {
   }
 
   private StageOutcome outcome(PipelineStage stage) throws Exception {
-    if (stage instanceof LegacyStage legacy) {
-      return legacy.run(context);
-    }
     RunDir run = context.runDir();
     List<String> absent = absentInputs(stage);
     if (!absent.isEmpty()) {
@@ -112,6 +109,7 @@ public final class StageRunner {
       if (upToDate.isPresent()) {
         Manifest skipped = StageTables.markSkipped(run, table, upToDate.get());
         context.say(output.skipSummary(stage, skipped, run));
+        output.reused(skipped);
         return skipped;
       }
     }
