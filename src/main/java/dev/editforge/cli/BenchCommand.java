@@ -41,8 +41,8 @@ public final class BenchCommand extends StageCommand {
   private static final Map<String, Bench> BENCHES = new LinkedHashMap<>();
 
   static {
-    register("retrieval", new dev.editforge.retrieve.RetrievalBenchRunner());
-    register("generate", new dev.editforge.generate.GenerateBenchRunner());
+    register("retrieval", new dev.editforge.cli.RetrievalBenchRunner());
+    register("generate", new dev.editforge.cli.GenerateBenchRunner());
     register("ttt", new Bench() {
       @Override
       public String description() {
@@ -84,7 +84,7 @@ public final class BenchCommand extends StageCommand {
   Map<String, String> params = new LinkedHashMap<>();
 
   @Override
-  protected Map<String, Object> flagOverrides() {
+  public Map<String, Object> flagOverrides() {
     return bench().overrides(params);
   }
 

@@ -42,7 +42,7 @@ public final class DemoCommand extends StageCommand {
   String model;
 
   @Override
-  protected Map<String, Object> flagOverrides() {
+  public Map<String, Object> flagOverrides() {
     Path dir = Path.of(common.runDir != null ? common.runDir : "runs/demo");
     Path sample = extractSample(dir.resolve("_sample"));
     List<String> inputs = INPUTS.stream().map(i -> i[0] + ":" + sample.resolve(i[1])).toList();

@@ -5,9 +5,10 @@ import dev.editforge.io.RunDir;
 import dev.editforge.io.TableExport;
 import dev.editforge.io.Tables;
 import dev.editforge.select.SftExport;
+import dev.editforge.select.SftSettings;
 import dev.editforge.select.SftFiles;
-import dev.editforge.select.SftRow;
-import dev.editforge.select.SftTable;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftTable;
 import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.fs.Path;
@@ -55,7 +56,7 @@ public final class ExportCommand extends StageCommand {
     if (table.equals(Tables.SFT)) {
       List<SftRow> rows = SftTable.read(ctx.spark(), ctx.runDir());
       SftExport.Settings settings = new SftExport.Settings(
-          List.of(SftExport.Format.fromWire(format)), launch.settings().sft().export().name());
+          List.of(SftExport.Format.fromWire(format)), SftSettings.of(launch.settings()).export().name());
       List<Path> files = SftFiles.write(rows, dir, settings, ctx.spark().sparkContext().hadoopConfiguration());
       for (Path f : files) {
         console().println(String.format(Locale.ROOT, "export: %,d rows of %s as %s -> %s", rows.size(), table, format, f));

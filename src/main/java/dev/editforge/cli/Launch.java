@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
+import dev.editforge.select.SftSettings;
 import dev.editforge.io.RunDir;
 import dev.editforge.spark.SparkSessions;
 import dev.editforge.spark.StageContext;
@@ -53,6 +54,9 @@ public final class Launch {
     }
     Config effective = flags.withFallback(base);
     EditforgeSettings settings = EditforgeSettings.from(effective);
+    // Settings made of a stage's own types are read by that stage; read them here too, so every
+    // bad value exits 2 at start rather than after the stages before it have run.
+    SftSettings.of(settings);
     LOG.info("editforge {} {} with config:\n{}", command, settings.codeVersion(), ConfigRedactor.render(effective));
     return new Launch(command, settings, options, console);
   }

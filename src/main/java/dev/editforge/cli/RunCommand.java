@@ -19,7 +19,7 @@ public final class RunCommand extends StageCommand {
   String to;
 
   @Override
-  protected Map<String, Object> flagOverrides() {
+  public Map<String, Object> flagOverrides() {
     return inputs.overrides();
   }
 

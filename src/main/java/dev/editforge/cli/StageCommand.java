@@ -25,7 +25,7 @@ public abstract class StageCommand implements Callable<Integer> {
   PrintStream console = System.out;
 
   /** Settings this command's own flags set, keyed below {@code editforge.}; they win over --set. */
-  protected Map<String, Object> flagOverrides() {
+  public Map<String, Object> flagOverrides() {
     return Map.of();
   }
 

@@ -1,20 +1,9 @@
 package dev.editforge.config;
 
 import com.typesafe.config.Config;
-import dev.editforge.generate.GenerateSettings;
-import dev.editforge.embed.EmbedSettings;
-import dev.editforge.evaluate.EvaluateSettings;
-import dev.editforge.finetune.FinetuneSettings;
-import dev.editforge.generate.ReasoningSettings;
-import dev.editforge.index.IndexSettings;
-import dev.editforge.retrieve.RetrieveSettings;
-import dev.editforge.generate.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
 import dev.editforge.llm.LlmSettings;
 import dev.editforge.llm.remote.RemoteSettings;
-import dev.editforge.select.SelectSettings;
-import dev.editforge.select.SftSettings;
-import dev.editforge.ttt.TttSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
@@ -36,7 +25,6 @@ public record EditforgeSettings(
     EmbedSettings embed,
     IndexSettings index,
     RetrieveSettings retrieve,
-    SftSettings sft,
     FinetuneSettings finetune,
     EvaluateSettings evaluate,
     LlmSettings llm,
@@ -59,7 +47,6 @@ public record EditforgeSettings(
         EmbedSettings.from(root.section("embed")),
         IndexSettings.from(root.section("index")),
         RetrieveSettings.from(root.section("retrieve")),
-        SftSettings.from(root.section("select")),
         FinetuneSettings.from(root.section("finetune")),
         EvaluateSettings.from(root.section("evaluate")),
         RuntimeSettings.llm(root.section("llm")),

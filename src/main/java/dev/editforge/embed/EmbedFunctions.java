@@ -1,5 +1,9 @@
 package dev.editforge.embed;
 
+import dev.editforge.spark.EncoderSpec;
+import dev.editforge.encoders.EncoderPreset;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.EncodedBatch;
 import dev.editforge.io.Rows;
 import java.util.ArrayList;
 import java.util.Comparator;

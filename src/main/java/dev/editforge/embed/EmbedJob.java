@@ -1,5 +1,7 @@
 package dev.editforge.embed;
 
+import dev.editforge.config.EmbedSettings;
+import dev.editforge.spark.EncoderSpec;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;

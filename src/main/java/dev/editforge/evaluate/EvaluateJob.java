@@ -1,5 +1,6 @@
 package dev.editforge.evaluate;
 
+import dev.editforge.config.EvaluateSettings;
 import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
@@ -11,7 +12,7 @@ import static org.apache.spark.sql.types.DataTypes.createStructType;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.RunDir;
@@ -36,7 +37,7 @@ import dev.editforge.spark.SingleTask;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
-import dev.editforge.ttt.AnswerPrompt;
+import dev.editforge.text.AnswerPrompt;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.editforge.finetune;
 
+import dev.editforge.lora.TokenizedSample;
+import dev.editforge.lora.Batching;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

@@ -1,7 +1,8 @@
 package dev.editforge.finetune;
 
+import dev.editforge.config.FinetuneSettings;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
@@ -9,9 +10,9 @@ import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.ChatMessage;
-import dev.editforge.select.SftRow;
-import dev.editforge.select.SftSource;
-import dev.editforge.select.SftTable;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftTable;
 import dev.editforge.spark.HadoopConf;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.PipelineStage;

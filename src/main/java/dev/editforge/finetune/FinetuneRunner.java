@@ -1,5 +1,8 @@
 package dev.editforge.finetune;
 
+import dev.editforge.lora.TokenizedSample;
+import dev.editforge.lora.Batching;
+import dev.editforge.config.FinetuneSettings;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -8,7 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.llm.ChatTemplate;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.DecoderModel;
@@ -20,7 +23,7 @@ import dev.editforge.lora.LoraTrainer;
 import dev.editforge.lora.PeftAdapters;
 import dev.editforge.lora.TrainSample;
 import dev.editforge.lora.TrainSettings;
-import dev.editforge.select.SftRow;
+import dev.editforge.io.SftRow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

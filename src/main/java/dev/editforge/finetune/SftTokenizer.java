@@ -1,9 +1,10 @@
 package dev.editforge.finetune;
 
+import dev.editforge.lora.TokenizedSample;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.ChatTemplate;
 import dev.editforge.llm.LlmTokenizer;
-import dev.editforge.select.SftRow;
+import dev.editforge.io.SftRow;
 import java.util.List;
 
 /**

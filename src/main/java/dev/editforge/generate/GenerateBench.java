@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.config.SelfEditSettings;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Tables;
 import dev.editforge.llm.DecoderLoader;

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.config.GenerateSettings;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.hub.HubClient;

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.config.GenerateSettings;
 import ai.djl.Device;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LlmSettings;

@@ -1,5 +1,9 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.AnswerVoting;
+import dev.editforge.text.ReasoningPrompts;
+import dev.editforge.config.ReasoningSettings;
+import dev.editforge.config.GenerateSettings;
 import static org.apache.spark.sql.functions.col;
 
 import dev.editforge.io.Fingerprints;

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.AnswerVoting;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.config.SelfEditSettings;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Rows;

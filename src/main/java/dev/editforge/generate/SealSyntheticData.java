@@ -1,8 +1,9 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.SelfEditPrompts;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.io.Ids;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;

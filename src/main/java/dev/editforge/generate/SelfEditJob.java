@@ -1,5 +1,7 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.SelfEditPrompts;
+import dev.editforge.config.SelfEditSettings;
 import static org.apache.spark.sql.functions.col;
 
 import dev.editforge.io.Fingerprints;

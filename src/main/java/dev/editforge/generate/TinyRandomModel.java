@@ -1,10 +1,10 @@
 package dev.editforge.generate;
 
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.llm.ByteLevel;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.RandomDecoderWriter;
 import java.io.IOException;

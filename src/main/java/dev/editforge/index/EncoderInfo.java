@@ -1,7 +1,8 @@
 package dev.editforge.index;
 
-import dev.editforge.embed.Encoder;
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.config.IndexSettings;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.VectorSimilarity;
 
 /**
  * What an index needs to know about the encoder that produced its vectors, and what a searcher

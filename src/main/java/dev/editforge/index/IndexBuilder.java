@@ -1,5 +1,7 @@
 package dev.editforge.index;
 
+import dev.editforge.config.IndexSettings;
+import dev.editforge.lucene.IndexManifest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,7 @@
 package dev.editforge.index;
 
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.config.IndexSettings;
+import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.spark.HadoopConf;
 import java.io.IOException;
 import java.io.Serializable;

@@ -1,7 +1,9 @@
 package dev.editforge.index;
 
-import dev.editforge.embed.EmbedSettings;
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.config.IndexSettings;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.config.EmbedSettings;
+import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;

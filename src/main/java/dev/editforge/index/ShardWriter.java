@@ -1,6 +1,9 @@
 package dev.editforge.index;
 
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.config.IndexSettings;
+import dev.editforge.lucene.ShardFields;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.encoders.VectorSimilarity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package dev.editforge.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.RunDir;
 import java.io.FileNotFoundException;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.editforge.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.io.Ids;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.editforge.ingest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.io.Serializable;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import java.io.IOException;

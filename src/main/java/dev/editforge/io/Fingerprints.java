@@ -1,5 +1,6 @@
 package dev.editforge.io;
 
+import dev.editforge.text.Json;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValue;
 import java.io.IOException;

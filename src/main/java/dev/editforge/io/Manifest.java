@@ -1,5 +1,6 @@
 package dev.editforge.io;
 
+import dev.editforge.text.Json;
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.IOException;
 import java.time.Instant;

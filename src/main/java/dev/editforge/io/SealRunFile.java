@@ -1,5 +1,6 @@
 package dev.editforge.io;
 
+import dev.editforge.text.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.editforge.judge;
 
 import dev.editforge.io.SealRunFile;
-import dev.editforge.ttt.AnswerPrompt;
+import dev.editforge.text.AnswerPrompt;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.editforge.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

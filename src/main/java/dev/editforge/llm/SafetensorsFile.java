@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.ProjectionDelta;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PushbackReader;

@@ -1,15 +1,16 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.config.RetrieveSettings;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.SettingsException;
-import dev.editforge.embed.EmbedSettings;
-import dev.editforge.embed.EncoderSpec;
-import dev.editforge.index.IndexManifest;
-import dev.editforge.index.IndexVerificationException;
+import dev.editforge.config.EmbedSettings;
+import dev.editforge.spark.EncoderSpec;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.lucene.IndexVerificationException;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;

@@ -1,12 +1,13 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.config.RetrieveSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.embed.EncodedBatch;
-import dev.editforge.embed.Encoder;
-import dev.editforge.embed.EncoderSpec;
-import dev.editforge.index.IndexManifest;
-import dev.editforge.io.Json;
+import dev.editforge.encoders.EncodedBatch;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.spark.EncoderSpec;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.text.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.ExecutorModelCache;

@@ -1,5 +1,6 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.config.RetrieveSettings;
 import com.typesafe.config.Config;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.RunDir;
@@ -51,7 +52,7 @@ public final class RetrieveJob implements PipelineStage {
     return STAGE;
   }
 
-  static String option(StageContext ctx, String key) {
+  public static String option(StageContext ctx, String key) {
     Config c = ctx.settings().section("retrieve");
     return c.hasPath(key) ? c.getString(key).strip() : "";
   }

@@ -1,7 +1,10 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.embed.Encoder;
-import dev.editforge.index.IndexManifest;
+import dev.editforge.lucene.DocRef;
+import dev.editforge.lucene.Fusion;
+import dev.editforge.config.RetrieveSettings;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.lucene.IndexManifest;
 import java.nio.file.Path;
 import java.util.List;
 

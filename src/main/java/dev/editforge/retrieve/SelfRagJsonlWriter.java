@@ -2,7 +2,7 @@ package dev.editforge.retrieve;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;

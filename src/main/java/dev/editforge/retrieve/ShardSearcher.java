@@ -1,7 +1,8 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.embed.VectorSimilarity;
-import dev.editforge.index.ShardFields;
+import dev.editforge.lucene.DocRef;
+import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.ShardFields;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,8 +1,9 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.embed.VectorSimilarity;
-import dev.editforge.index.IndexManifest;
-import dev.editforge.index.TextAnalyzer;
+import dev.editforge.lucene.DocRef;
+import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.lucene.TextAnalyzer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

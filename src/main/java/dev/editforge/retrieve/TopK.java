@@ -1,5 +1,6 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.lucene.DocRef;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

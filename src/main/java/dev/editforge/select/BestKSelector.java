@@ -1,5 +1,8 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
+import dev.editforge.config.SelectSettings;
 import dev.editforge.text.PyText;
 import java.util.ArrayList;
 import java.util.Comparator;

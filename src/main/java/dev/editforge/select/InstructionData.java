@@ -1,8 +1,10 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.io.Ids;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.llm.ChatMessage;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.text.PyText;
 

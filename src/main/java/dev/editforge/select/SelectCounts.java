@@ -1,5 +1,6 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
 import dev.editforge.io.Manifest;
 import java.util.Map;
 

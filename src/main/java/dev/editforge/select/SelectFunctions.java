@@ -1,6 +1,8 @@
 package dev.editforge.select;
 
-import dev.editforge.generate.ReasoningPrompts;
+import dev.editforge.io.SftRow;
+import dev.editforge.config.SelectSettings;
+import dev.editforge.text.ReasoningPrompts;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;

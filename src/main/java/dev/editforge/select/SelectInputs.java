@@ -30,7 +30,7 @@ record SelectInputs(Path sealRun, boolean reasoning, boolean instructions, List<
 
   /** Checks every input is usable (exit 2 naming what to run otherwise) and fingerprints it. */
   static SelectInputs resolve(StageContext ctx) {
-    SftSettings sft = ctx.settings().sft();
+    SftSettings sft = SftSettings.of(ctx.settings());
     RunDir run = ctx.runDir();
     List<String> inputs = new ArrayList<>();
     Path sealRun = null;

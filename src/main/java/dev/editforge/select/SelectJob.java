@@ -1,5 +1,7 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftTable;
+import dev.editforge.io.SftRow;
 import com.typesafe.config.Config;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
@@ -57,7 +59,7 @@ public final class SelectJob implements PipelineStage {
 
   @Override
   public StagePlan plan(StageContext ctx) {
-    SftSettings sft = ctx.settings().sft();
+    SftSettings sft = SftSettings.of(ctx.settings());
     SelectInputs in = SelectInputs.resolve(ctx);
     Config raw = ctx.settings().raw();
     String configHash = Fingerprints.configHash(

@@ -1,11 +1,14 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
+import dev.editforge.config.SelectSettings;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.posexplode;
 import static org.apache.spark.sql.functions.struct;
 
-import dev.editforge.generate.ReasoningSettings;
+import dev.editforge.config.ReasoningSettings;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
@@ -131,7 +134,7 @@ final class SelectSources {
         .javaRDD();
     ReasoningSettings rs = ctx.settings().reasoning();
     List<SelectFunctions.ReasoningPick> picks = joined
-        .map(new SelectFunctions.DecideTrace(rs.studentPrompt(), rs.templates(), ctx.settings().sft().reasoning()))
+        .map(new SelectFunctions.DecideTrace(rs.studentPrompt(), rs.templates(), SftSettings.of(ctx.settings()).reasoning()))
         .collect();
     return reasoningRows(picks, detail);
   }

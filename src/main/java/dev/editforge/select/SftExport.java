@@ -1,12 +1,13 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftRow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.SettingsException;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.PyJson;
 import dev.editforge.llm.ChatMessage;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftRow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

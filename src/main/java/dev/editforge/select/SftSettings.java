@@ -1,6 +1,8 @@
 package dev.editforge.select;
 
+import dev.editforge.config.SelectSettings;
 import dev.editforge.config.ConfigReader;
+import dev.editforge.config.EditforgeSettings;
 
 /**
  * What {@code editforge select} builds besides best-k ({@link SelectSettings}): where scored
@@ -14,6 +16,15 @@ public record SftSettings(
     IdentityData.Settings identity,
     SftMixer.Settings mix,
     SftExport.Settings export) {
+
+  /**
+   * The {@code editforge.select} settings of {@code settings}. They are read here, not in config,
+   * because they are made of select's own types; the CLI reads them once at start so a bad value
+   * still exits 2 before any work.
+   */
+  public static SftSettings of(EditforgeSettings settings) {
+    return from(new ConfigReader(settings.raw().getConfig("editforge"), "editforge").section("select"));
+  }
 
   public static SftSettings from(ConfigReader select) {
     return new SftSettings(

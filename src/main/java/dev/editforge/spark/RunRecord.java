@@ -2,7 +2,7 @@ package dev.editforge.spark;
 
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import java.time.Instant;

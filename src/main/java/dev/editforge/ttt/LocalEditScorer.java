@@ -1,5 +1,7 @@
 package dev.editforge.ttt;
 
+import dev.editforge.text.AnswerPrompt;
+import dev.editforge.config.TttSettings;
 import ai.djl.Device;
 import dev.editforge.judge.Judge;
 import dev.editforge.llm.DecoderModel;

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.config.ScoreSettings;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;

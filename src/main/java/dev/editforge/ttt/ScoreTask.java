@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.config.ScoreSettings;
 import dev.editforge.io.Rows;
 import dev.editforge.spark.ExecutorModelCache;
 import dev.editforge.spark.TaskResources;

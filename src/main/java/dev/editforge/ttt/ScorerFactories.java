@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.config.ScoreSettings;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
 

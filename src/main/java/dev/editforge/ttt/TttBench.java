@@ -1,6 +1,7 @@
 package dev.editforge.ttt;
 
-import dev.editforge.io.Json;
+import dev.editforge.config.TttSettings;
+import dev.editforge.text.Json;
 import dev.editforge.llm.ByteLevel;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -9,7 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.judge.LocalJudges;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.text.AnswerPrompt;
 import dev.editforge.io.Ids;
 import dev.editforge.judge.Judge;
 import dev.editforge.llm.GenerationRequest;

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.config.ScoreSettings;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.editforge.config.EditforgeSettings;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,13 @@
 package dev.editforge.embed;
 
+import dev.editforge.config.EmbedSettings;
+import dev.editforge.spark.Encoders;
+import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.encoders.Pooling;
+import dev.editforge.encoders.EncoderPreset;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.EmbeddingException;
+import dev.editforge.encoders.BertEncoder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,11 +17,11 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.SettingsException;
-import dev.editforge.index.IndexSettings;
-import dev.editforge.index.TextAnalyzer;
-import dev.editforge.index.VectorQuantization;
-import dev.editforge.retrieve.Fusion;
-import dev.editforge.retrieve.RetrieveSettings;
+import dev.editforge.config.IndexSettings;
+import dev.editforge.lucene.TextAnalyzer;
+import dev.editforge.lucene.VectorQuantization;
+import dev.editforge.lucene.Fusion;
+import dev.editforge.config.RetrieveSettings;
 import org.junit.jupiter.api.Test;
 
 /** The documented HOCON blocks parse into the settings the code uses, and bad values name their key. */

@@ -1,5 +1,6 @@
 package dev.editforge.finetune;
 
+import dev.editforge.cli.FinetuneCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,12 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
 import dev.editforge.cli.Launch;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
 import dev.editforge.llm.TinyModels;
-import dev.editforge.select.SftTable;
+import dev.editforge.io.SftTable;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

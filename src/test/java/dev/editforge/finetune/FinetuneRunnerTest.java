@@ -1,5 +1,7 @@
 package dev.editforge.finetune;
 
+import dev.editforge.lora.Batching;
+import dev.editforge.config.FinetuneSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,8 +19,8 @@ import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.TinyModels;
 import dev.editforge.lora.LoraAdapter;
 import dev.editforge.lora.PeftAdapters;
-import dev.editforge.select.SftRow;
-import dev.editforge.select.SftSource;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.editforge.finetune;
 
+import dev.editforge.lora.TokenizedSample;
+import dev.editforge.lora.Batching;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,8 +16,8 @@ import dev.editforge.llm.ChatTemplate;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.TinyModels;
-import dev.editforge.select.SftRow;
-import dev.editforge.select.SftSource;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

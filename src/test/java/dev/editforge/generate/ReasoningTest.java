@@ -1,5 +1,8 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.AnswerVoting;
+import dev.editforge.text.ReasoningPrompts;
+import dev.editforge.config.ReasoningSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.SelfEditPrompts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.SharedData;
 import dev.editforge.TestSpark;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.editforge.generate;
 
+import dev.editforge.text.SelfEditPrompts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,11 +1,16 @@
 package dev.editforge.index;
 
+import dev.editforge.config.IndexSettings;
+import dev.editforge.lucene.IndexVerificationException;
+import dev.editforge.lucene.VectorQuantization;
+import dev.editforge.lucene.TextAnalyzer;
+import dev.editforge.lucene.IndexManifest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.encoders.VectorSimilarity;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.config.RetrieveSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,10 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.SharedData;
 import dev.editforge.index.IndexBuilder;
-import dev.editforge.index.IndexSettings;
+import dev.editforge.config.IndexSettings;
 import dev.editforge.index.IndexedPassage;
-import dev.editforge.index.TextAnalyzer;
-import dev.editforge.index.VectorQuantization;
+import dev.editforge.lucene.TextAnalyzer;
+import dev.editforge.lucene.VectorQuantization;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

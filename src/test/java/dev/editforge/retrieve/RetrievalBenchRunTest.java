@@ -1,9 +1,10 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.cli.RetrievalBench;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.editforge.SharedData;
-import dev.editforge.embed.OnnxMiniLmEncoder;
+import dev.editforge.encoders.OnnxMiniLmEncoder;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

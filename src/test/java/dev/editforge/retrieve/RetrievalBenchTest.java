@@ -1,9 +1,10 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.cli.RetrievalBench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.editforge.embed.OnnxMiniLmEncoder;
+import dev.editforge.encoders.OnnxMiniLmEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,16 +1,17 @@
 package dev.editforge.retrieve;
 
+import dev.editforge.config.RetrieveSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.editforge.embed.EncodedBatch;
-import dev.editforge.embed.Encoder;
-import dev.editforge.embed.EncoderPreset;
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.encoders.EncodedBatch;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.EncoderPreset;
+import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.index.EncoderInfo;
 import dev.editforge.index.IndexBuilder;
-import dev.editforge.index.IndexSettings;
+import dev.editforge.config.IndexSettings;
 import dev.editforge.index.IndexedPassage;
 import dev.editforge.index.TestCorpus;
 import java.nio.file.Path;
@@ -85,8 +86,8 @@ class RetrieverTest {
 
   @Test
   void denseModesNeedAnIndexWithVectors(@TempDir Path dir) {
-    IndexSettings noVectors = new IndexSettings(2, dev.editforge.index.TextAnalyzer.ENGLISH, 1.2f, 0.75f, false,
-        null, 16, 100, dev.editforge.index.VectorQuantization.NONE, 1, 1, 64);
+    IndexSettings noVectors = new IndexSettings(2, dev.editforge.lucene.TextAnalyzer.ENGLISH, 1.2f, 0.75f, false,
+        null, 16, 100, dev.editforge.lucene.VectorQuantization.NONE, 1, 1, 64);
     try (IndexBuilder b = new IndexBuilder(dir, noVectors, null)) {
       TestCorpus.passages(20, DIM, true, 12).forEach(b::add);
       assertEquals(0, b.finish().dimension());

@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.editforge.embed.VectorSimilarity;
+import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.index.EncoderInfo;
 import dev.editforge.index.IndexBuilder;
-import dev.editforge.index.IndexSettings;
-import dev.editforge.index.IndexVerificationException;
+import dev.editforge.config.IndexSettings;
+import dev.editforge.lucene.IndexVerificationException;
 import dev.editforge.index.IndexedPassage;
 import dev.editforge.index.TestCorpus;
-import dev.editforge.index.VectorQuantization;
+import dev.editforge.lucene.VectorQuantization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

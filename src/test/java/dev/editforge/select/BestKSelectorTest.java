@@ -1,5 +1,8 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
+import dev.editforge.config.SelectSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package dev.editforge.select;
 
+import dev.editforge.config.SelectSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,7 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.editforge.io.Manifest;

@@ -1,5 +1,8 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftTable;
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,8 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.SharedData;
 import dev.editforge.TestSpark;
-import dev.editforge.generate.ReasoningPrompts;
-import dev.editforge.io.Json;
+import dev.editforge.text.ReasoningPrompts;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Rows;
@@ -218,7 +221,7 @@ class SelectJobTest {
 
   @Test
   void importedSealEditsScoredInTheRunAreSelectedByTheirSampleOrder() throws Exception {
-    String prompt = dev.editforge.generate.SelfEditPrompts.builtIn().render("implications", "T", "C");
+    String prompt = dev.editforge.text.SelfEditPrompts.builtIn().render("implications", "T", "C");
     Path f = dir.resolve("synthetic.json");
     Files.writeString(f, "[{\"title\":\"T\",\"context\":\"C\",\"questions\":[{\"question\":\"q\",\"answer\":\"a\"}],"
         + "\"completions\":[\"zero\",\"one\",\"two\"],\"prompt\":" + Json.compact(prompt) + "}]");

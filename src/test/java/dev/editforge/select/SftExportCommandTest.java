@@ -1,12 +1,15 @@
 package dev.editforge.select;
 
+import dev.editforge.io.SftTable;
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftRow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.llm.ChatMessage;
 import java.nio.file.Files;

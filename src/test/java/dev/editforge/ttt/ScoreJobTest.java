@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.cli.ScoreCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,7 +12,7 @@ import dev.editforge.cli.CommonOptions;
 import dev.editforge.cli.Launch;
 import dev.editforge.cli.Pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.config.TttSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

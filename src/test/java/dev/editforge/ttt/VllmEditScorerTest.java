@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * adapter directory), so an edit that states the answer gains and one that does not does not.
  */
 class VllmEditScorerTest {
-  static final ObjectMapper JSON = dev.editforge.io.Json.MAPPER;
+  static final ObjectMapper JSON = dev.editforge.text.Json.MAPPER;
 
   @TempDir
   Path dir;

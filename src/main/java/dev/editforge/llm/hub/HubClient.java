@@ -2,7 +2,7 @@ package dev.editforge.llm.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.editforge.io.Json;
+import dev.editforge.text.Json;
 import dev.editforge.llm.net.Backoff;
 import dev.editforge.llm.net.Secrets;
 import java.io.IOException;

@@ -1,0 +1,29 @@
+package dev.editforge.config;
+
+import java.io.Serializable;
+
+/**
+ * {@code editforge.evaluate}: no-context QA accuracy of the base and the tuned model on held-out
+ * articles. Empty {@code model}/{@code tuned}/{@code articles} fall back to the finetune model,
+ * this run's {@code finetune/merged} and this run's {@code articles} table.
+ *
+ * @param chatTemplate {@code none} (the raw answer prompt, SEAL's base-model protocol), {@code
+ *     model} or a built-in name
+ */
+public record EvaluateSettings(String model, String tuned, String articles, int maxArticles, int maxNewTokens,
+    int batchSize, String chatTemplate, int gpus, String dtype, int threads) implements Serializable {
+
+  public static EvaluateSettings from(ConfigReader r) {
+    return new EvaluateSettings(
+        r.string("model"),
+        r.string("tuned"),
+        r.string("articles"),
+        r.integer("max-articles", 0, Integer.MAX_VALUE),
+        r.integer("max-new-tokens", 1, 1 << 16),
+        r.integer("batch-size", 1, 4096),
+        r.oneOf("chat-template", FinetuneSettings.chatTemplates()),
+        r.integer("gpus", 0, 64),
+        r.oneOf("dtype", java.util.List.of("auto", "float32", "float16")),
+        r.integer("threads", 0, 1024));
+  }
+}

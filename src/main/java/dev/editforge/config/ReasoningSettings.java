@@ -1,0 +1,58 @@
+package dev.editforge.config;
+
+import dev.editforge.text.ReasoningPrompts;
+import dev.editforge.text.AnswerVoting;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code editforge.generate.reasoning}: which prompts write and frame reasoning traces, how the
+ * answer is read back, and how many samples vote per question.
+ */
+public record ReasoningSettings(
+    String teacherPrompt,
+    String studentPrompt,
+    Map<String, String> templates,
+    List<String> answerPatterns,
+    boolean lastLineOnly,
+    int samples) {
+
+  public ReasoningSettings {
+    templates = Map.copyOf(templates);
+    answerPatterns = List.copyOf(answerPatterns);
+  }
+
+  public static ReasoningSettings from(ConfigReader r) {
+    Map<String, String> templates = r.stringMap("templates");
+    ReasoningPrompts prompts;
+    try {
+      prompts = new ReasoningPrompts(templates);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(r.full("templates"), null, e.getMessage());
+    }
+    String teacher = r.oneOf("teacher-prompt", prompts.keys());
+    if (!prompts.usesAnswer(teacher)) {
+      throw new SettingsException(r.full("teacher-prompt"), teacher, "a teacher prompt must show the answer with {answer}");
+    }
+    String student = r.oneOf("student-prompt", prompts.keys());
+    if (prompts.usesAnswer(student)) {
+      throw new SettingsException(r.full("student-prompt"), student, "a student prompt must not show the answer");
+    }
+    List<String> patterns = r.strings("answer-patterns");
+    boolean lastLineOnly = r.bool("last-line-only");
+    try {
+      new AnswerVoting(patterns, lastLineOnly);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(r.full("answer-patterns"), patterns, e.getMessage());
+    }
+    return new ReasoningSettings(teacher, student, templates, patterns, lastLineOnly, r.integer("samples", 1, 1000));
+  }
+
+  public ReasoningPrompts prompts() {
+    return new ReasoningPrompts(templates);
+  }
+
+  public AnswerVoting voting() {
+    return new AnswerVoting(answerPatterns, lastLineOnly);
+  }
+}
