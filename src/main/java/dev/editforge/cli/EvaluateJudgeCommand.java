@@ -2,6 +2,7 @@ package dev.editforge.cli;
 
 import dev.editforge.judge.JudgeEvaluation;
 import dev.editforge.io.UnusableInputException;
+import dev.editforge.spark.ExitCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -25,6 +26,7 @@ public final class EvaluateJudgeCommand extends StageCommand {
     if (!Files.isRegularFile(sealRun)) {
       throw new UnusableInputException("SEAL run file " + sealRun + " does not exist or is not a file");
     }
-    return JudgeEvaluation.run(sealRun, console(), launch.settings().judge());
+    JudgeEvaluation.run(sealRun, console(), launch.settings().judge());
+    return ExitCodes.OK;
   }
 }

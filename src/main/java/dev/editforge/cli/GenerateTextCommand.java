@@ -1,5 +1,6 @@
 package dev.editforge.cli;
 
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.llm.GenerateText;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
@@ -31,6 +32,7 @@ public final class GenerateTextCommand extends StageCommand {
     try (HubClient hub = new HubClient(HubSettings.fromEnvironment())) {
       dir = hub.resolve(model);
     }
-    return GenerateText.run(dir, prompt, maxNewTokens, temperature, seed, launch.settings().llm(), console(), System.err);
+    return GenerateText.run(dir, prompt, maxNewTokens, temperature, seed, launch.settings().llm(), console(), System.err)
+        ? ExitCodes.OK : ExitCodes.FAILURE;
   }
 }

@@ -1,6 +1,7 @@
 package dev.editforge.judge;
 
 import dev.editforge.io.SealRunFile;
+import dev.editforge.io.UnusableInputException;
 import dev.editforge.text.AnswerPrompt;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -75,27 +76,25 @@ public final class JudgeEvaluation {
     return judges;
   }
 
-  public static int run(Path sealRun, PrintStream out) {
-    return run(sealRun, out, JudgeSettings.defaults());
+  public static void run(Path sealRun, PrintStream out) {
+    run(sealRun, out, JudgeSettings.defaults());
   }
 
   /**
    * Prints the table and ends with {@code JUDGE best=<name> kappa=<x> accuracy=<x> n=<judgments>}.
-   * Returns 0, or 1 (after one {@code error:} line) when the file cannot be read or holds no
-   * graded answers.
+   * A file that cannot be read or holds no graded answers is an {@link UnusableInputException}
+   * (the CLI exits 2 with its message).
    */
-  public static int run(Path sealRun, PrintStream out, JudgeSettings settings) {
+  public static void run(Path sealRun, PrintStream out, JudgeSettings settings) {
     SealRunFile.Run run;
     try {
       run = SealRunFile.read(sealRun);
     } catch (IOException | RuntimeException e) {
-      out.println("error: cannot read SEAL run " + sealRun + ": " + e.getMessage());
-      return 1;
+      throw new UnusableInputException("cannot read SEAL run " + sealRun + ": " + e.getMessage());
     }
     List<Judgment> judgments = judgments(run);
     if (judgments.isEmpty()) {
-      out.println("error: " + sealRun + " holds no graded answers (no completions[].questions[])");
-      return 1;
+      throw new UnusableInputException(sealRun + " holds no graded answers (no completions[].questions[])");
     }
     long positives = judgments.stream().filter(Judgment::reference).count();
     long blank = judgments.stream().filter(j -> dev.editforge.text.PyText.isBlank(j.answer())).count();
@@ -124,7 +123,6 @@ public final class JudgeEvaluation {
     Result best = best(results);
     out.printf(Locale.ROOT, "JUDGE best=%s kappa=%s accuracy=%s n=%d%n",
         best.judge().name(), fmt(best.agreement().kappa()), fmt(best.agreement().accuracy()), best.agreement().n());
-    return 0;
   }
 
   private static String fmt(double x) {

@@ -13,8 +13,8 @@ import java.util.List;
 public final class GenerateText {
   private GenerateText() {}
 
-  /** Runs it; returns the exit status (0, or 1 when the request failed). */
-  public static int run(Path model, String prompt, int maxNewTokens, double temperature, long seed,
+  /** Runs it; false (after one line on {@code err}) when the request failed. */
+  public static boolean run(Path model, String prompt, int maxNewTokens, double temperature, long seed,
       LlmSettings settings, PrintStream out, PrintStream err) {
     SamplingParams sampling = new SamplingParams(maxNewTokens, temperature, 1.0, 0, 1, List.of(), List.of(), seed);
     try (LocalGenerator generator =
@@ -22,10 +22,10 @@ public final class GenerateText {
       GenerationResult result = generator.generate(List.of(GenerationRequest.text("cli", prompt, sampling))).get(0);
       if (!result.ok()) {
         err.println("generate-text: " + result.error());
-        return 1;
+        return false;
       }
       out.println(prompt + result.completions().get(0).text());
-      return 0;
+      return true;
     }
   }
 }

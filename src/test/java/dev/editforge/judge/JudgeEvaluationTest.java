@@ -19,12 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 class JudgeEvaluationTest {
   static final Pattern LAST = Pattern.compile("JUDGE best=(\\S+) kappa=(\\S+) accuracy=(\\S+) n=(\\d+)");
 
-  static String runTo(Path file, int expectedRc) {
+  static String run(Path file) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    int rc = JudgeEvaluation.run(file, new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    String out = bytes.toString(StandardCharsets.UTF_8);
-    assertEquals(expectedRc, rc, out);
-    return out;
+    JudgeEvaluation.run(file, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 
   static Matcher lastLine(String out) {
@@ -49,7 +47,7 @@ class JudgeEvaluationTest {
         + "\"stats\":{\"adapter_mean\":0.0,\"baseline_mean\":1.0},\"questions\":[" + qs + "]}]}]}";
     Path f = dir.resolve("run.json");
     Files.writeString(f, json);
-    String out = runTo(f, 0);
+    String out = run(f);
     Matcher m = lastLine(out);
     assertEquals("4", m.group(4));
     // contains misses the lower-case answer (kappa 0.5); normalized-contains gets all four.
@@ -60,9 +58,10 @@ class JudgeEvaluationTest {
   }
 
   @Test
-  void unreadableFileIsOneErrorLine(@TempDir Path dir) {
-    String out = runTo(dir.resolve("missing.json"), 1);
-    assertTrue(out.startsWith("error: cannot read SEAL run"), out);
+  void unreadableFileIsAnUnusableInput(@TempDir Path dir) {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(dev.editforge.io.UnusableInputException.class,
+        () -> run(dir.resolve("missing.json")));
+    assertTrue(e.getMessage().startsWith("cannot read SEAL run"), e.getMessage());
   }
 
   @Test
@@ -78,7 +77,7 @@ class JudgeEvaluationTest {
         }
       }
     }
-    String out = runTo(file, 0);
+    String out = run(file);
     System.out.print(out);
     Matcher m = lastLine(out);
     assertEquals(expected, Long.parseLong(m.group(4)));
