@@ -2,6 +2,7 @@ package dev.editforge.generate;
 
 import dev.editforge.config.GenerateSettings;
 import dev.editforge.io.RunDir;
+import dev.editforge.io.Fingerprints;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
@@ -45,6 +46,23 @@ final class GenerateStage {
 
   /** The generator to ship, or why there is none. */
   record Resolved(GeneratorSpec spec, String problem) {}
+
+  /**
+   * The output of one generate part ({@code part}: self-edits or reasoning) into {@code table}: its
+   * config hash is generate's section without the other part's ({@code otherPart}), with the
+   * backend's section (llm or remote); its inputs are {@code inputTable} and the model. An output
+   * with error rows is never up to date, so the next run retries those rows.
+   */
+  static StageOutput output(StageContext ctx, GeneratorSpec spec, String part, String otherPart, String table,
+      String inputTable, StageOutput.Writer writer) {
+    String configHash = Fingerprints.configHash(ctx.settings().section("generate")
+        .withoutPath("what").withoutPath(otherPart).withFallback(spec.local()
+            ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
+    List<String> inputs = List.of(Fingerprints.ofTable(ctx.runDir(), inputTable),
+        "model=" + spec.modelName() + ":" + spec.modelDir());
+    return StageOutput.of(table, configHash, inputs, writer).withFingerprintName(SelfEditJob.STAGE + ":" + part)
+        .reusableWhen(m -> m.count("errors") == 0);
+  }
 
   /** Resolves {@code generate.model} (local dir or hub id, on the driver) into a spec. */
   static Resolved resolve(StageContext ctx) {

@@ -80,14 +80,8 @@ public final class ReasoningJob implements PipelineStage {
       return StagePlan.nothingToDo("reasoning: " + resolved.problem());
     }
     GeneratorSpec spec = resolved.spec();
-    String configHash = Fingerprints.configHash(ctx.settings().section("generate")
-        .withoutPath("what").withoutPath("self-edit").withFallback(spec.local()
-            ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
-    List<String> inputs = List.of(Fingerprints.ofTable(ctx.runDir(), Tables.PROBLEMS),
-        "model=" + spec.modelName() + ":" + spec.modelDir());
-    // An output with error rows is never up to date: the next run retries those traces.
-    return StagePlan.of(StageOutput.of(Tables.REASONING, configHash, inputs, out -> write(out, spec))
-        .withFingerprintName(STAGE + ":reasoning").reusableWhen(m -> m.count("errors") == 0));
+    return StagePlan.of(GenerateStage.output(ctx, spec, "reasoning", "self-edit", Tables.REASONING, Tables.PROBLEMS,
+        out -> write(out, spec)));
   }
 
   /** Generates the missing traces, judges kept + new per question and writes them into {@code out}. */

@@ -81,14 +81,8 @@ public final class SelfEditJob implements PipelineStage {
       return StagePlan.nothingToDo("self-edits: " + resolved.problem());
     }
     GeneratorSpec spec = resolved.spec();
-    String configHash = Fingerprints.configHash(ctx.settings().section("generate")
-        .withoutPath("what").withoutPath("reasoning").withFallback(spec.local()
-            ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
-    List<String> inputs = List.of(Fingerprints.ofTable(ctx.runDir(), Tables.ARTICLES),
-        "model=" + spec.modelName() + ":" + spec.modelDir());
-    // An output with error rows is never up to date: the next run retries those rows.
-    return StagePlan.of(StageOutput.of(Tables.SELF_EDITS, configHash, inputs, out -> write(out, spec))
-        .withFingerprintName(STAGE + ":self-edits").reusableWhen(m -> m.count("errors") == 0));
+    return StagePlan.of(GenerateStage.output(ctx, spec, "self-edits", "reasoning", Tables.SELF_EDITS, Tables.ARTICLES,
+        out -> write(out, spec)));
   }
 
   /** Generates the missing (article, sample) pairs and writes kept + new rows into {@code out}. */
