@@ -7,9 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -98,7 +95,12 @@ public final class LlmBench {
         o.kvHeads(), o.hidden() / o.heads(), 1e-5, 500000.0, null, 4096, true, false, false, false, 0, -1, List.of());
     long t0 = System.nanoTime();
     RandomDecoderWriter.write(dir, config, 7);
-    writeWordLevelTokenizer(dir, o.vocab());
+    TinyTokenizerWriter.writeWordLevel(dir, o.vocab());
+    try {
+      Files.writeString(dir.resolve("tokenizer_config.json"), "{}");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     double writeSeconds = seconds(t0);
     memory.add(phase("model written"));
 
@@ -315,33 +317,6 @@ public final class LlmBench {
       sb.append('t').append((index * 7919 + t * 104729) % vocab);
     }
     return sb.toString();
-  }
-
-  /** A real (word-level) tokenizer.json whose tokens are t0 .. t{vocab-1}. */
-  private static void writeWordLevelTokenizer(Path dir, int vocab) {
-    ObjectMapper json = Json.COMPACT;
-    ObjectNode root = json.createObjectNode();
-    root.put("version", "1.0");
-    root.putNull("truncation");
-    root.putNull("padding");
-    root.putArray("added_tokens");
-    root.putNull("normalizer");
-    root.putObject("pre_tokenizer").put("type", "WhitespaceSplit");
-    root.putNull("post_processor");
-    root.putNull("decoder");
-    ObjectNode model = root.putObject("model");
-    model.put("type", "WordLevel");
-    ObjectNode v = model.putObject("vocab");
-    for (int i = 0; i < vocab; i++) {
-      v.put("t" + i, i);
-    }
-    model.put("unk_token", "t0");
-    try {
-      json.writeValue(dir.resolve("tokenizer.json").toFile(), root);
-      Files.writeString(dir.resolve("tokenizer_config.json"), "{}");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static String phase(String name) {

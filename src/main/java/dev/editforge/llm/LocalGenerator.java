@@ -23,8 +23,12 @@ import java.util.SplittableRandom;
  * sample draws from its own random stream seeded by (seed, sample index), so its text does not
  * depend on batch mates.
  *
+ * <p>Its decode loop is editforge's one KV-cached decode loop: {@link #greedyIds} offers it on
+ * token ids, without a tokenizer ({@code lora.LoraGenerator} answers through it).
+ *
  * <p>Not thread-safe: use one generator per task thread (they may share a {@link LoadedDecoder}).
- * Closes the decoder on {@link #close()} only when constructed as its owner.
+ * Closes the decoder on {@link #close()} only when constructed as its owner. {@link #greedyIds}
+ * holds no state; it closes the cache and step arrays it makes and leaves the caller's delta alone.
  */
 public final class LocalGenerator implements TextGenerator {
   private final LoadedDecoder decoder;
@@ -52,7 +56,7 @@ public final class LocalGenerator implements TextGenerator {
     final SamplingParams sampling;
     final Set<Integer> stopIds;
     final SplittableRandom rng;
-    final IncrementalDetokenizer text;
+    final IncrementalDetokenizer text; // null for token-id rows (greedyIds): no text, no stop strings
     final List<Integer> generated = new ArrayList<>();
     FinishReason finish;
     String finalText;
@@ -66,7 +70,7 @@ public final class LocalGenerator implements TextGenerator {
       this.sampling = sampling;
       this.stopIds = stopIds;
       this.rng = Sampler.stream(sampling.seed(), sample);
-      this.text = new IncrementalDetokenizer(tokenizer, prompt);
+      this.text = tokenizer == null ? null : new IncrementalDetokenizer(tokenizer, prompt);
     }
 
     boolean done() {
@@ -103,7 +107,7 @@ public final class LocalGenerator implements TextGenerator {
     // Similar lengths together: less padding per batch.
     rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
     for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
-      decode(rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())), adapters);
+      decode(decoder.model(), rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())), adapters);
     }
     List<List<Completion>> byRequest = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
@@ -151,9 +155,29 @@ public final class LocalGenerator implements TextGenerator {
     return new Prepared(r, ids, Math.min(wanted, contextWindow - ids.length), null);
   }
 
+  /**
+   * Greedy decoding of token-id prompts as one left-padded batch in the given order, every forward
+   * through {@code delta} (null: the base model). Row {@code i} ends at a stop id, which is kept as
+   * its last id, or after {@code maxNew} ids.
+   */
+  public static List<List<Integer>> greedyIds(DecoderModel model, List<int[]> prompts, int maxNew,
+      Set<Integer> stopIds, ProjectionDelta delta) {
+    List<Row> batch = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      batch.add(new Row(i, 0, prompts.get(i), maxNew, SamplingParams.greedy(maxNew), stopIds, null));
+    }
+    if (!batch.isEmpty()) {
+      decode(model, batch, delta == null ? null : rows -> delta);
+    }
+    List<List<Integer>> out = new ArrayList<>();
+    for (Row r : batch) {
+      out.add(r.generated);
+    }
+    return out;
+  }
+
   /** Decodes one batch of rows to completion with a shared KV cache. */
-  private void decode(List<Row> batch, BatchDelta adapters) {
-    DecoderModel model = decoder.model();
+  private static void decode(DecoderModel model, List<Row> batch, BatchDelta adapters) {
     int b = batch.size();
     int promptLen = 0;
     int maxNew = 0;
@@ -263,8 +287,10 @@ public final class LocalGenerator implements TextGenerator {
       finish(r, FinishReason.STOP);
       return;
     }
-    r.text.append(token);
-    if (!r.sampling.stop().isEmpty()) {
+    if (r.text != null) {
+      r.text.append(token);
+    }
+    if (r.text != null && !r.sampling.stop().isEmpty()) {
       String text = r.text.text();
       int cut = -1;
       for (String s : r.sampling.stop()) {
@@ -286,7 +312,7 @@ public final class LocalGenerator implements TextGenerator {
 
   private static void finish(Row r, FinishReason reason) {
     r.finish = reason;
-    if (r.finalText == null) {
+    if (r.finalText == null && r.text != null) {
       r.finalText = r.text.text();
     }
   }

@@ -1,11 +1,8 @@
 package dev.editforge.lora;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderModel;
-import dev.editforge.llm.KvCache;
+import dev.editforge.llm.LocalGenerator;
 import dev.editforge.llm.ProjectionDelta;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +15,9 @@ import java.util.Set;
  * shared base weights. Group {@code g} uses adapter {@code groupAdapters[g]} of the stack, or the
  * base model when the stack is null. Greedy picks the first highest logit. A row stops at a stop
  * token (not included in its result) or after {@code maxNewTokens}.
+ *
+ * <p>A thin user of {@link LocalGenerator#greedyIds}, the one decode loop. Stateless; the stack
+ * stays the caller's, the gathered adapter factors live on a manager closed before returning.
  */
 public final class LoraGenerator {
   private LoraGenerator() {}
@@ -27,13 +27,8 @@ public final class LoraGenerator {
       int maxNewTokens, Set<Integer> stopIds) {
     int groups = groupAdapters.length;
     int q = prompts.size();
-    int rows = groups * q;
-    List<List<Integer>> out = new ArrayList<>();
-    for (int i = 0; i < rows; i++) {
-      out.add(new ArrayList<>());
-    }
     int[][][] result = new int[groups][q][];
-    if (rows == 0 || maxNewTokens <= 0) {
+    if (groups * q == 0 || maxNewTokens <= 0) {
       for (int g = 0; g < groups; g++) {
         for (int p = 0; p < q; p++) {
           result[g][p] = new int[0];
@@ -45,90 +40,23 @@ public final class LoraGenerator {
     for (int[] p : prompts) {
       promptLen = Math.max(promptLen, p.length);
     }
-    int window = model.config().maxPositionEmbeddings();
-    int maxNew = Math.min(maxNewTokens, Math.max(0, window - promptLen));
-    long[] ids = new long[rows * promptLen];
-    long[] mask = new long[rows * promptLen];
-    long[] positions = new long[rows * promptLen];
-    int[] next = new int[rows];
+    // The longest prompt bounds every row: callers compare groups' answers, so all get the same cap.
+    int maxNew = Math.min(maxNewTokens, Math.max(0, model.config().maxPositionEmbeddings() - promptLen));
+    List<int[]> rows = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
-      for (int p = 0; p < q; p++) {
-        int row = g * q + p;
-        int[] pr = prompts.get(p);
-        int pad = promptLen - pr.length;
-        for (int t = 0; t < pr.length; t++) {
-          ids[row * promptLen + pad + t] = pr[t];
-          mask[row * promptLen + pad + t] = 1;
-          positions[row * promptLen + pad + t] = t;
-        }
-        next[row] = pr.length;
-      }
+      rows.addAll(prompts);
     }
-    boolean[] done = new boolean[rows];
-    int vocab = model.config().vocabSize();
-    int width = promptLen;
-    try (NDManager gen = NDManager.newBaseManager(model.device(), "PyTorch");
-        KvCache cache = model.newCache(gen, rows, promptLen + Math.max(1, maxNew))) {
-      ProjectionDelta delta = stack == null ? null : stack.delta(gen, groupAdapters, q);
-      float[] logits;
-      try (NDManager step = gen.newSubManager()) {
-        NDArray in = step.create(ids, new Shape(rows, promptLen));
-        NDArray am = step.create(mask, new Shape(rows, promptLen));
-        NDArray ps = step.create(positions, new Shape(rows, promptLen));
-        logits = model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)).toFloatArray();
-      }
-      for (int produced = 0; produced < maxNew; produced++) {
-        long[] nextIds = new long[rows];
-        boolean any = false;
-        for (int i = 0; i < rows; i++) {
-          if (done[i]) {
-            continue;
-          }
-          int best = 0;
-          float bestValue = Float.NEGATIVE_INFINITY;
-          int off = i * vocab;
-          for (int v = 0; v < vocab; v++) {
-            if (logits[off + v] > bestValue) {
-              bestValue = logits[off + v];
-              best = v;
-            }
-          }
-          nextIds[i] = best;
-          if (stopIds.contains(best)) {
-            done[i] = true;
-          } else {
-            out.get(i).add(best);
-            if (out.get(i).size() >= maxNew) {
-              done[i] = true;
-            }
-          }
-          any |= !done[i];
-        }
-        if (!any) {
-          break;
-        }
-        long[] widened = new long[rows * (width + 1)];
-        for (int i = 0; i < rows; i++) {
-          System.arraycopy(mask, i * width, widened, i * (width + 1), width);
-          widened[i * (width + 1) + width] = 1;
-        }
-        mask = widened;
-        width++;
-        long[] pos = new long[rows];
-        for (int i = 0; i < rows; i++) {
-          pos[i] = next[i]++;
-        }
-        try (NDManager step = gen.newSubManager()) {
-          NDArray in = step.create(nextIds, new Shape(rows, 1));
-          NDArray am = step.create(mask, new Shape(rows, width));
-          NDArray ps = step.create(pos, new Shape(rows, 1));
-          logits = model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)).toFloatArray();
-        }
-      }
+    List<List<Integer>> ids;
+    try (NDManager m = NDManager.newBaseManager(model.device(), "PyTorch")) {
+      ProjectionDelta delta = stack == null ? null : stack.delta(m, groupAdapters, q);
+      ids = LocalGenerator.greedyIds(model, rows, maxNew, stopIds, delta);
     }
     for (int g = 0; g < groups; g++) {
       for (int p = 0; p < q; p++) {
-        result[g][p] = out.get(g * q + p).stream().mapToInt(Integer::intValue).toArray();
+        List<Integer> t = ids.get(g * q + p);
+        // The loop keeps the stop id that ended a row; answers here are the text before it.
+        int n = !t.isEmpty() && stopIds.contains(t.get(t.size() - 1)) ? t.size() - 1 : t.size();
+        result[g][p] = t.subList(0, n).stream().mapToInt(Integer::intValue).toArray();
       }
     }
     return result;

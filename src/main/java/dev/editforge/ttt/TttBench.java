@@ -1,21 +1,19 @@
 package dev.editforge.ttt;
 
-import dev.editforge.config.TttSettings;
 import dev.editforge.text.Json;
-import dev.editforge.llm.ByteLevel;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
+import dev.editforge.config.TttSettings;
 import dev.editforge.judge.LocalJudges;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.RandomDecoderWriter;
+import dev.editforge.llm.TinyTokenizerWriter;
 import dev.editforge.lora.TrainSettings;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -169,43 +167,14 @@ public final class TttBench {
     ModelConfig config = new ModelConfig("llama", vocab + 7, 256, 512, 2, 4, 2, 64, 1e-5, 10000.0, null, 512, true,
         false, false, false, 0, -1, List.of(eos));
     RandomDecoderWriter.write(dir, config, 7);
+    TinyTokenizerWriter.write(dir, TinyTokenizerWriter.bytesOnly(List.of("<|endoftext|>")), false, null, false);
     ObjectMapper json = Json.COMPACT;
-    ObjectNode root = json.createObjectNode();
-    root.put("version", "1.0");
-    root.putNull("truncation");
-    root.putNull("padding");
-    ObjectNode special = root.putArray("added_tokens").addObject();
-    special.put("id", eos).put("content", "<|endoftext|>").put("single_word", false).put("lstrip", false)
-        .put("rstrip", false).put("normalized", false).put("special", true);
-    root.putNull("normalizer");
-    root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
-        .put("use_regex", true);
-    root.putObject("post_processor").put("type", "ByteLevel").put("add_prefix_space", false)
-        .put("trim_offsets", false).put("use_regex", true);
-    root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
-        .put("use_regex", true);
-    ObjectNode model = root.putObject("model");
-    model.put("type", "BPE");
-    model.putNull("dropout");
-    model.putNull("unk_token");
-    model.putNull("continuing_subword_prefix");
-    model.putNull("end_of_word_suffix");
-    model.put("fuse_unk", false);
-    model.put("byte_fallback", false);
-    model.put("ignore_merges", false);
-    ObjectNode v = model.putObject("vocab");
-    char[] alphabet = ByteLevel.byByte();
-    for (int i = 0; i < 256; i++) {
-      v.put(String.valueOf(alphabet[i]), i);
-    }
-    model.putArray("merges");
     ObjectNode tc = json.createObjectNode();
     tc.putNull("bos_token");
     tc.put("eos_token", "<|endoftext|>");
     tc.put("pad_token", "<|endoftext|>");
     tc.put("model_max_length", 512);
     try {
-      json.writeValue(dir.resolve("tokenizer.json").toFile(), root);
       json.writeValue(dir.resolve("tokenizer_config.json").toFile(), tc);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
 import dev.editforge.io.Manifest;
+import dev.editforge.llm.remote.FakeOpenAi;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -55,20 +55,20 @@ class RemoteGenerateTest {
     Path run = dir.resolve("run");
     assertEquals(0, CliRun.of("ingest", "--input", "squad:" + input, "--run-dir", run.toString()).exitCode());
 
-    try (ScriptedServer server = new ScriptedServer(body -> {
-      String p = ScriptedServer.prompt(body);
+    try (FakeOpenAi server = new FakeOpenAi(call -> {
+      String p = call.key();
       if (p.contains("Failmoor")) {
-        return new ScriptedServer.Reply(500, null, 0);
+        return FakeOpenAi.Reply.error(500);
       }
       if (p.contains("Emptyvale")) {
-        return ScriptedServer.Reply.ok("  ");
+        return FakeOpenAi.Reply.text(call, "  ");
       }
       if (p.contains("Slowfield")) {
-        return new ScriptedServer.Reply(200, "late", 4000);
+        return FakeOpenAi.Reply.text(call, "late").delayed(4000);
       }
-      return ScriptedServer.Reply.ok("implication " + body.path("seed").asLong());
+      return FakeOpenAi.Reply.text(call, "implication " + call.body().path("seed").asLong());
     })) {
-      CliRun r = CliRun.of(prepend("generate", remoteWithTimeout(server.endpoint(), run, "1s", "--k", "2")));
+      CliRun r = CliRun.of(prepend("generate", remoteWithTimeout(server.endpoint().toString(), run, "1s", "--k", "2")));
       assertEquals(0, r.exitCode(), "a failed request never fails the job: " + r);
       List<Row> rows = TestSpark.session().read().parquet(run.resolve("self_edits").toString()).collectAsList();
       assertEquals(8, rows.size());
@@ -89,11 +89,11 @@ class RemoteGenerateTest {
       for (Row slow : byTitle.get("Slowfield")) {
         assertTrue(slow.getString(8).contains("no response within 1000 ms"), slow.getString(8));
       }
-      List<JsonNode> emptyCalls = server.requests("Emptyvale");
+      List<FakeOpenAi.Call> emptyCalls = server.callsContaining("Emptyvale");
       assertEquals(4, emptyCalls.size(), "2 samples x (1 + 1 empty retry)");
-      assertEquals(4, new HashSet<>(emptyCalls.stream().map(b -> b.path("seed").asLong()).toList()).size(),
+      assertEquals(4, new HashSet<>(emptyCalls.stream().map(c -> c.body().path("seed").asLong()).toList()).size(),
           "each retry has its own seed");
-      assertEquals(4, server.requests("Failmoor").size(), "2 samples x (1 + remote.max-retries)");
+      assertEquals(4, server.callsContaining("Failmoor").size(), "2 samples x (1 + remote.max-retries)");
       Manifest m = manifest(run, "self_edits");
       assertEquals(6, m.count("errors"));
       assertEquals(8, m.count("input"));
@@ -101,11 +101,11 @@ class RemoteGenerateTest {
     }
 
     // The server is fixed: a rerun asks only for the 6 failed rows and keeps the 2 good ones.
-    try (ScriptedServer fixed = new ScriptedServer(body -> ScriptedServer.Reply.ok("fixed " + body.path("seed").asLong()))) {
-      CliRun r = CliRun.of(prepend("generate", remote(fixed.endpoint(), run, "--k", "2")));
+    try (FakeOpenAi fixed = new FakeOpenAi(call -> FakeOpenAi.Reply.text(call, "fixed " + call.body().path("seed").asLong()))) {
+      CliRun r = CliRun.of(prepend("generate", remote(fixed.endpoint().toString(), run, "--k", "2")));
       assertEquals(0, r.exitCode(), r.toString());
-      assertEquals(6, fixed.requests.size());
-      assertEquals(0, fixed.requests("Okland").size());
+      assertEquals(6, fixed.calls.size());
+      assertEquals(0, fixed.callsContaining("Okland").size());
       Manifest m = manifest(run, "self_edits");
       assertEquals(0, m.count("errors"));
       assertEquals(2, m.count("reused"));
@@ -130,17 +130,17 @@ class RemoteGenerateTest {
         "tallest", List.of("Answer: B", "Answer: B", "Answer: C"),
         "shortest", List.of("Answer: A", "Answer: A", "the answer is C"),
         "middle", List.of("Answer: A", "Answer: B", "I do not know"));
-    try (ScriptedServer server = new ScriptedServer(body -> {
-      String p = ScriptedServer.prompt(body);
+    try (FakeOpenAi server = new FakeOpenAi(call -> {
+      String p = call.key();
       String q = p.contains("tallest") ? "tallest" : p.contains("shortest") ? "shortest" : "middle";
       int i = calls.computeIfAbsent(q, x -> new AtomicInteger()).getAndIncrement();
-      return ScriptedServer.Reply.ok("Step by step.\n" + answers.get(q).get(i % 3));
+      return FakeOpenAi.Reply.text(call, "Step by step.\n" + answers.get(q).get(i % 3));
     })) {
-      CliRun r = CliRun.of(prepend("generate", remote(server.endpoint(), run, "--what", "reasoning", "--n", "3")));
+      CliRun r = CliRun.of(prepend("generate", remote(server.endpoint().toString(), run, "--what", "reasoning", "--n", "3")));
       assertEquals(0, r.exitCode(), r.toString());
-      assertEquals(3, server.requests("Correct answer: B: Ann").size(), "the teacher prompt shows the gold answer: "
-          + server.requests.stream().map(ScriptedServer::prompt).toList());
-      assertEquals(6, server.requests.stream().filter(b -> !ScriptedServer.prompt(b).contains("Correct answer")).count(),
+      assertEquals(3, server.callsContaining("Correct answer: B: Ann").size(), "the teacher prompt shows the gold answer: "
+          + server.calls.stream().map(FakeOpenAi.Call::key).toList());
+      assertEquals(6, server.calls.stream().filter(c -> !c.key().contains("Correct answer")).count(),
           "questions without gold get the student prompt");
       List<Row> rows = TestSpark.session().read().parquet(run.resolve("reasoning").toString())
           .orderBy("question_index", "sample_index").collectAsList();
@@ -167,11 +167,11 @@ class RemoteGenerateTest {
       assertEquals(3, m.count("with_gold"));
 
       // only-agreeing: the same traces (nothing generated again), only the 4 agreeing kept.
-      int before = server.requests.size();
-      CliRun o = CliRun.of(prepend("generate", remote(server.endpoint(), run, "--what", "reasoning", "--n", "3",
+      int before = server.calls.size();
+      CliRun o = CliRun.of(prepend("generate", remote(server.endpoint().toString(), run, "--what", "reasoning", "--n", "3",
           "--only-agreeing")));
       assertEquals(0, o.exitCode(), o.toString());
-      assertEquals(before, server.requests.size());
+      assertEquals(before, server.calls.size());
       List<Row> kept = TestSpark.session().read().parquet(run.resolve("reasoning").toString()).collectAsList();
       assertEquals(4, kept.size());
       assertTrue(kept.stream().allMatch(x -> x.getBoolean(7)));

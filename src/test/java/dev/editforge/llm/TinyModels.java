@@ -1,15 +1,11 @@
 package dev.editforge.llm;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Writes small random-weight decoders in real Hugging Face layout for tests: {@code config.json},
@@ -131,12 +127,6 @@ public final class TinyModels {
           + "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
           + "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}";
 
-  /** Merges shared by the tiny tokenizers: enough that common words become multi-byte tokens. */
-  private static final String[][] MERGES = {
-    {"t", "h"}, {"h", "e"}, {"th", "e"}, {"i", "n"}, {"a", "n"}, {"e", "r"}, {"o", "n"}, {"e", "d"}, {"o", "u"},
-    {"r", "e"}, {"i", "s"}, {"in", "g"}, {"e", "s"}, {"a", "t"}, {"o", "r"}, {"l", "l"}, {"l", "o"}
-  };
-
   public static Path llama(Path dir, Size size, long seed) {
     return write(dir, Family.LLAMA, config(Family.LLAMA, size), seed);
   }
@@ -151,7 +141,7 @@ public final class TinyModels {
 
   /** The config {@link #llama} etc. use; change it (ModelConfig's {@code with...}) and pass it to {@link #write}. */
   public static ModelConfig config(Family family, Size size) {
-    Vocab v = vocab(family);
+    TinyTokenizerWriter.Vocab v = vocab(family);
     int vocabSize = (v.size() + 15) / 16 * 16;
     return switch (family) {
       case LLAMA -> new ModelConfig("llama", vocabSize, size.hidden, size.intermediate, size.layers, size.heads,
@@ -169,10 +159,10 @@ public final class TinyModels {
   /** Writes a model of {@code family}'s tokenizer and template with architecture {@code config}. */
   public static Path write(Path dir, Family family, ModelConfig config, long seed) {
     RandomDecoderWriter.write(dir, config, seed);
-    Vocab v = vocab(family);
+    String bos = family == Family.MISTRAL ? "<s>" : family == Family.LLAMA ? "<|begin_of_text|>" : null;
+    TinyTokenizerWriter.write(dir, vocab(family), family == Family.QWEN2, bos, true);
     ObjectMapper json = new ObjectMapper();
     try {
-      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), tokenizerJson(family, v));
       json.writerWithDefaultPrettyPrinter().writeValue(
           dir.resolve("tokenizer_config.json").toFile(), tokenizerConfig(family));
     } catch (IOException e) {
@@ -181,153 +171,13 @@ public final class TinyModels {
     return dir;
   }
 
-  /** Token text to id, in id order: base symbols, merge results, then special tokens. */
-  private record Vocab(Map<String, Integer> ids, List<String> special) {
-    int id(String token) {
-      return ids.get(token);
-    }
-
-    int size() {
-      return ids.size();
-    }
-  }
-
-  private static Vocab vocab(Family family) {
-    Map<String, Integer> ids = new LinkedHashMap<>();
-    List<String> special;
-    if (family == Family.MISTRAL) {
-      special = List.of("<unk>", "<s>", "</s>");
-      special.forEach(s -> ids.put(s, ids.size()));
-      for (int b = 0; b < 256; b++) {
-        ids.put(String.format("<0x%02X>", b), ids.size());
-      }
-      ids.put("\u2581", ids.size());
-      for (char c = 33; c < 127; c++) {
-        ids.put(String.valueOf(c), ids.size());
-      }
-      for (String[] m : MERGES) {
-        ids.putIfAbsent(m[0] + m[1], ids.size());
-      }
-      ids.putIfAbsent("\u2581t", ids.size());
-      ids.putIfAbsent("\u2581the", ids.size());
-      ids.putIfAbsent("\u2581a", ids.size());
-      return new Vocab(ids, special);
-    }
-    for (char c : ByteLevel.alphabet()) {
-      ids.put(String.valueOf(c), ids.size());
-    }
-    for (String[] m : MERGES) {
-      ids.putIfAbsent(m[0] + m[1], ids.size());
-    }
-    ids.putIfAbsent("\u0120t", ids.size());
-    ids.putIfAbsent("\u0120the", ids.size());
-    ids.putIfAbsent("\u0120a", ids.size());
-    special = family == Family.QWEN2
-        ? List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>")
-        : List.of("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>");
-    special.forEach(s -> ids.put(s, ids.size()));
-    return new Vocab(ids, special);
-  }
-
-
-  private static ObjectNode tokenizerJson(Family family, Vocab v) {
-    ObjectMapper json = new ObjectMapper();
-    ObjectNode root = json.createObjectNode();
-    root.put("version", "1.0");
-    root.putNull("truncation");
-    root.putNull("padding");
-    ArrayNode added = root.putArray("added_tokens");
-    for (String s : v.special()) {
-      ObjectNode t = added.addObject();
-      t.put("id", v.id(s));
-      t.put("content", s);
-      t.put("single_word", false);
-      t.put("lstrip", false);
-      t.put("rstrip", false);
-      t.put("normalized", false);
-      t.put("special", true);
-    }
-    boolean sentencePiece = family == Family.MISTRAL;
-    if (sentencePiece) {
-      ObjectNode norm = root.putObject("normalizer");
-      norm.put("type", "Sequence");
-      ArrayNode ns = norm.putArray("normalizers");
-      ns.addObject().put("type", "Prepend").put("prepend", "\u2581");
-      ObjectNode rep = ns.addObject().put("type", "Replace");
-      rep.putObject("pattern").put("String", " ");
-      rep.put("content", "\u2581");
-      root.putNull("pre_tokenizer");
-    } else {
-      if (family == Family.QWEN2) {
-        root.putObject("normalizer").put("type", "NFC");
-      } else {
-        root.putNull("normalizer");
-      }
-      root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false)
-          .put("trim_offsets", true).put("use_regex", true);
-    }
-    String bos = family == Family.MISTRAL ? "<s>" : family == Family.LLAMA ? "<|begin_of_text|>" : null;
-    if (bos != null) {
-      ObjectNode pp = root.putObject("post_processor");
-      pp.put("type", "TemplateProcessing");
-      ArrayNode single = pp.putArray("single");
-      single.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
-      single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-      ArrayNode pair = pp.putArray("pair");
-      pair.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
-      pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-      pair.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 1);
-      pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
-      ObjectNode st = pp.putObject("special_tokens").putObject(bos);
-      st.put("id", bos);
-      st.putArray("ids").add(v.id(bos));
-      st.putArray("tokens").add(bos);
-    } else {
-      root.putObject("post_processor").put("type", "ByteLevel").put("add_prefix_space", false)
-          .put("trim_offsets", false).put("use_regex", true);
-    }
-    if (sentencePiece) {
-      ObjectNode dec = root.putObject("decoder");
-      dec.put("type", "Sequence");
-      ArrayNode ds = dec.putArray("decoders");
-      ObjectNode rep = ds.addObject().put("type", "Replace");
-      rep.putObject("pattern").put("String", "\u2581");
-      rep.put("content", " ");
-      ds.addObject().put("type", "ByteFallback");
-      ds.addObject().put("type", "Fuse");
-      ds.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
-    } else {
-      root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true)
-          .put("trim_offsets", true).put("use_regex", true);
-    }
-    ObjectNode model = root.putObject("model");
-    model.put("type", "BPE");
-    model.putNull("dropout");
-    if (sentencePiece) {
-      model.put("unk_token", "<unk>");
-    } else {
-      model.putNull("unk_token");
-    }
-    model.putNull("continuing_subword_prefix");
-    model.putNull("end_of_word_suffix");
-    model.put("fuse_unk", sentencePiece);
-    model.put("byte_fallback", sentencePiece);
-    model.put("ignore_merges", false);
-    ObjectNode vocab = model.putObject("vocab");
-    v.ids().forEach((tok, id) -> {
-      if (!v.special().contains(tok) || sentencePiece) {
-        vocab.put(tok, id);
-      }
-    });
-    ArrayNode merges = model.putArray("merges");
-    String space = sentencePiece ? "\u2581" : "\u0120";
-    for (String[] m : MERGES) {
-      merges.add(m[0] + " " + m[1]);
-    }
-    merges.add(space + " t");
-    merges.add(space + "t he");
-    merges.add(space + " a");
-    return root;
+  private static TinyTokenizerWriter.Vocab vocab(Family family) {
+    return switch (family) {
+      case LLAMA -> TinyTokenizerWriter.byteLevel(List.of("<|begin_of_text|>", "<|end_of_text|>",
+          "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"));
+      case QWEN2 -> TinyTokenizerWriter.byteLevel(List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>"));
+      case MISTRAL -> TinyTokenizerWriter.sentencePiece(List.of("<unk>", "<s>", "</s>"));
+    };
   }
 
   private static ObjectNode tokenizerConfig(Family family) {

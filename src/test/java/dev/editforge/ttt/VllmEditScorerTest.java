@@ -7,12 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.EditforgeSettings;
 import dev.editforge.judge.LocalJudges;
 import dev.editforge.judge.JudgeSettings;
+import dev.editforge.llm.remote.FakeOpenAi;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.llm.remote.RemoteSettings;
 import java.io.ByteArrayInputStream;
@@ -20,9 +19,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
-import java.net.InetSocketAddress;
+import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,66 +45,64 @@ class VllmEditScorerTest {
   @TempDir
   Path dir;
 
-  HttpServer server;
+  FakeOpenAi server;
   final List<String> events = Collections.synchronizedList(new ArrayList<>());
   final Map<String, String> loaded = new ConcurrentHashMap<>();
   volatile boolean failAdapterAnswers;
 
   @BeforeEach
   void start() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-    server.createContext("/", this::handle);
-    server.start();
+    server = new FakeOpenAi(this::reply);
   }
 
   @AfterEach
   void stop() {
-    server.stop(0);
+    server.close();
   }
 
   URI endpoint() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1");
+    return server.endpoint();
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      JsonNode body = JSON.readTree(ex.getRequestBody());
-      String path = ex.getRequestURI().getPath();
-      int status = 200;
-      String out;
-      if (path.equals("/v1/load_lora_adapter")) {
-        loaded.put(body.path("lora_name").asText(), body.path("lora_path").asText());
-        events.add("load " + body.path("lora_name").asText());
-        out = "Success";
-      } else if (path.equals("/v1/unload_lora_adapter")) {
-        loaded.remove(body.path("lora_name").asText());
-        events.add("unload " + body.path("lora_name").asText());
-        out = "Success";
-      } else if (path.equals("/v1/completions")) {
-        String model = body.path("model").asText();
-        events.add("answer " + model);
-        String text;
-        if (model.equals("base-model")) {
-          text = " I do not know.";
-        } else if (loaded.containsKey(model) && !failAdapterAnswers) {
+  private FakeOpenAi.Reply reply(FakeOpenAi.Call call) {
+    JsonNode body = call.body();
+    String path = call.path();
+    int status = 200;
+    String out;
+    if (path.equals("/v1/load_lora_adapter")) {
+      loaded.put(body.path("lora_name").asText(), body.path("lora_path").asText());
+      events.add("load " + body.path("lora_name").asText());
+      out = "Success";
+    } else if (path.equals("/v1/unload_lora_adapter")) {
+      loaded.remove(body.path("lora_name").asText());
+      events.add("unload " + body.path("lora_name").asText());
+      out = "Success";
+    } else if (path.equals("/v1/completions")) {
+      String model = body.path("model").asText();
+      events.add("answer " + model);
+      String text;
+      if (model.equals("base-model")) {
+        text = " I do not know.";
+      } else if (loaded.containsKey(model) && !failAdapterAnswers) {
+        try {
           text = " " + Files.readString(Path.of(loaded.get(model), "trained.txt"));
-        } else {
-          status = loaded.containsKey(model) ? 500 : 404;
-          text = null;
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
-        assertEquals(0.0, body.path("temperature").asDouble(), "greedy");
-        assertEquals(VllmEditScorer.MAX_ANSWER_TOKENS, body.path("max_tokens").asInt());
-        ObjectNode resp = JSON.createObjectNode().put("model", model);
-        resp.putArray("choices").addObject().put("index", 0).put("text", text).put("finish_reason", "stop");
-        out = text == null ? "{\"message\": \"no such model " + model + "\"}" : resp.toString();
       } else {
-        status = 404;
-        out = "{}";
+        status = loaded.containsKey(model) ? 500 : 404;
+        text = null;
       }
-      byte[] bytes = out.getBytes(StandardCharsets.UTF_8);
-      ex.sendResponseHeaders(status, bytes.length);
-      ex.getResponseBody().write(bytes);
+      assertEquals(0.0, body.path("temperature").asDouble(), "greedy");
+      assertEquals(VllmEditScorer.MAX_ANSWER_TOKENS, body.path("max_tokens").asInt());
+      ObjectNode resp = JSON.createObjectNode().put("model", model);
+      resp.putArray("choices").addObject().put("index", 0).put("text", text).put("finish_reason", "stop");
+      out = text == null ? "{\"message\": \"no such model " + model + "\"}" : resp.toString();
+    } else {
+      status = 404;
+      out = "{}";
     }
+    return FakeOpenAi.Reply.status(status, out);
   }
 
   /** Saves the train sequences as the "adapter"; records the seeds it was given. */

@@ -20,51 +20,100 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loopback OpenAI-compatible server. By default it echoes: a completion's text is {@code
- * "echo:" + prompt}, a chat reply {@code "chat:" + last message}. A test's {@link Script} can
- * answer any call differently (status, headers, delay) depending on how often that prompt was
- * tried, and the server records every call and the most requests it ever had in flight.
+ * The one loopback OpenAI-compatible (vLLM-flavoured) server for tests: completions, chat
+ * completions and vLLM's {@code load_lora_adapter}/{@code unload_lora_adapter}. By default it
+ * echoes: a completion's text is {@code "echo:" + prompt}, a chat reply {@code "chat:" + last
+ * message}. A test's {@link Script} can answer any call differently (status, headers, body, delay),
+ * e.g. depending on how often that prompt was tried or on state the test keeps; the server records
+ * every call and the most requests it ever had in flight.
+ *
+ * <p>Thread-safety: requests are handled on up to 32 threads at once, so a script must be
+ * thread-safe; the recorded lists are synchronized. The test that creates the server closes it,
+ * which stops the listener and interrupts handlers still sleeping in a delay.
  */
-final class FakeOpenAi implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
+public final class FakeOpenAi implements AutoCloseable {
+  public static final ObjectMapper JSON = new ObjectMapper();
 
   /** One received request; {@code key} is the prompt, the last chat message, or the LoRA name. */
-  record Call(String path, JsonNode body, String authorization, String key, int attempt) {}
-
-  /** A scripted answer; a null reply from the script means "the default echo". */
-  record Reply(int status, Map<String, String> headers, String body, long delayMillis) {
-    static Reply status(int status, String body) {
-      return new Reply(status, Map.of(), body, 0);
+  public record Call(String path, JsonNode body, String authorization, String key, int attempt) {
+    public boolean chat() {
+      return body.has("messages");
     }
   }
 
-  interface Script {
+  /** A scripted answer; a null reply from the script means "the default echo". */
+  public record Reply(int status, Map<String, String> headers, String body, long delayMillis) {
+    public static Reply status(int status, String body) {
+      return new Reply(status, Map.of(), body, 0);
+    }
+
+    /**
+     * A 200 with one choice whose text is {@code text} (a chat message when the call was a chat
+     * call) and a fixed usage of 10 prompt + 3 completion tokens.
+     */
+    public static Reply text(Call call, String text) {
+      ObjectNode resp = JSON.createObjectNode().put("id", "x").put("object", "text_completion");
+      ObjectNode c = resp.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+      if (call.chat()) {
+        c.putObject("message").put("role", "assistant").put("content", text);
+      } else {
+        c.put("text", text);
+      }
+      resp.putObject("usage").put("prompt_tokens", 10).put("completion_tokens", 3).put("total_tokens", 13);
+      return new Reply(200, Map.of("Content-Type", "application/json"), resp.toString(), 0);
+    }
+
+    /** An OpenAI-style error body for {@code status}. */
+    public static Reply error(int status) {
+      return new Reply(status, Map.of("Content-Type", "application/json"),
+          "{\"error\":{\"message\":\"scripted " + status + "\"}}", 0);
+    }
+
+    public Reply delayed(long millis) {
+      return new Reply(status, headers, body, millis);
+    }
+  }
+
+  public interface Script {
     Reply reply(Call call);
   }
 
   private final HttpServer server;
   private final ExecutorService pool = Executors.newFixedThreadPool(32);
-  final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
+  public final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
   private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
-  final AtomicInteger maxInFlight = new AtomicInteger();
-  volatile Script script = call -> null;
-  volatile long delayMillis;
+  public final AtomicInteger maxInFlight = new AtomicInteger();
+  public volatile Script script = call -> null;
+  public volatile long delayMillis;
 
-  FakeOpenAi() throws IOException {
+  public FakeOpenAi() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
     server.createContext("/", this::handle);
     server.setExecutor(pool);
     server.start();
   }
 
-  URI endpoint() {
+  public FakeOpenAi(Script script) throws IOException {
+    this();
+    this.script = script;
+  }
+
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1");
   }
 
-  List<Call> calls(String key) {
+  /** The calls whose key is exactly {@code key}. */
+  public List<Call> calls(String key) {
     synchronized (calls) {
       return calls.stream().filter(c -> c.key().equals(key)).toList();
+    }
+  }
+
+  /** The calls whose key contains {@code part}. */
+  public List<Call> callsContaining(String part) {
+    synchronized (calls) {
+      return calls.stream().filter(c -> c.key().contains(part)).toList();
     }
   }
 
@@ -96,6 +145,8 @@ final class FakeOpenAi implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      // the client gave up (timeout tests); nobody is left to answer
     } finally {
       inFlight.decrementAndGet();
     }
