@@ -1,30 +1,30 @@
 package dev.editforge;
 
+import dev.editforge.cli.BenchCommand;
 import dev.editforge.cli.DemoCommand;
-import dev.editforge.spark.ExitCodes;
+import dev.editforge.cli.EmbedCommand;
+import dev.editforge.cli.EvaluateCommand;
+import dev.editforge.cli.EvaluateJudgeCommand;
+import dev.editforge.cli.EvaluateRetrievalCommand;
 import dev.editforge.cli.ExportCommand;
+import dev.editforge.cli.FinetuneCommand;
+import dev.editforge.cli.GenerateCommand;
+import dev.editforge.cli.GenerateTextCommand;
+import dev.editforge.cli.IndexCommand;
+import dev.editforge.cli.IngestCommand;
+import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
+import dev.editforge.cli.ScoreCommand;
+import dev.editforge.cli.SelectCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
-import dev.editforge.cli.EvaluateCommand;
-import dev.editforge.cli.FinetuneCommand;
-import dev.editforge.cli.GenerateCommand;
-import dev.editforge.cli.BenchCommand;
-import dev.editforge.cli.EmbedCommand;
-import dev.editforge.cli.IndexCommand;
-import dev.editforge.lucene.IndexVerificationException;
-import dev.editforge.cli.IngestCommand;
-import dev.editforge.cli.EvaluateRetrievalCommand;
-import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
-import dev.editforge.cli.GenerateTextCommand;
 import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.hub.HubException;
-import dev.editforge.cli.EvaluateJudgeCommand;
-import dev.editforge.cli.SelectCommand;
-import dev.editforge.cli.ScoreCommand;
+import dev.editforge.lucene.IndexVerificationException;
+import dev.editforge.spark.ExitCodes;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -35,35 +35,38 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 
 /**
- * The CLI: {@code editforge <command> [--conf F] [--set k=v]... [--run-dir D]}. Exit codes: 0 ok,
- * 1 unexpected failure, 2 usage / bad setting / unusable input, 3 quality threshold failed.
+ * The CLI: {@code editforge <command> [--conf F] [--set k=v]... [--run-dir D]}. Exit codes: 0 ok, 1
+ * unexpected failure, 2 usage / bad setting / unusable input, 3 quality threshold failed.
  */
-@Command(name = "editforge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Builds scored SFT datasets from raw knowledge on Spark (SEAL self-edits, Self-RAG retrieval) and fine-tunes on them.",
+@Command(
+    name = "editforge",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description =
+        "Builds scored SFT datasets from raw knowledge on Spark (SEAL self-edits, Self-RAG retrieval) and fine-tunes on them.",
     subcommands = {
-        HelpCommand.class,
-        DemoCommand.class,
-        RunCommand.class,
-        IngestCommand.class,
-        EmbedCommand.class,
-        IndexCommand.class,
-        RetrieveCommand.class,
-        EvaluateRetrievalCommand.class,
-        GenerateCommand.class,
-        ScoreCommand.class,
-        SelectCommand.class,
-        FinetuneCommand.class,
-        EvaluateCommand.class,
-        ExportCommand.class,
-        EvaluateJudgeCommand.class,
-        BenchCommand.class,
-        GenerateTextCommand.class,
+      HelpCommand.class,
+      DemoCommand.class,
+      RunCommand.class,
+      IngestCommand.class,
+      EmbedCommand.class,
+      IndexCommand.class,
+      RetrieveCommand.class,
+      EvaluateRetrievalCommand.class,
+      GenerateCommand.class,
+      ScoreCommand.class,
+      SelectCommand.class,
+      FinetuneCommand.class,
+      EvaluateCommand.class,
+      ExportCommand.class,
+      EvaluateJudgeCommand.class,
+      BenchCommand.class,
+      GenerateTextCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
@@ -72,10 +75,12 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     int code = execute(System.out, System.err, args);
-    SparkSession.getDefaultSession().foreach(s -> {
-      s.stop();
-      return null;
-    });
+    SparkSession.getDefaultSession()
+        .foreach(
+            s -> {
+              s.stop();
+              return null;
+            });
     System.exit(code);
   }
 
@@ -84,21 +89,30 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main(), new ConsoleFactory(out));
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
-    cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      int code = exitCode(e);
-      commandLine.getErr().println("editforge " + commandLine.getCommandName() + ": " + message(e));
-      if (code == ExitCodes.FAILURE) {
-        LOG.error("command failed", e);
-      }
-      return code;
-    });
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          int code = exitCode(e);
+          commandLine
+              .getErr()
+              .println("editforge " + commandLine.getCommandName() + ": " + message(e));
+          if (code == ExitCodes.FAILURE) {
+            LOG.error("command failed", e);
+          }
+          return code;
+        });
     return cl.execute(args);
   }
 
-  /** Errors the user fixes (a setting, an input, a model reference): exit 2, one message, no stack. */
+  /**
+   * Errors the user fixes (a setting, an input, a model reference): exit 2, one message, no stack.
+   */
   static boolean isUsageError(Throwable t) {
-    return t instanceof SettingsException || t instanceof InputException || t instanceof UnusableInputException
-        || t instanceof HubException || t instanceof ModelLoadException || t instanceof IndexVerificationException;
+    return t instanceof SettingsException
+        || t instanceof InputException
+        || t instanceof UnusableInputException
+        || t instanceof HubException
+        || t instanceof ModelLoadException
+        || t instanceof IndexVerificationException;
   }
 
   static int exitCode(Throwable e) {
@@ -144,7 +158,9 @@ public final class Main implements Runnable {
       // The commit says where the code came from; the version (with its code digest) is what
       // fingerprints compare, so both are shown.
       String dirty = "true".equals(BuildInfo.gitDirty()) ? " (dirty)" : "";
-      return new String[] {"editforge " + BuildInfo.version(), "git commit " + BuildInfo.gitCommit() + dirty};
+      return new String[] {
+        "editforge " + BuildInfo.version(), "git commit " + BuildInfo.gitCommit() + dirty
+      };
     }
   }
 }

@@ -6,14 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.editforge.config.ConfigReader;
-import dev.editforge.text.AnswerVoting;
 import dev.editforge.config.ReasoningSettings;
+import dev.editforge.config.SelectSettings;
 import dev.editforge.config.SelfEditSettings;
 import dev.editforge.judge.JudgeSettings;
 import dev.editforge.select.IdentityData;
-import dev.editforge.config.SelectSettings;
 import dev.editforge.select.SftExport;
 import dev.editforge.select.SftMixer;
+import dev.editforge.text.AnswerVoting;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +44,10 @@ class ConfigBlocksTest {
     IdentityData.Settings id = IdentityData.Settings.from(at("editforge.select.identity"));
     assertEquals(0, id.count());
     assertNull(id.who());
-    assertEquals(new SftMixer.Settings(0.0, false, 42), SftMixer.Settings.from(at("editforge.select.mix")));
-    assertEquals(new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft"), SftExport.Settings.from(at("editforge.select.export")));
+    assertEquals(
+        new SftMixer.Settings(0.0, false, 42), SftMixer.Settings.from(at("editforge.select.mix")));
+    assertEquals(
+        new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft"),
+        SftExport.Settings.from(at("editforge.select.export")));
   }
 }

@@ -9,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * {@code ../shared}: reference data read in place by golden tests, which skip when it is absent
- * (a user's fresh clone has none).
+ * {@code ../shared}: reference data read in place by golden tests, which skip when it is absent (a
+ * user's fresh clone has none).
  */
 public final class SharedData {
   public static final Path ROOT = Path.of("..", "shared").toAbsolutePath().normalize();
@@ -21,7 +21,8 @@ public final class SharedData {
   /** The path of a shared file or directory, or skips the calling test with a clear message. */
   public static Path require(String relative) {
     Path p = ROOT.resolve(relative);
-    assumeTrue(Files.exists(p), "../shared absent (" + p + " not found): skipping this golden test");
+    assumeTrue(
+        Files.exists(p), "../shared absent (" + p + " not found): skipping this golden test");
     return p;
   }
 

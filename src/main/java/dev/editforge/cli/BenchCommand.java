@@ -1,7 +1,7 @@
 package dev.editforge.cli;
 
-import dev.editforge.spark.ExitCodes;
 import dev.editforge.config.SettingsException;
+import dev.editforge.spark.ExitCodes;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -13,15 +13,17 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code editforge bench <name>}: a registry of named benchmarks. Each prints readable tables of
- * ratios measured in one run and ends with one machine-readable line
- * {@code BENCH <name> key=value ...} (numbers plain, ratios as decimals). Add one with
- * {@link #register}.
+ * ratios measured in one run and ends with one machine-readable line {@code BENCH <name> key=value
+ * ...} (numbers plain, ratios as decimals). Add one with {@link #register}.
  */
-@Command(name = "bench", description = {
-    "Run a named benchmark; its last line is `BENCH <name> key=value ...`.",
-    "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall",
-    "fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s),",
-    "ttt (multi-adapter vs one-at-a-time test-time training)."})
+@Command(
+    name = "bench",
+    description = {
+      "Run a named benchmark; its last line is `BENCH <name> key=value ...`.",
+      "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall",
+      "fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s),",
+      "ttt (multi-adapter vs one-at-a-time test-time training)."
+    })
 public final class BenchCommand extends StageCommand {
   /** One benchmark: prints its tables and returns the fields of its BENCH line. */
   public interface Bench {
@@ -32,10 +34,9 @@ public final class BenchCommand extends StageCommand {
       return Map.of();
     }
 
-    /**
-     * Runs it; returns the fields of its BENCH line, or null when it printed that line itself.
-     */
-    Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) throws Exception;
+    /** Runs it; returns the fields of its BENCH line, or null when it printed that line itself. */
+    Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out)
+        throws Exception;
   }
 
   private static final Map<String, Bench> BENCHES = new LinkedHashMap<>();
@@ -43,30 +44,36 @@ public final class BenchCommand extends StageCommand {
   static {
     register("retrieval", new dev.editforge.cli.RetrievalBenchRunner());
     register("generate", new dev.editforge.cli.GenerateBenchRunner());
-    register("ttt", new Bench() {
-      @Override
-      public String description() {
-        return "edits scored per minute with multi-adapter batching vs one adapter at a time";
-      }
+    register(
+        "ttt",
+        new Bench() {
+          @Override
+          public String description() {
+            return "edits scored per minute with multi-adapter batching vs one adapter at a time";
+          }
 
-      @Override
-      public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) {
-        dev.editforge.ttt.TttBench.run(out);
-        return null;
-      }
-    });
-    register("llm", new Bench() {
-      @Override
-      public String description() {
-        return "decoder tokens/s vs the memory-bandwidth limit, batch-16 and KV-cache speedups, peak RSS";
-      }
+          @Override
+          public Map<String, Object> run(
+              Launch launch, Map<String, String> params, PrintStream out) {
+            dev.editforge.ttt.TttBench.run(out);
+            return null;
+          }
+        });
+    register(
+        "llm",
+        new Bench() {
+          @Override
+          public String description() {
+            return "decoder tokens/s vs the memory-bandwidth limit, batch-16 and KV-cache speedups, peak RSS";
+          }
 
-      @Override
-      public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) {
-        dev.editforge.llm.LlmBench.run(out);
-        return null;
-      }
-    });
+          @Override
+          public Map<String, Object> run(
+              Launch launch, Map<String, String> params, PrintStream out) {
+            dev.editforge.llm.LlmBench.run(out);
+            return null;
+          }
+        });
   }
 
   public static synchronized void register(String name, Bench bench) {
@@ -80,7 +87,10 @@ public final class BenchCommand extends StageCommand {
   @Parameters(index = "0", paramLabel = "NAME", description = "Which benchmark (retrieval, ...)")
   String name;
 
-  @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A benchmark parameter, e.g. passages=2000")
+  @Option(
+      names = "--param",
+      paramLabel = "KEY=VALUE",
+      description = "A benchmark parameter, e.g. passages=2000")
   Map<String, String> params = new LinkedHashMap<>();
 
   @Override
@@ -91,8 +101,11 @@ public final class BenchCommand extends StageCommand {
   private Bench bench() {
     Bench b = benches().get(name);
     if (b == null) {
-      throw new SettingsException("unknown bench " + name + "; benches: "
-          + BENCHES.keySet().stream().sorted().collect(Collectors.joining(", ")));
+      throw new SettingsException(
+          "unknown bench "
+              + name
+              + "; benches: "
+              + BENCHES.keySet().stream().sorted().collect(Collectors.joining(", ")));
     }
     return b;
   }
@@ -111,8 +124,13 @@ public final class BenchCommand extends StageCommand {
     StringBuilder sb = new StringBuilder("BENCH ").append(name);
     for (Map.Entry<String, Object> e : fields.entrySet()) {
       Object v = e.getValue();
-      String s = v instanceof Double d ? new java.math.BigDecimal(d).round(new java.math.MathContext(6))
-          .stripTrailingZeros().toPlainString() : String.valueOf(v);
+      String s =
+          v instanceof Double d
+              ? new java.math.BigDecimal(d)
+                  .round(new java.math.MathContext(6))
+                  .stripTrailingZeros()
+                  .toPlainString()
+              : String.valueOf(v);
       sb.append(' ').append(e.getKey()).append('=').append(s.replace(' ', '_'));
     }
     return sb.toString();

@@ -7,16 +7,24 @@ import picocli.CommandLine.Option;
 
 /** The options every stage command takes. */
 public final class CommonOptions {
-  @Option(names = "--conf", paramLabel = "FILE",
+  @Option(
+      names = "--conf",
+      paramLabel = "FILE",
       description = "HOCON overlay on reference.conf (default: the embedded conf/local.conf)")
   public Path conf;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE",
-      description = "Override one setting, e.g. --set ttt.lr=1e-3 (the editforge. prefix is optional); repeatable")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Override one setting, e.g. --set ttt.lr=1e-3 (the editforge. prefix is optional); repeatable")
   public List<String> sets = new ArrayList<>();
 
-  @Option(names = "--run-dir", paramLabel = "DIR",
-      description = "Run directory (local path or hdfs://, s3a:// URI); overrides editforge.run-dir")
+  @Option(
+      names = "--run-dir",
+      paramLabel = "DIR",
+      description =
+          "Run directory (local path or hdfs://, s3a:// URI); overrides editforge.run-dir")
   public String runDir;
 
   @Option(names = "--force", description = "Recompute even when the outputs are up to date")

@@ -1,8 +1,11 @@
 package dev.editforge.cli;
 
+import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
+import dev.editforge.llm.hub.HubClient;
+import dev.editforge.llm.hub.HubSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,9 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import dev.editforge.generate.TinyRandomModel;
-import dev.editforge.llm.hub.HubClient;
-import dev.editforge.llm.hub.HubSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,21 +24,31 @@ import picocli.CommandLine.Option;
  * {@code editforge demo}: every stage on the bundled sample (invented facts about the island of
  * Veltmoor, logic puzzles, instructions) into {@code runs/demo}, then a list of what it wrote.
  */
-@Command(name = "demo", description = "Run every stage on the bundled sample into runs/demo and print what it wrote")
+@Command(
+    name = "demo",
+    description = "Run every stage on the bundled sample into runs/demo and print what it wrote")
 public final class DemoCommand extends StageCommand {
   static final String SAMPLE = "editforge/sample/";
-  static final List<String[]> INPUTS = List.of(
-      new String[] {"squad", "articles.json"},
-      new String[] {"dpr", "passages.tsv"},
-      new String[] {"logic", "logic.jsonl"},
-      new String[] {"instructions", "instructions.jsonl"});
+  static final List<String[]> INPUTS =
+      List.of(
+          new String[] {"squad", "articles.json"},
+          new String[] {"dpr", "passages.tsv"},
+          new String[] {"logic", "logic.jsonl"},
+          new String[] {"instructions", "instructions.jsonl"});
 
   /** The model stages that take a base model, and the key each reads it from. */
-  static final List<String> MODEL_KEYS = List.of("generate.model", "ttt.model", "finetune.model", "evaluate.model");
+  static final List<String> MODEL_KEYS =
+      List.of("generate.model", "ttt.model", "finetune.model", "evaluate.model");
+
   static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
 
-  @Option(names = "--model", paramLabel = "DIR|HUB_ID",
-      description = "Base model of every model stage (default " + DEFAULT_MODEL + "; a local HF-format directory works too)")
+  @Option(
+      names = "--model",
+      paramLabel = "DIR|HUB_ID",
+      description =
+          "Base model of every model stage (default "
+              + DEFAULT_MODEL
+              + "; a local HF-format directory works too)")
   String model;
 
   @Override
@@ -51,7 +61,9 @@ public final class DemoCommand extends StageCommand {
     out.put("run-dir", dir.toString());
     String modelDir = demoModel(model != null ? model : DEFAULT_MODEL, dir.resolve("_model"));
     for (String key : MODEL_KEYS) {
-      boolean userSet = common.sets.stream().anyMatch(s -> s.startsWith(key + "=") || s.startsWith("editforge." + key + "="));
+      boolean userSet =
+          common.sets.stream()
+              .anyMatch(s -> s.startsWith(key + "=") || s.startsWith("editforge." + key + "="));
       if (model != null || !userSet) {
         out.put(key, modelDir);
       }
@@ -70,9 +82,15 @@ public final class DemoCommand extends StageCommand {
     try (HubClient hub = new HubClient(HubSettings.fromEnvironment())) {
       return hub.resolve(ref).toAbsolutePath().toString();
     } catch (RuntimeException e) {
-      console().println("demo: " + ref + " is neither cached nor reachable on the hub (" + firstLine(e.getMessage())
-          + "); running on a tiny random model written to " + fallbackDir
-          + " instead: the pipeline runs end to end, but its texts are meaningless");
+      console()
+          .println(
+              "demo: "
+                  + ref
+                  + " is neither cached nor reachable on the hub ("
+                  + firstLine(e.getMessage())
+                  + "); running on a tiny random model written to "
+                  + fallbackDir
+                  + " instead: the pipeline runs end to end, but its texts are meaningless");
       return TinyRandomModel.write(fallbackDir, 64, 2, 1024, 7).toAbsolutePath().toString();
     }
   }
@@ -87,7 +105,9 @@ public final class DemoCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    console().println("demo: running the pipeline on the bundled sample into " + launch.settings().runDir());
+    console()
+        .println(
+            "demo: running the pipeline on the bundled sample into " + launch.settings().runDir());
     int code = runStages(launch, Pipeline.stages());
     RunDir run = launch.context().runDir();
     console().println();
@@ -96,20 +116,34 @@ public final class DemoCommand extends StageCommand {
     outputs.addAll(List.of("index", "finetune", "evaluation"));
     for (String table : outputs) {
       Optional<Manifest> m = run.manifest(table);
-      m.ifPresent(x -> console().println(String.format(Locale.ROOT, "  %-14s %,8d rows  %-9s %s", table,
-          x.count("output"), x.status(), run.table(table))));
+      m.ifPresent(
+          x ->
+              console()
+                  .println(
+                      String.format(
+                          Locale.ROOT,
+                          "  %-14s %,8d rows  %-9s %s",
+                          table,
+                          x.count("output"),
+                          x.status(),
+                          run.table(table))));
     }
     return code;
   }
 
-  /** Copies the sample from the classpath; identical content keeps the same fingerprint, so reruns skip. */
+  /**
+   * Copies the sample from the classpath; identical content keeps the same fingerprint, so reruns
+   * skip.
+   */
   public static Path extractSample(Path dir) {
     try {
       Files.createDirectories(dir);
       for (String[] input : INPUTS) {
-        try (InputStream in = DemoCommand.class.getClassLoader().getResourceAsStream(SAMPLE + input[1])) {
+        try (InputStream in =
+            DemoCommand.class.getClassLoader().getResourceAsStream(SAMPLE + input[1])) {
           if (in == null) {
-            throw new IllegalStateException("bundled sample " + SAMPLE + input[1] + " is missing from the jar");
+            throw new IllegalStateException(
+                "bundled sample " + SAMPLE + input[1] + " is missing from the jar");
           }
           Files.copy(in, dir.resolve(input[1]), StandardCopyOption.REPLACE_EXISTING);
         }

@@ -1,7 +1,7 @@
 package dev.editforge.cli;
 
-import dev.editforge.judge.JudgeEvaluation;
 import dev.editforge.io.UnusableInputException;
+import dev.editforge.judge.JudgeEvaluation;
 import dev.editforge.spark.ExitCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,19 +12,26 @@ import picocli.CommandLine.Option;
  * {@code editforge evaluate-judge --seal-run FILE}: how well each local judge agrees with SEAL's
  * GPT-4.1 verdicts in a SEAL ranking run. Reads one local file; starts no Spark.
  */
-@Command(name = "evaluate-judge", description = {
-    "Measure every local judge against GPT-4.1's verdicts in a SEAL run file (e.g. rank_iter0.json).",
-    "Prints the agreement table; the last line is JUDGE best=<judge> kappa=<x> accuracy=<x> n=<judgments>.",
-    "Thresholds come from editforge.judge.f1-threshold and recall-threshold."})
+@Command(
+    name = "evaluate-judge",
+    description = {
+      "Measure every local judge against GPT-4.1's verdicts in a SEAL run file (e.g. rank_iter0.json).",
+      "Prints the agreement table; the last line is JUDGE best=<judge> kappa=<x> accuracy=<x> n=<judgments>.",
+      "Thresholds come from editforge.judge.f1-threshold and recall-threshold."
+    })
 public final class EvaluateJudgeCommand extends StageCommand {
-  @Option(names = "--seal-run", required = true, paramLabel = "FILE",
+  @Option(
+      names = "--seal-run",
+      required = true,
+      paramLabel = "FILE",
       description = "SEAL's TTT-scoring output (query_server.py run_*.json, e.g. rank_iter0.json)")
   Path sealRun;
 
   @Override
   protected int execute(Launch launch) {
     if (!Files.isRegularFile(sealRun)) {
-      throw new UnusableInputException("SEAL run file " + sealRun + " does not exist or is not a file");
+      throw new UnusableInputException(
+          "SEAL run file " + sealRun + " does not exist or is not a file");
     }
     JudgeEvaluation.run(sealRun, console(), launch.settings().judge());
     return ExitCodes.OK;

@@ -1,13 +1,13 @@
 package dev.editforge.cli;
 
-import dev.editforge.retrieve.RetrieveJob;
-import dev.editforge.retrieve.RetrieveFunctions;
-import dev.editforge.retrieve.RetrievalSetup;
-import dev.editforge.retrieve.RetrievalMetrics;
-import dev.editforge.retrieve.AnswerMatch;
 import dev.editforge.config.RetrieveSettings;
-import dev.editforge.spark.ExitCodes;
 import dev.editforge.config.SettingsException;
+import dev.editforge.retrieve.AnswerMatch;
+import dev.editforge.retrieve.RetrievalMetrics;
+import dev.editforge.retrieve.RetrievalSetup;
+import dev.editforge.retrieve.RetrieveFunctions;
+import dev.editforge.retrieve.RetrieveJob;
+import dev.editforge.spark.ExitCodes;
 import dev.editforge.spark.StageContext;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -25,21 +25,31 @@ import picocli.CommandLine.Option;
  * {@code editforge evaluate-retrieval}: for each mode (bm25, dense, hybrid) retrieves the top 100
  * for every query on executors and prints top-1/5/20/100 answer accuracy (a gold answer in a
  * retrieved passage, DPR's normalization: {@link AnswerMatch}) over queries with answers, and
- * gold-passage recall over queries that name gold passages (DPR {@code positive_ctxs}, or
- * {@code gold_ids}). Reads the run's index; writes nothing.
+ * gold-passage recall over queries that name gold passages (DPR {@code positive_ctxs}, or {@code
+ * gold_ids}). Reads the run's index; writes nothing.
  */
-@Command(name = "evaluate-retrieval", description = {
-    "Top-1/5/20/100 answer accuracy and gold-passage recall of bm25, dense and hybrid retrieval over",
-    "queries with answers (a JSON/JSONL file or 'articles'); prints a table, writes nothing."})
+@Command(
+    name = "evaluate-retrieval",
+    description = {
+      "Top-1/5/20/100 answer accuracy and gold-passage recall of bm25, dense and hybrid retrieval over",
+      "queries with answers (a JSON/JSONL file or 'articles'); prints a table, writes nothing."
+    })
 public final class EvaluateRetrievalCommand extends StageCommand {
   static final int[] KS = {1, 5, 20, 100};
 
-  @Option(names = "--queries", paramLabel = "FILE|TABLE",
-      description = "Query file (JSON or JSONL with answers) or 'articles'; default editforge.retrieve.queries")
+  @Option(
+      names = "--queries",
+      paramLabel = "FILE|TABLE",
+      description =
+          "Query file (JSON or JSONL with answers) or 'articles'; default editforge.retrieve.queries")
   String queries;
 
-  @Option(names = "--modes", split = ",", paramLabel = "MODE",
-      description = "Modes to compare (default: bm25,dense,hybrid; only bm25 for a BM25-only index)")
+  @Option(
+      names = "--modes",
+      split = ",",
+      paramLabel = "MODE",
+      description =
+          "Modes to compare (default: bm25,dense,hybrid; only bm25 for a BM25-only index)")
   List<String> modes;
 
   @Override
@@ -60,10 +70,19 @@ public final class EvaluateRetrievalCommand extends StageCommand {
     if (modes == null || modes.isEmpty()) {
       wanted.add(RetrieveSettings.Mode.BM25);
       // Dense and hybrid only when the index holds vectors.
-      RetrieveSettings bm25 = new RetrieveSettings(base.k(), RetrieveSettings.Mode.BM25, base.fusion(),
-          base.rrfConstant(), base.denseWeight(), base.candidates(), base.globalBm25Stats(), false,
-          base.queryBatchSize());  // the first mode below verifies the checksums
-      RetrieveFunctions.IndexLocation probe = RetrievalSetup.index(ctx, bm25, ctx.settings().embed());
+      RetrieveSettings bm25 =
+          new RetrieveSettings(
+              base.k(),
+              RetrieveSettings.Mode.BM25,
+              base.fusion(),
+              base.rrfConstant(),
+              base.denseWeight(),
+              base.candidates(),
+              base.globalBm25Stats(),
+              false,
+              base.queryBatchSize()); // the first mode below verifies the checksums
+      RetrieveFunctions.IndexLocation probe =
+          RetrievalSetup.index(ctx, bm25, ctx.settings().embed());
       if (probe.shards().manifest().hasVectors()) {
         wanted.add(RetrieveSettings.Mode.DENSE);
         wanted.add(RetrieveSettings.Mode.HYBRID);
@@ -81,10 +100,21 @@ public final class EvaluateRetrievalCommand extends StageCommand {
     Map<String, RetrievalMetrics.Report> reports = new LinkedHashMap<>();
     boolean verify = base.verifyIndex();
     for (RetrieveSettings.Mode mode : wanted) {
-      RetrieveSettings s = new RetrieveSettings(maxK, mode, base.fusion(), base.rrfConstant(), base.denseWeight(),
-          Math.max(base.candidates(), maxK), base.globalBm25Stats(), verify, base.queryBatchSize());
-      verify = false;  // checksummed once is enough within one command
-      ctx.spark().sparkContext().setJobDescription("evaluate-retrieval " + mode.name().toLowerCase(Locale.ROOT));
+      RetrieveSettings s =
+          new RetrieveSettings(
+              maxK,
+              mode,
+              base.fusion(),
+              base.rrfConstant(),
+              base.denseWeight(),
+              Math.max(base.candidates(), maxK),
+              base.globalBm25Stats(),
+              verify,
+              base.queryBatchSize());
+      verify = false; // checksummed once is enough within one command
+      ctx.spark()
+          .sparkContext()
+          .setJobDescription("evaluate-retrieval " + mode.name().toLowerCase(Locale.ROOT));
       RetrieveFunctions.IndexLocation index = RetrievalSetup.index(ctx, s, ctx.settings().embed());
       Dataset<Row> out = RetrievalSetup.retrieve(ctx, q, index, s, ctx.settings().embed());
       RetrievalMetrics metrics = new RetrievalMetrics(KS);
@@ -102,10 +132,20 @@ public final class EvaluateRetrievalCommand extends StageCommand {
     return ExitCodes.OK;
   }
 
-  static void print(PrintStream out, String spec, RetrievalSetup.Queries q, Map<String, RetrievalMetrics.Report> reports) {
+  static void print(
+      PrintStream out,
+      String spec,
+      RetrievalSetup.Queries q,
+      Map<String, RetrievalMetrics.Report> reports) {
     RetrievalMetrics.Report any = reports.values().iterator().next();
-    out.printf(Locale.ROOT, "evaluate-retrieval: %s: %,d queries (%,d with answers, %,d with gold passages), %,d rejected%n",
-        spec, any.queries(), any.withAnswers(), any.withGold(), q.rejects().size());
+    out.printf(
+        Locale.ROOT,
+        "evaluate-retrieval: %s: %,d queries (%,d with answers, %,d with gold passages), %,d rejected%n",
+        spec,
+        any.queries(),
+        any.withAnswers(),
+        any.withGold(),
+        q.rejects().size());
     StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-8s", "mode"));
     for (int k : KS) {
       head.append(String.format(Locale.ROOT, " %8s", "top-" + k));

@@ -5,40 +5,67 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "finetune", description = {
-    "LoRA SFT of a base model on an sft table, as one (GPU-scheduled) Spark task: epochs or max steps,",
-    "schedule + warm-up, gradient accumulation, an eval split with eval loss, checkpoints every N steps",
-    "(a rerun resumes from the latest), the best checkpoint by eval loss kept. Writes <run-dir>/finetune/:",
-    "adapter/ (PEFT) and merged/ (Hugging Face layout). Settings: editforge.finetune.*"})
+@Command(
+    name = "finetune",
+    description = {
+      "LoRA SFT of a base model on an sft table, as one (GPU-scheduled) Spark task: epochs or max steps,",
+      "schedule + warm-up, gradient accumulation, an eval split with eval loss, checkpoints every N steps",
+      "(a rerun resumes from the latest), the best checkpoint by eval loss kept. Writes <run-dir>/finetune/:",
+      "adapter/ (PEFT) and merged/ (Hugging Face layout). Settings: editforge.finetune.*"
+    })
 public final class FinetuneCommand extends StageCommand {
-  @Option(names = "--model", paramLabel = "DIR|HUB_ID", description = "Base model (sets editforge.finetune.model)")
+  @Option(
+      names = "--model",
+      paramLabel = "DIR|HUB_ID",
+      description = "Base model (sets editforge.finetune.model)")
   String model;
 
-  @Option(names = "--sft", paramLabel = "PATH",
-      description = "sft Parquet table to train on instead of this run's (sets editforge.finetune.sft)")
+  @Option(
+      names = "--sft",
+      paramLabel = "PATH",
+      description =
+          "sft Parquet table to train on instead of this run's (sets editforge.finetune.sft)")
   String sft;
 
-  @Option(names = "--batching", paramLabel = "MODE",
+  @Option(
+      names = "--batching",
+      paramLabel = "MODE",
       description = "padding | packed | concat | bfd (sets editforge.finetune.batching)")
   String batching;
 
-  @Option(names = "--max-steps", paramLabel = "N", description = "Optimizer steps; overrides epochs (sets editforge.finetune.max-steps)")
+  @Option(
+      names = "--max-steps",
+      paramLabel = "N",
+      description = "Optimizer steps; overrides epochs (sets editforge.finetune.max-steps)")
   Integer maxSteps;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training rows (sets editforge.finetune.epochs)")
+  @Option(
+      names = "--epochs",
+      paramLabel = "N",
+      description = "Passes over the training rows (sets editforge.finetune.epochs)")
   Integer epochs;
 
-  @Option(names = "--gpus", paramLabel = "N", description = "GPUs for the training task; 0 = CPU (sets editforge.finetune.gpus)")
+  @Option(
+      names = "--gpus",
+      paramLabel = "N",
+      description = "GPUs for the training task; 0 = CPU (sets editforge.finetune.gpus)")
   Integer gpus;
 
   @Override
   public Map<String, Object> flagOverrides() {
-    return given("finetune.model", model,
-        "finetune.sft", sft,
-        "finetune.batching", batching,
-        "finetune.max-steps", maxSteps,
-        "finetune.epochs", epochs,
-        "finetune.gpus", gpus);
+    return given(
+        "finetune.model",
+        model,
+        "finetune.sft",
+        sft,
+        "finetune.batching",
+        batching,
+        "finetune.max-steps",
+        maxSteps,
+        "finetune.epochs",
+        epochs,
+        "finetune.gpus",
+        gpus);
   }
 
   @Override

@@ -1,7 +1,7 @@
 package dev.editforge.cli;
 
-import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.generate.GenerateBench;
+import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.ingest.IngestJob;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code editforge bench generate [--param k=4] [--param max-new-tokens=24] [--param remote-prompts=2000]}:
- * the self-edit stage through Spark vs a bare generator loop on a tiny random model (same cores),
- * and the remote backend's prompts/s against an instant fake server.
+ * {@code editforge bench generate [--param k=4] [--param max-new-tokens=24] [--param
+ * remote-prompts=2000]}: the self-edit stage through Spark vs a bare generator loop on a tiny
+ * random model (same cores), and the remote backend's prompts/s against an instant fake server.
  */
 public final class GenerateBenchRunner implements BenchCommand.Bench {
   @Override
@@ -35,7 +35,9 @@ public final class GenerateBenchRunner implements BenchCommand.Bench {
       m.put("generate.backend", "local");
       m.put("generate.model", model.toString());
       m.put("generate.self-edit.k", Integer.parseInt(params.getOrDefault("k", "4")));
-      m.put("generate.self-edit.max-new-tokens", Integer.parseInt(params.getOrDefault("max-new-tokens", "24")));
+      m.put(
+          "generate.self-edit.max-new-tokens",
+          Integer.parseInt(params.getOrDefault("max-new-tokens", "24")));
       return m;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the bench directory", e);
@@ -43,9 +45,11 @@ public final class GenerateBenchRunner implements BenchCommand.Bench {
   }
 
   @Override
-  public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) throws Exception {
+  public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out)
+      throws Exception {
     launch.runner().run(new IngestJob());
-    GenerateBench.run(launch.context(), out, Integer.parseInt(params.getOrDefault("remote-prompts", "2000")));
+    GenerateBench.run(
+        launch.context(), out, Integer.parseInt(params.getOrDefault("remote-prompts", "2000")));
     return null;
   }
 }

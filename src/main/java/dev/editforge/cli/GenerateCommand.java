@@ -1,9 +1,9 @@
 package dev.editforge.cli;
 
-import dev.editforge.generate.SelfEditJob;
-import dev.editforge.generate.SealImportJob;
-import dev.editforge.generate.ReasoningJob;
 import dev.editforge.config.GenerateSettings;
+import dev.editforge.generate.ReasoningJob;
+import dev.editforge.generate.SealImportJob;
+import dev.editforge.generate.SelfEditJob;
 import dev.editforge.spark.ExitCodes;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -15,57 +15,101 @@ import picocli.CommandLine.Option;
  * with a local or remote LLM, or imports SEAL's synthetic data ({@code --import-seal FILE}). Each
  * flag is a setting override (it wins over {@code --set}).
  */
-@Command(name = "generate", description = {
-    "Generate self-edits (articles -> self_edits, --what self-edits) or reasoning traces",
-    "(problems -> reasoning, --what reasoning) with a local model on every executor or an OpenAI-compatible",
-    "server; a rerun generates only what is missing. --import-seal FILE instead reads SEAL's synthetic data",
-    "(e.g. base_val.json) into the articles and self_edits tables without generating."})
+@Command(
+    name = "generate",
+    description = {
+      "Generate self-edits (articles -> self_edits, --what self-edits) or reasoning traces",
+      "(problems -> reasoning, --what reasoning) with a local model on every executor or an OpenAI-compatible",
+      "server; a rerun generates only what is missing. --import-seal FILE instead reads SEAL's synthetic data",
+      "(e.g. base_val.json) into the articles and self_edits tables without generating."
+    })
 public final class GenerateCommand extends StageCommand {
-  @Option(names = "--import-seal", paramLabel = "FILE",
-      description = "SEAL synthetic-data JSON to import into articles + self_edits (local path or Hadoop URI)")
+  @Option(
+      names = "--import-seal",
+      paramLabel = "FILE",
+      description =
+          "SEAL synthetic-data JSON to import into articles + self_edits (local path or Hadoop URI)")
   String importSeal;
 
-  @Option(names = "--what", paramLabel = "WHAT", defaultValue = GenerateSettings.SELF_EDITS,
+  @Option(
+      names = "--what",
+      paramLabel = "WHAT",
+      defaultValue = GenerateSettings.SELF_EDITS,
       description = "self-edits (default) or reasoning")
   String what;
 
-  @Option(names = "--backend", paramLabel = "local|openai", description = "editforge.generate.backend")
+  @Option(
+      names = "--backend",
+      paramLabel = "local|openai",
+      description = "editforge.generate.backend")
   String backend;
 
-  @Option(names = "--model", paramLabel = "M",
-      description = "local model directory or hub id (Org/Name[@rev]); with --backend openai the served model name "
-          + "(editforge.generate.model)")
+  @Option(
+      names = "--model",
+      paramLabel = "M",
+      description =
+          "local model directory or hub id (Org/Name[@rev]); with --backend openai the served model name "
+              + "(editforge.generate.model)")
   String model;
 
-  @Option(names = "--endpoint", paramLabel = "URL", description = "OpenAI-compatible base URL (editforge.remote.endpoint)")
+  @Option(
+      names = "--endpoint",
+      paramLabel = "URL",
+      description = "OpenAI-compatible base URL (editforge.remote.endpoint)")
   String endpoint;
 
-  @Option(names = "--k", paramLabel = "N", description = "self-edits per article (editforge.generate.self-edit.k)")
+  @Option(
+      names = "--k",
+      paramLabel = "N",
+      description = "self-edits per article (editforge.generate.self-edit.k)")
   Integer k;
 
-  @Option(names = "--n", paramLabel = "N", description = "traces per question (editforge.generate.reasoning.samples)")
+  @Option(
+      names = "--n",
+      paramLabel = "N",
+      description = "traces per question (editforge.generate.reasoning.samples)")
   Integer n;
 
-  @Option(names = "--prompt-key", paramLabel = "KEY", description = "self-edit template (editforge.generate.self-edit.prompt-key)")
+  @Option(
+      names = "--prompt-key",
+      paramLabel = "KEY",
+      description = "self-edit template (editforge.generate.self-edit.prompt-key)")
   String promptKey;
 
-  @Option(names = "--seed", paramLabel = "S",
-      description = "base seed of the chosen --what (editforge.generate.self-edit.seed or generate.reasoning.seed)")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description =
+          "base seed of the chosen --what (editforge.generate.self-edit.seed or generate.reasoning.seed)")
   Long seed;
 
-  @Option(names = "--only-agreeing", description = "reasoning: keep only agreeing traces (editforge.generate.reasoning.only-agreeing)")
+  @Option(
+      names = "--only-agreeing",
+      description =
+          "reasoning: keep only agreeing traces (editforge.generate.reasoning.only-agreeing)")
   Boolean onlyAgreeing;
 
   @Override
   public Map<String, Object> flagOverrides() {
-    return given("generate.backend", backend,
-        "generate.model", model,
-        "remote.endpoint", endpoint,
-        "generate.self-edit.k", k,
-        "generate.reasoning.samples", n,
-        "generate.self-edit.prompt-key", promptKey,
-        GenerateSettings.REASONING.equals(what) ? "generate.reasoning.seed" : "generate.self-edit.seed", seed,
-        "generate.reasoning.only-agreeing", onlyAgreeing);
+    return given(
+        "generate.backend",
+        backend,
+        "generate.model",
+        model,
+        "remote.endpoint",
+        endpoint,
+        "generate.self-edit.k",
+        k,
+        "generate.reasoning.samples",
+        n,
+        "generate.self-edit.prompt-key",
+        promptKey,
+        GenerateSettings.REASONING.equals(what)
+            ? "generate.reasoning.seed"
+            : "generate.self-edit.seed",
+        seed,
+        "generate.reasoning.only-agreeing",
+        onlyAgreeing);
   }
 
   @Override
@@ -75,15 +119,22 @@ public final class GenerateCommand extends StageCommand {
     }
     GenerateSettings g = launch.settings().generate();
     if (g.local() && g.model().isEmpty()) {
-      console().println("generate: no model: give --model DIR|ORG/NAME (or editforge.generate.model), "
-          + "--backend openai --endpoint URL, or --import-seal FILE");
+      console()
+          .println(
+              "generate: no model: give --model DIR|ORG/NAME (or editforge.generate.model), "
+                  + "--backend openai --endpoint URL, or --import-seal FILE");
       return ExitCodes.USAGE;
     }
     return switch (what) {
       case GenerateSettings.SELF_EDITS -> runStage(launch, new SelfEditJob());
       case GenerateSettings.REASONING -> runStage(launch, new ReasoningJob());
       default -> {
-        console().println("generate: --what must be " + String.join(" or ", GenerateSettings.WHATS) + ", not " + what);
+        console()
+            .println(
+                "generate: --what must be "
+                    + String.join(" or ", GenerateSettings.WHATS)
+                    + ", not "
+                    + what);
         yield ExitCodes.USAGE;
       }
     };

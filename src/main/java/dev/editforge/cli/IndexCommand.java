@@ -3,9 +3,12 @@ package dev.editforge.cli;
 import dev.editforge.index.IndexJob;
 import picocli.CommandLine.Command;
 
-@Command(name = "index", description = {
-    "Build the retrieval index <run-dir>/index/ from passages and embeddings: index.shards Lucene",
-    "shards (BM25 + HNSW), a passage always in the same shard, and index/manifest.json with checksums."})
+@Command(
+    name = "index",
+    description = {
+      "Build the retrieval index <run-dir>/index/ from passages and embeddings: index.shards Lucene",
+      "shards (BM25 + HNSW), a passage always in the same shard, and index/manifest.json with checksums."
+    })
 public final class IndexCommand extends StageCommand {
   @Override
   protected int execute(Launch launch) throws Exception {

@@ -5,13 +5,15 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "ingest", description = {
-    "Read raw files into typed tables, quarantining bad records in <table>/_rejects.",
-    "Kinds: squad (SEAL list or SQuAD v1.1/v2.0) -> articles; dpr (id<TAB>text<TAB>title TSV) and",
-    "passages-jsonl ({id,title,text}) -> passages; logic -> problems; instructions (alpaca or messages) -> instructions."})
+@Command(
+    name = "ingest",
+    description = {
+      "Read raw files into typed tables, quarantining bad records in <table>/_rejects.",
+      "Kinds: squad (SEAL list or SQuAD v1.1/v2.0) -> articles; dpr (id<TAB>text<TAB>title TSV) and",
+      "passages-jsonl ({id,title,text}) -> passages; logic -> problems; instructions (alpaca or messages) -> instructions."
+    })
 public final class IngestCommand extends StageCommand {
-  @Mixin
-  IngestInputs inputs = new IngestInputs();
+  @Mixin IngestInputs inputs = new IngestInputs();
 
   @Override
   public Map<String, Object> flagOverrides() {

@@ -6,8 +6,11 @@ import picocli.CommandLine.Option;
 
 /** The --input flag of ingest and run: replaces editforge.ingest.inputs when given. */
 public final class IngestInputs {
-  @Option(names = "--input", paramLabel = "KIND:PATH",
-      description = "An input, e.g. squad:data/squad_val.json or dpr:psgs_w100.tsv; repeatable (replaces editforge.ingest.inputs)")
+  @Option(
+      names = "--input",
+      paramLabel = "KIND:PATH",
+      description =
+          "An input, e.g. squad:data/squad_val.json or dpr:psgs_w100.tsv; repeatable (replaces editforge.ingest.inputs)")
   List<String> inputs;
 
   public Map<String, Object> overrides() {

@@ -6,11 +6,11 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
-import dev.editforge.select.SftSettings;
 import dev.editforge.io.RunDir;
+import dev.editforge.select.SftSettings;
+import dev.editforge.spark.RunRecord;
 import dev.editforge.spark.SparkSessions;
 import dev.editforge.spark.StageContext;
-import dev.editforge.spark.RunRecord;
 import dev.editforge.spark.StageRunner;
 import java.io.PrintStream;
 import java.util.Map;
@@ -32,7 +32,8 @@ public final class Launch {
   private final PrintStream console;
   private StageRunner runner;
 
-  private Launch(String command, EditforgeSettings settings, CommonOptions options, PrintStream console) {
+  private Launch(
+      String command, EditforgeSettings settings, CommonOptions options, PrintStream console) {
     this.command = command;
     this.settings = settings;
     this.options = options;
@@ -40,14 +41,19 @@ public final class Launch {
   }
 
   /**
-   * @param flagOverrides settings a command's own flags set (e.g. ingest's --input); they win over --set
+   * @param flagOverrides settings a command's own flags set (e.g. ingest's --input); they win over
+   *     --set
    */
-  public static Launch of(String command, CommonOptions options, Map<String, Object> flagOverrides,
+  public static Launch of(
+      String command,
+      CommonOptions options,
+      Map<String, Object> flagOverrides,
       PrintStream console) {
     Config base = ConfigLoader.load(options.conf, options.sets);
     Config flags = ConfigFactory.empty();
     for (Map.Entry<String, Object> e : flagOverrides.entrySet()) {
-      flags = flags.withValue("editforge." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+      flags =
+          flags.withValue("editforge." + e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
     if (options.runDir != null) {
       flags = flags.withValue("editforge.run-dir", ConfigValueFactory.fromAnyRef(options.runDir));
@@ -57,7 +63,11 @@ public final class Launch {
     // Settings made of a stage's own types are read by that stage; read them here too, so every
     // bad value exits 2 at start rather than after the stages before it have run.
     SftSettings.of(settings);
-    LOG.info("editforge {} {} with config:\n{}", command, settings.codeVersion(), ConfigRedactor.render(effective));
+    LOG.info(
+        "editforge {} {} with config:\n{}",
+        command,
+        settings.codeVersion(),
+        ConfigRedactor.render(effective));
     return new Launch(command, settings, options, console);
   }
 
@@ -75,8 +85,10 @@ public final class Launch {
     if (runner == null) {
       SparkSession spark = SparkSessions.getOrCreate(settings.spark(), console);
       RunDir run = new RunDir(settings.runDir(), spark.sparkContext().hadoopConfiguration());
-      runner = new StageRunner(new StageContext(settings, spark, run, options.force, console),
-          new RunRecord(command, settings));
+      runner =
+          new StageRunner(
+              new StageContext(settings, spark, run, options.force, console),
+              new RunRecord(command, settings));
     }
     return runner;
   }

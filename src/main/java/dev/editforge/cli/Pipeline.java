@@ -21,7 +21,6 @@ import java.util.List;
 public final class Pipeline {
   private Pipeline() {}
 
-
   /** The stages up to and including {@code last} (all when null). */
   public static List<PipelineStage> stagesUpTo(String last) {
     List<PipelineStage> all = stages();
@@ -33,15 +32,25 @@ public final class Pipeline {
         return all.subList(0, i + 1);
       }
     }
-    throw new dev.editforge.config.SettingsException("run --to " + last + ": no such stage; stages: "
-        + String.join(", ", all.stream().map(PipelineStage::name).toList()));
+    throw new dev.editforge.config.SettingsException(
+        "run --to "
+            + last
+            + ": no such stage; stages: "
+            + String.join(", ", all.stream().map(PipelineStage::name).toList()));
   }
 
   public static List<PipelineStage> stages() {
     // retrieve searches editforge.retrieve.queries (default: the articles' questions) and skips,
     // with a message, when that is empty or there is no index or articles table.
-    return List.of(new IngestJob(), new EmbedJob(), new IndexJob(), new RetrieveJob(true), new GenerateJob(),
-        new ScoreJob(), new SelectJob(), new FinetuneJob(), new EvaluateJob());
+    return List.of(
+        new IngestJob(),
+        new EmbedJob(),
+        new IndexJob(),
+        new RetrieveJob(true),
+        new GenerateJob(),
+        new ScoreJob(),
+        new SelectJob(),
+        new FinetuneJob(),
+        new EvaluateJob());
   }
-
 }

@@ -1,20 +1,20 @@
 package dev.editforge.cli;
 
-import dev.editforge.retrieve.ShardSet;
-import dev.editforge.retrieve.RetrievalMetrics;
-import dev.editforge.lucene.DocRef;
-import dev.editforge.lucene.Fusion;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.editforge.config.IndexSettings;
 import dev.editforge.encoders.EncodedBatch;
 import dev.editforge.encoders.Encoder;
 import dev.editforge.encoders.EncoderPreset;
 import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.index.EncoderInfo;
 import dev.editforge.index.IndexBuilder;
-import dev.editforge.lucene.IndexManifest;
-import dev.editforge.config.IndexSettings;
 import dev.editforge.index.IndexedPassage;
+import dev.editforge.lucene.DocRef;
+import dev.editforge.lucene.Fusion;
+import dev.editforge.lucene.IndexManifest;
 import dev.editforge.lucene.VectorQuantization;
+import dev.editforge.retrieve.RetrievalMetrics;
+import dev.editforge.retrieve.ShardSet;
 import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -61,7 +61,8 @@ public final class RetrievalBench {
       double buildSeconds) {}
 
   /** Gold-context top-k accuracy of one retrieval mode, as ratios. */
-  public record ModeResult(String mode, double top1, double top5, double top20, double queriesPerSecond) {}
+  public record ModeResult(
+      String mode, double top1, double top5, double top20, double queriesPerSecond) {}
 
   public record SquadResult(
       int passages,
@@ -129,7 +130,8 @@ public final class RetrievalBench {
    * Recall@10 is measured the way retrieval runs it (HNSW asked for 100, best 10 kept) and, for
    * reference, asking HNSW for only 10.
    */
-  public static List<HnswResult> hnswRecall(Path workDir, int n, int dim, int queries, long seed, PrintStream out) {
+  public static List<HnswResult> hnswRecall(
+      Path workDir, int n, int dim, int queries, long seed, PrintStream out) {
     Random rnd = new Random(seed);
     int clusters = Math.max(8, n / 400);
     float[][] centres = new float[clusters][dim];
@@ -153,7 +155,9 @@ public final class RetrievalBench {
       Path dir = workDir.resolve("hnsw-" + variant);
       IndexSettings s = IndexSettings.defaults(1).withQuantization(vq);
       long tb = System.nanoTime();
-      try (IndexBuilder b = new IndexBuilder(dir, s, new EncoderInfo("random", "minilm", dim, VectorSimilarity.COSINE))) {
+      try (IndexBuilder b =
+          new IndexBuilder(
+              dir, s, new EncoderInfo("random", "minilm", dim, VectorSimilarity.COSINE))) {
         for (int i = 0; i < n; i++) {
           b.add(new IndexedPassage("v" + i, null, "", "", data[i]));
         }
@@ -177,29 +181,67 @@ public final class RetrievalBench {
         }
         long bytes = IndexManifest.read(dir).shards().get(0).bytes();
         long searched = searchedVectorBytes(dir.resolve("shard-00000"), vq);
-        results.add(new HnswResult(
-            variant, n, dim, queries, r100 / queries / 10, r10 / queries / 10, bytes, searched, qps, build));
+        results.add(
+            new HnswResult(
+                variant,
+                n,
+                dim,
+                queries,
+                r100 / queries / 10,
+                r10 / queries / 10,
+                bytes,
+                searched,
+                qps,
+                build));
       }
     }
-    out.printf(Locale.ROOT, "%nHNSW recall@10 vs exact (%d clustered unit vectors, dim %d, %d queries; exact scan %.1f q/s)%n",
-        n, dim, queries, queries / exactSeconds);
-    out.printf(Locale.ROOT, "%-8s %10s %14s %13s %15s %10s %8s%n",
-        "variant", "recall@10", "(asking k=10)", "index bytes", "searched bytes", "queries/s", "build s");
+    out.printf(
+        Locale.ROOT,
+        "%nHNSW recall@10 vs exact (%d clustered unit vectors, dim %d, %d queries; exact scan %.1f q/s)%n",
+        n,
+        dim,
+        queries,
+        queries / exactSeconds);
+    out.printf(
+        Locale.ROOT,
+        "%-8s %10s %14s %13s %15s %10s %8s%n",
+        "variant",
+        "recall@10",
+        "(asking k=10)",
+        "index bytes",
+        "searched bytes",
+        "queries/s",
+        "build s");
     for (HnswResult r : results) {
-      out.printf(Locale.ROOT, "%-8s %10.4f %14.4f %13d %15d %10.1f %8.1f%n", r.variant(), r.recallAt10(),
-          r.recallAt10AskingTen(), r.indexBytes(), r.searchedBytes(), r.queriesPerSecond(), r.buildSeconds());
+      out.printf(
+          Locale.ROOT,
+          "%-8s %10.4f %14.4f %13d %15d %10.1f %8.1f%n",
+          r.variant(),
+          r.recallAt10(),
+          r.recallAt10AskingTen(),
+          r.indexBytes(),
+          r.searchedBytes(),
+          r.queriesPerSecond(),
+          r.buildSeconds());
     }
-    out.println("searched bytes = HNSW graph + the vectors it scores (int8 shards also keep the raw floats, read"
-        + " only to re-rank the 100 candidates)");
+    out.println(
+        "searched bytes = HNSW graph + the vectors it scores (int8 shards also keep the raw floats, read"
+            + " only to re-rank the 100 candidates)");
     return results;
   }
 
-  /** Bytes of the HNSW graph (.vex) plus the vectors graph search reads (.veq when quantized, else .vec). */
+  /**
+   * Bytes of the HNSW graph (.vex) plus the vectors graph search reads (.veq when quantized, else
+   * .vec).
+   */
   static long searchedVectorBytes(Path shardDir, VectorQuantization vq) {
     String vectors = vq == VectorQuantization.NONE ? ".vec" : ".veq";
     try (var files = Files.list(shardDir)) {
       return files
-          .filter(p -> p.getFileName().toString().endsWith(".vex") || p.getFileName().toString().endsWith(vectors))
+          .filter(
+              p ->
+                  p.getFileName().toString().endsWith(".vex")
+                      || p.getFileName().toString().endsWith(vectors))
           .mapToLong(p -> p.toFile().length())
           .sum();
     } catch (IOException e) {
@@ -325,7 +367,13 @@ public final class RetrievalBench {
     IndexSettings settings = IndexSettings.defaults(4);
     try (IndexBuilder b = new IndexBuilder(dir, settings, EncoderInfo.of(encoder, settings))) {
       for (int i = 0; i < articles.size(); i++) {
-        b.add(new IndexedPassage("ctx-" + i, Integer.toString(i), articles.get(i).title(), articles.get(i).context(), pv[i]));
+        b.add(
+            new IndexedPassage(
+                "ctx-" + i,
+                Integer.toString(i),
+                articles.get(i).title(),
+                articles.get(i).context(),
+                pv[i]));
       }
       b.finish();
     }
@@ -372,16 +420,40 @@ public final class RetrievalBench {
         modes.add(new ModeResult(e.getKey(), r.recall(1), r.recall(5), r.recall(20), qps));
       }
     }
-    SquadResult result = new SquadResult(
-        articles.size(), questions.size(), encoder.maxLength(), articles.size() / pSeconds, questions.size() / qSeconds,
-        pb.truncatedCount(), (double) pb.paddedTokens() / pb.tokens() - 1, modes);
-    out.printf(Locale.ROOT, "%nSQuAD-dev retrieval: %d contexts, %d questions, gold = own context (%s, max length %d)%n",
-        result.passages(), result.questions(), encoder.modelName(), encoder.maxLength());
-    out.printf(Locale.ROOT, "embedding: %.1f passages/s (%d truncated, padding overhead %.0f%%), %.1f queries/s%n",
-        result.passagesPerSecond(), result.truncatedPassages(), 100 * result.paddingOverhead(), result.queriesPerSecond());
-    out.printf(Locale.ROOT, "%-18s %8s %8s %8s %12s%n", "mode", "top-1", "top-5", "top-20", "search q/s");
+    SquadResult result =
+        new SquadResult(
+            articles.size(),
+            questions.size(),
+            encoder.maxLength(),
+            articles.size() / pSeconds,
+            questions.size() / qSeconds,
+            pb.truncatedCount(),
+            (double) pb.paddedTokens() / pb.tokens() - 1,
+            modes);
+    out.printf(
+        Locale.ROOT,
+        "%nSQuAD-dev retrieval: %d contexts, %d questions, gold = own context (%s, max length %d)%n",
+        result.passages(),
+        result.questions(),
+        encoder.modelName(),
+        encoder.maxLength());
+    out.printf(
+        Locale.ROOT,
+        "embedding: %.1f passages/s (%d truncated, padding overhead %.0f%%), %.1f queries/s%n",
+        result.passagesPerSecond(),
+        result.truncatedPassages(),
+        100 * result.paddingOverhead(),
+        result.queriesPerSecond());
+    out.printf(
+        Locale.ROOT, "%-18s %8s %8s %8s %12s%n", "mode", "top-1", "top-5", "top-20", "search q/s");
     for (ModeResult m : modes) {
-      out.printf(Locale.ROOT, "%-18s %8.1f %8.1f %8.1f %12.1f%n", m.mode(), 100 * m.top1(), 100 * m.top5(), 100 * m.top20(),
+      out.printf(
+          Locale.ROOT,
+          "%-18s %8.1f %8.1f %8.1f %12.1f%n",
+          m.mode(),
+          100 * m.top1(),
+          100 * m.top5(),
+          100 * m.top20(),
           m.queriesPerSecond());
     }
     return result;

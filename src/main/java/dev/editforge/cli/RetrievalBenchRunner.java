@@ -1,15 +1,14 @@
 package dev.editforge.cli;
 
-import dev.editforge.lucene.Fusion;
+import dev.editforge.config.EmbedSettings;
 import dev.editforge.config.RetrieveSettings;
 import dev.editforge.embed.EmbedJob;
-import dev.editforge.config.EmbedSettings;
 import dev.editforge.encoders.Encoder;
 import dev.editforge.encoders.EncoderPreset;
-import dev.editforge.spark.Encoders;
-import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
+import dev.editforge.lucene.Fusion;
+import dev.editforge.spark.Encoders;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StageRunner;
@@ -29,10 +28,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * {@code editforge bench retrieval}: (1) passages/s through the Spark embed stage against
- * {@link RetrievalBench#bareEmbedPassagesPerSecond} with the same model and cores (goal ≥ 0.85);
- * (2) HNSW recall@10 fp32 / int8 with bytes and q/s; (3) SQuAD-dev top-1/5/20 for bm25, dense and
- * hybrid when {@code ../shared} exists. Params: {@code passages} (default 1000).
+ * {@code editforge bench retrieval}: (1) passages/s through the Spark embed stage against {@link
+ * RetrievalBench#bareEmbedPassagesPerSecond} with the same model and cores (goal ≥ 0.85); (2) HNSW
+ * recall@10 fp32 / int8 with bytes and q/s; (3) SQuAD-dev top-1/5/20 for bm25, dense and hybrid
+ * when {@code ../shared} exists. Params: {@code passages} (default 1000).
  */
 public final class RetrievalBenchRunner implements BenchCommand.Bench {
   static final Path SQUAD = Paths.get("..", "shared", "data", "seal", "squad_val.json");
@@ -43,7 +42,8 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
   }
 
   @Override
-  public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out) throws Exception {
+  public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out)
+      throws Exception {
     int n = Integer.parseInt(params.getOrDefault("passages", "1000"));
     StageContext ctx = launch.context();
     EmbedSettings es = ctx.settings().embed();
@@ -59,8 +59,8 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
     }
   }
 
-  private Map<String, Object> measure(StageContext ctx, EmbedSettings es, Path work, int n, PrintStream out)
-      throws Exception {
+  private Map<String, Object> measure(
+      StageContext ctx, EmbedSettings es, Path work, int n, PrintStream out) throws Exception {
     List<String[]> sample = samplePassages();
     Map<String, Object> f = new LinkedHashMap<>();
 
@@ -75,12 +75,21 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
     try (Encoder enc = Encoders.open(es)) {
       bare = RetrievalBench.bareEmbedPassagesPerSecond(enc, texts);
     }
-    runEmbed(ctx, work.resolve("warm"), sample, Math.min(n, 2 * cores * 32));  // loads the executors' encoders
+    runEmbed(
+        ctx,
+        work.resolve("warm"),
+        sample,
+        Math.min(n, 2 * cores * 32)); // loads the executors' encoders
     double sparkSeconds = runEmbed(ctx, work.resolve("timed"), sample, n);
     double spark = n / sparkSeconds;
     double ratio = spark / bare;
-    out.printf(Locale.ROOT, "%nEmbedding throughput, %d passages, %s (max length %d), %d Spark task slots%n", n,
-        es.model(), es.maxLength(), cores);
+    out.printf(
+        Locale.ROOT,
+        "%nEmbedding throughput, %d passages, %s (max length %d), %d Spark task slots%n",
+        n,
+        es.model(),
+        es.maxLength(),
+        cores);
     out.printf(Locale.ROOT, "%-34s %12s%n", "path", "passages/s");
     out.printf(Locale.ROOT, "%-34s %12.1f%n", "bare encode loop (one JVM)", bare);
     out.printf(Locale.ROOT, "%-34s %12.1f%n", "Spark embed stage (read..commit)", spark);
@@ -93,7 +102,8 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
     boolean squad = Files.isRegularFile(SQUAD);
     RetrievalBench.Result r;
     if (squad) {
-      EmbedSettings s256 = EmbedSettings.BUNDLED_MINILM.equals(es.model()) ? EmbedSettings.bundledMiniLm(256) : es;
+      EmbedSettings s256 =
+          EmbedSettings.BUNDLED_MINILM.equals(es.model()) ? EmbedSettings.bundledMiniLm(256) : es;
       try (Encoder enc = Encoders.open(s256)) {
         r = RetrievalBench.run(work.resolve("hnsw"), SQUAD, enc, out);
       }
@@ -114,21 +124,36 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
     return f;
   }
 
-  /** Writes {@code count} passages (the bundled sample, cycled) as a completed passages table and embeds them; seconds. */
-  static double runEmbed(StageContext ctx, Path dir, List<String[]> sample, int count) throws Exception {
+  /**
+   * Writes {@code count} passages (the bundled sample, cycled) as a completed passages table and
+   * embeds them; seconds.
+   */
+  static double runEmbed(StageContext ctx, Path dir, List<String[]> sample, int count)
+      throws Exception {
     RunDir run = new RunDir(dir.toString(), ctx.spark().sparkContext().hadoopConfiguration());
     List<Row> rows = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       String[] p = sample.get(i % sample.size());
       rows.add(RowFactory.create("bench-" + i, p[0], p[2], p[1], "bench"));
     }
-    StageContext c = new StageContext(ctx.settings(), ctx.spark(), run, true,
-        new PrintStream(java.io.OutputStream.nullOutputStream()));
+    StageContext c =
+        new StageContext(
+            ctx.settings(),
+            ctx.spark(),
+            run,
+            true,
+            new PrintStream(java.io.OutputStream.nullOutputStream()));
     StageRunner runner = StageRunner.of(c);
-    runner.produce("bench", StageOutput.of(Tables.PASSAGES, "-", List.of("bench-" + count), out -> {
-      ctx.spark().createDataFrame(rows, Tables.PASSAGES_SCHEMA).write().parquet(out.uri());
-      out.manifest().count("output", count);
-    }));
+    runner.produce(
+        "bench",
+        StageOutput.of(
+            Tables.PASSAGES,
+            "-",
+            List.of("bench-" + count),
+            out -> {
+              ctx.spark().createDataFrame(rows, Tables.PASSAGES_SCHEMA).write().parquet(out.uri());
+              out.manifest().count("output", count);
+            }));
     long t0 = System.nanoTime();
     runner.run(new EmbedJob());
     return (System.nanoTime() - t0) / 1e9;
@@ -137,10 +162,14 @@ public final class RetrievalBenchRunner implements BenchCommand.Bench {
   /** The bundled sample passages as {id, text, title}. */
   static List<String[]> samplePassages() throws Exception {
     List<String[]> out = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(
-        RetrievalBenchRunner.class.getClassLoader().getResourceAsStream("editforge/sample/passages.tsv"),
-        StandardCharsets.UTF_8))) {
-      String line = r.readLine();  // header
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(
+                RetrievalBenchRunner.class
+                    .getClassLoader()
+                    .getResourceAsStream("editforge/sample/passages.tsv"),
+                StandardCharsets.UTF_8))) {
+      String line = r.readLine(); // header
       while ((line = r.readLine()) != null) {
         String[] f = line.split("\t", 3);
         if (f.length == 3) {

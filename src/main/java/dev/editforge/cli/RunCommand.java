@@ -9,13 +9,17 @@ import picocli.CommandLine.Option;
  * {@code editforge run}: every stage in order. A stage whose inputs and config are unchanged skips
  * itself, so a rerun after a failure or a kill resumes after the last completed stage.
  */
-@Command(name = "run", description = "Run the pipeline's stages in order, resuming after the last completed one")
+@Command(
+    name = "run",
+    description = "Run the pipeline's stages in order, resuming after the last completed one")
 public final class RunCommand extends StageCommand {
-  @Mixin
-  IngestInputs inputs = new IngestInputs();
+  @Mixin IngestInputs inputs = new IngestInputs();
 
-  @Option(names = "--to", paramLabel = "STAGE",
-      description = "Stop after this stage (ingest, embed, index, retrieve, generate, score, select, finetune, evaluate)")
+  @Option(
+      names = "--to",
+      paramLabel = "STAGE",
+      description =
+          "Stop after this stage (ingest, embed, index, retrieve, generate, score, select, finetune, evaluate)")
   String to;
 
   @Override

@@ -11,16 +11,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * Base of every command that reads the config and may start Spark: the common options, the
- * launch (config, Spark, run manifest) and the exit code. A subclass adds its own flags as
- * setting overrides and says what to run.
+ * Base of every command that reads the config and may start Spark: the common options, the launch
+ * (config, Spark, run manifest) and the exit code. A subclass adds its own flags as setting
+ * overrides and says what to run.
  */
 public abstract class StageCommand implements Callable<Integer> {
-  @Mixin
-  public CommonOptions common = new CommonOptions();
+  @Mixin public CommonOptions common = new CommonOptions();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   PrintStream console = System.out;
 
@@ -32,8 +30,8 @@ public abstract class StageCommand implements Callable<Integer> {
   protected abstract int execute(Launch launch) throws Exception;
 
   /**
-   * Setting overrides from flags given as key, value pairs; a null value (the flag was not
-   * given) leaves the setting to the config.
+   * Setting overrides from flags given as key, value pairs; a null value (the flag was not given)
+   * leaves the setting to the config.
    */
   protected static Map<String, Object> given(Object... keysAndValues) {
     Map<String, Object> out = new java.util.LinkedHashMap<>();
@@ -70,14 +68,22 @@ public abstract class StageCommand implements Callable<Integer> {
     for (PipelineStage stage : stages) {
       var absent = launch.runner().absentInputs(stage);
       if (!absent.isEmpty()) {
-        console.println(stage.name() + ": passed over: no " + String.join(", ", absent)
-            + " in this run (an earlier stage did not produce it; see its message above)");
+        console.println(
+            stage.name()
+                + ": passed over: no "
+                + String.join(", ", absent)
+                + " in this run (an earlier stage did not produce it; see its message above)");
         continue;
       }
       int code = runStage(launch, stage);
       if (code != ExitCodes.OK) {
-        console.println(spec.name() + ": stopped at stage " + stage.name() + " (exit " + code
-            + "); fix the cause and rerun to resume from there");
+        console.println(
+            spec.name()
+                + ": stopped at stage "
+                + stage.name()
+                + " (exit "
+                + code
+                + "); fix the cause and rerun to resume from there");
         return code;
       }
     }
@@ -88,7 +94,8 @@ public abstract class StageCommand implements Callable<Integer> {
   protected int runStage(Launch launch, PipelineStage stage) throws Exception {
     StageOutcome outcome = launch.runner().run(stage);
     if (outcome.message() != null) {
-      console.println(outcome.exitCode() == 0 ? stage.name() + ": " + outcome.message() : outcome.message());
+      console.println(
+          outcome.exitCode() == 0 ? stage.name() + ": " + outcome.message() : outcome.message());
     }
     return outcome.exitCode();
   }

@@ -5,15 +5,16 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /**
- * The code version written into manifests and stage fingerprints: the Maven version plus the
- * first 12 hex of {@link CodeDigest} ({@code 0.1.0-SNAPSHOT+3fa2b9c01d4e}), so a rebuild with
- * changed code reruns stages and an identical rebuild skips them. The git commit and dirty flag
- * recorded at build time are shown beside it but are not part of it: a commit that only touches
- * docs must not rerun anything, and uncommitted edits must.
+ * The code version written into manifests and stage fingerprints: the Maven version plus the first
+ * 12 hex of {@link CodeDigest} ({@code 0.1.0-SNAPSHOT+3fa2b9c01d4e}), so a rebuild with changed
+ * code reruns stages and an identical rebuild skips them. The git commit and dirty flag recorded at
+ * build time are shown beside it but are not part of it: a commit that only touches docs must not
+ * rerun anything, and uncommitted edits must.
  */
 public final class BuildInfo {
   private static final Properties PROPS = load();
-  private static final String VERSION = property("version", "dev") + "+" + shortDigest(CodeDigest.current());
+  private static final String VERSION =
+      property("version", "dev") + "+" + shortDigest(CodeDigest.current());
 
   private BuildInfo() {}
 
@@ -42,7 +43,8 @@ public final class BuildInfo {
 
   private static String property(String key, String absent) {
     String v = PROPS.getProperty(key);
-    // An unresolved ${...} means the build had no value for it (the git plugin found no repository).
+    // An unresolved ${...} means the build had no value for it (the git plugin found no
+    // repository).
     return v == null || v.isBlank() || v.contains("${") ? absent : v.trim();
   }
 

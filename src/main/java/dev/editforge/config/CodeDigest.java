@@ -19,14 +19,14 @@ import java.util.stream.Stream;
 
 /**
  * A SHA-256 over editforge's own compiled classes, so that stage fingerprints change whenever the
- * code does: the Maven version alone stays the same across rebuilds, and a stage would then skip
- * as "up to date" on results the old code wrote.
+ * code does: the Maven version alone stays the same across rebuilds, and a stage would then skip as
+ * "up to date" on results the old code wrote.
  *
  * <p>Only {@code dev/editforge/**&#47;*.class} counts: resources, dependencies and the copies of
  * Guava and SnakeYAML that the application jar relocates under {@code dev/editforge/shaded/} are
- * not editforge's code, and leaving them out makes {@code target/classes} and the shaded
- * {@code editforge.jar} built from it digest the same (shading copies classes it does not relocate
- * byte for byte), so a local run and a cluster run of one build agree on fingerprints. Each class
+ * not editforge's code, and leaving them out makes {@code target/classes} and the shaded {@code
+ * editforge.jar} built from it digest the same (shading copies classes it does not relocate byte
+ * for byte), so a local run and a cluster run of one build agree on fingerprints. Each class
  * contributes its entry name and bytes, in entry-name order, so the digest does not depend on file
  * system or jar order.
  */
@@ -36,12 +36,16 @@ public final class CodeDigest {
 
   private CodeDigest() {}
 
-  /** Lazily computed once per JVM: hashing some hundred classes is not free, and they cannot change. */
+  /**
+   * Lazily computed once per JVM: hashing some hundred classes is not free, and they cannot change.
+   */
   private static final class Holder {
     static final String DIGEST = computeForRunningCode();
   }
 
-  /** The digest (64 hex) of the code this JVM runs, or {@code "unknown"} where it cannot be read. */
+  /**
+   * The digest (64 hex) of the code this JVM runs, or {@code "unknown"} where it cannot be read.
+   */
   public static String current() {
     return Holder.DIGEST;
   }
@@ -52,12 +56,19 @@ public final class CodeDigest {
     if (Files.isDirectory(classesDirOrJar)) {
       List<String> names = new ArrayList<>();
       try (Stream<Path> files = Files.walk(classesDirOrJar)) {
-        files.filter(Files::isRegularFile).forEach(f -> {
-          String name = classesDirOrJar.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
-          if (counts(name)) {
-            names.add(name);
-          }
-        });
+        files
+            .filter(Files::isRegularFile)
+            .forEach(
+                f -> {
+                  String name =
+                      classesDirOrJar
+                          .relativize(f)
+                          .toString()
+                          .replace(f.getFileSystem().getSeparator(), "/");
+                  if (counts(name)) {
+                    names.add(name);
+                  }
+                });
       }
       names.sort(null);
       for (String name : names) {
@@ -108,7 +119,9 @@ public final class CodeDigest {
   private static String computeForRunningCode() {
     try {
       CodeSource src = BuildInfo.class.getProtectionDomain().getCodeSource();
-      if (src == null || src.getLocation() == null || !"file".equals(src.getLocation().getProtocol())) {
+      if (src == null
+          || src.getLocation() == null
+          || !"file".equals(src.getLocation().getProtocol())) {
         return "unknown";
       }
       return of(Path.of(src.getLocation().toURI()));

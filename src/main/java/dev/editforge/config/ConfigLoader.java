@@ -15,8 +15,10 @@ import java.util.Map;
  * Builds the effective configuration. Precedence, highest first:
  *
  * <ol>
- *   <li>{@code --set key=value} overrides (keys relative to the root, e.g. {@code editforge.ttt.lr});
- *   <li>the {@code --conf FILE} overlay, or the embedded {@code conf/local.conf} when none is given;
+ *   <li>{@code --set key=value} overrides (keys relative to the root, e.g. {@code
+ *       editforge.ttt.lr});
+ *   <li>the {@code --conf FILE} overlay, or the embedded {@code conf/local.conf} when none is
+ *       given;
  *   <li>{@code ${?ENV}} substitutions written in reference.conf (e.g. {@code EDITFORGE_RUN_DIR});
  *   <li>{@code reference.conf}, which documents every key.
  * </ol>
@@ -38,8 +40,9 @@ public final class ConfigLoader {
         throw new SettingsException("config file " + confFile + " does not exist or is not a file");
       }
       try {
-        overlay = ConfigFactory.parseFile(confFile.toFile(),
-            ConfigParseOptions.defaults().setAllowMissing(false));
+        overlay =
+            ConfigFactory.parseFile(
+                confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
       } catch (ConfigException e) {
         throw new SettingsException("cannot parse config file " + confFile + ": " + e.getMessage());
       }
@@ -48,7 +51,8 @@ public final class ConfigLoader {
     }
     Config reference;
     try {
-      reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+      reference =
+          ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
     } catch (ConfigException e) {
       throw new SettingsException("cannot parse reference.conf: " + e.getMessage());
     }
@@ -61,15 +65,18 @@ public final class ConfigLoader {
     } catch (ConfigException e) {
       throw new SettingsException("cannot resolve config: " + e.getMessage());
     }
-    KeyValidator.check(merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
+    KeyValidator.check(
+        merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
     return merged;
   }
 
   /** reference.conf's defaults (plus --set style overrides) without the embedded local overlay. */
   public static Config referenceOnly(List<String> sets) {
-    Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+    Config reference =
+        ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
     Config merged = parseSets(sets).withFallback(reference).resolve();
-    KeyValidator.check(merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
+    KeyValidator.check(
+        merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
     return merged;
   }
 

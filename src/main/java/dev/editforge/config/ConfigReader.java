@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Typed, validated reads from one section of the config (for example {@code editforge.ttt}).
- * Every failure is a {@link SettingsException} naming the full key, the value and what is
- * allowed. Settings records build themselves with it in a static {@code from(ConfigReader)}.
- * Not thread-safe; create one per section read.
+ * Typed, validated reads from one section of the config (for example {@code editforge.ttt}). Every
+ * failure is a {@link SettingsException} naming the full key, the value and what is allowed.
+ * Settings records build themselves with it in a static {@code from(ConfigReader)}. Not
+ * thread-safe; create one per section read.
  */
 public final class ConfigReader {
   private final Config config;
@@ -115,12 +115,15 @@ public final class ConfigReader {
     try {
       v = config.getLong(key);
     } catch (ConfigException.Missing e) {
-      throw new SettingsException(full(key), null, "an integer in [" + min + ", " + max + "] is required");
+      throw new SettingsException(
+          full(key), null, "an integer in [" + min + ", " + max + "] is required");
     } catch (ConfigException.WrongType e) {
-      throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
+      throw new SettingsException(
+          full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
     }
     if (v < min || v > max) {
-      throw new SettingsException(full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
+      throw new SettingsException(
+          full(key), raw(key), "must be an integer in [" + min + ", " + max + "]");
     }
     return v;
   }
@@ -130,12 +133,15 @@ public final class ConfigReader {
     try {
       v = config.getDouble(key);
     } catch (ConfigException.Missing e) {
-      throw new SettingsException(full(key), null, "a number in [" + min + ", " + max + "] is required");
+      throw new SettingsException(
+          full(key), null, "a number in [" + min + ", " + max + "] is required");
     } catch (ConfigException.WrongType e) {
-      throw new SettingsException(full(key), raw(key), "must be a number in [" + min + ", " + max + "]");
+      throw new SettingsException(
+          full(key), raw(key), "must be a number in [" + min + ", " + max + "]");
     }
     if (!(v >= min && v <= max)) {
-      throw new SettingsException(full(key), raw(key), "must be a number in [" + min + ", " + max + "]");
+      throw new SettingsException(
+          full(key), raw(key), "must be a number in [" + min + ", " + max + "]");
     }
     return v;
   }
@@ -148,10 +154,12 @@ public final class ConfigReader {
     } catch (ConfigException.Missing e) {
       throw new SettingsException(full(key), null, "a size such as 1 MiB is required");
     } catch (ConfigException.BadValue | ConfigException.WrongType e) {
-      throw new SettingsException(full(key), raw(key), "must be a size such as 1 MiB or a byte count");
+      throw new SettingsException(
+          full(key), raw(key), "must be a size such as 1 MiB or a byte count");
     }
     if (v < min || v > max) {
-      throw new SettingsException(full(key), v, "must be a size between " + min + " and " + max + " bytes");
+      throw new SettingsException(
+          full(key), v, "must be a size between " + min + " and " + max + " bytes");
     }
     return v;
   }
@@ -208,7 +216,8 @@ public final class ConfigReader {
     try {
       sub = config.getConfig(key);
     } catch (ConfigException.WrongType e) {
-      throw new SettingsException(full(key), raw(key), "must be a section of name = \"text\" entries");
+      throw new SettingsException(
+          full(key), raw(key), "must be a section of name = \"text\" entries");
     }
     for (Map.Entry<String, ConfigValue> e : sub.root().entrySet()) {
       Object v = e.getValue().unwrapped();

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 
 /** Renders the resolved config for logs and manifests with secrets replaced by {@code ***}. */
 public final class ConfigRedactor {
-  private static final Pattern SECRET = Pattern.compile(".*(token|api-key|apikey|password|secret|credential).*");
+  private static final Pattern SECRET =
+      Pattern.compile(".*(token|api-key|apikey|password|secret|credential).*");
 
   private ConfigRedactor() {}
 

@@ -7,8 +7,8 @@ import dev.editforge.llm.remote.RemoteSettings;
 
 /**
  * All of editforge's typed settings, built and validated once at start-up so a bad value fails
- * before any work starts, whichever stage it belongs to. {@code raw} keeps the resolved config
- * for hashing and the manifests.
+ * before any work starts, whichever stage it belongs to. {@code raw} keeps the resolved config for
+ * hashing and the manifests.
  */
 public record EditforgeSettings(
     Config raw,

@@ -12,8 +12,8 @@ import dev.editforge.encoders.EncoderPreset;
  * @param maxLength tokens per text including special tokens; longer texts are cut and counted
  * @param batchSize texts per forward pass
  * @param maxBatchTokens padded token slots per forward pass, bounding attention memory
- * @param engineThreads intra-op threads per encoder (0: the engine's default, all cores); on
- *     Spark, threads times concurrent tasks should not exceed the executor's cores
+ * @param engineThreads intra-op threads per encoder (0: the engine's default, all cores); on Spark,
+ *     threads times concurrent tasks should not exceed the executor's cores
  * @param dimension the vector size the pipeline expects (0: accept the model's); a model that
  *     disagrees is refused when it is opened, before any text is embedded
  * @param device cpu, gpu or gpu:N (pytorch engine only)
@@ -39,7 +39,10 @@ public record EmbedSettings(
   public EmbedSettings {
     if (engine == Engine.ONNX && !BUNDLED_MINILM.equals(model)) {
       throw new IllegalArgumentException(
-          "engine onnx runs only the bundled model (" + BUNDLED_MINILM + "); use engine pytorch for " + model);
+          "engine onnx runs only the bundled model ("
+              + BUNDLED_MINILM
+              + "); use engine pytorch for "
+              + model);
     }
     if (BUNDLED_MINILM.equals(model) && !preset.name().equals(EncoderPreset.MINILM.name())) {
       throw new IllegalArgumentException(
@@ -49,13 +52,15 @@ public record EmbedSettings(
       throw new IllegalArgumentException("device must be cpu, gpu or gpu:N, got " + device);
     }
     if (engine == Engine.ONNX && !device.equals("cpu")) {
-      throw new IllegalArgumentException("the onnx engine here is CPU-only; use engine pytorch on a GPU");
+      throw new IllegalArgumentException(
+          "the onnx engine here is CPU-only; use engine pytorch on a GPU");
     }
   }
 
   /** DESIGN's measured setup: the bundled MiniLM on ONNX Runtime, 256 tokens. */
   public static EmbedSettings bundledMiniLm(int maxLength) {
-    return new EmbedSettings(BUNDLED_MINILM, Engine.ONNX, EncoderPreset.MINILM, maxLength, 32, 16384, 0, 384, "cpu");
+    return new EmbedSettings(
+        BUNDLED_MINILM, Engine.ONNX, EncoderPreset.MINILM, maxLength, 32, 16384, 0, 384, "cpu");
   }
 
   public static EmbedSettings from(ConfigReader r) {
@@ -66,22 +71,31 @@ public record EmbedSettings(
     try {
       preset = EncoderPreset.named(presetName);
     } catch (IllegalArgumentException e) {
-      throw new SettingsException(r.full("preset"), presetName,
-          "must be one of " + String.join(", ", new java.util.TreeSet<>(EncoderPreset.all().keySet())));
+      throw new SettingsException(
+          r.full("preset"),
+          presetName,
+          "must be one of "
+              + String.join(", ", new java.util.TreeSet<>(EncoderPreset.all().keySet())));
     }
     if (engine == Engine.ONNX && !BUNDLED_MINILM.equals(model)) {
-      throw new SettingsException(r.full("model"), model,
-          "engine = onnx runs only " + BUNDLED_MINILM + "; set engine = pytorch for a BERT directory");
+      throw new SettingsException(
+          r.full("model"),
+          model,
+          "engine = onnx runs only "
+              + BUNDLED_MINILM
+              + "; set engine = pytorch for a BERT directory");
     }
     if (BUNDLED_MINILM.equals(model) && preset != EncoderPreset.MINILM) {
-      throw new SettingsException(r.full("preset"), presetName, "the bundled MiniLM needs preset minilm");
+      throw new SettingsException(
+          r.full("preset"), presetName, "the bundled MiniLM needs preset minilm");
     }
     String device = r.string("device");
     if (!device.equals("cpu") && !device.matches("gpu(:\\d+)?")) {
       throw new SettingsException(r.full("device"), device, "must be cpu, gpu or gpu:N");
     }
     if (engine == Engine.ONNX && !device.equals("cpu")) {
-      throw new SettingsException(r.full("device"), device, "engine = onnx is CPU-only here; use engine = pytorch");
+      throw new SettingsException(
+          r.full("device"), device, "engine = onnx is CPU-only here; use engine = pytorch");
     }
     return new EmbedSettings(
         model,

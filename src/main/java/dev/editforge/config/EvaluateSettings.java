@@ -10,8 +10,18 @@ import java.io.Serializable;
  * @param chatTemplate {@code none} (the raw answer prompt, SEAL's base-model protocol), {@code
  *     model} or a built-in name
  */
-public record EvaluateSettings(String model, String tuned, String articles, int maxArticles, int maxNewTokens,
-    int batchSize, String chatTemplate, int gpus, String dtype, int threads) implements Serializable {
+public record EvaluateSettings(
+    String model,
+    String tuned,
+    String articles,
+    int maxArticles,
+    int maxNewTokens,
+    int batchSize,
+    String chatTemplate,
+    int gpus,
+    String dtype,
+    int threads)
+    implements Serializable {
 
   public static EvaluateSettings from(ConfigReader r) {
     return new EvaluateSettings(

@@ -1,7 +1,7 @@
 package dev.editforge.config;
 
-import dev.editforge.lora.Batching;
 import dev.editforge.llm.ChatTemplate;
+import dev.editforge.lora.Batching;
 import dev.editforge.lora.LoraConfig;
 import dev.editforge.lora.TrainSettings;
 import java.io.Serializable;
@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code editforge.finetune}: LoRA SFT of a base model on an {@code sft} table. See
- * reference.conf for every key.
+ * {@code editforge.finetune}: LoRA SFT of a base model on an {@code sft} table. See reference.conf
+ * for every key.
  *
  * @param model base model: a local directory in Hugging Face layout or a hub id
  * @param sft the {@code sft} Parquet path to train on; empty = this run's {@code sft} table
@@ -50,7 +50,8 @@ public record FinetuneSettings(
     long seed,
     int gpus,
     String dtype,
-    int threads) implements Serializable {
+    int threads)
+    implements Serializable {
 
   public static final List<String> SCHEDULES = List.of("linear", "cosine", "constant");
   public static final List<String> LOSSES = List.of("completion-only", "full");
@@ -122,10 +123,26 @@ public record FinetuneSettings(
     if (epochs < 1 && maxSteps < 1) {
       throw new SettingsException("editforge.finetune: set epochs >= 1 or max-steps >= 1");
     }
-    TrainSettings.Schedule s = TrainSettings.Schedule.valueOf(schedule.toUpperCase(java.util.Locale.ROOT));
-    return new TrainSettings(Math.max(1, epochs), maxSteps, learningRate, 0.9, 0.999, 1e-8, weightDecay, s,
-        warmupSteps, warmupRatio, maxGradNorm, batchSize, gradientAccumulation, maxLength,
-        TrainSettings.PadTo.LONGEST, false, true);
+    TrainSettings.Schedule s =
+        TrainSettings.Schedule.valueOf(schedule.toUpperCase(java.util.Locale.ROOT));
+    return new TrainSettings(
+        Math.max(1, epochs),
+        maxSteps,
+        learningRate,
+        0.9,
+        0.999,
+        1e-8,
+        weightDecay,
+        s,
+        warmupSteps,
+        warmupRatio,
+        maxGradNorm,
+        batchSize,
+        gradientAccumulation,
+        maxLength,
+        TrainSettings.PadTo.LONGEST,
+        false,
+        true);
   }
 
   /** The chat template setting, or null for {@code none}. */

@@ -3,10 +3,10 @@ package dev.editforge.config;
 import java.util.List;
 
 /**
- * {@code editforge.generate}: which model writes self-edits and reasoning traces, and how the
- * work is spread over executors. The local model's runtime (dtype, threads, context window, rows
- * decoded together, chat template) is {@code editforge.llm}. The prompt and sampling settings of each kind live in
- * {@link SelfEditSettings} ({@code generate.self-edit}) and {@link ReasoningSettings} plus
+ * {@code editforge.generate}: which model writes self-edits and reasoning traces, and how the work
+ * is spread over executors. The local model's runtime (dtype, threads, context window, rows decoded
+ * together, chat template) is {@code editforge.llm}. The prompt and sampling settings of each kind
+ * live in {@link SelfEditSettings} ({@code generate.self-edit}) and {@link ReasoningSettings} plus
  * {@link #reasoningSampling()} ({@code generate.reasoning}).
  *
  * @param what what {@code editforge run} generates ({@code self-edits}, {@code reasoning})
@@ -21,7 +21,8 @@ import java.util.List;
  *     gets an error
  * @param gpusPerTask GPUs each generate task asks Spark for (stage-level scheduling); 0 = CPU
  * @param partitions partitions of the generate stage; 0 = Spark's default parallelism
- * @param chunkSize generation tasks per checkpointed chunk in {@code _work/}, so a killed run resumes
+ * @param chunkSize generation tasks per checkpointed chunk in {@code _work/}, so a killed run
+ *     resumes
  */
 public record GenerateSettings(
     List<String> what,
@@ -41,7 +42,8 @@ public record GenerateSettings(
   public static final List<String> BACKENDS = List.of("local", "openai");
 
   /** {@code generate.reasoning}'s sampling of traces and the agreeing-only filter. */
-  public record ReasoningSampling(double temperature, double topP, int maxNewTokens, long seed, boolean onlyAgreeing) {}
+  public record ReasoningSampling(
+      double temperature, double topP, int maxNewTokens, long seed, boolean onlyAgreeing) {}
 
   public GenerateSettings {
     what = List.copyOf(what);

@@ -1,8 +1,8 @@
 package dev.editforge.config;
 
-import dev.editforge.lucene.VectorQuantization;
-import dev.editforge.lucene.TextAnalyzer;
 import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.TextAnalyzer;
+import dev.editforge.lucene.VectorQuantization;
 import java.util.List;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 
@@ -35,52 +35,99 @@ public record IndexSettings(
     VectorQuantization quantization,
     int mergeSegments,
     int mergeThreads,
-    double ramBufferMb) implements java.io.Serializable {
+    double ramBufferMb)
+    implements java.io.Serializable {
 
   public IndexSettings {
     if (shards < 1) {
       throw new IllegalArgumentException("shards must be >= 1");
     }
     if (hnswM < 2 || hnswM > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
-      throw new IllegalArgumentException("hnsw M must be in [2, " + Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN + "]");
+      throw new IllegalArgumentException(
+          "hnsw M must be in [2, " + Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN + "]");
     }
     if (hnswBeamWidth < 1 || hnswBeamWidth > Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH) {
       throw new IllegalArgumentException(
           "hnsw beam width must be in [1, " + Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH + "]");
     }
     if (mergeSegments < 1 || mergeThreads < 1 || ramBufferMb <= 0) {
-      throw new IllegalArgumentException("merge segments, merge threads and RAM buffer must be positive");
+      throw new IllegalArgumentException(
+          "merge segments, merge threads and RAM buffer must be positive");
     }
   }
 
-  /** DESIGN's measured configuration: English BM25 (1.2, 0.75), HNSW M=16 beam 100, fp32, one segment. */
+  /**
+   * DESIGN's measured configuration: English BM25 (1.2, 0.75), HNSW M=16 beam 100, fp32, one
+   * segment.
+   */
   public static IndexSettings defaults(int shards) {
     return new IndexSettings(
-        shards, TextAnalyzer.ENGLISH, 1.2f, 0.75f, true, null, 16, 100, VectorQuantization.NONE, 1, 1, 256);
+        shards,
+        TextAnalyzer.ENGLISH,
+        1.2f,
+        0.75f,
+        true,
+        null,
+        16,
+        100,
+        VectorQuantization.NONE,
+        1,
+        1,
+        256);
   }
 
   public IndexSettings withShards(int n) {
     return new IndexSettings(
-        n, analyzer, bm25K1, bm25B, vectors, vectorSimilarity, hnswM, hnswBeamWidth, quantization,
-        mergeSegments, mergeThreads, ramBufferMb);
+        n,
+        analyzer,
+        bm25K1,
+        bm25B,
+        vectors,
+        vectorSimilarity,
+        hnswM,
+        hnswBeamWidth,
+        quantization,
+        mergeSegments,
+        mergeThreads,
+        ramBufferMb);
   }
 
   public IndexSettings withQuantization(VectorQuantization q) {
     return new IndexSettings(
-        shards, analyzer, bm25K1, bm25B, vectors, vectorSimilarity, hnswM, hnswBeamWidth, q,
-        mergeSegments, mergeThreads, ramBufferMb);
+        shards,
+        analyzer,
+        bm25K1,
+        bm25B,
+        vectors,
+        vectorSimilarity,
+        hnswM,
+        hnswBeamWidth,
+        q,
+        mergeSegments,
+        mergeThreads,
+        ramBufferMb);
   }
 
   public IndexSettings withAnalyzer(TextAnalyzer a) {
     return new IndexSettings(
-        shards, a, bm25K1, bm25B, vectors, vectorSimilarity, hnswM, hnswBeamWidth, quantization,
-        mergeSegments, mergeThreads, ramBufferMb);
+        shards,
+        a,
+        bm25K1,
+        bm25B,
+        vectors,
+        vectorSimilarity,
+        hnswM,
+        hnswBeamWidth,
+        quantization,
+        mergeSegments,
+        mergeThreads,
+        ramBufferMb);
   }
 
   /**
-   * The similarity the shards index with, given the encoder's. An explicit setting may only
-   * trade cosine for dot-product on normalized vectors (same ranking, cheaper); anything else
-   * would rank by a measure the encoder was not trained for.
+   * The similarity the shards index with, given the encoder's. An explicit setting may only trade
+   * cosine for dot-product on normalized vectors (same ranking, cheaper); anything else would rank
+   * by a measure the encoder was not trained for.
    */
   public VectorSimilarity resolveSimilarity(VectorSimilarity encoder, boolean encoderNormalizes) {
     if (vectorSimilarity == null || vectorSimilarity == encoder) {
@@ -89,12 +136,16 @@ public record IndexSettings(
     boolean unitVectors = encoderNormalizes;
     boolean swapOk =
         unitVectors
-            && (vectorSimilarity == VectorSimilarity.DOT_PRODUCT || vectorSimilarity == VectorSimilarity.COSINE)
+            && (vectorSimilarity == VectorSimilarity.DOT_PRODUCT
+                || vectorSimilarity == VectorSimilarity.COSINE)
             && (encoder == VectorSimilarity.DOT_PRODUCT || encoder == VectorSimilarity.COSINE);
     if (!swapOk) {
       throw new IllegalArgumentException(
-          "index vector similarity " + vectorSimilarity.configName() + " does not match the encoder's "
-              + encoder.configName() + (unitVectors ? "" : " (its vectors are not normalized)"));
+          "index vector similarity "
+              + vectorSimilarity.configName()
+              + " does not match the encoder's "
+              + encoder.configName()
+              + (unitVectors ? "" : " (its vectors are not normalized)"));
     }
     return vectorSimilarity;
   }
@@ -107,7 +158,9 @@ public record IndexSettings(
         similarity = VectorSimilarity.fromConfigName(sim);
       } catch (IllegalArgumentException e) {
         throw new SettingsException(
-            r.full("vector-similarity"), sim, "must be one of auto, cosine, dot-product, maximum-inner-product");
+            r.full("vector-similarity"),
+            sim,
+            "must be one of auto, cosine, dot-product, maximum-inner-product");
       }
     }
     return new IndexSettings(

@@ -16,10 +16,11 @@ import java.util.Set;
  */
 final class KeyValidator {
   /** Sections whose children are user-chosen names. */
-  static final Set<String> OPEN_SECTIONS = Set.of(
-      "editforge.spark.conf",
-      "editforge.generate.self-edit.templates",
-      "editforge.generate.reasoning.templates");
+  static final Set<String> OPEN_SECTIONS =
+      Set.of(
+          "editforge.spark.conf",
+          "editforge.generate.self-edit.templates",
+          "editforge.generate.reasoning.templates");
 
   private KeyValidator() {}
 
@@ -37,8 +38,11 @@ final class KeyValidator {
         continue;
       }
       if (!reference.hasPathOrNull(key)) {
-        throw new SettingsException("unknown setting " + key + suggestion(key, reference, path)
-            + " (every key is documented in reference.conf)");
+        throw new SettingsException(
+            "unknown setting "
+                + key
+                + suggestion(key, reference, path)
+                + " (every key is documented in reference.conf)");
       }
       if (e.getValue().valueType() == ConfigValueType.OBJECT && !OPEN_SECTIONS.contains(key)) {
         walk((ConfigObject) e.getValue(), reference, key);

@@ -1,7 +1,7 @@
 package dev.editforge.config;
 
-import dev.editforge.text.ReasoningPrompts;
 import dev.editforge.text.AnswerVoting;
+import dev.editforge.text.ReasoningPrompts;
 import java.util.List;
 import java.util.Map;
 
@@ -32,11 +32,13 @@ public record ReasoningSettings(
     }
     String teacher = r.oneOf("teacher-prompt", prompts.keys());
     if (!prompts.usesAnswer(teacher)) {
-      throw new SettingsException(r.full("teacher-prompt"), teacher, "a teacher prompt must show the answer with {answer}");
+      throw new SettingsException(
+          r.full("teacher-prompt"), teacher, "a teacher prompt must show the answer with {answer}");
     }
     String student = r.oneOf("student-prompt", prompts.keys());
     if (prompts.usesAnswer(student)) {
-      throw new SettingsException(r.full("student-prompt"), student, "a student prompt must not show the answer");
+      throw new SettingsException(
+          r.full("student-prompt"), student, "a student prompt must not show the answer");
     }
     List<String> patterns = r.strings("answer-patterns");
     boolean lastLineOnly = r.bool("last-line-only");
@@ -45,7 +47,8 @@ public record ReasoningSettings(
     } catch (IllegalArgumentException e) {
       throw new SettingsException(r.full("answer-patterns"), patterns, e.getMessage());
     }
-    return new ReasoningSettings(teacher, student, templates, patterns, lastLineOnly, r.integer("samples", 1, 1000));
+    return new ReasoningSettings(
+        teacher, student, templates, patterns, lastLineOnly, r.integer("samples", 1, 1000));
   }
 
   public ReasoningPrompts prompts() {

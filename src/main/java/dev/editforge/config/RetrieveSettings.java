@@ -24,7 +24,8 @@ public record RetrieveSettings(
     int candidates,
     boolean globalBm25Stats,
     boolean verifyIndex,
-    int queryBatchSize) implements java.io.Serializable {
+    int queryBatchSize)
+    implements java.io.Serializable {
 
   public enum Mode {
     BM25,
@@ -43,13 +44,29 @@ public record RetrieveSettings(
   }
 
   public RetrieveSettings withMode(Mode m) {
-    return new RetrieveSettings(k, m, fusion, rrfConstant, denseWeight, candidates, globalBm25Stats, verifyIndex,
+    return new RetrieveSettings(
+        k,
+        m,
+        fusion,
+        rrfConstant,
+        denseWeight,
+        candidates,
+        globalBm25Stats,
+        verifyIndex,
         queryBatchSize);
   }
 
   public RetrieveSettings withK(int newK) {
-    return new RetrieveSettings(newK, mode, fusion, rrfConstant, denseWeight, candidates, globalBm25Stats,
-        verifyIndex, queryBatchSize);
+    return new RetrieveSettings(
+        newK,
+        mode,
+        fusion,
+        rrfConstant,
+        denseWeight,
+        candidates,
+        globalBm25Stats,
+        verifyIndex,
+        queryBatchSize);
   }
 
   public Fusion fusionFunction() {
@@ -60,7 +77,8 @@ public record RetrieveSettings(
     int k = r.integer("k", 1, 10_000);
     int candidates = r.integer("candidates", 1, 10_000);
     if (candidates < k) {
-      throw new SettingsException(r.full("candidates"), candidates, "must be >= retrieve.k (" + k + ")");
+      throw new SettingsException(
+          r.full("candidates"), candidates, "must be >= retrieve.k (" + k + ")");
     }
     return new RetrieveSettings(
         k,

@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * Readers of the runtime libraries' settings ({@code editforge.llm}, {@code editforge.remote},
- * {@code editforge.judge}). The records live beside the code that uses them; reading and
- * validating config stays here, so the runtime libraries never import config.
+ * {@code editforge.judge}). The records live beside the code that uses them; reading and validating
+ * config stays here, so the runtime libraries never import config.
  */
 public final class RuntimeSettings {
   private RuntimeSettings() {}
@@ -43,10 +43,13 @@ public final class RuntimeSettings {
     try {
       endpoint = URI.create(endpointText.trim());
     } catch (IllegalArgumentException e) {
-      throw new SettingsException(r.full("endpoint"), endpointText, "must be an http(s) URL such as http://host:8000/v1");
+      throw new SettingsException(
+          r.full("endpoint"), endpointText, "must be an http(s) URL such as http://host:8000/v1");
     }
-    if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme()) || endpoint.getHost() == null) {
-      throw new SettingsException(r.full("endpoint"), endpointText, "must be an http(s) URL such as http://host:8000/v1");
+    if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme())
+        || endpoint.getHost() == null) {
+      throw new SettingsException(
+          r.full("endpoint"), endpointText, "must be an http(s) URL such as http://host:8000/v1");
     }
     Duration connect = positiveDuration(r, "connect-timeout");
     Duration request = positiveDuration(r, "request-timeout");
@@ -56,7 +59,8 @@ public final class RuntimeSettings {
       throw new SettingsException(r.full("initial-backoff"), initial.toString(), "must be >= 0");
     }
     if (max.compareTo(initial) < 0) {
-      throw new SettingsException(r.full("max-backoff"), max.toString(), "must be >= initial-backoff (" + initial + ")");
+      throw new SettingsException(
+          r.full("max-backoff"), max.toString(), "must be >= initial-backoff (" + initial + ")");
     }
     return new RemoteSettings(
         endpoint,
@@ -70,7 +74,7 @@ public final class RuntimeSettings {
         max);
   }
 
-    /** Reads {@code editforge.judge}. */
+  /** Reads {@code editforge.judge}. */
   public static JudgeSettings judge(ConfigReader r) {
     return new JudgeSettings(
         r.oneOf("kind", JudgeSettings.kinds()),
@@ -82,7 +86,8 @@ public final class RuntimeSettings {
   private static Duration positiveDuration(ConfigReader r, String key) {
     Duration d = r.duration(key);
     if (d.isNegative() || d.isZero()) {
-      throw new SettingsException(r.full(key), d.toString(), "must be a positive duration such as 30s");
+      throw new SettingsException(
+          r.full(key), d.toString(), "must be a positive duration such as 30s");
     }
     return d;
   }

@@ -8,20 +8,39 @@ import java.util.regex.Pattern;
 
 /**
  * What the score stage itself reads: {@code editforge.ttt.{model, eval-times, seed, commit-every,
- * mode, device}}, plus {@code judge.kind} and {@code remote.endpoint} (the judge and vLLM server the
- * scorer talks to). The LoRA/trainer keys belong to {@code TttSettings}; the {@link Lora}
- * description written into every {@code ttt_scores} row is read from {@code ttt.epochs},
- * {@code ttt.lr} and {@code ttt.lora.*} when those keys exist, SEAL's defaults otherwise.
+ * mode, device}}, plus {@code judge.kind} and {@code remote.endpoint} (the judge and vLLM server
+ * the scorer talks to). The LoRA/trainer keys belong to {@code TttSettings}; the {@link Lora}
+ * description written into every {@code ttt_scores} row is read from {@code ttt.epochs}, {@code
+ * ttt.lr} and {@code ttt.lora.*} when those keys exist, SEAL's defaults otherwise.
  */
-public record ScoreSettings(String model, int evalTimes, long seed, int commitEvery, Mode mode, String device,
-    String judgeKind, String endpoint, Lora lora) implements Serializable {
+public record ScoreSettings(
+    String model,
+    int evalTimes,
+    long seed,
+    int commitEvery,
+    Mode mode,
+    String device,
+    String judgeKind,
+    String endpoint,
+    Lora lora)
+    implements Serializable {
 
-  public enum Mode { LOCAL, VLLM }
+  public enum Mode {
+    LOCAL,
+    VLLM
+  }
 
   private static final Pattern DEVICE = Pattern.compile("auto|cpu|gpu|gpu:\\d+");
 
   /** The {@code lora} struct of a {@code ttt_scores} row: how the inner adapters were trained. */
-  public record Lora(int rank, double alpha, double dropout, List<String> targets, int epochs, double lr, long seed)
+  public record Lora(
+      int rank,
+      double alpha,
+      double dropout,
+      List<String> targets,
+      int epochs,
+      double lr,
+      long seed)
       implements Serializable {
     public Lora {
       targets = List.copyOf(targets);
@@ -34,9 +53,13 @@ public record ScoreSettings(String model, int evalTimes, long seed, int commitEv
   }
 
   public static ScoreSettings from(EditforgeSettings settings) {
-    Config ttt = settings.raw().hasPath("editforge.ttt")
-        ? settings.raw().getConfig("editforge.ttt") : ConfigFactory.empty();
-    return from(new ConfigReader(ttt, "editforge.ttt"), settings.judge().kind(),
+    Config ttt =
+        settings.raw().hasPath("editforge.ttt")
+            ? settings.raw().getConfig("editforge.ttt")
+            : ConfigFactory.empty();
+    return from(
+        new ConfigReader(ttt, "editforge.ttt"),
+        settings.judge().kind(),
         settings.remote().endpoint().toString());
   }
 
@@ -47,14 +70,15 @@ public record ScoreSettings(String model, int evalTimes, long seed, int commitEv
       throw new SettingsException(r.full("device"), device, "must be auto, cpu, gpu or gpu:N");
     }
     Lora seal = Lora.seal(seed);
-    Lora lora = new Lora(
-        r.has("lora.rank") ? r.integer("lora.rank", 1, 4096) : seal.rank(),
-        r.has("lora.alpha") ? r.number("lora.alpha", 0.0, 1e6) : seal.alpha(),
-        r.has("lora.dropout") ? r.number("lora.dropout", 0.0, 1.0) : seal.dropout(),
-        r.has("lora.targets") ? r.strings("lora.targets") : seal.targets(),
-        r.has("epochs") ? r.integer("epochs", 0, 100_000) : seal.epochs(),
-        r.has("lr") ? r.number("lr", 0.0, 10.0) : seal.lr(),
-        seed);
+    Lora lora =
+        new Lora(
+            r.has("lora.rank") ? r.integer("lora.rank", 1, 4096) : seal.rank(),
+            r.has("lora.alpha") ? r.number("lora.alpha", 0.0, 1e6) : seal.alpha(),
+            r.has("lora.dropout") ? r.number("lora.dropout", 0.0, 1.0) : seal.dropout(),
+            r.has("lora.targets") ? r.strings("lora.targets") : seal.targets(),
+            r.has("epochs") ? r.integer("epochs", 0, 100_000) : seal.epochs(),
+            r.has("lr") ? r.number("lr", 0.0, 10.0) : seal.lr(),
+            seed);
     return new ScoreSettings(
         r.nonEmpty("model"),
         r.integer("eval-times", 1, 1000),

@@ -1,12 +1,12 @@
 package dev.editforge.config;
 
-
 /**
  * {@code editforge.select}: best-k selection of self-edits. The defaults are SEAL's ({@code
  * build_SFT_dataset.py}): k = 1 and no filters. {@code requireGainAbove} and {@code
  * minAdapterAccuracy} are null when off.
  */
-public record SelectSettings(int k, Double requireGainAbove, Double minAdapterAccuracy, boolean dropDuplicates) {
+public record SelectSettings(
+    int k, Double requireGainAbove, Double minAdapterAccuracy, boolean dropDuplicates) {
 
   public SelectSettings {
     if (k < 1) {

@@ -1,7 +1,7 @@
 package dev.editforge.config;
 
-import dev.editforge.text.SelfEditPrompts;
 import dev.editforge.llm.SamplingParams;
+import dev.editforge.text.SelfEditPrompts;
 import java.util.List;
 import java.util.Map;
 
@@ -10,7 +10,13 @@ import java.util.Map;
  * sampled. The defaults are SEAL's ({@code implications}, k = 5, temperature 1.0, top_p 0.95).
  */
 public record SelfEditSettings(
-    String promptKey, Map<String, String> templates, int k, double temperature, double topP, int maxNewTokens, long seed) {
+    String promptKey,
+    Map<String, String> templates,
+    int k,
+    double temperature,
+    double topP,
+    int maxNewTokens,
+    long seed) {
 
   public SelfEditSettings {
     templates = Map.copyOf(templates);

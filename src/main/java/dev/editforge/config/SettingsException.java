@@ -1,9 +1,9 @@
 package dev.editforge.config;
 
 /**
- * A configuration value that is missing, of the wrong type or out of range. The CLI turns it
- * into exit code 2 with {@link #getMessage()} as the single line shown to the user, so the
- * message always names the full key, the offending value and what is allowed.
+ * A configuration value that is missing, of the wrong type or out of range. The CLI turns it into
+ * exit code 2 with {@link #getMessage()} as the single line shown to the user, so the message
+ * always names the full key, the offending value and what is allowed.
  */
 public final class SettingsException extends RuntimeException {
   private final String key;

@@ -1,10 +1,10 @@
 package dev.editforge.embed;
 
-import dev.editforge.spark.EncoderSpec;
-import dev.editforge.encoders.EncoderPreset;
-import dev.editforge.encoders.Encoder;
 import dev.editforge.encoders.EncodedBatch;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.EncoderPreset;
 import dev.editforge.io.Rows;
+import dev.editforge.spark.EncoderSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -20,13 +20,16 @@ public final class EmbedFunctions {
   private EmbedFunctions() {}
 
   /** Rows coming out of {@link EmbedPartition}: a vector, or the reason there is none. */
-  public static final StructType OUTCOME_SCHEMA = DataTypes.createStructType(List.of(
-      DataTypes.createStructField("passage_id", DataTypes.StringType, false),
-      DataTypes.createStructField("vector", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-      DataTypes.createStructField("model", DataTypes.StringType, false),
-      DataTypes.createStructField("reason", DataTypes.StringType, true),
-      DataTypes.createStructField("truncated", DataTypes.BooleanType, false),
-      DataTypes.createStructField("record", DataTypes.StringType, true)));
+  public static final StructType OUTCOME_SCHEMA =
+      DataTypes.createStructType(
+          List.of(
+              DataTypes.createStructField("passage_id", DataTypes.StringType, false),
+              DataTypes.createStructField(
+                  "vector", DataTypes.createArrayType(DataTypes.FloatType, false), true),
+              DataTypes.createStructField("model", DataTypes.StringType, false),
+              DataTypes.createStructField("reason", DataTypes.StringType, true),
+              DataTypes.createStructField("truncated", DataTypes.BooleanType, false),
+              DataTypes.createStructField("record", DataTypes.StringType, true)));
 
   /** How many texts one encoder call gets: enough that sorting by length groups similar lengths. */
   static int chunkSize(int batchSize) {
@@ -34,9 +37,9 @@ public final class EmbedFunctions {
   }
 
   /**
-   * Embeds a partition of {@code (passage_id, title, text)} rows as {@code title + " " + text}
-   * with the executor's one encoder. Rows are taken in chunks, each sorted by length so the
-   * encoder's micro-batches pad little. Empty texts and non-finite vectors come out as rejects.
+   * Embeds a partition of {@code (passage_id, title, text)} rows as {@code title + " " + text} with
+   * the executor's one encoder. Rows are taken in chunks, each sorted by length so the encoder's
+   * micro-batches pad little. Empty texts and non-finite vectors come out as rejects.
    */
   public static final class EmbedPartition implements FlatMapFunction<Iterator<Row>, Row> {
     private static final long serialVersionUID = 1L;
@@ -66,7 +69,12 @@ public final class EmbedFunctions {
             List<String[]> in = new ArrayList<>(chunk);
             while (in.size() < chunk && rows.hasNext()) {
               Row r = rows.next();
-              in.add(new String[] {r.getString(0), r.isNullAt(1) ? "" : r.getString(1), r.isNullAt(2) ? null : r.getString(2)});
+              in.add(
+                  new String[] {
+                    r.getString(0),
+                    r.isNullAt(1) ? "" : r.getString(1),
+                    r.isNullAt(2) ? null : r.getString(2)
+                  });
             }
             embed(encoder, model, in, ready);
           }
@@ -121,7 +129,14 @@ public final class EmbedFunctions {
         }
         out.add(RowFactory.create(r[0], Rows.seq(vec), model, null, b.truncated()[i], null));
       } else {
-        out.add(RowFactory.create(r[0], null, model, reason == null ? "no vector" : reason, b.truncated()[i], record(r)));
+        out.add(
+            RowFactory.create(
+                r[0],
+                null,
+                model,
+                reason == null ? "no vector" : reason,
+                b.truncated()[i],
+                record(r)));
       }
     }
   }

@@ -14,9 +14,9 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.editforge.text.Json;
 import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.SafetensorsCheckpoint;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,9 +25,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A BERT encoder (BertModel: contriever, e5, bge, MiniLM, ...) run natively on DJL's PyTorch
- * engine from a Hugging Face directory: {@code config.json}, {@code model.safetensors} (or shards)
- * and {@code tokenizer.json}. The forward pass is written out with NDArray operations (embeddings,
+ * A BERT encoder (BertModel: contriever, e5, bge, MiniLM, ...) run natively on DJL's PyTorch engine
+ * from a Hugging Face directory: {@code config.json}, {@code model.safetensors} (or shards) and
+ * {@code tokenizer.json}. The forward pass is written out with NDArray operations (embeddings,
  * post-LayerNorm self-attention blocks, exact-erf GELU) so it runs wherever libtorch does, GPU
  * included. Pickle checkpoints are refused (see {@link SafetensorsCheckpoint}).
  *
@@ -37,7 +37,13 @@ import java.util.Map;
 public final class BertEncoder extends TransformerEncoder {
   /** What the weights alone cannot say. */
   record Config(
-      int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions, int typeVocab,
+      int vocabSize,
+      int hidden,
+      int layers,
+      int heads,
+      int intermediate,
+      int maxPositions,
+      int typeVocab,
       float layerNormEps) {
 
     static Config read(Path dir) {
@@ -55,16 +61,27 @@ public final class BertEncoder extends TransformerEncoder {
       }
       String act = c.path("hidden_act").asText("gelu");
       if (!act.equals("gelu")) {
-        throw new EmbeddingException(file + ": hidden_act " + act + " is not supported (gelu only)");
+        throw new EmbeddingException(
+            file + ": hidden_act " + act + " is not supported (gelu only)");
       }
-      Config cfg = new Config(
-          need(c, "vocab_size", file), need(c, "hidden_size", file), need(c, "num_hidden_layers", file),
-          need(c, "num_attention_heads", file), need(c, "intermediate_size", file),
-          need(c, "max_position_embeddings", file), c.path("type_vocab_size").asInt(2),
-          (float) c.path("layer_norm_eps").asDouble(1e-12));
+      Config cfg =
+          new Config(
+              need(c, "vocab_size", file),
+              need(c, "hidden_size", file),
+              need(c, "num_hidden_layers", file),
+              need(c, "num_attention_heads", file),
+              need(c, "intermediate_size", file),
+              need(c, "max_position_embeddings", file),
+              c.path("type_vocab_size").asInt(2),
+              (float) c.path("layer_norm_eps").asDouble(1e-12));
       if (cfg.hidden() % cfg.heads() != 0) {
-        throw new EmbeddingException(file + ": hidden_size " + cfg.hidden() + " is not divisible by "
-            + cfg.heads() + " heads");
+        throw new EmbeddingException(
+            file
+                + ": hidden_size "
+                + cfg.hidden()
+                + " is not divisible by "
+                + cfg.heads()
+                + " heads");
       }
       return cfg;
     }
@@ -78,8 +95,22 @@ public final class BertEncoder extends TransformerEncoder {
   }
 
   private record Layer(
-      NDArray q, NDArray qb, NDArray k, NDArray kb, NDArray v, NDArray vb, NDArray ao, NDArray aob,
-      NDArray ln1w, NDArray ln1b, NDArray in, NDArray inb, NDArray out, NDArray outb, NDArray ln2w, NDArray ln2b) {}
+      NDArray q,
+      NDArray qb,
+      NDArray k,
+      NDArray kb,
+      NDArray v,
+      NDArray vb,
+      NDArray ao,
+      NDArray aob,
+      NDArray ln1w,
+      NDArray ln1b,
+      NDArray in,
+      NDArray inb,
+      NDArray out,
+      NDArray outb,
+      NDArray ln2w,
+      NDArray ln2b) {}
 
   private final String modelName;
   private final Config config;
@@ -92,15 +123,34 @@ public final class BertEncoder extends TransformerEncoder {
   private final List<Layer> layers;
 
   private BertEncoder(
-      HuggingFaceTokenizer tokenizer, EncoderPreset preset, int maxLength, int batchSize, int maxBatchTokens,
-      String modelName, Config config, NDManager weights, Map<String, NDArray> w, String prefix) {
+      HuggingFaceTokenizer tokenizer,
+      EncoderPreset preset,
+      int maxLength,
+      int batchSize,
+      int maxBatchTokens,
+      String modelName,
+      Config config,
+      NDManager weights,
+      Map<String, NDArray> w,
+      String prefix) {
     super(tokenizer, preset, maxLength, batchSize, maxBatchTokens);
     this.modelName = modelName;
     this.config = config;
     this.weights = weights;
-    this.wordEmb = get(w, prefix + "embeddings.word_embeddings.weight", config.vocabSize(), config.hidden());
-    this.posEmb = get(w, prefix + "embeddings.position_embeddings.weight", config.maxPositions(), config.hidden());
-    this.typeEmb = get(w, prefix + "embeddings.token_type_embeddings.weight", config.typeVocab(), config.hidden());
+    this.wordEmb =
+        get(w, prefix + "embeddings.word_embeddings.weight", config.vocabSize(), config.hidden());
+    this.posEmb =
+        get(
+            w,
+            prefix + "embeddings.position_embeddings.weight",
+            config.maxPositions(),
+            config.hidden());
+    this.typeEmb =
+        get(
+            w,
+            prefix + "embeddings.token_type_embeddings.weight",
+            config.typeVocab(),
+            config.hidden());
     this.embLnW = get(w, prefix + "embeddings.LayerNorm.weight", config.hidden());
     this.embLnB = get(w, prefix + "embeddings.LayerNorm.bias", config.hidden());
     List<Layer> ls = new ArrayList<>();
@@ -108,15 +158,22 @@ public final class BertEncoder extends TransformerEncoder {
     int i4 = config.intermediate();
     for (int l = 0; l < config.layers(); l++) {
       String p = prefix + "encoder.layer." + l + ".";
-      ls.add(new Layer(
-          get(w, p + "attention.self.query.weight", h, h), get(w, p + "attention.self.query.bias", h),
-          get(w, p + "attention.self.key.weight", h, h), get(w, p + "attention.self.key.bias", h),
-          get(w, p + "attention.self.value.weight", h, h), get(w, p + "attention.self.value.bias", h),
-          get(w, p + "attention.output.dense.weight", h, h), get(w, p + "attention.output.dense.bias", h),
-          get(w, p + "attention.output.LayerNorm.weight", h), get(w, p + "attention.output.LayerNorm.bias", h),
-          get(w, p + "intermediate.dense.weight", i4, h), get(w, p + "intermediate.dense.bias", i4),
-          get(w, p + "output.dense.weight", h, i4), get(w, p + "output.dense.bias", h),
-          get(w, p + "output.LayerNorm.weight", h), get(w, p + "output.LayerNorm.bias", h)));
+      ls.add(
+          new Layer(
+              get(w, p + "attention.self.query.weight", h, h),
+                  get(w, p + "attention.self.query.bias", h),
+              get(w, p + "attention.self.key.weight", h, h),
+                  get(w, p + "attention.self.key.bias", h),
+              get(w, p + "attention.self.value.weight", h, h),
+                  get(w, p + "attention.self.value.bias", h),
+              get(w, p + "attention.output.dense.weight", h, h),
+                  get(w, p + "attention.output.dense.bias", h),
+              get(w, p + "attention.output.LayerNorm.weight", h),
+                  get(w, p + "attention.output.LayerNorm.bias", h),
+              get(w, p + "intermediate.dense.weight", i4, h),
+                  get(w, p + "intermediate.dense.bias", i4),
+              get(w, p + "output.dense.weight", h, i4), get(w, p + "output.dense.bias", h),
+              get(w, p + "output.LayerNorm.weight", h), get(w, p + "output.LayerNorm.bias", h)));
     }
     this.layers = List.copyOf(ls);
   }
@@ -129,17 +186,32 @@ public final class BertEncoder extends TransformerEncoder {
    *     process, so this affects every PyTorch user in the JVM
    */
   public static BertEncoder load(
-      Path dir, EncoderPreset preset, int maxLength, int batchSize, int maxBatchTokens, Device device, int threads,
+      Path dir,
+      EncoderPreset preset,
+      int maxLength,
+      int batchSize,
+      int maxBatchTokens,
+      Device device,
+      int threads,
       String modelName) {
-    if (Files.isRegularFile(dir.resolve("pytorch_model.bin")) && !Files.isRegularFile(dir.resolve("model.safetensors"))
+    if (Files.isRegularFile(dir.resolve("pytorch_model.bin"))
+        && !Files.isRegularFile(dir.resolve("model.safetensors"))
         && !Files.isRegularFile(dir.resolve(SafetensorsCheckpoint.INDEX_FILE))) {
-      throw new EmbeddingException(dir + " only has pytorch_model.bin: pickle checkpoints run arbitrary code when"
-          + " loaded and are refused; convert it to model.safetensors first");
+      throw new EmbeddingException(
+          dir
+              + " only has pytorch_model.bin: pickle checkpoints run arbitrary code when"
+              + " loaded and are refused; convert it to model.safetensors first");
     }
     Config cfg = Config.read(dir);
     if (maxLength > cfg.maxPositions()) {
       throw new EmbeddingException(
-          "max length " + maxLength + " exceeds the model's " + cfg.maxPositions() + " positions (" + dir + ")");
+          "max length "
+              + maxLength
+              + " exceeds the model's "
+              + cfg.maxPositions()
+              + " positions ("
+              + dir
+              + ")");
     }
     if (threads > 0) {
       JniUtils.setNumThreads(threads);
@@ -155,10 +227,13 @@ public final class BertEncoder extends TransformerEncoder {
           w.put(name, ckpt.load(name, weights, DataType.FLOAT32));
         }
       }
-      tokenizer = HuggingFaceTokenizer.newInstance(
-          dir.resolve("tokenizer.json"), Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+      tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              dir.resolve("tokenizer.json"),
+              Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
       String name = modelName != null ? modelName : dir.getFileName().toString();
-      return new BertEncoder(tokenizer, preset, maxLength, batchSize, maxBatchTokens, name, cfg, weights, w, prefix);
+      return new BertEncoder(
+          tokenizer, preset, maxLength, batchSize, maxBatchTokens, name, cfg, weights, w, prefix);
     } catch (IOException | RuntimeException e) {
       weights.close();
       if (tokenizer != null) {
@@ -168,9 +243,11 @@ public final class BertEncoder extends TransformerEncoder {
         throw ee;
       }
       if (e instanceof ModelLoadException mle) {
-        throw new EmbeddingException("cannot load BERT weights from " + dir + ": " + mle.getMessage(), mle);
+        throw new EmbeddingException(
+            "cannot load BERT weights from " + dir + ": " + mle.getMessage(), mle);
       }
-      throw new EmbeddingException("cannot load BERT encoder from " + dir + ": " + e.getMessage(), e);
+      throw new EmbeddingException(
+          "cannot load BERT encoder from " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -181,7 +258,12 @@ public final class BertEncoder extends TransformerEncoder {
     }
     if (!a.getShape().equals(new Shape(shape))) {
       throw new EmbeddingException(
-          "BERT weight " + name + " has shape " + a.getShape() + " but config.json implies " + new Shape(shape));
+          "BERT weight "
+              + name
+              + " has shape "
+              + a.getShape()
+              + " but config.json implies "
+              + new Shape(shape));
     }
     return a;
   }
@@ -204,13 +286,16 @@ public final class BertEncoder extends TransformerEncoder {
     try (NDManager m = weights.newSubManager()) {
       NDArray ids = m.create(inputIds, new Shape(batch, seqLen));
       NDArray x = Embedding.embedding(ids, wordEmb, SparseFormat.DENSE).singletonOrThrow();
-      // Slices of weights would belong to the weights' manager and outlive the call: move them here.
+      // Slices of weights would belong to the weights' manager and outlive the call: move them
+      // here.
       NDArray pos = posEmb.get(new NDIndex("0:{}", seqLen));
       pos.attach(m);
       NDArray type0 = typeEmb.get(0);
       type0.attach(m);
       x = x.add(pos).add(type0);
-      x = LayerNorm.layerNorm(x, new Shape(h), embLnW, embLnB, config.layerNormEps()).singletonOrThrow();
+      x =
+          LayerNorm.layerNorm(x, new Shape(h), embLnW, embLnB, config.layerNormEps())
+              .singletonOrThrow();
 
       float[] maskBias = new float[attentionMask.length];
       for (int i = 0; i < maskBias.length; i++) {
@@ -219,16 +304,24 @@ public final class BertEncoder extends TransformerEncoder {
       NDArray bias = m.create(maskBias, new Shape(batch, 1, 1, seqLen));
       float scale = (float) (1.0 / Math.sqrt(d));
       for (Layer l : layers) {
-        NDArray q = heads(Linear.linear(x, l.q(), l.qb()).singletonOrThrow(), batch, seqLen, heads, d);
-        NDArray k = heads(Linear.linear(x, l.k(), l.kb()).singletonOrThrow(), batch, seqLen, heads, d);
-        NDArray v = heads(Linear.linear(x, l.v(), l.vb()).singletonOrThrow(), batch, seqLen, heads, d);
+        NDArray q =
+            heads(Linear.linear(x, l.q(), l.qb()).singletonOrThrow(), batch, seqLen, heads, d);
+        NDArray k =
+            heads(Linear.linear(x, l.k(), l.kb()).singletonOrThrow(), batch, seqLen, heads, d);
+        NDArray v =
+            heads(Linear.linear(x, l.v(), l.vb()).singletonOrThrow(), batch, seqLen, heads, d);
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias);
         NDArray ctx = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, seqLen, h);
         NDArray attn = Linear.linear(ctx, l.ao(), l.aob()).singletonOrThrow();
-        x = LayerNorm.layerNorm(attn.add(x), new Shape(h), l.ln1w(), l.ln1b(), config.layerNormEps()).singletonOrThrow();
+        x =
+            LayerNorm.layerNorm(
+                    attn.add(x), new Shape(h), l.ln1w(), l.ln1b(), config.layerNormEps())
+                .singletonOrThrow();
         NDArray inner = Activation.gelu(Linear.linear(x, l.in(), l.inb()).singletonOrThrow());
         NDArray out = Linear.linear(inner, l.out(), l.outb()).singletonOrThrow();
-        x = LayerNorm.layerNorm(out.add(x), new Shape(h), l.ln2w(), l.ln2b(), config.layerNormEps()).singletonOrThrow();
+        x =
+            LayerNorm.layerNorm(out.add(x), new Shape(h), l.ln2w(), l.ln2b(), config.layerNormEps())
+                .singletonOrThrow();
       }
       return x.toFloatArray();
     }
@@ -245,11 +338,21 @@ public final class BertEncoder extends TransformerEncoder {
     tokenizer().close();
   }
 
-  /** The bundled MiniLM, exported to {@code dir} and run natively (same vectors as {@link OnnxMiniLmEncoder}). */
+  /**
+   * The bundled MiniLM, exported to {@code dir} and run natively (same vectors as {@link
+   * OnnxMiniLmEncoder}).
+   */
   public static BertEncoder bundledMiniLm(
       Path dir, int maxLength, int batchSize, int maxBatchTokens, Device device, int threads) {
     BundledMiniLmExport.write(dir);
-    return load(dir, EncoderPreset.MINILM, maxLength, batchSize, maxBatchTokens, device, threads,
+    return load(
+        dir,
+        EncoderPreset.MINILM,
+        maxLength,
+        batchSize,
+        maxBatchTokens,
+        device,
+        threads,
         OnnxMiniLmEncoder.MODEL_NAME);
   }
 }

@@ -1,8 +1,8 @@
 package dev.editforge.encoders;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
 import dev.editforge.llm.SafetensorsWriter;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

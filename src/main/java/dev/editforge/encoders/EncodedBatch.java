@@ -17,7 +17,8 @@ public record EncodedBatch(
 
   public EncodedBatch {
     if (vectors.length != rejections.length || vectors.length != truncated.length) {
-      throw new IllegalArgumentException("vectors, rejections and truncated must have one entry per text");
+      throw new IllegalArgumentException(
+          "vectors, rejections and truncated must have one entry per text");
     }
   }
 
@@ -54,7 +55,12 @@ public record EncodedBatch(
     for (int i = 0; i < rejections.length; i++) {
       if (rejections[i] != null) {
         throw new EmbeddingException(
-            "text " + i + " of " + rejections.length + " was rejected: " + rejections[i]
+            "text "
+                + i
+                + " of "
+                + rejections.length
+                + " was rejected: "
+                + rejections[i]
                 + (rejectedCount() > 1 ? " (" + rejectedCount() + " rejected in all)" : ""));
       }
     }
@@ -63,8 +69,18 @@ public record EncodedBatch(
 
   @Override
   public String toString() {
-    return "EncodedBatch[size=" + size() + ", rejected=" + rejectedCount() + ", truncated="
-        + truncatedCount() + ", tokens=" + tokens + ", paddedTokens=" + paddedTokens + ", rejections="
-        + Arrays.toString(rejections) + "]";
+    return "EncodedBatch[size="
+        + size()
+        + ", rejected="
+        + rejectedCount()
+        + ", truncated="
+        + truncatedCount()
+        + ", tokens="
+        + tokens
+        + ", paddedTokens="
+        + paddedTokens
+        + ", rejections="
+        + Arrays.toString(rejections)
+        + "]";
   }
 }

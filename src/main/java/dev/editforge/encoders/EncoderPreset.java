@@ -25,12 +25,20 @@ public record EncoderPreset(
   public static final EncoderPreset MINILM =
       new EncoderPreset("minilm", Pooling.MEAN, true, "", "", "", VectorSimilarity.COSINE);
   public static final EncoderPreset CONTRIEVER =
-      new EncoderPreset("contriever", Pooling.MEAN, false, "", "", "", VectorSimilarity.MAXIMUM_INNER_PRODUCT);
+      new EncoderPreset(
+          "contriever", Pooling.MEAN, false, "", "", "", VectorSimilarity.MAXIMUM_INNER_PRODUCT);
   public static final EncoderPreset CONTRIEVER_MSMARCO =
       new EncoderPreset(
-          "contriever-msmarco", Pooling.MEAN, false, "", "", "", VectorSimilarity.MAXIMUM_INNER_PRODUCT);
+          "contriever-msmarco",
+          Pooling.MEAN,
+          false,
+          "",
+          "",
+          "",
+          VectorSimilarity.MAXIMUM_INNER_PRODUCT);
   public static final EncoderPreset E5 =
-      new EncoderPreset("e5", Pooling.MEAN, true, "query: ", "passage: ", "", VectorSimilarity.COSINE);
+      new EncoderPreset(
+          "e5", Pooling.MEAN, true, "query: ", "passage: ", "", VectorSimilarity.COSINE);
   public static final EncoderPreset BGE =
       new EncoderPreset(
           "bge",
@@ -58,7 +66,9 @@ public record EncoderPreset(
     queryInstruction = queryInstruction == null ? "" : queryInstruction;
     if (similarity.requiresUnitVectors() && !normalize) {
       throw new IllegalArgumentException(
-          "preset " + name + ": dot-product similarity needs normalized vectors; "
+          "preset "
+              + name
+              + ": dot-product similarity needs normalized vectors; "
               + "use maximum-inner-product for unnormalized ones");
     }
   }
@@ -68,7 +78,10 @@ public record EncoderPreset(
     EncoderPreset p = BY_NAME.get(name);
     if (p == null) {
       throw new IllegalArgumentException(
-          "unknown encoder preset \"" + name + "\": expected one of " + String.join(", ", BY_NAME.keySet()));
+          "unknown encoder preset \""
+              + name
+              + "\": expected one of "
+              + String.join(", ", BY_NAME.keySet()));
     }
     return p;
   }

@@ -11,9 +11,9 @@ import java.util.Map;
 
 /**
  * The weights of a BERT encoder exported to ONNX by PyTorch, read straight from the protobuf wire
- * format (ModelProto.graph = 7; GraphProto.node = 1, .initializer = 5; NodeProto.input = 1,
- * .name = 3, .op_type = 4; TensorProto.dims = 1, .data_type = 2, .float_data = 4, .name = 8,
- * .raw_data = 9, .data_location = 14) and renamed to Hugging Face's BertModel names.
+ * format (ModelProto.graph = 7; GraphProto.node = 1, .initializer = 5; NodeProto.input = 1, .name =
+ * 3, .op_type = 4; TensorProto.dims = 1, .data_type = 2, .float_data = 4, .name = 8, .raw_data = 9,
+ * .data_location = 14) and renamed to Hugging Face's BertModel names.
  *
  * <p>The exporter keeps parameter names for biases, norms and embeddings but turns every Linear
  * weight into an anonymous, transposed {@code onnx::MatMul_N} input; the MatMul node consuming it
@@ -69,7 +69,8 @@ final class OnnxBertWeights {
       if (name.startsWith("onnx::")) {
         String module = matmulByWeight.get(name);
         if (module == null) {
-          throw new EmbeddingException("ONNX weight " + name + " feeds no MatMul node: cannot name it");
+          throw new EmbeddingException(
+              "ONNX weight " + name + " feeds no MatMul node: cannot name it");
         }
         out.put(module + ".weight", transpose(module + ".weight", t));
       } else {
@@ -93,9 +94,14 @@ final class OnnxBertWeights {
         default -> w.skip(tag);
       }
     }
-    if ("MatMul".equals(op) && inputs.size() == 2 && inputs.get(1).startsWith("onnx::") && name != null
+    if ("MatMul".equals(op)
+        && inputs.size() == 2
+        && inputs.get(1).startsWith("onnx::")
+        && name != null
         && name.endsWith("/MatMul")) {
-      String module = name.substring(name.startsWith("/") ? 1 : 0, name.length() - "/MatMul".length()).replace('/', '.');
+      String module =
+          name.substring(name.startsWith("/") ? 1 : 0, name.length() - "/MatMul".length())
+              .replace('/', '.');
       matmulByWeight.put(inputs.get(1), module);
     }
   }
@@ -133,7 +139,8 @@ final class OnnxBertWeights {
         raw = w.span();
       } else if (field == 14 && wt == 0) {
         if (w.varint() == 1) {
-          throw new EmbeddingException("ONNX tensor " + name + " keeps its data in an external file; not supported");
+          throw new EmbeddingException(
+              "ONNX tensor " + name + " keeps its data in an external file; not supported");
         }
       } else {
         w.skip(tag);
@@ -150,9 +157,19 @@ final class OnnxBertWeights {
     float[] data = new float[Math.toIntExact(numel)];
     if (raw != null) {
       if (raw[1] - raw[0] != numel * 4) {
-        throw new EmbeddingException("ONNX tensor " + name + " has " + (raw[1] - raw[0]) + " bytes for " + numel + " floats");
+        throw new EmbeddingException(
+            "ONNX tensor "
+                + name
+                + " has "
+                + (raw[1] - raw[0])
+                + " bytes for "
+                + numel
+                + " floats");
       }
-      ByteBuffer.wrap(b, raw[0], raw[1] - raw[0]).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+      ByteBuffer.wrap(b, raw[0], raw[1] - raw[0])
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
+          .get(data);
     } else {
       int i = 0;
       for (int[] p : floatData) {
@@ -167,7 +184,8 @@ final class OnnxBertWeights {
         }
       }
       if (i != data.length) {
-        throw new EmbeddingException("ONNX tensor " + name + " has " + i + " values for shape of " + numel);
+        throw new EmbeddingException(
+            "ONNX tensor " + name + " has " + i + " values for shape of " + numel);
       }
     }
     return new Tensor(name, shape, data);
@@ -251,7 +269,9 @@ final class OnnxBertWeights {
         case 1 -> pos += 8;
         case 2 -> span();
         case 5 -> pos += 4;
-        default -> throw new EmbeddingException("unsupported protobuf wire type " + (tag & 7) + " in ONNX model");
+        default ->
+            throw new EmbeddingException(
+                "unsupported protobuf wire type " + (tag & 7) + " in ONNX model");
       }
     }
   }

@@ -28,16 +28,23 @@ import java.util.Map;
 public final class OnnxMiniLmEncoder extends TransformerEncoder {
   public static final String MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2";
   public static final String ONNX_RESOURCE = "editforge/minilm/all-minilm-l6-v2.onnx";
-  public static final String TOKENIZER_RESOURCE = "editforge/minilm/all-minilm-l6-v2-tokenizer.json";
+  public static final String TOKENIZER_RESOURCE =
+      "editforge/minilm/all-minilm-l6-v2-tokenizer.json";
+
   /** The model's learned position table has 512 rows; longer inputs cannot be represented. */
   public static final int MAX_POSITIONS = 512;
+
   public static final int HIDDEN_SIZE = 384;
 
   private final Model model;
   private final int hiddenSize;
 
   private OnnxMiniLmEncoder(
-      HuggingFaceTokenizer tokenizer, Model model, int maxLength, int batchSize, int maxBatchTokens) {
+      HuggingFaceTokenizer tokenizer,
+      Model model,
+      int maxLength,
+      int batchSize,
+      int maxBatchTokens) {
     super(tokenizer, EncoderPreset.MINILM, maxLength, batchSize, maxBatchTokens);
     this.model = model;
     // Asking the model beats trusting a constant: a swapped ONNX file shows up here, not as a
@@ -50,13 +57,19 @@ public final class OnnxMiniLmEncoder extends TransformerEncoder {
    *
    * @param maxLength tokens per text including [CLS]/[SEP], at most {@link #MAX_POSITIONS}
    * @param batchSize texts per forward pass
-   * @param maxBatchTokens padded token slots per forward pass (caps attention memory for long texts)
+   * @param maxBatchTokens padded token slots per forward pass (caps attention memory for long
+   *     texts)
    * @param threads ONNX Runtime intra-op threads; 0 lets ONNX Runtime use every core
    */
-  public static OnnxMiniLmEncoder load(int maxLength, int batchSize, int maxBatchTokens, int threads) {
+  public static OnnxMiniLmEncoder load(
+      int maxLength, int batchSize, int maxBatchTokens, int threads) {
     if (maxLength > MAX_POSITIONS) {
       throw new EmbeddingException(
-          "max length " + maxLength + " exceeds all-MiniLM-L6-v2's " + MAX_POSITIONS + " positions");
+          "max length "
+              + maxLength
+              + " exceeds all-MiniLM-L6-v2's "
+              + MAX_POSITIONS
+              + " positions");
     }
     if (threads < 0) {
       throw new EmbeddingException("engine threads must be >= 0, got " + threads);
@@ -68,7 +81,8 @@ public final class OnnxMiniLmEncoder extends TransformerEncoder {
       model = Model.newInstance("all-minilm-l6-v2", Device.cpu(), "OnnxRuntime");
       try (InputStream in = resource(ONNX_RESOURCE)) {
         // DJL only applies intraOpNumThreads when interOpNumThreads is given as well.
-        model.load(in, Map.of("interOpNumThreads", "1", "intraOpNumThreads", Integer.toString(threads)));
+        model.load(
+            in, Map.of("interOpNumThreads", "1", "intraOpNumThreads", Integer.toString(threads)));
       }
       return new OnnxMiniLmEncoder(tokenizer, model, maxLength, batchSize, maxBatchTokens);
     } catch (IOException | MalformedModelException | RuntimeException e) {
@@ -100,7 +114,9 @@ public final class OnnxMiniLmEncoder extends TransformerEncoder {
     InputStream in = OnnxMiniLmEncoder.class.getClassLoader().getResourceAsStream(name);
     if (in == null) {
       throw new IOException(
-          "classpath resource " + name + " is missing: the build unpacks it (mvn generate-resources)");
+          "classpath resource "
+              + name
+              + " is missing: the build unpacks it (mvn generate-resources)");
     }
     return in;
   }
@@ -108,7 +124,8 @@ public final class OnnxMiniLmEncoder extends TransformerEncoder {
   private int probeHiddenSize() {
     float[] states = run(new long[] {101, 102}, new long[] {1, 1}, 1, 2);
     if (states.length == 0 || states.length % 2 != 0) {
-      throw new EmbeddingException("the MiniLM ONNX model returned " + states.length + " values for 2 tokens");
+      throw new EmbeddingException(
+          "the MiniLM ONNX model returned " + states.length + " values for 2 tokens");
     }
     return states.length / 2;
   }

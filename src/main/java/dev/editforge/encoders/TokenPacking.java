@@ -15,8 +15,8 @@ final class TokenPacking {
   private TokenPacking() {}
 
   /**
-   * Cuts {@code ids} to {@code maxLength} by removing content tokens from the end while keeping
-   * the leading and trailing special tokens ({@code [CLS] ... [SEP]}), which is what Hugging Face
+   * Cuts {@code ids} to {@code maxLength} by removing content tokens from the end while keeping the
+   * leading and trailing special tokens ({@code [CLS] ... [SEP]}), which is what Hugging Face
    * truncation does for a single sequence. Returns {@code ids} itself when it already fits.
    */
   static long[] truncate(long[] ids, long[] specialMask, int maxLength) {
@@ -34,7 +34,11 @@ final class TokenPacking {
     int keep = maxLength - lead - trail;
     if (keep < 1) {
       throw new IllegalArgumentException(
-          "max length " + maxLength + " leaves no room for text beside " + (lead + trail) + " special tokens");
+          "max length "
+              + maxLength
+              + " leaves no room for text beside "
+              + (lead + trail)
+              + " special tokens");
     }
     long[] out = new long[maxLength];
     System.arraycopy(ids, 0, out, 0, lead + keep);

@@ -8,8 +8,8 @@ import java.util.Objects;
 /**
  * The part of a BERT-style encoder that does not depend on the engine: prefixes, tokenization,
  * truncation, length-sorted micro-batches, pooling, normalization and the checks on its output.
- * Subclasses only run the network on one padded batch. Thread-safe as long as the subclass's
- * {@link #forward} is: the tokenizer is only read after construction.
+ * Subclasses only run the network on one padded batch. Thread-safe as long as the subclass's {@link
+ * #forward} is: the tokenizer is only read after construction.
  */
 abstract class TransformerEncoder implements Encoder {
   static final String EMPTY_TEXT = "empty text: nothing to embed";
@@ -21,11 +21,16 @@ abstract class TransformerEncoder implements Encoder {
   private final int maxBatchTokens;
 
   TransformerEncoder(
-      HuggingFaceTokenizer tokenizer, EncoderPreset preset, int maxLength, int batchSize, int maxBatchTokens) {
+      HuggingFaceTokenizer tokenizer,
+      EncoderPreset preset,
+      int maxLength,
+      int batchSize,
+      int maxBatchTokens) {
     this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
     this.preset = Objects.requireNonNull(preset, "preset");
     if (maxLength < 3) {
-      throw new IllegalArgumentException("max length must be >= 3 (two special tokens and text), got " + maxLength);
+      throw new IllegalArgumentException(
+          "max length must be >= 3 (two special tokens and text), got " + maxLength);
     }
     if (batchSize < 1 || maxBatchTokens < 1) {
       throw new IllegalArgumentException("batch size and max batch tokens must be >= 1");
@@ -36,8 +41,8 @@ abstract class TransformerEncoder implements Encoder {
   }
 
   /**
-   * Runs the network on one right-padded batch and returns its last hidden states, row-major
-   * {@code [batch, seqLen, hiddenSize]}.
+   * Runs the network on one right-padded batch and returns its last hidden states, row-major {@code
+   * [batch, seqLen, hiddenSize]}.
    */
   protected abstract float[] forward(long[] inputIds, long[] attentionMask, int batch, int seqLen);
 
@@ -114,7 +119,15 @@ abstract class TransformerEncoder implements Encoder {
       float[] states = forward(flatIds, mask, b, len);
       if (states.length != (long) b * len * hidden) {
         throw new EmbeddingException(
-            modelName() + " returned " + states.length + " values for a [" + b + ", " + len + ", " + hidden
+            modelName()
+                + " returned "
+                + states.length
+                + " values for a ["
+                + b
+                + ", "
+                + len
+                + ", "
+                + hidden
                 + "] batch");
       }
       for (int r = 0; r < b; r++) {
@@ -132,7 +145,8 @@ abstract class TransformerEncoder implements Encoder {
   }
 
   /** Pools row {@code r} of a padded batch; only the first {@code realLength} positions count. */
-  static float[] pool(float[] states, int r, int seqLen, int realLength, int hidden, Pooling pooling) {
+  static float[] pool(
+      float[] states, int r, int seqLen, int realLength, int hidden, Pooling pooling) {
     float[] v = new float[hidden];
     int base = r * seqLen * hidden;
     if (pooling == Pooling.CLS) {

@@ -1,15 +1,15 @@
 package dev.editforge.encoders;
 
 /**
- * How two embedding vectors are compared. The names follow Lucene's vector similarity functions
- * so an index can be built to match its encoder.
+ * How two embedding vectors are compared. The names follow Lucene's vector similarity functions so
+ * an index can be built to match its encoder.
  *
  * <ul>
  *   <li>{@link #COSINE}: angle only; safe for any vectors.
  *   <li>{@link #DOT_PRODUCT}: raw dot product, valid only for unit-length vectors (Lucene's
  *       DOT_PRODUCT assumes it and is cheaper than cosine because it skips the norms).
- *   <li>{@link #MAXIMUM_INNER_PRODUCT}: raw inner product of unnormalized vectors, what
- *       contriever and contriever-msmarco were trained for.
+ *   <li>{@link #MAXIMUM_INNER_PRODUCT}: raw inner product of unnormalized vectors, what contriever
+ *       and contriever-msmarco were trained for.
  * </ul>
  */
 public enum VectorSimilarity {
@@ -54,6 +54,8 @@ public enum VectorSimilarity {
       }
     }
     throw new IllegalArgumentException(
-        "unknown vector similarity \"" + name + "\": expected cosine, dot-product or maximum-inner-product");
+        "unknown vector similarity \""
+            + name
+            + "\": expected cosine, dot-product or maximum-inner-product");
   }
 }

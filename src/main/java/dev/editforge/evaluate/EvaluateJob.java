@@ -1,6 +1,5 @@
 package dev.editforge.evaluate;
 
-import dev.editforge.config.EvaluateSettings;
 import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
@@ -11,8 +10,8 @@ import static org.apache.spark.sql.types.DataTypes.createStructType;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.editforge.config.EvaluateSettings;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.RunDir;
@@ -38,6 +37,7 @@ import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
 import dev.editforge.text.AnswerPrompt;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -55,9 +55,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code editforge evaluate}: SEAL's headline metric, no-context QA accuracy: every question of
- * the held-out articles is asked with SEAL's answer prompt WITHOUT the passage ({@link
- * AnswerPrompt}: "Let's answer a question directly and concisely.\nQuestion: Topic:
+ * {@code editforge evaluate}: SEAL's headline metric, no-context QA accuracy: every question of the
+ * held-out articles is asked with SEAL's answer prompt WITHOUT the passage ({@link AnswerPrompt}:
+ * "Let's answer a question directly and concisely.\nQuestion: Topic:
  * {title}\n{question}\nAnswer:\n"), greedy, at most {@code max-new-tokens}, of the base model and
  * of the tuned model (this run's {@code finetune/merged} by default), side by side; answers are
  * graded by the configured judge ({@code editforge.judge}) on the driver. Generation runs as one
@@ -66,33 +66,37 @@ import org.slf4j.LoggerFactory;
  * <p>Output {@code <run-dir>/evaluation/}: {@code articles/} (Parquet, one row per article:
  * questions, correct answers and accuracy of each model), {@code questions/} (Parquet, one row per
  * question: both answers and verdicts), {@code summary.json}, and the manifest; the console shows
- * the per-article table and the totals. Accuracy = correct / questions over all questions; the
- * mean of per-article accuracies is reported beside it.
+ * the per-article table and the totals. Accuracy = correct / questions over all questions; the mean
+ * of per-article accuracies is reported beside it.
  */
 public final class EvaluateJob implements PipelineStage {
   public static final String STAGE = "evaluate";
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
   private static final int TABLE_ROWS = 25;
 
-  public static final StructType QUESTIONS_SCHEMA = createStructType(List.of(
-      createStructField("article_id", StringType, false),
-      createStructField("title", StringType, false),
-      createStructField("question_id", StringType, true),
-      createStructField("question", StringType, false),
-      createStructField("answers", createArrayType(StringType, false), false),
-      createStructField("base_answer", StringType, false),
-      createStructField("base_correct", BooleanType, false),
-      createStructField("tuned_answer", StringType, false),
-      createStructField("tuned_correct", BooleanType, false)));
+  public static final StructType QUESTIONS_SCHEMA =
+      createStructType(
+          List.of(
+              createStructField("article_id", StringType, false),
+              createStructField("title", StringType, false),
+              createStructField("question_id", StringType, true),
+              createStructField("question", StringType, false),
+              createStructField("answers", createArrayType(StringType, false), false),
+              createStructField("base_answer", StringType, false),
+              createStructField("base_correct", BooleanType, false),
+              createStructField("tuned_answer", StringType, false),
+              createStructField("tuned_correct", BooleanType, false)));
 
-  public static final StructType ARTICLES_SCHEMA = createStructType(List.of(
-      createStructField("article_id", StringType, false),
-      createStructField("title", StringType, false),
-      createStructField("questions", IntegerType, false),
-      createStructField("base_correct", IntegerType, false),
-      createStructField("tuned_correct", IntegerType, false),
-      createStructField("base_accuracy", DoubleType, false),
-      createStructField("tuned_accuracy", DoubleType, false)));
+  public static final StructType ARTICLES_SCHEMA =
+      createStructType(
+          List.of(
+              createStructField("article_id", StringType, false),
+              createStructField("title", StringType, false),
+              createStructField("questions", IntegerType, false),
+              createStructField("base_correct", IntegerType, false),
+              createStructField("tuned_correct", IntegerType, false),
+              createStructField("base_accuracy", DoubleType, false),
+              createStructField("tuned_accuracy", DoubleType, false)));
 
   private final boolean inPipeline;
 
@@ -124,7 +128,8 @@ public final class EvaluateJob implements PipelineStage {
   }
 
   /** One question to ask, shippable to the task. */
-  public record Question(String articleId, String title, String questionId, String question, List<String> answers)
+  public record Question(
+      String articleId, String title, String questionId, String question, List<String> answers)
       implements Serializable {
     public String prompt() {
       return AnswerPrompt.render(title, question);
@@ -132,7 +137,8 @@ public final class EvaluateJob implements PipelineStage {
   }
 
   /** One article's result. */
-  public record ArticleResult(String articleId, String title, int questions, int baseCorrect, int tunedCorrect) {
+  public record ArticleResult(
+      String articleId, String title, int questions, int baseCorrect, int tunedCorrect) {
     public double baseAccuracy() {
       return questions == 0 ? 0 : (double) baseCorrect / questions;
     }
@@ -159,10 +165,14 @@ public final class EvaluateJob implements PipelineStage {
       inputs.add("tuned:" + tuned);
     } else {
       if (!StageTables.isUsable(run, Tables.FINETUNE)) {
-        throw UnusableInputException.table(STAGE, run, Tables.FINETUNE, Tables.producer(Tables.FINETUNE));
+        throw UnusableInputException.table(
+            STAGE, run, Tables.FINETUNE, Tables.producer(Tables.FINETUNE));
       }
       Path merged = run.path(Tables.FINETUNE + "/merged");
-      tuned = "file".equals(merged.toUri().getScheme()) ? java.nio.file.Path.of(merged.toUri()).toString() : merged.toString();
+      tuned =
+          "file".equals(merged.toUri().getScheme())
+              ? java.nio.file.Path.of(merged.toUri()).toString()
+              : merged.toString();
       inputs.add(Fingerprints.ofTable(run, Tables.FINETUNE));
     }
     String articles;
@@ -170,37 +180,63 @@ public final class EvaluateJob implements PipelineStage {
       Path p = RunDir.qualify(s.articles());
       FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
       if (!fs.exists(p)) {
-        throw new UnusableInputException("articles table " + p + " (editforge.evaluate.articles) does not exist");
+        throw new UnusableInputException(
+            "articles table " + p + " (editforge.evaluate.articles) does not exist");
       }
       articles = p.toString();
-      inputs.add("articles:" + articles + ":" + fs.getContentSummary(p).getLength() + ":"
-          + fs.getFileStatus(p).getModificationTime());
+      inputs.add(
+          "articles:"
+              + articles
+              + ":"
+              + fs.getContentSummary(p).getLength()
+              + ":"
+              + fs.getFileStatus(p).getModificationTime());
     } else {
       if (!StageTables.isUsable(run, Tables.ARTICLES)) {
-        throw UnusableInputException.table(STAGE, run, Tables.ARTICLES, Tables.producer(Tables.ARTICLES));
+        throw UnusableInputException.table(
+            STAGE, run, Tables.ARTICLES, Tables.producer(Tables.ARTICLES));
       }
       articles = run.tableUri(Tables.ARTICLES);
       inputs.add(Fingerprints.ofTable(run, Tables.ARTICLES));
     }
     inputs.add("base:" + base);
-    String configHash = Fingerprints.configHash(ctx.settings().section(STAGE).withoutPath("gpus")
-        .withoutPath("threads").withFallback(ctx.settings().raw().withOnlyPath("editforge.judge")));
+    String configHash =
+        Fingerprints.configHash(
+            ctx.settings()
+                .section(STAGE)
+                .withoutPath("gpus")
+                .withoutPath("threads")
+                .withFallback(ctx.settings().raw().withOnlyPath("editforge.judge")));
     String baseModel = base;
-    return StagePlan.of(StageOutput.of(Tables.EVALUATION, configHash, inputs,
-            out -> evaluate(out, s, baseModel, tuned, articles))
-        .withSkipSummary("evaluate: skipped: up-to-date (" + run.table(Tables.EVALUATION) + ")"));
+    return StagePlan.of(
+        StageOutput.of(
+                Tables.EVALUATION,
+                configHash,
+                inputs,
+                out -> evaluate(out, s, baseModel, tuned, articles))
+            .withSkipSummary(
+                "evaluate: skipped: up-to-date (" + run.table(Tables.EVALUATION) + ")"));
   }
 
   /** Asks every question of both models in one task, grades the answers and writes the outputs. */
-  static void evaluate(StageOutput.Staged out, EvaluateSettings s, String base, String tuned, String articles)
+  static void evaluate(
+      StageOutput.Staged out, EvaluateSettings s, String base, String tuned, String articles)
       throws IOException {
     StageContext ctx = out.context();
     Asked asked = questions(ctx, s, articles);
     List<Question> questions = asked.questions();
-    ctx.say(String.format(Locale.ROOT, "evaluate: %d questions of %d articles; base %s vs tuned %s; judge %s",
-        questions.size(), asked.articles(), base, tuned, ctx.settings().judge().kind()));
+    ctx.say(
+        String.format(
+            Locale.ROOT,
+            "evaluate: %d questions of %d articles; base %s vs tuned %s; judge %s",
+            questions.size(),
+            asked.articles(),
+            base,
+            tuned,
+            ctx.settings().judge().kind()));
     Task task = new Task(s, base, tuned, questions, ctx.hadoopConf());
-    String[][] answers = SingleTask.run(ctx.spark(), s.gpus(), "evaluate " + base + " vs " + tuned, task, ctx::say);
+    String[][] answers =
+        SingleTask.run(ctx.spark(), s.gpus(), "evaluate " + base + " vs " + tuned, task, ctx::say);
 
     List<Boolean> baseCorrect;
     List<Boolean> tunedCorrect;
@@ -219,8 +255,17 @@ public final class EvaluateJob implements PipelineStage {
       c[0]++;
       c[1] += baseCorrect.get(i) ? 1 : 0;
       c[2] += tunedCorrect.get(i) ? 1 : 0;
-      questionRows.add(RowFactory.create(q.articleId(), q.title(), q.questionId(), q.question(), Rows.seq(q.answers()),
-          answers[0][i], baseCorrect.get(i), answers[1][i], tunedCorrect.get(i)));
+      questionRows.add(
+          RowFactory.create(
+              q.articleId(),
+              q.title(),
+              q.questionId(),
+              q.question(),
+              Rows.seq(q.answers()),
+              answers[0][i],
+              baseCorrect.get(i),
+              answers[1][i],
+              tunedCorrect.get(i)));
     }
     List<ArticleResult> results = new ArrayList<>();
     List<Row> articleOut = new ArrayList<>();
@@ -228,20 +273,35 @@ public final class EvaluateJob implements PipelineStage {
       int[] c = e.getValue();
       ArticleResult r = new ArticleResult(e.getKey(), titles.get(e.getKey()), c[0], c[1], c[2]);
       results.add(r);
-      articleOut.add(RowFactory.create(r.articleId(), r.title(), r.questions(), r.baseCorrect(), r.tunedCorrect(),
-          r.baseAccuracy(), r.tunedAccuracy()));
+      articleOut.add(
+          RowFactory.create(
+              r.articleId(),
+              r.title(),
+              r.questions(),
+              r.baseCorrect(),
+              r.tunedCorrect(),
+              r.baseAccuracy(),
+              r.tunedAccuracy()));
     }
     long baseTotal = baseCorrect.stream().filter(b -> b).count();
     long tunedTotal = tunedCorrect.stream().filter(b -> b).count();
     double baseAcc = (double) baseTotal / questions.size();
     double tunedAcc = (double) tunedTotal / questions.size();
     double baseMean = results.stream().mapToDouble(ArticleResult::baseAccuracy).average().orElse(0);
-    double tunedMean = results.stream().mapToDouble(ArticleResult::tunedAccuracy).average().orElse(0);
+    double tunedMean =
+        results.stream().mapToDouble(ArticleResult::tunedAccuracy).average().orElse(0);
 
     Manifest manifest = out.manifest();
-    manifest.count("input", questions.size()).count("accepted", questions.size()).count("rejected", 0)
-        .count("duplicates", 0).count("output", questions.size()).count("articles", results.size())
-        .count("questions", questions.size()).count("base_correct", baseTotal).count("tuned_correct", tunedTotal);
+    manifest
+        .count("input", questions.size())
+        .count("accepted", questions.size())
+        .count("rejected", 0)
+        .count("duplicates", 0)
+        .count("output", questions.size())
+        .count("articles", results.size())
+        .count("questions", questions.size())
+        .count("base_correct", baseTotal)
+        .count("tuned_correct", tunedTotal);
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("base_model", base);
     summary.put("tuned_model", tuned);
@@ -258,15 +318,29 @@ public final class EvaluateJob implements PipelineStage {
     summary.put("gain", tunedAcc - baseAcc);
     summary.forEach(manifest::put);
 
-    ctx.spark().createDataFrame(articleOut, ARTICLES_SCHEMA).coalesce(1).write()
+    ctx.spark()
+        .createDataFrame(articleOut, ARTICLES_SCHEMA)
+        .coalesce(1)
+        .write()
         .parquet(new Path(out.path(), "articles").toString());
-    ctx.spark().createDataFrame(questionRows, QUESTIONS_SCHEMA).coalesce(1).write()
+    ctx.spark()
+        .createDataFrame(questionRows, QUESTIONS_SCHEMA)
+        .coalesce(1)
+        .write()
         .parquet(new Path(out.path(), "questions").toString());
     ctx.runDir().writeString(new Path(out.path(), "summary.json"), Json.pretty(summary));
     ctx.say(table(results, baseTotal, tunedTotal, questions.size(), baseMean, tunedMean));
-    out.summary(String.format(Locale.ROOT, "evaluate: no-context QA accuracy base %.4f, tuned %.4f (%+.4f) over %d"
-        + " questions of %d articles; results in %s", baseAcc, tunedAcc, tunedAcc - baseAcc, questions.size(),
-        results.size(), ctx.runDir().table(Tables.EVALUATION)));
+    out.summary(
+        String.format(
+            Locale.ROOT,
+            "evaluate: no-context QA accuracy base %.4f, tuned %.4f (%+.4f) over %d"
+                + " questions of %d articles; results in %s",
+            baseAcc,
+            tunedAcc,
+            tunedAcc - baseAcc,
+            questions.size(),
+            results.size(),
+            ctx.runDir().table(Tables.EVALUATION)));
   }
 
   /** The questions to ask and the number of articles they were drawn from. */
@@ -274,19 +348,27 @@ public final class EvaluateJob implements PipelineStage {
 
   /** The questions of the first {@code max-articles} articles by article_id (all when 0). */
   static Asked questions(StageContext ctx, EvaluateSettings s, String articles) {
-    List<Row> articleRows = ctx.spark().read().parquet(articles).orderBy("article_id").collectAsList();
-    int articleCount = s.maxArticles() > 0 ? Math.min(s.maxArticles(), articleRows.size()) : articleRows.size();
+    List<Row> articleRows =
+        ctx.spark().read().parquet(articles).orderBy("article_id").collectAsList();
+    int articleCount =
+        s.maxArticles() > 0 ? Math.min(s.maxArticles(), articleRows.size()) : articleRows.size();
     List<Question> questions = new ArrayList<>();
     for (Row a : articleRows.subList(0, articleCount)) {
       String id = a.getString(a.fieldIndex("article_id"));
       String title = a.getString(a.fieldIndex("title"));
       for (Row q : a.<Row>getList(a.fieldIndex("questions"))) {
-        questions.add(new Question(id, title, q.getString(q.fieldIndex("question_id")), q.getString(q.fieldIndex("question")),
-            List.copyOf(q.<String>getList(q.fieldIndex("answers")))));
+        questions.add(
+            new Question(
+                id,
+                title,
+                q.getString(q.fieldIndex("question_id")),
+                q.getString(q.fieldIndex("question")),
+                List.copyOf(q.<String>getList(q.fieldIndex("answers")))));
       }
     }
     if (questions.isEmpty()) {
-      throw new UnusableInputException("articles table " + articles + " has no questions to evaluate on");
+      throw new UnusableInputException(
+          "articles table " + articles + " has no questions to evaluate on");
     }
     return new Asked(questions, articleCount);
   }
@@ -295,31 +377,78 @@ public final class EvaluateJob implements PipelineStage {
     List<Judge.Item> out = new ArrayList<>(questions.size());
     for (int i = 0; i < questions.size(); i++) {
       Question q = questions.get(i);
-      out.add(new Judge.Item(AnswerPrompt.questionField(q.title(), q.question()), q.answers(), answers[i]));
+      out.add(
+          new Judge.Item(
+              AnswerPrompt.questionField(q.title(), q.question()), q.answers(), answers[i]));
     }
     return out;
   }
 
   /** The printed table: one line per article (the first {@value #TABLE_ROWS}), then the totals. */
-  static String table(List<ArticleResult> results, long baseTotal, long tunedTotal, int questions, double baseMean,
+  static String table(
+      List<ArticleResult> results,
+      long baseTotal,
+      long tunedTotal,
+      int questions,
+      double baseMean,
       double tunedMean) {
     StringBuilder b = new StringBuilder();
     String fmt = "%-18s %-32s %9s %6s %6s %8s %8s%n";
-    b.append(String.format(Locale.ROOT, fmt, "article_id", "title", "questions", "base", "tuned", "base_acc", "tuned_acc"));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "article_id",
+            "title",
+            "questions",
+            "base",
+            "tuned",
+            "base_acc",
+            "tuned_acc"));
     int shown = 0;
     for (ArticleResult r : results) {
       if (shown++ == TABLE_ROWS) {
-        b.append(String.format(Locale.ROOT, "... %d more articles in the articles/ output%n", results.size() - TABLE_ROWS));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "... %d more articles in the articles/ output%n",
+                results.size() - TABLE_ROWS));
         break;
       }
-      b.append(String.format(Locale.ROOT, "%-18s %-32s %9d %6d %6d %8.4f %8.4f%n", clip(r.articleId(), 18),
-          clip(r.title(), 32), r.questions(), r.baseCorrect(), r.tunedCorrect(), r.baseAccuracy(), r.tunedAccuracy()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-18s %-32s %9d %6d %6d %8.4f %8.4f%n",
+              clip(r.articleId(), 18),
+              clip(r.title(), 32),
+              r.questions(),
+              r.baseCorrect(),
+              r.tunedCorrect(),
+              r.baseAccuracy(),
+              r.tunedAccuracy()));
     }
-    b.append(String.format(Locale.ROOT, "%-18s %-32s %9d %6d %6d %8.4f %8.4f%n", "TOTAL",
-        results.size() + " articles", questions, baseTotal, tunedTotal, (double) baseTotal / questions,
-        (double) tunedTotal / questions));
-    b.append(String.format(Locale.ROOT, "%-18s %-32s %9s %6s %6s %8.4f %8.4f", "MEAN", "of per-article accuracy", "",
-        "", "", baseMean, tunedMean));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%-18s %-32s %9d %6d %6d %8.4f %8.4f%n",
+            "TOTAL",
+            results.size() + " articles",
+            questions,
+            baseTotal,
+            tunedTotal,
+            (double) baseTotal / questions,
+            (double) tunedTotal / questions));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%-18s %-32s %9s %6s %6s %8.4f %8.4f",
+            "MEAN",
+            "of per-article accuracy",
+            "",
+            "",
+            "",
+            baseMean,
+            tunedMean));
     return b.toString();
   }
 
@@ -334,8 +463,14 @@ public final class EvaluateJob implements PipelineStage {
       JudgeSettings js = ctx.settings().judge();
       if ("llm".equals(js.kind())) {
         OpenAiClient client = new OpenAiClient(ctx.settings().remote());
-        return new JudgeHandle(js.create(prompt -> client.chat(js.llmModel(), List.of(ChatMessage.user(prompt)),
-            SamplingParams.greedy(8))), client);
+        return new JudgeHandle(
+            js.create(
+                prompt ->
+                    client.chat(
+                        js.llmModel(),
+                        List.of(ChatMessage.user(prompt)),
+                        SamplingParams.greedy(8))),
+            client);
       }
       return new JudgeHandle(js.create(null), null);
     }
@@ -348,7 +483,9 @@ public final class EvaluateJob implements PipelineStage {
     }
   }
 
-  /** The one generation task: answers of the base model, then of the tuned model, in question order. */
+  /**
+   * The one generation task: answers of the base model, then of the tuned model, in question order.
+   */
   static final class Task implements Function<Integer, String[][]> {
     private static final long serialVersionUID = 1L;
     private final EvaluateSettings settings;
@@ -357,7 +494,12 @@ public final class EvaluateJob implements PipelineStage {
     private final List<Question> questions;
     private final HadoopConf conf;
 
-    Task(EvaluateSettings settings, String base, String tuned, List<Question> questions, HadoopConf conf) {
+    Task(
+        EvaluateSettings settings,
+        String base,
+        String tuned,
+        List<Question> questions,
+        HadoopConf conf) {
       this.settings = settings;
       this.base = base;
       this.tuned = tuned;
@@ -380,27 +522,34 @@ public final class EvaluateJob implements PipelineStage {
       java.nio.file.Path dir = ModelDirs.localize(ref, conf.get(), LOG::info);
       ai.djl.Device device = SingleTask.device(settings.gpus());
       boolean chat = !settings.chatTemplate().equals("none");
-      LlmSettings llm = LlmSettings.defaults().withMaxBatchSize(settings.batchSize()).withTruncatePrompt(true)
-          .withChatTemplate(chat ? settings.chatTemplate() : "model");
-      try (LoadedDecoder dec = DecoderLoader.load(dir, device, DecoderLoader.dtype(settings.dtype(), device));
+      LlmSettings llm =
+          LlmSettings.defaults()
+              .withMaxBatchSize(settings.batchSize())
+              .withTruncatePrompt(true)
+              .withChatTemplate(chat ? settings.chatTemplate() : "model");
+      try (LoadedDecoder dec =
+              DecoderLoader.load(dir, device, DecoderLoader.dtype(settings.dtype(), device));
           LocalGenerator gen = new LocalGenerator(dec, llm, false)) {
         SamplingParams greedy = SamplingParams.greedy(settings.maxNewTokens());
         List<GenerationRequest> requests = new ArrayList<>(questions.size());
         for (int i = 0; i < questions.size(); i++) {
           String prompt = questions.get(i).prompt();
-          requests.add(chat
-              ? GenerationRequest.chat("q" + i, List.of(ChatMessage.user(prompt)), greedy)
-              : GenerationRequest.text("q" + i, prompt, greedy));
+          requests.add(
+              chat
+                  ? GenerationRequest.chat("q" + i, List.of(ChatMessage.user(prompt)), greedy)
+                  : GenerationRequest.text("q" + i, prompt, greedy));
         }
         List<GenerationResult> results = gen.generate(requests);
         String[] out = new String[questions.size()];
         for (int i = 0; i < out.length; i++) {
           GenerationResult r = results.get(i);
-          out[i] = r.ok() && !r.completions().isEmpty() ? r.completions().get(0).text().strip() : "";
+          out[i] =
+              r.ok() && !r.completions().isEmpty() ? r.completions().get(0).text().strip() : "";
         }
         return out;
       } catch (Exception e) {
-        throw new RuntimeException("evaluate: generation with " + ref + " failed: " + e.getMessage(), e);
+        throw new RuntimeException(
+            "evaluate: generation with " + ref + " failed: " + e.getMessage(), e);
       }
     }
   }

@@ -1,7 +1,5 @@
 package dev.editforge.finetune;
 
-import dev.editforge.lora.TokenizedSample;
-import dev.editforge.lora.Batching;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -9,6 +7,8 @@ import ai.djl.ndarray.types.Shape;
 import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.ProjectionDelta;
+import dev.editforge.lora.Batching;
+import dev.editforge.lora.TokenizedSample;
 
 /**
  * A {@link Batching.Batch} as a training forward of {@link DecoderModel}, and the causal-LM loss
@@ -17,7 +17,10 @@ import dev.editforge.llm.ProjectionDelta;
 public final class CausalLm {
   private CausalLm() {}
 
-  /** The forward's input on {@code m}: ids, padding mask, positions and, for BFD rows, the block mask. */
+  /**
+   * The forward's input on {@code m}: ids, padding mask, positions and, for BFD rows, the block
+   * mask.
+   */
   public static DecoderInput input(NDManager m, Batching.Batch b, ProjectionDelta delta) {
     Shape shape = new Shape(b.rows(), b.time());
     NDArray ids = m.create(b.inputIds(), shape);
@@ -26,12 +29,17 @@ public final class CausalLm {
     DecoderInput in = DecoderInput.training(ids, mask).withPositionIds(positions).withDelta(delta);
     byte[] attend = b.attendMask();
     if (attend != null) {
-      in = in.withAttendMask(m.create(attend, new Shape(b.rows(), b.time(), b.time())).toType(DataType.BOOLEAN, false));
+      in =
+          in.withAttendMask(
+              m.create(attend, new Shape(b.rows(), b.time(), b.time()))
+                  .toType(DataType.BOOLEAN, false));
     }
     return in;
   }
 
-  /** Per-position negative log-likelihood {@code [B, T-1]} (0 where the shifted label is IGNORE). */
+  /**
+   * Per-position negative log-likelihood {@code [B, T-1]} (0 where the shifted label is IGNORE).
+   */
   public static NDArray tokenLosses(NDArray logits, Batching.Batch b) {
     NDManager m = logits.getManager();
     int t = b.time();

@@ -62,20 +62,29 @@ public final class CheckpointStore {
     return s.isEmpty() ? Optional.empty() : Optional.of(s.get(s.size() - 1));
   }
 
-  /** Removes what a killed upload left (temporary or unmarked directories); call before resuming. */
+  /**
+   * Removes what a killed upload left (temporary or unmarked directories); call before resuming.
+   */
   public int discardUncommitted() {
     return parts.discardUncommitted();
   }
 
-  /** Uploads the local checkpoint directory as {@code step}'s checkpoint (replacing one of that step). */
+  /**
+   * Uploads the local checkpoint directory as {@code step}'s checkpoint (replacing one of that
+   * step).
+   */
   public void save(java.nio.file.Path local, int step) {
     parts.commitLocal(local, name(step), "step " + step + "\n");
   }
 
-  /** Downloads {@code step}'s checkpoint into {@code local} (which must not exist) and returns it. */
+  /**
+   * Downloads {@code step}'s checkpoint into {@code local} (which must not exist) and returns it.
+   */
   public java.nio.file.Path fetch(int step, java.nio.file.Path local) {
     try {
-      path(step).getFileSystem(conf).copyToLocalFile(false, path(step), new Path(local.toUri()), true);
+      path(step)
+          .getFileSystem(conf)
+          .copyToLocalFile(false, path(step), new Path(local.toUri()), true);
       return local;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot fetch checkpoint " + path(step), e);

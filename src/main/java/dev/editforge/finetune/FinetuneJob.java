@@ -2,17 +2,16 @@ package dev.editforge.finetune;
 
 import dev.editforge.config.FinetuneSettings;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftTable;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.ChatMessage;
-import dev.editforge.io.SftRow;
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftTable;
 import dev.editforge.spark.HadoopConf;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.PipelineStage;
@@ -20,6 +19,7 @@ import dev.editforge.spark.SingleTask;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -40,12 +40,13 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code editforge finetune}: LoRA SFT of {@code editforge.finetune.model} on an {@code sft} table
  * (this run's, or {@code editforge.finetune.sft}), as ONE Spark task ({@link SingleTask}: a
- * stage-level GPU resource profile when {@code finetune.gpus > 0}, else an ordinary CPU task).
- * The task runs {@link FinetuneRunner}; outputs go to {@code <run-dir>/finetune/}: {@code
- * adapter/} (PEFT), {@code merged/} (Hugging Face layout), {@code trainer_log.json} and the
- * manifest. Checkpoints live in {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints/} ({@link
- * CheckpointStore} over {@link WorkParts}), so a killed run (or a lost executor) rerun with the same
- * inputs and settings resumes from the latest one; they are removed once the output is committed.
+ * stage-level GPU resource profile when {@code finetune.gpus > 0}, else an ordinary CPU task). The
+ * task runs {@link FinetuneRunner}; outputs go to {@code <run-dir>/finetune/}: {@code adapter/}
+ * (PEFT), {@code merged/} (Hugging Face layout), {@code trainer_log.json} and the manifest.
+ * Checkpoints live in {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints/} ({@link
+ * CheckpointStore} over {@link WorkParts}), so a killed run (or a lost executor) rerun with the
+ * same inputs and settings resumes from the latest one; they are removed once the output is
+ * committed.
  */
 public final class FinetuneJob implements PipelineStage {
   public static final String STAGE = "finetune";
@@ -95,7 +96,8 @@ public final class FinetuneJob implements PipelineStage {
     FinetuneSettings s = ctx.settings().finetune();
     RunDir run = ctx.runDir();
     if (s.model().isBlank()) {
-      throw new UnusableInputException("finetune needs a base model: --model DIR|HUB_ID (editforge.finetune.model)");
+      throw new UnusableInputException(
+          "finetune needs a base model: --model DIR|HUB_ID (editforge.finetune.model)");
     }
     String sftLocation;
     String sftFingerprint;
@@ -103,7 +105,8 @@ public final class FinetuneJob implements PipelineStage {
       Path p = RunDir.qualify(s.sft());
       FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
       if (!fs.exists(p)) {
-        throw new UnusableInputException("sft table " + p + " (editforge.finetune.sft) does not exist");
+        throw new UnusableInputException(
+            "sft table " + p + " (editforge.finetune.sft) does not exist");
       }
       sftLocation = p.toString();
       sftFingerprint = "sft:" + treeFingerprint(fs, p);
@@ -116,25 +119,45 @@ public final class FinetuneJob implements PipelineStage {
     }
     String model = ModelDirs.normalize(s.model());
     // gpus/threads/dtype do not change what is learned (beyond float rounding): not in the hash
-    String configHash = Fingerprints.configHash(ctx.settings().section(STAGE)
-        .withoutPath("gpus").withoutPath("threads").withoutPath("model").withoutPath("sft"));
-    return StagePlan.of(StageOutput.of(Tables.FINETUNE, configHash, List.of(sftFingerprint, "model:" + model),
-            out -> train(out, s, model, sftLocation, listener))
-        .withSkipSummary("finetune: skipped: up-to-date (" + run.table(Tables.FINETUNE) + ")"));
+    String configHash =
+        Fingerprints.configHash(
+            ctx.settings()
+                .section(STAGE)
+                .withoutPath("gpus")
+                .withoutPath("threads")
+                .withoutPath("model")
+                .withoutPath("sft"));
+    return StagePlan.of(
+        StageOutput.of(
+                Tables.FINETUNE,
+                configHash,
+                List.of(sftFingerprint, "model:" + model),
+                out -> train(out, s, model, sftLocation, listener))
+            .withSkipSummary("finetune: skipped: up-to-date (" + run.table(Tables.FINETUNE) + ")"));
   }
 
   /**
-   * {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints}: keyed by the fingerprint, so only
-   * a rerun with the same inputs and settings resumes from them.
+   * {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints}: keyed by the fingerprint, so only a
+   * rerun with the same inputs and settings resumes from them.
    */
   static WorkParts checkpoints(RunDir run, String fingerprint) {
-    return WorkParts.of(run, "finetune-" + fingerprint.substring(0, Math.min(16, fingerprint.length()))
-        + "/checkpoints");
+    return WorkParts.of(
+        run,
+        "finetune-"
+            + fingerprint.substring(0, Math.min(16, fingerprint.length()))
+            + "/checkpoints");
   }
 
-  /** Trains in one Spark task and writes adapter/, merged/ and trainer_log.json into {@code out}. */
-  static void train(StageOutput.Staged out, FinetuneSettings s, String model, String sftLocation,
-      FinetuneRunner.StepListener listener) throws IOException {
+  /**
+   * Trains in one Spark task and writes adapter/, merged/ and trainer_log.json into {@code out}.
+   */
+  static void train(
+      StageOutput.Staged out,
+      FinetuneSettings s,
+      String model,
+      String sftLocation,
+      FinetuneRunner.StepListener listener)
+      throws IOException {
     StageContext ctx = out.context();
     RunDir run = ctx.runDir();
     List<Example> rows = new ArrayList<>();
@@ -145,26 +168,46 @@ public final class FinetuneJob implements PipelineStage {
       throw new UnusableInputException("sft table " + sftLocation + " has no rows to train on");
     }
     WorkParts checkpoints = checkpoints(run, out.manifest().fingerprint());
-    ctx.say("finetune: " + rows.size() + " sft rows from " + sftLocation + ", base model " + model
-        + (s.gpus() > 0 ? ", " + s.gpus() + " GPU(s)" : ", CPU") + "; checkpoints in " + checkpoints.dir());
+    ctx.say(
+        "finetune: "
+            + rows.size()
+            + " sft rows from "
+            + sftLocation
+            + ", base model "
+            + model
+            + (s.gpus() > 0 ? ", " + s.gpus() + " GPU(s)" : ", CPU")
+            + "; checkpoints in "
+            + checkpoints.dir());
     // the rows travel as a broadcast, not inside the task closure (an sft table can be large)
-    Broadcast<ArrayList<Example>> data = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext())
-        .broadcast(new ArrayList<>(rows));
+    Broadcast<ArrayList<Example>> data =
+        JavaSparkContext.fromSparkContext(ctx.spark().sparkContext())
+            .broadcast(new ArrayList<>(rows));
     String json;
     try {
-      Task task = new Task(s, model, data, out.uri(), checkpoints.dir().toString(), ctx.hadoopConf(), listener);
+      Task task =
+          new Task(
+              s, model, data, out.uri(), checkpoints.dir().toString(), ctx.hadoopConf(), listener);
       json = SingleTask.run(ctx.spark(), s.gpus(), "finetune " + model, task, ctx::say);
     } finally {
       data.destroy();
     }
     FinetuneRunner.Result r = Json.MAPPER.readValue(json, FinetuneRunner.Result.class);
     Manifest manifest = out.manifest();
-    manifest.count("input", rows.size()).count("accepted", rows.size()).count("rejected", 0).count("duplicates", 0)
+    manifest
+        .count("input", rows.size())
+        .count("accepted", rows.size())
+        .count("rejected", 0)
+        .count("duplicates", 0)
         .count("output", r.steps());
-    manifest.count("train_samples", r.trainSamples()).count("eval_samples", r.evalSamples())
-        .count("train_rows", r.trainRows()).count("train_tokens", r.trainTokens())
-        .count("truncated_tokens", r.truncatedTokens()).count("steps", r.steps())
-        .count("resumed_from_step", r.resumedFrom()).count("best_step", r.bestStep())
+    manifest
+        .count("train_samples", r.trainSamples())
+        .count("eval_samples", r.evalSamples())
+        .count("train_rows", r.trainRows())
+        .count("train_tokens", r.trainTokens())
+        .count("truncated_tokens", r.truncatedTokens())
+        .count("steps", r.steps())
+        .count("resumed_from_step", r.resumedFrom())
+        .count("best_step", r.bestStep())
         .count("output_step", r.outputStep());
     manifest.put("initial_eval_loss", finite(r.initialEvalLoss()));
     manifest.put("final_eval_loss", finite(r.finalEvalLoss()));
@@ -179,12 +222,23 @@ public final class FinetuneJob implements PipelineStage {
     manifest.put("merged", run.path(Tables.FINETUNE + "/merged").toString());
     // the whole _work/finetune-<fingerprint>/ directory holds nothing but the checkpoints
     out.afterCommit(() -> run.delete(checkpoints.dir().getParent()));
-    out.summary(String.format(Locale.ROOT,
-        "finetune: %d steps%s on %s (%d train / %d eval rows, %s batching into %d rows); eval loss %.4f -> %.4f"
-            + " (best %.4f at step %d); adapter + merged model in %s",
-        r.steps(), r.resumedFrom() > 0 ? " (resumed from step " + r.resumedFrom() + ")" : "", r.device(),
-        r.trainSamples(), r.evalSamples(), s.batching().wireName(), r.trainRows(), r.initialEvalLoss(),
-        r.finalEvalLoss(), r.bestEvalLoss(), r.bestStep(), run.table(Tables.FINETUNE)));
+    out.summary(
+        String.format(
+            Locale.ROOT,
+            "finetune: %d steps%s on %s (%d train / %d eval rows, %s batching into %d rows); eval loss %.4f -> %.4f"
+                + " (best %.4f at step %d); adapter + merged model in %s",
+            r.steps(),
+            r.resumedFrom() > 0 ? " (resumed from step " + r.resumedFrom() + ")" : "",
+            r.device(),
+            r.trainSamples(),
+            r.evalSamples(),
+            s.batching().wireName(),
+            r.trainRows(),
+            r.initialEvalLoss(),
+            r.finalEvalLoss(),
+            r.bestEvalLoss(),
+            r.bestStep(),
+            run.table(Tables.FINETUNE)));
   }
 
   private static Object finite(double d) {
@@ -215,8 +269,15 @@ public final class FinetuneJob implements PipelineStage {
   }
 
   /** An sft row in a form Spark can ship to the task. */
-  public record Example(String prompt, String completion, String[] roles, String[] contents, String source,
-      String originId, Double score) implements Serializable {
+  public record Example(
+      String prompt,
+      String completion,
+      String[] roles,
+      String[] contents,
+      String source,
+      String originId,
+      Double score)
+      implements Serializable {
     static Example of(SftRow r) {
       String[] roles = new String[r.messages().size()];
       String[] contents = new String[roles.length];
@@ -224,7 +285,14 @@ public final class FinetuneJob implements PipelineStage {
         roles[i] = r.messages().get(i).role();
         contents[i] = r.messages().get(i).content();
       }
-      return new Example(r.prompt(), r.completion(), roles, contents, r.source().wireName(), r.originId(), r.score());
+      return new Example(
+          r.prompt(),
+          r.completion(),
+          roles,
+          contents,
+          r.source().wireName(),
+          r.originId(),
+          r.score());
     }
 
     SftRow row() {
@@ -247,8 +315,14 @@ public final class FinetuneJob implements PipelineStage {
     private final HadoopConf conf;
     private final FinetuneRunner.StepListener listener;
 
-    Task(FinetuneSettings settings, String model, Broadcast<ArrayList<Example>> rows, String staging,
-        String checkpoints, HadoopConf conf, FinetuneRunner.StepListener listener) {
+    Task(
+        FinetuneSettings settings,
+        String model,
+        Broadcast<ArrayList<Example>> rows,
+        String staging,
+        String checkpoints,
+        HadoopConf conf,
+        FinetuneRunner.StepListener listener) {
       this.settings = settings;
       this.model = model;
       this.rows = rows;
@@ -267,8 +341,16 @@ public final class FinetuneJob implements PipelineStage {
       try {
         List<SftRow> sft = rows.value().stream().map(Example::row).toList();
         CheckpointStore store = new CheckpointStore(new Path(checkpoints), conf.get());
-        FinetuneRunner.Result r = new FinetuneRunner(settings, log).run(sft, modelDir, model,
-            SingleTask.device(settings.gpus()), store, out, listener != null ? listener : (step, total) -> {});
+        FinetuneRunner.Result r =
+            new FinetuneRunner(settings, log)
+                .run(
+                    sft,
+                    modelDir,
+                    model,
+                    SingleTask.device(settings.gpus()),
+                    store,
+                    out,
+                    listener != null ? listener : (step, total) -> {});
         Path target = new Path(staging);
         FileSystem fs = target.getFileSystem(conf.get());
         fs.copyFromLocalFile(false, true, new Path(out.toUri()), target);

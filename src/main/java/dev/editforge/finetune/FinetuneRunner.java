@@ -1,8 +1,5 @@
 package dev.editforge.finetune;
 
-import dev.editforge.lora.TokenizedSample;
-import dev.editforge.lora.Batching;
-import dev.editforge.config.FinetuneSettings;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -11,19 +8,22 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
+import dev.editforge.config.FinetuneSettings;
+import dev.editforge.io.SftRow;
 import dev.editforge.llm.ChatTemplate;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.LoadedDecoder;
+import dev.editforge.lora.Batching;
 import dev.editforge.lora.LoraAdapter;
 import dev.editforge.lora.LoraMerge;
 import dev.editforge.lora.LoraStack;
 import dev.editforge.lora.LoraTrainer;
 import dev.editforge.lora.PeftAdapters;
+import dev.editforge.lora.TokenizedSample;
 import dev.editforge.lora.TrainSample;
 import dev.editforge.lora.TrainSettings;
-import dev.editforge.io.SftRow;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,28 +42,42 @@ import java.util.stream.Stream;
  * The training that the finetune stage's one task runs: tokenize the sft rows ({@link
  * SftTokenizer}), hold out a seeded eval split, batch the rest ({@link Batching}), train one LoRA
  * adapter with {@link LoraTrainer}, measure the eval loss (mean token cross-entropy of the held-out
- * rows, each alone) before training and at every checkpoint, checkpoint every N steps into a
- * {@link CheckpointStore}, and write the PEFT adapter and the merged model.
+ * rows, each alone) before training and at every checkpoint, checkpoint every N steps into a {@link
+ * CheckpointStore}, and write the PEFT adapter and the merged model.
  *
  * <p>Resume: when the store holds a checkpoint, training continues from the latest one (factors,
  * AdamW moments, step, seed, loss history) and ends with exactly the weights an uninterrupted run
- * with the same seed reaches: data order and dropout derive from (seed, epoch/step) only. The
- * store keeps the latest and the best (lowest eval loss) checkpoints; with {@code load-best} the
- * output adapter is the best checkpoint's.
+ * with the same seed reaches: data order and dropout derive from (seed, epoch/step) only. The store
+ * keeps the latest and the best (lowest eval loss) checkpoints; with {@code load-best} the output
+ * adapter is the best checkpoint's.
  */
 public final class FinetuneRunner {
   /**
-   * Called after every optimizer step (tests use it to kill a run). Serializable: it travels
-   * inside the finetune stage's Spark task.
+   * Called after every optimizer step (tests use it to kill a run). Serializable: it travels inside
+   * the finetune stage's Spark task.
    */
   public interface StepListener extends java.io.Serializable {
     void afterStep(int step, int totalSteps);
   }
 
   /** What a run did. */
-  public record Result(int steps, int totalSteps, int resumedFrom, int trainRows, int trainSamples, int evalSamples,
-      long trainTokens, long truncatedTokens, double initialEvalLoss, double finalEvalLoss, double bestEvalLoss,
-      int bestStep, int outputStep, double firstTrainLoss, double lastTrainLoss, String device) {}
+  public record Result(
+      int steps,
+      int totalSteps,
+      int resumedFrom,
+      int trainRows,
+      int trainSamples,
+      int evalSamples,
+      long trainTokens,
+      long truncatedTokens,
+      double initialEvalLoss,
+      double finalEvalLoss,
+      double bestEvalLoss,
+      int bestStep,
+      int outputStep,
+      double firstTrainLoss,
+      double lastTrainLoss,
+      String device) {}
 
   private static final String STATE = "finetune_state.json";
 
@@ -75,10 +89,14 @@ public final class FinetuneRunner {
     this.log = log;
   }
 
-  /** Train/eval split: a seeded shuffle picks {@code round(fraction * n)} eval rows (at least 1 when fraction > 0 and n >= 2). */
+  /**
+   * Train/eval split: a seeded shuffle picks {@code round(fraction * n)} eval rows (at least 1 when
+   * fraction > 0 and n >= 2).
+   */
   public static boolean[] evalMask(int n, double fraction, long seed) {
     boolean[] eval = new boolean[n];
-    int count = fraction <= 0 || n < 2 ? 0 : (int) Math.max(1, Math.min(n - 1, Math.round(fraction * n)));
+    int count =
+        fraction <= 0 || n < 2 ? 0 : (int) Math.max(1, Math.min(n - 1, Math.round(fraction * n)));
     List<Integer> idx = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       idx.add(i);
@@ -91,22 +109,33 @@ public final class FinetuneRunner {
   }
 
   /**
-   * Trains on {@code rows} from the model in {@code modelDir} on {@code device}; checkpoints go
-   * to {@code store}; the adapter and merged model to {@code out/adapter} and {@code out/merged}.
+   * Trains on {@code rows} from the model in {@code modelDir} on {@code device}; checkpoints go to
+   * {@code store}; the adapter and merged model to {@code out/adapter} and {@code out/merged}.
    */
-  public Result run(List<SftRow> rows, Path modelDir, String baseModelName, Device device, CheckpointStore store,
-      Path out, StepListener listener) throws IOException {
+  public Result run(
+      List<SftRow> rows,
+      Path modelDir,
+      String baseModelName,
+      Device device,
+      CheckpointStore store,
+      Path out,
+      StepListener listener)
+      throws IOException {
     Engine.getEngine("PyTorch");
-    // libtorch's grad mode is per thread and on by default; DJL turns it off only on the thread that
-    // loaded the engine. A Spark task thread must turn it off itself, or the trainer's in-place AdamW
+    // libtorch's grad mode is per thread and on by default; DJL turns it off only on the thread
+    // that
+    // loaded the engine. A Spark task thread must turn it off itself, or the trainer's in-place
+    // AdamW
     // update of the (grad-requiring) LoRA factors fails.
     JniUtils.setGradMode(false);
     if (settings.threads() > 0) {
       JniUtils.setNumThreads(settings.threads());
     }
-    try (LoadedDecoder dec = DecoderLoader.load(modelDir, device, DecoderLoader.dtype(settings.dtype(), device))) {
+    try (LoadedDecoder dec =
+        DecoderLoader.load(modelDir, device, DecoderLoader.dtype(settings.dtype(), device))) {
       DecoderModel model = dec.model();
-      ChatTemplate template = settings.templateOrNull() == null ? null : dec.chatTemplate(settings.chatTemplate());
+      ChatTemplate template =
+          settings.templateOrNull() == null ? null : dec.chatTemplate(settings.chatTemplate());
       SftTokenizer tok = new SftTokenizer(dec.tokenizer(), template, settings.completionOnly());
       boolean[] isEval = evalMask(rows.size(), settings.evalFraction(), settings.seed());
       List<TokenizedSample> train = new ArrayList<>();
@@ -115,7 +144,8 @@ public final class FinetuneRunner {
         (isEval[i] ? eval : train).add(tok.tokenize(rows.get(i)));
       }
       if (train.isEmpty()) {
-        throw new IllegalArgumentException("no training rows: the sft table has " + rows.size() + " rows");
+        throw new IllegalArgumentException(
+            "no training rows: the sft table has " + rows.size() + " rows");
       }
       Batching.Plan plan = Batching.plan(train, settings.batching(), settings.maxLength());
       List<TrainSample> data = new ArrayList<>(plan.rows().size());
@@ -123,13 +153,23 @@ public final class FinetuneRunner {
         data.add(new TrainSample(r.inputIds(), r.labels(), r.positionIds(), r.segmentIds()));
       }
       int padId = padId(dec);
-      List<Batching.Batch> evalBatches = Batching.batches(
-          Batching.plan(eval, Batching.Mode.PADDING, settings.maxLength()).rows(), settings.batchSize(), padId);
+      List<Batching.Batch> evalBatches =
+          Batching.batches(
+              Batching.plan(eval, Batching.Mode.PADDING, settings.maxLength()).rows(),
+              settings.batchSize(),
+              padId);
       TrainSettings ts = settings.train();
-      log.accept(String.format(java.util.Locale.ROOT,
-          "finetune: %d train rows (%s batching of %d samples, %d tokens, %d cut), %d eval samples, on %s",
-          data.size(), settings.batching().wireName(), train.size(), plan.tokens(), plan.truncatedTokens(), eval.size(),
-          device));
+      log.accept(
+          String.format(
+              java.util.Locale.ROOT,
+              "finetune: %d train rows (%s batching of %d samples, %d tokens, %d cut), %d eval samples, on %s",
+              data.size(),
+              settings.batching().wireName(),
+              train.size(),
+              plan.tokens(),
+              plan.truncatedTokens(),
+              eval.size(),
+              device));
 
       ObjectNode state;
       LoraTrainer trainer;
@@ -151,7 +191,8 @@ public final class FinetuneRunner {
       } else {
         LoraAdapter init = LoraAdapter.initialize(model.config(), settings.lora(), settings.seed());
         stack = LoraStack.of(List.of(init), device);
-        trainer = new LoraTrainer(model, stack, List.of(data), ts, new long[] {settings.seed()}, padId);
+        trainer =
+            new LoraTrainer(model, stack, List.of(data), ts, new long[] {settings.seed()}, padId);
         state = Json.MAPPER.createObjectNode();
         putNum(state, "initial_eval_loss", evalLoss(model, stack, evalBatches));
         state.putArray("train_loss");
@@ -163,15 +204,26 @@ public final class FinetuneRunner {
         int total = trainer.totalSteps(0);
         while (trainer.step()) {
           int step = trainer.stepsDone(0);
-          ((ArrayNode) state.get("train_loss")).addArray().add(step).add(trainer.report().lastLoss()[0]);
+          ((ArrayNode) state.get("train_loss"))
+              .addArray()
+              .add(step)
+              .add(trainer.report().lastLoss()[0]);
           boolean checkpoint = step % settings.checkpointEvery() == 0 || step == total;
-          boolean measure = checkpoint || (settings.evalEvery() > 0 && step % settings.evalEvery() == 0);
+          boolean measure =
+              checkpoint || (settings.evalEvery() > 0 && step % settings.evalEvery() == 0);
           if (measure && !evalBatches.isEmpty()) {
             double loss = evalLoss(model, stack, evalBatches);
             ((ArrayNode) state.get("eval_loss")).addArray().add(step).add(loss);
-            log.accept(String.format(java.util.Locale.ROOT, "finetune: step %d/%d train loss %.4f eval loss %.4f", step,
-                total, trainer.report().lastLoss()[0], loss));
-            if (checkpoint && (state.get("best_step").asInt() < 0 || loss < num(state, "best_eval_loss"))) {
+            log.accept(
+                String.format(
+                    java.util.Locale.ROOT,
+                    "finetune: step %d/%d train loss %.4f eval loss %.4f",
+                    step,
+                    total,
+                    trainer.report().lastLoss()[0],
+                    loss));
+            if (checkpoint
+                && (state.get("best_step").asInt() < 0 || loss < num(state, "best_eval_loss"))) {
               state.put("best_step", step);
               state.put("best_eval_loss", loss);
             }
@@ -181,7 +233,9 @@ public final class FinetuneRunner {
           if (checkpoint) {
             Path local = Files.createTempDirectory("editforge-ckpt-");
             trainer.saveCheckpoint(local, baseModelName);
-            Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(local.resolve(STATE).toFile(), state);
+            Json.MAPPER
+                .writerWithDefaultPrettyPrinter()
+                .writeValue(local.resolve(STATE).toFile(), state);
             store.save(local, step);
             deleteTree(local);
             Set<Integer> keep = new TreeSet<>(List.of(step));
@@ -206,15 +260,32 @@ public final class FinetuneRunner {
         PeftAdapters.save(out.resolve("adapter"), adapter, baseModelName);
         LoraMerge.saveMerged(model, adapter, out.resolve("merged"));
         state.put("output_step", outputStep);
-        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.resolve("trainer_log.json").toFile(), state);
+        Json.MAPPER
+            .writerWithDefaultPrettyPrinter()
+            .writeValue(out.resolve("trainer_log.json").toFile(), state);
         ArrayNode trainLoss = (ArrayNode) state.get("train_loss");
         ArrayNode evalLoss = (ArrayNode) state.get("eval_loss");
-        double finalEval = evalLoss.isEmpty() ? Double.NaN : evalLoss.get(evalLoss.size() - 1).get(1).asDouble();
-        return new Result(trainer.stepsDone(0), total, resumedFrom, data.size(), train.size(), eval.size(),
-            plan.tokens(), plan.truncatedTokens(), num(state, "initial_eval_loss"), finalEval,
-            num(state, "best_eval_loss"), bestStep, outputStep,
+        double finalEval =
+            evalLoss.isEmpty() ? Double.NaN : evalLoss.get(evalLoss.size() - 1).get(1).asDouble();
+        return new Result(
+            trainer.stepsDone(0),
+            total,
+            resumedFrom,
+            data.size(),
+            train.size(),
+            eval.size(),
+            plan.tokens(),
+            plan.truncatedTokens(),
+            num(state, "initial_eval_loss"),
+            finalEval,
+            num(state, "best_eval_loss"),
+            bestStep,
+            outputStep,
             trainLoss.isEmpty() ? Double.NaN : trainLoss.get(0).get(1).asDouble(),
-            trainLoss.isEmpty() ? Double.NaN : trainLoss.get(trainLoss.size() - 1).get(1).asDouble(), device.toString());
+            trainLoss.isEmpty()
+                ? Double.NaN
+                : trainLoss.get(trainLoss.size() - 1).get(1).asDouble(),
+            device.toString());
       } finally {
         trainer.close();
         stack.close();
@@ -222,7 +293,9 @@ public final class FinetuneRunner {
     }
   }
 
-  /** The tokenizer's pad token, else its EOS, else 0 (padding is masked out of attention and loss). */
+  /**
+   * The tokenizer's pad token, else its EOS, else 0 (padding is masked out of attention and loss).
+   */
   static int padId(LoadedDecoder dec) {
     int pad = dec.tokenizer().specialTokenId(dec.tokenizer().padToken());
     if (pad >= 0) {
@@ -237,7 +310,8 @@ public final class FinetuneRunner {
     long tokens = 0;
     for (Batching.Batch b : batches) {
       try (NDManager m = NDManager.newBaseManager(model.device(), "PyTorch")) {
-        NDArray logits = model.forward(CausalLm.input(m, b, stack.delta(m, new int[] {0}, b.rows())));
+        NDArray logits =
+            model.forward(CausalLm.input(m, b, stack.delta(m, new int[] {0}, b.rows())));
         sum += CausalLm.tokenLosses(logits, b).sum().getFloat();
         tokens += b.lossTokens();
       }

@@ -1,10 +1,10 @@
 package dev.editforge.finetune;
 
-import dev.editforge.lora.TokenizedSample;
+import dev.editforge.io.SftRow;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.ChatTemplate;
 import dev.editforge.llm.LlmTokenizer;
-import dev.editforge.io.SftRow;
+import dev.editforge.lora.TokenizedSample;
 import java.util.List;
 
 /**
@@ -13,17 +13,17 @@ import java.util.List;
  * <ul>
  *   <li>With a chat template (the model's own, or a built-in for a base model): the row's {@code
  *       messages} without the final assistant turn are rendered with the generation prompt (the
- *       prompt part), the whole conversation without it (the full text); the completion part is
- *       the full text after the prompt. Both are tokenized without adding special tokens (the
- *       template carries them, as in {@code apply_chat_template}).
+ *       prompt part), the whole conversation without it (the full text); the completion part is the
+ *       full text after the prompt. Both are tokenized without adding special tokens (the template
+ *       carries them, as in {@code apply_chat_template}).
  *   <li>Without one ({@code template == null}): TRL's prompt-completion format, {@code
  *       tokenizer(prompt)} (special tokens added) followed by {@code tokenizer(completion)} without
  *       them and the EOS token.
  * </ul>
  *
- * Prompt and completion are tokenized separately and concatenated, so the boundary is exact.
- * {@code completionOnly}: prompt labels are IGNORE (TRL's {@code completion_only_loss}); else every
- * token is a label.
+ * Prompt and completion are tokenized separately and concatenated, so the boundary is exact. {@code
+ * completionOnly}: prompt labels are IGNORE (TRL's {@code completion_only_loss}); else every token
+ * is a label.
  */
 public final class SftTokenizer {
   private final LlmTokenizer tokenizer;
@@ -47,9 +47,11 @@ public final class SftTokenizer {
     String prompt = template.render(messages.subList(0, messages.size() - 1), true);
     String full = template.render(messages, false);
     if (!full.startsWith(prompt)) {
-      throw new IllegalArgumentException("chat template " + template.name()
-          + " renders the conversation so that it does not start with its generation prompt; "
-          + "completion-only loss cannot find the completion (choose another editforge.finetune.chat-template)");
+      throw new IllegalArgumentException(
+          "chat template "
+              + template.name()
+              + " renders the conversation so that it does not start with its generation prompt; "
+              + "completion-only loss cannot find the completion (choose another editforge.finetune.chat-template)");
     }
     return new Text(prompt, full.substring(prompt.length()));
   }

@@ -18,18 +18,24 @@ import java.util.Locale;
  * recoveries the generate stage promises: on out-of-memory the batch is halved and each half
  * retried (down to one request, which then fails alone); a blank completion is asked again with a
  * seed derived from its own, up to {@code emptyRetries} times, and then reported as an error. No
- * failure of a request escapes as an exception: every job gets an {@link Outcome}. Not
- * thread-safe (one per task thread, like the generator).
+ * failure of a request escapes as an exception: every job gets an {@link Outcome}. Not thread-safe
+ * (one per task thread, like the generator).
  */
 public final class BatchRunner {
   /** One completion to produce: its prompt (raw text), its sampling (n = 1) and seed. */
   public record Job(String id, String prompt, SamplingParams sampling) {}
 
   /**
-   * What a job produced: the text (null on error), finish reason, the error, the seed that
-   * produced the final attempt, tokens generated and attempts made.
+   * What a job produced: the text (null on error), finish reason, the error, the seed that produced
+   * the final attempt, tokens generated and attempts made.
    */
-  public record Outcome(String text, String finishReason, String error, long seed, int completionTokens, int attempts) {}
+  public record Outcome(
+      String text,
+      String finishReason,
+      String error,
+      long seed,
+      int completionTokens,
+      int attempts) {}
 
   /** Counts for the manifest. */
   public static final class Stats {
@@ -77,10 +83,12 @@ public final class BatchRunner {
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i : pending) {
         Job j = jobs.get(i);
-        SamplingParams s = j.sampling().withN(1).withSeed(attemptSeed(j.sampling().seed(), attempt));
-        requests.add(chat
-            ? GenerationRequest.chat(j.id(), List.of(new ChatMessage("user", j.prompt())), s)
-            : GenerationRequest.text(j.id(), j.prompt(), s));
+        SamplingParams s =
+            j.sampling().withN(1).withSeed(attemptSeed(j.sampling().seed(), attempt));
+        requests.add(
+            chat
+                ? GenerationRequest.chat(j.id(), List.of(new ChatMessage("user", j.prompt())), s)
+                : GenerationRequest.text(j.id(), j.prompt(), s));
       }
       List<GenerationResult> results = generateSplitting(requests);
       List<Integer> blank = new ArrayList<>();
@@ -96,15 +104,32 @@ public final class BatchRunner {
         int tokens = c == null ? 0 : c.completionTokens();
         stats.completionTokens += tokens;
         if (c == null || PyText.isBlank(c.text())) {
-          String finish = c == null || c.finishReason() == null ? null : c.finishReason().wireName();
-          out[i] = new Outcome(c == null ? null : c.text(), finish, String.format(Locale.ROOT,
-              "empty completion after %d attempt%s (editforge.generate.empty-retries = %d)", attempt + 1,
-              attempt == 0 ? "" : "s", emptyRetries), seed, tokens, attempt + 1);
+          String finish =
+              c == null || c.finishReason() == null ? null : c.finishReason().wireName();
+          out[i] =
+              new Outcome(
+                  c == null ? null : c.text(),
+                  finish,
+                  String.format(
+                      Locale.ROOT,
+                      "empty completion after %d attempt%s (editforge.generate.empty-retries = %d)",
+                      attempt + 1,
+                      attempt == 0 ? "" : "s",
+                      emptyRetries),
+                  seed,
+                  tokens,
+                  attempt + 1);
           blank.add(i);
           continue;
         }
-        out[i] = new Outcome(c.text(), c.finishReason() == null ? null : c.finishReason().wireName(), null, seed,
-            tokens, attempt + 1);
+        out[i] =
+            new Outcome(
+                c.text(),
+                c.finishReason() == null ? null : c.finishReason().wireName(),
+                null,
+                seed,
+                tokens,
+                attempt + 1);
       }
       if (attempt < emptyRetries) {
         stats.emptyRetries += blank.size();
@@ -120,12 +145,15 @@ public final class BatchRunner {
     return list;
   }
 
-  /** Generates, halving the batch on out-of-memory; any other exception fails that call's requests. */
+  /**
+   * Generates, halving the batch on out-of-memory; any other exception fails that call's requests.
+   */
   private List<GenerationResult> generateSplitting(List<GenerationRequest> requests) {
     try {
       List<GenerationResult> r = generator.generate(requests);
       if (r.size() != requests.size()) {
-        throw new IllegalStateException("the generator returned " + r.size() + " results for " + requests.size() + " requests");
+        throw new IllegalStateException(
+            "the generator returned " + r.size() + " results for " + requests.size() + " requests");
       }
       return r;
     } catch (RuntimeException | OutOfMemoryError e) {
@@ -136,8 +164,10 @@ public final class BatchRunner {
         out.addAll(generateSplitting(requests.subList(half, requests.size())));
         return out;
       }
-      String why = OutOfMemory.is(e) ? "out of memory even for a single request: " + e.getMessage()
-          : "generation failed: " + e;
+      String why =
+          OutOfMemory.is(e)
+              ? "out of memory even for a single request: " + e.getMessage()
+              : "generation failed: " + e;
       List<GenerationResult> out = new ArrayList<>();
       for (GenerationRequest r : requests) {
         out.add(GenerationResult.failed(r.id(), why));

@@ -30,19 +30,32 @@ public final class GenerateFunctions {
   /** A serializable two-argument function. */
   public interface SBiFn<A, B, C> extends BiFunction<A, B, C>, Serializable {}
 
-  /** Sampling settings shipped to executors (SamplingParams is not serializable); the seed is per task. */
-  public record Sampling(int maxNewTokens, double temperature, double topP) implements Serializable {
+  /**
+   * Sampling settings shipped to executors (SamplingParams is not serializable); the seed is per
+   * task.
+   */
+  public record Sampling(int maxNewTokens, double temperature, double topP)
+      implements Serializable {
     public dev.editforge.llm.SamplingParams seeded(long seed) {
-      return new dev.editforge.llm.SamplingParams(maxNewTokens, temperature, topP, 0, 1, List.of(), List.of(), seed);
+      return new dev.editforge.llm.SamplingParams(
+          maxNewTokens, temperature, topP, 0, 1, List.of(), List.of(), seed);
     }
   }
 
   /** Counters filled on executors and read by the driver for the manifest. */
-  public record Counters(LongAccumulator completionTokens, LongAccumulator emptyRetries, LongAccumulator oomSplits,
-      LongAccumulator failed, CollectionAccumulator<String> bindings) implements Serializable {
+  public record Counters(
+      LongAccumulator completionTokens,
+      LongAccumulator emptyRetries,
+      LongAccumulator oomSplits,
+      LongAccumulator failed,
+      CollectionAccumulator<String> bindings)
+      implements Serializable {
     public static Counters register(org.apache.spark.SparkContext sc, String prefix) {
-      return new Counters(sc.longAccumulator(prefix + ".completion_tokens"), sc.longAccumulator(prefix + ".empty_retries"),
-          sc.longAccumulator(prefix + ".oom_splits"), sc.longAccumulator(prefix + ".failed"),
+      return new Counters(
+          sc.longAccumulator(prefix + ".completion_tokens"),
+          sc.longAccumulator(prefix + ".empty_retries"),
+          sc.longAccumulator(prefix + ".oom_splits"),
+          sc.longAccumulator(prefix + ".failed"),
           sc.collectionAccumulator(prefix + ".bindings"));
     }
 
@@ -55,7 +68,10 @@ public final class GenerateFunctions {
 
   /** Turns a partition of tasks into rows through the spec's generator. */
   public static <T> FlatMapFunction<Iterator<T>, Row> partition(
-      GeneratorSpec spec, SFn<T, BatchRunner.Job> toJob, SBiFn<T, BatchRunner.Outcome, Row> toRow, Counters counters) {
+      GeneratorSpec spec,
+      SFn<T, BatchRunner.Job> toJob,
+      SBiFn<T, BatchRunner.Outcome, Row> toRow,
+      Counters counters) {
     return tasks -> {
       if (!tasks.hasNext()) {
         return Collections.emptyIterator();
@@ -66,7 +82,8 @@ public final class GenerateFunctions {
       TextGenerator generator = spec.open(binding);
       TaskContext tc = TaskContext.get();
       if (tc != null) {
-        tc.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> generator.close());
+        tc.addTaskCompletionListener(
+            (org.apache.spark.util.TaskCompletionListener) ctx -> generator.close());
       }
       BatchRunner runner = new BatchRunner(generator, spec.chat(), spec.emptyRetries());
       return new Iterator<Row>() {

@@ -1,8 +1,8 @@
 package dev.editforge.generate;
 
 import dev.editforge.config.GenerateSettings;
-import dev.editforge.io.RunDir;
 import dev.editforge.io.Fingerprints;
+import dev.editforge.io.RunDir;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
@@ -28,10 +28,10 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * Driver-side plumbing shared by {@link SelfEditJob} and {@link ReasoningJob}: resolving the
- * model, the GPU resource profile, and generating pending tasks in checkpointed chunks under
- * {@code <run-dir>/_work/<table>/} ({@link WorkParts}: a chunk counts once its {@code _COMMITTED}
- * marker follows the rename) so a killed run loses at most one chunk.
+ * Driver-side plumbing shared by {@link SelfEditJob} and {@link ReasoningJob}: resolving the model,
+ * the GPU resource profile, and generating pending tasks in checkpointed chunks under {@code
+ * <run-dir>/_work/<table>/} ({@link WorkParts}: a chunk counts once its {@code _COMMITTED} marker
+ * follows the rename) so a killed run loses at most one chunk.
  */
 final class GenerateStage {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateStage.class);
@@ -41,7 +41,9 @@ final class GenerateStage {
   /** The name prefix of a committed chunk in the work directory. */
   private static final String CHUNK = "chunk-";
 
-  /** The model value that writes (once) and uses a tiny random-weight model: demos and benches only. */
+  /**
+   * The model value that writes (once) and uses a tiny random-weight model: demos and benches only.
+   */
   static final String TINY_RANDOM = "tiny-random";
 
   /** The generator to ship, or why there is none. */
@@ -53,14 +55,30 @@ final class GenerateStage {
    * backend's section (llm or remote); its inputs are {@code inputTable} and the model. An output
    * with error rows is never up to date, so the next run retries those rows.
    */
-  static StageOutput output(StageContext ctx, GeneratorSpec spec, String part, String otherPart, String table,
-      String inputTable, StageOutput.Writer writer) {
-    String configHash = Fingerprints.configHash(ctx.settings().section("generate")
-        .withoutPath("what").withoutPath(otherPart).withFallback(spec.local()
-            ? ctx.settings().section("llm").atKey("llm") : ctx.settings().section("remote").atKey("remote")));
-    List<String> inputs = List.of(Fingerprints.ofTable(ctx.runDir(), inputTable),
-        "model=" + spec.modelName() + ":" + spec.modelDir());
-    return StageOutput.of(table, configHash, inputs, writer).withFingerprintName(SelfEditJob.STAGE + ":" + part)
+  static StageOutput output(
+      StageContext ctx,
+      GeneratorSpec spec,
+      String part,
+      String otherPart,
+      String table,
+      String inputTable,
+      StageOutput.Writer writer) {
+    String configHash =
+        Fingerprints.configHash(
+            ctx.settings()
+                .section("generate")
+                .withoutPath("what")
+                .withoutPath(otherPart)
+                .withFallback(
+                    spec.local()
+                        ? ctx.settings().section("llm").atKey("llm")
+                        : ctx.settings().section("remote").atKey("remote")));
+    List<String> inputs =
+        List.of(
+            Fingerprints.ofTable(ctx.runDir(), inputTable),
+            "model=" + spec.modelName() + ":" + spec.modelDir());
+    return StageOutput.of(table, configHash, inputs, writer)
+        .withFingerprintName(SelfEditJob.STAGE + ":" + part)
         .reusableWhen(m -> m.count("errors") == 0);
   }
 
@@ -68,25 +86,43 @@ final class GenerateStage {
   static Resolved resolve(StageContext ctx) {
     GenerateSettings g = ctx.settings().generate();
     if (!g.local()) {
-      String name = !g.model().isEmpty() ? g.model() : ctx.settings().remote().model() != null
-          ? ctx.settings().remote().model() : ctx.settings().remote().endpoint().toString();
-      return new Resolved(GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), null, name), null);
+      String name =
+          !g.model().isEmpty()
+              ? g.model()
+              : ctx.settings().remote().model() != null
+                  ? ctx.settings().remote().model()
+                  : ctx.settings().remote().endpoint().toString();
+      return new Resolved(
+          GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), null, name), null);
     }
     if (g.model().isEmpty()) {
-      return new Resolved(null, "no model (give --model DIR|ORG/NAME, or set editforge.generate.model; "
-          + "or --backend openai with editforge.remote.*)");
+      return new Resolved(
+          null,
+          "no model (give --model DIR|ORG/NAME, or set editforge.generate.model; "
+              + "or --backend openai with editforge.remote.*)");
     }
     Path dir;
     if (g.model().equals(TINY_RANDOM)) {
-      dir = TinyRandomModel.write(Path.of(System.getProperty("java.io.tmpdir"), "editforge", TINY_RANDOM), 64, 2, 1024, 7);
-      return new Resolved(GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, TINY_RANDOM), null);
+      dir =
+          TinyRandomModel.write(
+              Path.of(System.getProperty("java.io.tmpdir"), "editforge", TINY_RANDOM),
+              64,
+              2,
+              1024,
+              7);
+      return new Resolved(
+          GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, TINY_RANDOM),
+          null);
     }
     try (HubClient hub = new HubClient(HubSettings.fromEnvironment(), ctx::say)) {
       dir = hub.resolve(g.model());
     }
-    String name = java.nio.file.Files.isDirectory(Path.of(g.model()))
-        ? dir.getFileName().toString() : g.model();
-    return new Resolved(GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, name), null);
+    String name =
+        java.nio.file.Files.isDirectory(Path.of(g.model()))
+            ? dir.getFileName().toString()
+            : g.model();
+    return new Resolved(
+        GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, name), null);
   }
 
   /**
@@ -95,7 +131,8 @@ final class GenerateStage {
    * scheduling (the model still binds to a usable GPU there). Notes what was done for the manifest.
    */
   static ResourceProfile gpuProfile(StageContext ctx, Map<String, Object> note) {
-    return GpuProfiles.forTasks(ctx.spark(), ctx.settings().generate().gpusPerTask(), "generate", note, ctx::say);
+    return GpuProfiles.forTasks(
+        ctx.spark(), ctx.settings().generate().gpusPerTask(), "generate", note, ctx::say);
   }
 
   /**
@@ -111,7 +148,8 @@ final class GenerateStage {
     } else {
       int discarded = parts.discardUncommitted();
       if (discarded > 0) {
-        LOG.info("generate: {}: discarded {} uncommitted entries in {}", table, discarded, parts.dir());
+        LOG.info(
+            "generate: {}: discarded {} uncommitted entries in {}", table, discarded, parts.dir());
       }
     }
     out.afterCommit(parts::deleteAll);
@@ -146,12 +184,23 @@ final class GenerateStage {
    * Generates {@code pending} ({@code count} tasks) in chunks of {@code chunk-size}, each written
    * to a temporary directory and committed in {@code parts}; returns the new chunks' paths.
    */
-  static <T> List<String> generate(StageContext ctx, WorkParts parts, String table, JavaRDD<T> pending, long count,
-      FlatMapFunction<java.util.Iterator<T>, Row> fn, StructType schema, Map<String, Object> note) {
+  static <T> List<String> generate(
+      StageContext ctx,
+      WorkParts parts,
+      String table,
+      JavaRDD<T> pending,
+      long count,
+      FlatMapFunction<java.util.Iterator<T>, Row> fn,
+      StructType schema,
+      Map<String, Object> note) {
     GenerateSettings g = ctx.settings().generate();
-    int parallelism = g.partitions() > 0 ? g.partitions() : ctx.spark().sparkContext().defaultParallelism();
-    JavaRDD<Tuple2<T, Long>> indexed = pending.zipWithIndex().map(t -> new Tuple2<>(t._1(), t._2()))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    int parallelism =
+        g.partitions() > 0 ? g.partitions() : ctx.spark().sparkContext().defaultParallelism();
+    JavaRDD<Tuple2<T, Long>> indexed =
+        pending
+            .zipWithIndex()
+            .map(t -> new Tuple2<>(t._1(), t._2()))
+            .persist(StorageLevel.MEMORY_AND_DISK());
     List<String> written = new ArrayList<>();
     ResourceProfile profile = gpuProfile(ctx, note);
     try {
@@ -161,17 +210,31 @@ final class GenerateStage {
         final long chunk = c;
         long inChunk = Math.min(chunkSize, count - c * chunkSize);
         int n = (int) Math.max(1, Math.min(parallelism, inChunk));
-        JavaRDD<T> tasks = indexed.filter(t -> t._2() / chunkSize == chunk).map(Tuple2::_1).repartition(n);
-        JavaRDD<Row> rows = (profile == null ? tasks : tasks.withResources(profile)).mapPartitions(fn);
-        ctx.spark().sparkContext().setJobDescription("generate " + table + " chunk " + (c + 1) + "/" + chunks);
+        JavaRDD<T> tasks =
+            indexed.filter(t -> t._2() / chunkSize == chunk).map(Tuple2::_1).repartition(n);
+        JavaRDD<Row> rows =
+            (profile == null ? tasks : tasks.withResources(profile)).mapPartitions(fn);
+        ctx.spark()
+            .sparkContext()
+            .setJobDescription("generate " + table + " chunk " + (c + 1) + "/" + chunks);
         org.apache.hadoop.fs.Path temp = parts.newTemp();
         ctx.spark().createDataFrame(rows, schema).write().parquet(temp.toString());
-        org.apache.hadoop.fs.Path done = parts.commit(temp, String.format(Locale.ROOT, "%s%s-%05d", CHUNK,
-            UUID.randomUUID(), c), String.format(Locale.ROOT, "chunk %d/%d: %d tasks", c + 1, chunks, inChunk));
+        org.apache.hadoop.fs.Path done =
+            parts.commit(
+                temp,
+                String.format(Locale.ROOT, "%s%s-%05d", CHUNK, UUID.randomUUID(), c),
+                String.format(Locale.ROOT, "chunk %d/%d: %d tasks", c + 1, chunks, inChunk));
         written.add(done.toString());
         LOG.info("generate: {} chunk {}/{} ({} tasks) -> {}", table, c + 1, chunks, inChunk, done);
         if (chunks > 1) {
-          ctx.say(String.format(Locale.ROOT, "generate: %s chunk %d/%d done (%,d tasks)", table, c + 1, chunks, inChunk));
+          ctx.say(
+              String.format(
+                  Locale.ROOT,
+                  "generate: %s chunk %d/%d done (%,d tasks)",
+                  table,
+                  c + 1,
+                  chunks,
+                  inChunk));
         }
       }
     } finally {
@@ -180,7 +243,10 @@ final class GenerateStage {
     return written;
   }
 
-  /** Writes {@code rows} as one more committed chunk named {@code chunk-<kind>-<uuid>}; returns its path. */
+  /**
+   * Writes {@code rows} as one more committed chunk named {@code chunk-<kind>-<uuid>}; returns its
+   * path.
+   */
   static String writeChunk(WorkParts parts, Dataset<Row> rows, String kind, String note) {
     org.apache.hadoop.fs.Path temp = parts.newTemp();
     rows.write().parquet(temp.toString());

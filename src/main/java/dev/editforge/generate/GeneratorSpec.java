@@ -1,7 +1,7 @@
 package dev.editforge.generate;
 
-import dev.editforge.config.GenerateSettings;
 import ai.djl.Device;
+import dev.editforge.config.GenerateSettings;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LlmSettings;
 import dev.editforge.llm.LoadedDecoder;
@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What an executor needs to build the generator of a task, shipped from the driver: the backend,
  * the resolved model directory (local) or the server settings (openai), and the batching knobs.
- * {@link #open()} returns a generator for the calling task thread; the expensive parts (the
- * loaded decoder, the HTTP client with its concurrency cap) are shared per executor JVM through
- * {@link ExecutorModelCache}, so a model is loaded once per executor, never per task or partition.
+ * {@link #open()} returns a generator for the calling task thread; the expensive parts (the loaded
+ * decoder, the HTTP client with its concurrency cap) are shared per executor JVM through {@link
+ * ExecutorModelCache}, so a model is loaded once per executor, never per task or partition.
  */
 public record GeneratorSpec(
     String backend,
@@ -51,18 +51,42 @@ public record GeneratorSpec(
     long requestTimeoutMs,
     int maxRetries,
     long initialBackoffMs,
-    long maxBackoffMs) implements Serializable {
+    long maxBackoffMs)
+    implements Serializable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorSpec.class);
-  private static final java.util.Set<String> LOGGED_BINDINGS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final java.util.Set<String> LOGGED_BINDINGS =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  /** The spec of {@code settings}; {@code modelDir} is the resolved local directory (null for openai). */
-  public static GeneratorSpec of(GenerateSettings g, LlmSettings l, RemoteSettings r, Path modelDir, String modelName) {
-    return new GeneratorSpec(g.backend(), modelDir == null ? null : modelDir.toString(), modelName, g.chat(),
-        g.batchSize(), l.maxBatchSize(), l.contextWindow(), l.truncatePrompt(), l.chatTemplate(), l.dtype(), l.threads(),
-        g.gpusPerTask() > 0, g.emptyRetries(),
-        r.endpoint().toString(), !g.local() && !g.model().isEmpty() ? g.model() : r.model(), r.apiKeyEnv(), r.maxConcurrency(), r.connectTimeout().toMillis(),
-        r.requestTimeout().toMillis(), r.maxRetries(), r.initialBackoff().toMillis(), r.maxBackoff().toMillis());
+  /**
+   * The spec of {@code settings}; {@code modelDir} is the resolved local directory (null for
+   * openai).
+   */
+  public static GeneratorSpec of(
+      GenerateSettings g, LlmSettings l, RemoteSettings r, Path modelDir, String modelName) {
+    return new GeneratorSpec(
+        g.backend(),
+        modelDir == null ? null : modelDir.toString(),
+        modelName,
+        g.chat(),
+        g.batchSize(),
+        l.maxBatchSize(),
+        l.contextWindow(),
+        l.truncatePrompt(),
+        l.chatTemplate(),
+        l.dtype(),
+        l.threads(),
+        g.gpusPerTask() > 0,
+        g.emptyRetries(),
+        r.endpoint().toString(),
+        !g.local() && !g.model().isEmpty() ? g.model() : r.model(),
+        r.apiKeyEnv(),
+        r.maxConcurrency(),
+        r.connectTimeout().toMillis(),
+        r.requestTimeout().toMillis(),
+        r.maxRetries(),
+        r.initialBackoff().toMillis(),
+        r.maxBackoff().toMillis());
   }
 
   public boolean local() {
@@ -70,28 +94,39 @@ public record GeneratorSpec(
   }
 
   public RemoteSettings remote() {
-    return new RemoteSettings(URI.create(endpoint), remoteModel, apiKeyEnv, maxConcurrency,
-        Duration.ofMillis(connectTimeoutMs), Duration.ofMillis(requestTimeoutMs), maxRetries,
-        Duration.ofMillis(initialBackoffMs), Duration.ofMillis(maxBackoffMs));
+    return new RemoteSettings(
+        URI.create(endpoint),
+        remoteModel,
+        apiKeyEnv,
+        maxConcurrency,
+        Duration.ofMillis(connectTimeoutMs),
+        Duration.ofMillis(requestTimeoutMs),
+        maxRetries,
+        Duration.ofMillis(initialBackoffMs),
+        Duration.ofMillis(maxBackoffMs));
   }
 
   /** The local runtime's settings ({@code editforge.llm}). */
   public LlmSettings llm() {
-    return new LlmSettings(maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
+    return new LlmSettings(
+        maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
   }
 
   /** The device of the calling task ({@link TaskResources#bind}); remote backends use none. */
   public TaskResources.Binding bind() {
-    return local() ? TaskResources.bind(wantsGpu, "generate") : new TaskResources.Binding(null, Device.cpu());
+    return local()
+        ? TaskResources.bind(wantsGpu, "generate")
+        : new TaskResources.Binding(null, Device.cpu());
   }
 
   /**
    * The cache key of this spec's decoder on {@code binding}'s device. The variant is prefixed
-   * {@code generate:} so another stage's instance of the same model (for example with adapters)
-   * is never handed out as a decoder here.
+   * {@code generate:} so another stage's instance of the same model (for example with adapters) is
+   * never handed out as a decoder here.
    */
   public ExecutorModelCache.Key decoderKey(TaskResources.Binding binding) {
-    return new ExecutorModelCache.Key(modelDir, binding.device().toString(), dtype, "generate:decoder threads=" + threads);
+    return new ExecutorModelCache.Key(
+        modelDir, binding.device().toString(), dtype, "generate:decoder threads=" + threads);
   }
 
   /**
@@ -100,19 +135,27 @@ public record GeneratorSpec(
    */
   public TextGenerator open(TaskResources.Binding binding) {
     if (local() && LOGGED_BINDINGS.add(modelDir + " " + binding.describe())) {
-      LOG.info("generate: executor {} runs {} with {}", org.apache.spark.SparkEnv.get() == null ? "driver"
-          : org.apache.spark.SparkEnv.get().executorId(), modelName, binding.describe());
+      LOG.info(
+          "generate: executor {} runs {} with {}",
+          org.apache.spark.SparkEnv.get() == null
+              ? "driver"
+              : org.apache.spark.SparkEnv.get().executorId(),
+          modelName,
+          binding.describe());
     }
     if (local()) {
       LlmSettings llm = llm();
-      LoadedDecoder decoder = ExecutorModelCache.get(decoderKey(binding),
-          () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
+      LoadedDecoder decoder =
+          ExecutorModelCache.get(
+              decoderKey(binding),
+              () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
       return new LocalGenerator(decoder, llm, false);
     }
     RemoteSettings r = remote();
-    OpenAiClient client = ExecutorModelCache.get(
-        new ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
-        () -> new OpenAiClient(r));
+    OpenAiClient client =
+        ExecutorModelCache.get(
+            new ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
+            () -> new OpenAiClient(r));
     return new OpenAiGenerator(client, remoteModel);
   }
 

@@ -1,22 +1,20 @@
 package dev.editforge.generate;
 
-import dev.editforge.text.AnswerVoting;
-import dev.editforge.text.ReasoningPrompts;
-import dev.editforge.config.ReasoningSettings;
-import dev.editforge.config.GenerateSettings;
 import static org.apache.spark.sql.functions.col;
 
-import dev.editforge.io.Fingerprints;
+import dev.editforge.config.GenerateSettings;
+import dev.editforge.config.ReasoningSettings;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
 import dev.editforge.io.WorkParts;
-import dev.editforge.llm.SamplingParams;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
+import dev.editforge.text.AnswerVoting;
+import dev.editforge.text.ReasoningPrompts;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -41,27 +39,39 @@ import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 /**
- * {@code editforge generate --what reasoning}: n reasoning traces ({@code generate.reasoning.samples},
- * {@code --n}) for every question of the {@code problems} table into the {@code reasoning} table.
+ * {@code editforge generate --what reasoning}: n reasoning traces ({@code
+ * generate.reasoning.samples}, {@code --n}) for every question of the {@code problems} table into
+ * the {@code reasoning} table.
  *
  * <p>A question with a gold answer gets the teacher prompt (problem, question, lettered options,
  * the answer); one without (or whose answer names no option) gets the student prompt, and its
  * traces vote (self-consistency). The answer letter is extracted from each trace ({@code
- * generate.reasoning.answer-patterns}); {@code agrees} and {@code vote_share} follow
- * {@link ReasoningVotes}. {@code only-agreeing} keeps only agreeing traces in the table.
+ * generate.reasoning.answer-patterns}); {@code agrees} and {@code vote_share} follow {@link
+ * ReasoningVotes}. {@code only-agreeing} keeps only agreeing traces in the table.
  *
- * <p>Seeds, ids and resume as in {@link SelfEditJob}: seed per (problem, question, sample);
- * {@code trace_id} hashes the problem, question, sample, seed, prompt, model and sampling, so a
- * kept row (no error, same trace_id) is exactly what the current settings would generate. Votes
- * are recomputed over kept + new traces. A question whose options cannot be lettered (none, or more
+ * <p>Seeds, ids and resume as in {@link SelfEditJob}: seed per (problem, question, sample); {@code
+ * trace_id} hashes the problem, question, sample, seed, prompt, model and sampling, so a kept row
+ * (no error, same trace_id) is exactly what the current settings would generate. Votes are
+ * recomputed over kept + new traces. A question whose options cannot be lettered (none, or more
  * than 26) gets rows with {@code error} and is not sent to the model.
  */
 public final class ReasoningJob implements PipelineStage {
   public static final String STAGE = "generate";
 
-  /** One (problem, question, sample) to generate; {@code error} set when no prompt could be built. */
-  public record TraceTask(String traceId, String problemId, int questionIndex, int sampleIndex, String prompt,
-      String gold, int options, long seed, String error) implements Serializable {}
+  /**
+   * One (problem, question, sample) to generate; {@code error} set when no prompt could be built.
+   */
+  public record TraceTask(
+      String traceId,
+      String problemId,
+      int questionIndex,
+      int sampleIndex,
+      String prompt,
+      String gold,
+      int options,
+      long seed,
+      String error)
+      implements Serializable {}
 
   @Override
   public String name() {
@@ -80,11 +90,20 @@ public final class ReasoningJob implements PipelineStage {
       return StagePlan.nothingToDo("reasoning: " + resolved.problem());
     }
     GeneratorSpec spec = resolved.spec();
-    return StagePlan.of(GenerateStage.output(ctx, spec, "reasoning", "self-edit", Tables.REASONING, Tables.PROBLEMS,
-        out -> write(out, spec)));
+    return StagePlan.of(
+        GenerateStage.output(
+            ctx,
+            spec,
+            "reasoning",
+            "self-edit",
+            Tables.REASONING,
+            Tables.PROBLEMS,
+            out -> write(out, spec)));
   }
 
-  /** Generates the missing traces, judges kept + new per question and writes them into {@code out}. */
+  /**
+   * Generates the missing traces, judges kept + new per question and writes them into {@code out}.
+   */
   static void write(StageOutput.Staged out, GeneratorSpec spec) {
     StageContext ctx = out.context();
     RunDir run = ctx.runDir();
@@ -92,7 +111,8 @@ public final class ReasoningJob implements PipelineStage {
     GenerateSettings.ReasoningSampling smp = ctx.settings().generate().reasoningSampling();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     String model = spec.modelName();
-    GenerateFunctions.Sampling sampling = new GenerateFunctions.Sampling(smp.maxNewTokens(), smp.temperature(), smp.topP());
+    GenerateFunctions.Sampling sampling =
+        new GenerateFunctions.Sampling(smp.maxNewTokens(), smp.temperature(), smp.topP());
     WorkParts parts = GenerateStage.openWork(out, Tables.REASONING);
     JavaRDD<TraceTask> all = tasks(ctx, rs, smp.seed(), model, sampling).cache();
     Dataset<Row> kept = null;
@@ -100,70 +120,142 @@ public final class ReasoningJob implements PipelineStage {
     Broadcast<Set<String>> keptIds = null;
     Broadcast<Map<String, Integer>> optionCounts = null;
     try {
-      kept = (ctx.force() ? ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA)
-          : kept(ctx, GenerateStage.previous(ctx, parts, Tables.REASONING, Tables.REASONING_SCHEMA), all))
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      kept =
+          (ctx.force()
+                  ? ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA)
+                  : kept(
+                      ctx,
+                      GenerateStage.previous(ctx, parts, Tables.REASONING, Tables.REASONING_SCHEMA),
+                      all))
+              .persist(StorageLevel.MEMORY_AND_DISK());
       long reused = kept.count();
-      keptIds = jsc.broadcast(new HashSet<>(kept.select("trace_id").as(Encoders.STRING()).collectAsList()));
+      keptIds =
+          jsc.broadcast(
+              new HashSet<>(kept.select("trace_id").as(Encoders.STRING()).collectAsList()));
       Broadcast<Set<String>> keptB = keptIds;
       JavaRDD<TraceTask> pending = all.filter(t -> !keptB.value().contains(t.traceId()));
       long total = all.count();
       long unusable = all.filter(t -> t.error() != null).count();
       long toGenerate = total - reused;
       Map<String, Object> note = GenerateStage.note();
-      GenerateFunctions.Counters counters = GenerateFunctions.Counters.register(ctx.spark().sparkContext(), "reasoning");
+      GenerateFunctions.Counters counters =
+          GenerateFunctions.Counters.register(ctx.spark().sparkContext(), "reasoning");
       long t0 = System.nanoTime();
       List<String> chunks = List.of();
       if (toGenerate > 0) {
-        ctx.say(String.format(Locale.ROOT, "generate: reasoning: %,d of %,d traces to generate with %s (%s)%s",
-            toGenerate, total, model, spec.backend(), reused > 0 ? String.format(Locale.ROOT, "; %,d kept from earlier runs", reused) : ""));
+        ctx.say(
+            String.format(
+                Locale.ROOT,
+                "generate: reasoning: %,d of %,d traces to generate with %s (%s)%s",
+                toGenerate,
+                total,
+                model,
+                spec.backend(),
+                reused > 0
+                    ? String.format(Locale.ROOT, "; %,d kept from earlier runs", reused)
+                    : ""));
         chunks = generate(ctx, parts, pending, toGenerate, spec, sampling, counters, note);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> raw = kept.unionByName(GenerateStage.read(ctx, chunks, Tables.REASONING_SCHEMA));
 
       Map<String, Integer> options = new HashMap<>();
-      all.filter(t -> t.sampleIndex() == 0).collect().forEach(t -> options.put(t.problemId() + "#" + t.questionIndex(), t.options()));
+      all.filter(t -> t.sampleIndex() == 0)
+          .collect()
+          .forEach(t -> options.put(t.problemId() + "#" + t.questionIndex(), t.options()));
       optionCounts = jsc.broadcast(options);
-      judged = ctx.spark().createDataFrame(raw.javaRDD().keyBy(r -> r.getString(1) + "#" + r.getInt(2)).groupByKey()
-          .flatMap(new JudgeQuestion(new ArrayList<>(rs.answerPatterns()), rs.lastLineOnly(), optionCounts)),
-          Tables.REASONING_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+      judged =
+          ctx.spark()
+              .createDataFrame(
+                  raw.javaRDD()
+                      .keyBy(r -> r.getString(1) + "#" + r.getInt(2))
+                      .groupByKey()
+                      .flatMap(
+                          new JudgeQuestion(
+                              new ArrayList<>(rs.answerPatterns()),
+                              rs.lastLineOnly(),
+                              optionCounts)),
+                  Tables.REASONING_SCHEMA)
+              .persist(StorageLevel.MEMORY_AND_DISK());
       // Per question: a question without gold and with answers but no agreeing trace had a tie.
-      Row q = judged.groupBy("problem_id", "question_index")
-          .agg(functions.expr("count(gold) = 0").as("no_gold"), functions.expr("count(predicted)").as("answered"),
-              functions.expr("count_if(agrees)").as("agreeing"))
-          .selectExpr("count_if(no_gold and answered > 0 and agreeing = 0)", "count_if(answered = 0)").first();
+      Row q =
+          judged
+              .groupBy("problem_id", "question_index")
+              .agg(
+                  functions.expr("count(gold) = 0").as("no_gold"),
+                  functions.expr("count(predicted)").as("answered"),
+                  functions.expr("count_if(agrees)").as("agreeing"))
+              .selectExpr(
+                  "count_if(no_gold and answered > 0 and agreeing = 0)", "count_if(answered = 0)")
+              .first();
       boolean onlyAgreeing = smp.onlyAgreeing();
       long dropped = onlyAgreeing ? judged.filter(col("agrees").equalTo(false)).count() : 0L;
       (onlyAgreeing ? judged.filter(col("agrees")) : judged)
-          .orderBy("problem_id", "question_index", "sample_index").write().parquet(out.uri());
-      Row counts = ctx.spark().read().parquet(out.uri())
-          .selectExpr("count(*)", "count(error)", "count_if(agrees)", "count(gold)").first();
+          .orderBy("problem_id", "question_index", "sample_index")
+          .write()
+          .parquet(out.uri());
+      Row counts =
+          ctx.spark()
+              .read()
+              .parquet(out.uri())
+              .selectExpr("count(*)", "count(error)", "count_if(agrees)", "count(gold)")
+              .first();
       long output = counts.getLong(0);
       long errors = counts.getLong(1);
       long agreeing = counts.getLong(2);
-      Manifest m = out.manifest()
-          .count("input", total).count("accepted", output).count("rejected", dropped).count("duplicates", 0)
-          .count("output", output).count("questions", options.size()).count("errors", errors)
-          .count("unusable_questions_traces", unusable).count("agreeing", agreeing).count("with_gold", counts.getLong(3))
-          .count("ties", q.getLong(0)).count("no_answer_questions", q.getLong(1))
-          .count("dropped_not_agreeing", dropped).count("reused", reused).count("generated", toGenerate)
-          .count("completion_tokens", counters.completionTokens().value())
-          .count("empty_retries", counters.emptyRetries().value()).count("oom_splits", counters.oomSplits().value());
+      Manifest m =
+          out.manifest()
+              .count("input", total)
+              .count("accepted", output)
+              .count("rejected", dropped)
+              .count("duplicates", 0)
+              .count("output", output)
+              .count("questions", options.size())
+              .count("errors", errors)
+              .count("unusable_questions_traces", unusable)
+              .count("agreeing", agreeing)
+              .count("with_gold", counts.getLong(3))
+              .count("ties", q.getLong(0))
+              .count("no_answer_questions", q.getLong(1))
+              .count("dropped_not_agreeing", dropped)
+              .count("reused", reused)
+              .count("generated", toGenerate)
+              .count("completion_tokens", counters.completionTokens().value())
+              .count("empty_retries", counters.emptyRetries().value())
+              .count("oom_splits", counters.oomSplits().value());
       m.put("samples_per_question", rs.samples());
       m.put("teacher_prompt", rs.teacherPrompt());
       m.put("student_prompt", rs.studentPrompt());
       m.put("only_agreeing", onlyAgreeing);
       m.put("generator", spec.describe());
-      m.put("sampling", Map.of("temperature", smp.temperature(), "top_p", smp.topP(), "max_new_tokens", smp.maxNewTokens(),
-          "seed", smp.seed()));
+      m.put(
+          "sampling",
+          Map.of(
+              "temperature",
+              smp.temperature(),
+              "top_p",
+              smp.topP(),
+              "max_new_tokens",
+              smp.maxNewTokens(),
+              "seed",
+              smp.seed()));
       m.put("executors", counters.distinctBindings());
       note.forEach(m::put);
       m.put("generate_seconds", seconds);
-      out.summary(String.format(Locale.ROOT,
-          "generate: reasoning completed: %,d traces for %,d questions (n = %d, model %s): %,d agree, %,d with errors, "
-              + "%,d dropped (only-agreeing), %,d ties -> %s", output, options.size(), rs.samples(), model, agreeing, errors,
-          dropped, q.getLong(0), run.table(Tables.REASONING)));
+      out.summary(
+          String.format(
+              Locale.ROOT,
+              "generate: reasoning completed: %,d traces for %,d questions (n = %d, model %s): %,d agree, %,d with errors, "
+                  + "%,d dropped (only-agreeing), %,d ties -> %s",
+              output,
+              options.size(),
+              rs.samples(),
+              model,
+              agreeing,
+              errors,
+              dropped,
+              q.getLong(0),
+              run.table(Tables.REASONING)));
     } finally {
       // Release what this run cached and shipped even when it fails, so a long-lived driver
       // (editforge run, benches) does not accumulate blocks and broadcasts stage after stage.
@@ -184,46 +276,91 @@ public final class ReasoningJob implements PipelineStage {
   }
 
   /** Every (problem, question, sample) of the problems table. */
-  static JavaRDD<TraceTask> tasks(StageContext ctx, ReasoningSettings rs, long baseSeed, String model,
+  static JavaRDD<TraceTask> tasks(
+      StageContext ctx,
+      ReasoningSettings rs,
+      long baseSeed,
+      String model,
       GenerateFunctions.Sampling sampling) {
     Map<String, String> templates = new HashMap<>(rs.templates());
     String teacher = rs.teacherPrompt();
     String student = rs.studentPrompt();
     int n = rs.samples();
-    return ctx.spark().read().parquet(ctx.runDir().tableUri(Tables.PROBLEMS))
-        .select("problem_id", "problem", "questions").javaRDD()
-        .flatMap(r -> tasks(r.getString(0), r.getString(1), r.getList(2), new ReasoningPrompts(templates), teacher,
-            student, n, baseSeed, model, sampling).iterator());
+    return ctx.spark()
+        .read()
+        .parquet(ctx.runDir().tableUri(Tables.PROBLEMS))
+        .select("problem_id", "problem", "questions")
+        .javaRDD()
+        .flatMap(
+            r ->
+                tasks(
+                        r.getString(0),
+                        r.getString(1),
+                        r.getList(2),
+                        new ReasoningPrompts(templates),
+                        teacher,
+                        student,
+                        n,
+                        baseSeed,
+                        model,
+                        sampling)
+                    .iterator());
   }
 
   /** Earlier traces a rerun keeps: no error and a trace_id the current settings would generate. */
   static Dataset<Row> kept(StageContext ctx, Dataset<Row> previous, JavaRDD<TraceTask> all) {
-    Dataset<Row> ids = ctx.spark().createDataFrame(all.map(t -> RowFactory.create(t.traceId())),
-        DataTypes.createStructType(List.of(DataTypes.createStructField("t_id", DataTypes.StringType, false))));
-    return previous.filter(col("error").isNull())
+    Dataset<Row> ids =
+        ctx.spark()
+            .createDataFrame(
+                all.map(t -> RowFactory.create(t.traceId())),
+                DataTypes.createStructType(
+                    List.of(DataTypes.createStructField("t_id", DataTypes.StringType, false))));
+    return previous
+        .filter(col("error").isNull())
         .join(ids, col("trace_id").equalTo(col("t_id")), "left_semi")
         .dropDuplicates("trace_id");
   }
 
   /**
-   * Generates the pending traces in committed chunks; tasks without a prompt become error rows in
-   * a chunk of their own without reaching the model.
+   * Generates the pending traces in committed chunks; tasks without a prompt become error rows in a
+   * chunk of their own without reaching the model.
    */
-  static List<String> generate(StageContext ctx, WorkParts parts, JavaRDD<TraceTask> pending, long count,
-      GeneratorSpec spec, GenerateFunctions.Sampling sampling, GenerateFunctions.Counters counters,
+  static List<String> generate(
+      StageContext ctx,
+      WorkParts parts,
+      JavaRDD<TraceTask> pending,
+      long count,
+      GeneratorSpec spec,
+      GenerateFunctions.Sampling sampling,
+      GenerateFunctions.Counters counters,
       Map<String, Object> note) {
     JavaRDD<TraceTask> unprompted = pending.filter(t -> t.error() != null);
     JavaRDD<TraceTask> prompted = pending.filter(t -> t.error() == null);
     GenerateFunctions.SFn<TraceTask, BatchRunner.Job> toJob =
         t -> new BatchRunner.Job(t.traceId(), t.prompt(), sampling.seeded(t.seed()));
-    List<String> chunks = new ArrayList<>(GenerateStage.generate(ctx, parts, Tables.REASONING, prompted,
-        count - unprompted.count(), GenerateFunctions.partition(spec, toJob, ReasoningJob::rawRow, counters),
-        Tables.REASONING_SCHEMA, note));
+    List<String> chunks =
+        new ArrayList<>(
+            GenerateStage.generate(
+                ctx,
+                parts,
+                Tables.REASONING,
+                prompted,
+                count - unprompted.count(),
+                GenerateFunctions.partition(spec, toJob, ReasoningJob::rawRow, counters),
+                Tables.REASONING_SCHEMA,
+                note));
     if (!unprompted.isEmpty()) {
-      Dataset<Row> rows = ctx.spark().createDataFrame(
-          unprompted.map(t -> rawRow(t, new BatchRunner.Outcome(null, null, t.error(), t.seed(), 0, 0))),
-          Tables.REASONING_SCHEMA);
-      chunks.add(GenerateStage.writeChunk(parts, rows, "unprompted", "traces of questions without a prompt"));
+      Dataset<Row> rows =
+          ctx.spark()
+              .createDataFrame(
+                  unprompted.map(
+                      t ->
+                          rawRow(
+                              t, new BatchRunner.Outcome(null, null, t.error(), t.seed(), 0, 0))),
+                  Tables.REASONING_SCHEMA);
+      chunks.add(
+          GenerateStage.writeChunk(
+              parts, rows, "unprompted", "traces of questions without a prompt"));
     }
     return chunks;
   }
@@ -237,7 +374,8 @@ public final class ReasoningJob implements PipelineStage {
     private final boolean lastLineOnly;
     private final Broadcast<Map<String, Integer>> optionCounts;
 
-    JudgeQuestion(List<String> patterns, boolean lastLineOnly, Broadcast<Map<String, Integer>> optionCounts) {
+    JudgeQuestion(
+        List<String> patterns, boolean lastLineOnly, Broadcast<Map<String, Integer>> optionCounts) {
       this.patterns = patterns;
       this.lastLineOnly = lastLineOnly;
       this.optionCounts = optionCounts;
@@ -259,16 +397,35 @@ public final class ReasoningJob implements PipelineStage {
       List<Row> out = new ArrayList<>();
       for (int i = 0; i < traces.size(); i++) {
         Row r = traces.get(i);
-        out.add(RowFactory.create(r.getString(0), r.getString(1), r.getInt(2), r.getInt(3), r.getString(4),
-            predicted.get(i), gold, d.agrees().get(i), d.voteShares().get(i), r.getString(9)));
+        out.add(
+            RowFactory.create(
+                r.getString(0),
+                r.getString(1),
+                r.getInt(2),
+                r.getInt(3),
+                r.getString(4),
+                predicted.get(i),
+                gold,
+                d.agrees().get(i),
+                d.voteShares().get(i),
+                r.getString(9)));
       }
       return out.iterator();
     }
   }
 
   /** The traces to generate for one problem: n per question. */
-  static List<TraceTask> tasks(String problemId, String problem, List<Row> questions, ReasoningPrompts prompts,
-      String teacher, String student, int n, long baseSeed, String model, GenerateFunctions.Sampling sampling) {
+  static List<TraceTask> tasks(
+      String problemId,
+      String problem,
+      List<Row> questions,
+      ReasoningPrompts prompts,
+      String teacher,
+      String student,
+      int n,
+      long baseSeed,
+      String model,
+      GenerateFunctions.Sampling sampling) {
     List<TraceTask> out = new ArrayList<>();
     for (int q = 0; q < questions.size(); q++) {
       Row qr = questions.get(q);
@@ -279,16 +436,29 @@ public final class ReasoningJob implements PipelineStage {
       String prompt = null;
       String error = null;
       try {
-        prompt = gold != null ? prompts.teacher(teacher, problem, question, options, gold)
-            : prompts.student(student, problem, question, options);
+        prompt =
+            gold != null
+                ? prompts.teacher(teacher, problem, question, options, gold)
+                : prompts.student(student, problem, question, options);
       } catch (IllegalArgumentException e) {
         error = "cannot build the prompt: " + e.getMessage();
       }
       for (int s = 0; s < n; s++) {
-        long seed = BatchRunner.seed(baseSeed, "reasoning", problemId, Integer.toString(q), Integer.toString(s));
-        String traceId = Ids.of("trace", problemId, Integer.toString(q), Integer.toString(s), Long.toString(seed),
-            prompt == null ? "" : prompt, model, Double.toString(sampling.temperature()), Double.toString(sampling.topP()),
-            Integer.toString(sampling.maxNewTokens()));
+        long seed =
+            BatchRunner.seed(
+                baseSeed, "reasoning", problemId, Integer.toString(q), Integer.toString(s));
+        String traceId =
+            Ids.of(
+                "trace",
+                problemId,
+                Integer.toString(q),
+                Integer.toString(s),
+                Long.toString(seed),
+                prompt == null ? "" : prompt,
+                model,
+                Double.toString(sampling.temperature()),
+                Double.toString(sampling.topP()),
+                Integer.toString(sampling.maxNewTokens()));
         out.add(new TraceTask(traceId, problemId, q, s, prompt, gold, options.size(), seed, error));
       }
     }
@@ -297,7 +467,16 @@ public final class ReasoningJob implements PipelineStage {
 
   /** A trace before answers are judged: agrees and vote_share come later. */
   static Row rawRow(TraceTask t, BatchRunner.Outcome o) {
-    return RowFactory.create(t.traceId(), t.problemId(), t.questionIndex(), t.sampleIndex(), o.text(), null, t.gold(),
-        null, null, o.error());
+    return RowFactory.create(
+        t.traceId(),
+        t.problemId(),
+        t.questionIndex(),
+        t.sampleIndex(),
+        o.text(),
+        null,
+        t.gold(),
+        null,
+        null,
+        o.error());
   }
 }

@@ -11,21 +11,29 @@ import java.util.List;
  *   <li>With a gold answer: {@code agrees} = the trace's letter is the gold letter.
  *   <li>Without one (self-consistency): the question's vote ({@link AnswerVoting#vote}) picks the
  *       majority letter; {@code agrees} = the trace's letter is that majority. A tie (two or more
- *       letters with the most votes) or no answer at all gives no majority: every trace gets
- *       {@code agrees = false}, and {@link Decision#tie()} / {@link Decision#noAnswer()} say so.
- *   <li>{@code vote_share} of a trace (both cases) = the share of the question's samples that
- *       gave the same letter as this trace (its own answer's vote share; the majority's share for a
- *       majority trace); 0 for a trace without an answer. Failed traces count as samples without
- *       an answer.
+ *       letters with the most votes) or no answer at all gives no majority: every trace gets {@code
+ *       agrees = false}, and {@link Decision#tie()} / {@link Decision#noAnswer()} say so.
+ *   <li>{@code vote_share} of a trace (both cases) = the share of the question's samples that gave
+ *       the same letter as this trace (its own answer's vote share; the majority's share for a
+ *       majority trace); 0 for a trace without an answer. Failed traces count as samples without an
+ *       answer.
  * </ul>
  */
 public final class ReasoningVotes {
   private ReasoningVotes() {}
 
   /** The judgement of one question's traces, in sample order. */
-  public record Decision(String majority, boolean tie, boolean noAnswer, List<Boolean> agrees, List<Double> voteShares) {}
+  public record Decision(
+      String majority,
+      boolean tie,
+      boolean noAnswer,
+      List<Boolean> agrees,
+      List<Double> voteShares) {}
 
-  /** @param predicted extracted letters in sample order (null = no answer); @param gold gold letter or null */
+  /**
+   * @param predicted extracted letters in sample order (null = no answer); @param gold gold letter
+   *     or null
+   */
   public static Decision decide(List<String> predicted, String gold) {
     AnswerVoting.Vote vote = AnswerVoting.vote(predicted);
     boolean noAnswer = vote.answered() == 0;

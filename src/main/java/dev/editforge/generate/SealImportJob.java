@@ -2,8 +2,8 @@ package dev.editforge.generate;
 
 import dev.editforge.config.SelfEditSettings;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.RunDir;
 import dev.editforge.io.Rows;
+import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.spark.PipelineStage;
@@ -27,11 +27,11 @@ import org.apache.spark.sql.functions;
 
 /**
  * {@code editforge generate --import-seal FILE}: SEAL's synthetic data (e.g. {@code base_val.json})
- * into the {@code articles} and {@code self_edits} tables, generating nothing
- * ({@link SealSyntheticData}). Imported edits carry model {@code imported} and no finish reason;
- * SEAL's file does not record its sampling, so the {@code sampling} struct holds the configured
- * {@code editforge.generate.self-edit} values (SEAL's defaults) and each edit's sample index.
- * The file is one JSON document, read on the driver.
+ * into the {@code articles} and {@code self_edits} tables, generating nothing ({@link
+ * SealSyntheticData}). Imported edits carry model {@code imported} and no finish reason; SEAL's
+ * file does not record its sampling, so the {@code sampling} struct holds the configured {@code
+ * editforge.generate.self-edit} values (SEAL's defaults) and each edit's sample index. The file is
+ * one JSON document, read on the driver.
  */
 public final class SealImportJob implements PipelineStage {
   public static final String STAGE = "generate";
@@ -55,7 +55,8 @@ public final class SealImportJob implements PipelineStage {
     try {
       fs = path.getFileSystem(ctx.runDir().fs().getConf());
       if (!fs.isFile(path)) {
-        throw new UnusableInputException("SEAL synthetic-data file " + file + " does not exist or is not a file");
+        throw new UnusableInputException(
+            "SEAL synthetic-data file " + file + " does not exist or is not a file");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open " + path, e);
@@ -66,13 +67,18 @@ public final class SealImportJob implements PipelineStage {
     // Both tables come from the one file, read once by whichever of them is written first.
     Loaded data = new Loaded(fs, path, file, se);
     return StagePlan.of(
-        StageOutput.of(Tables.ARTICLES, configHash, inputs, out -> writeArticles(out, data.get(), file))
+        StageOutput.of(
+                Tables.ARTICLES, configHash, inputs, out -> writeArticles(out, data.get(), file))
             .withFingerprintName(STAGE + ":import-seal"),
-        StageOutput.of(Tables.SELF_EDITS, configHash, inputs, out -> writeEdits(out, data.get(), file, se))
+        StageOutput.of(
+                Tables.SELF_EDITS, configHash, inputs, out -> writeEdits(out, data.get(), file, se))
             .withFingerprintName(STAGE + ":import-seal"));
   }
 
-  /** The file's import, parsed on first use; a file that cannot be imported is an unusable input (exit 2). */
+  /**
+   * The file's import, parsed on first use; a file that cannot be imported is an unusable input
+   * (exit 2).
+   */
   static final class Loaded {
     private final FileSystem fs;
     private final Path path;
@@ -111,33 +117,67 @@ public final class SealImportJob implements PipelineStage {
       rows.add(RowFactory.create(a.articleId(), a.title(), a.context(), Rows.seq(qs)));
     }
     write(out, Tables.ARTICLES, rows, "article_id");
-    out.manifest().put("imported_from", file)
+    out.manifest()
+        .put("imported_from", file)
         .count("input", data.articles().size() + data.duplicateArticles())
-        .count("accepted", data.articles().size()).count("rejected", 0).count("duplicates", data.duplicateArticles())
-        .count("output", data.articles().size()).count("questions", questions);
-    out.summary(String.format(Locale.ROOT, "generate: imported %s: articles %,d rows (%,d questions); %,d duplicate articles -> %s",
-        file, data.articles().size(), questions, data.duplicateArticles(), out.context().runDir().table(Tables.ARTICLES)));
+        .count("accepted", data.articles().size())
+        .count("rejected", 0)
+        .count("duplicates", data.duplicateArticles())
+        .count("output", data.articles().size())
+        .count("questions", questions);
+    out.summary(
+        String.format(
+            Locale.ROOT,
+            "generate: imported %s: articles %,d rows (%,d questions); %,d duplicate articles -> %s",
+            file,
+            data.articles().size(),
+            questions,
+            data.duplicateArticles(),
+            out.context().runDir().table(Tables.ARTICLES)));
   }
 
-  static void writeEdits(StageOutput.Staged out, SealSyntheticData.Import data, String file, SelfEditSettings se) {
+  static void writeEdits(
+      StageOutput.Staged out, SealSyntheticData.Import data, String file, SelfEditSettings se) {
     List<Row> rows = new ArrayList<>();
     Map<String, Long> byKey = new TreeMap<>();
     for (SealSyntheticData.Edit e : data.edits()) {
-      Row sampling = RowFactory.create(se.temperature(), se.topP(), 0, se.maxNewTokens(), se.seed(), e.sampleIndex());
-      rows.add(RowFactory.create(e.editId(), e.articleId(), e.promptKey(), e.prompt(), e.completion(), MODEL, sampling,
-          null, null));
+      Row sampling =
+          RowFactory.create(
+              se.temperature(), se.topP(), 0, se.maxNewTokens(), se.seed(), e.sampleIndex());
+      rows.add(
+          RowFactory.create(
+              e.editId(),
+              e.articleId(),
+              e.promptKey(),
+              e.prompt(),
+              e.completion(),
+              MODEL,
+              sampling,
+              null,
+              null));
       byKey.merge(e.promptKey(), 1L, Long::sum);
     }
     write(out, Tables.SELF_EDITS, rows, "article_id", "sampling.sample_index");
-    out.manifest().put("imported_from", file)
+    out.manifest()
+        .put("imported_from", file)
         .count("input", data.edits().size() + data.duplicateEdits())
-        .count("accepted", data.edits().size()).count("rejected", 0).count("duplicates", data.duplicateEdits())
+        .count("accepted", data.edits().size())
+        .count("rejected", 0)
+        .count("duplicates", data.duplicateEdits())
         .count("output", data.edits().size());
     out.manifest().put("prompt_keys", byKey);
-    out.manifest().put("sampling_note",
-        "SEAL's file does not record sampling; the configured editforge.generate.self-edit values are stored");
-    out.summary(String.format(Locale.ROOT, "generate: imported %s: self_edits %,d rows (prompt keys %s) -> %s",
-        file, data.edits().size(), byKey, out.context().runDir().table(Tables.SELF_EDITS)));
+    out.manifest()
+        .put(
+            "sampling_note",
+            "SEAL's file does not record sampling; the configured editforge.generate.self-edit values are stored");
+    out.summary(
+        String.format(
+            Locale.ROOT,
+            "generate: imported %s: self_edits %,d rows (prompt keys %s) -> %s",
+            file,
+            data.edits().size(),
+            byKey,
+            out.context().runDir().table(Tables.SELF_EDITS)));
   }
 
   private static void write(StageOutput.Staged out, String table, List<Row> rows, String... order) {
@@ -147,6 +187,10 @@ public final class SealImportJob implements PipelineStage {
     for (int i = 0; i < order.length; i++) {
       cols[i] = functions.col(order[i]);
     }
-    ctx.spark().createDataFrame(rows, Tables.schema(table)).orderBy(cols).write().parquet(out.uri());
+    ctx.spark()
+        .createDataFrame(rows, Tables.schema(table))
+        .orderBy(cols)
+        .write()
+        .parquet(out.uri());
   }
 }

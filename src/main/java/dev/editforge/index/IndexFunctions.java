@@ -19,12 +19,15 @@ import org.apache.spark.api.java.function.PairFunction;
 import org.apache.spark.sql.Row;
 import scala.Tuple2;
 
-/** The executor side of {@code editforge index}: route passages to shards, write one shard per task. */
+/**
+ * The executor side of {@code editforge index}: route passages to shards, write one shard per task.
+ */
 public final class IndexFunctions {
   private IndexFunctions() {}
 
   /** What one task reports about the shard it wrote. */
-  public record ShardResult(int shard, long docs, long added, long duplicates, long bytes, String sha256)
+  public record ShardResult(
+      int shard, long docs, long added, long duplicates, long bytes, String sha256)
       implements Serializable {
     public ShardWriter.ShardStats stats() {
       return new ShardWriter.ShardStats(docs, added, duplicates, bytes, sha256);
@@ -77,9 +80,9 @@ public final class IndexFunctions {
   }
 
   /**
-   * Writes partition i as shard i on the task's local disk, then copies the finished directory
-   * to {@code <target>/shard-NNNNN} through the Hadoop FileSystem API (file:, hdfs:, s3a: alike).
-   * A retried task replaces whatever an earlier attempt left there.
+   * Writes partition i as shard i on the task's local disk, then copies the finished directory to
+   * {@code <target>/shard-NNNNN} through the Hadoop FileSystem API (file:, hdfs:, s3a: alike). A
+   * retried task replaces whatever an earlier attempt left there.
    */
   public static final class WriteShard
       implements Function2<Integer, Iterator<Tuple2<Integer, Row>>, Iterator<ShardResult>> {
@@ -90,7 +93,12 @@ public final class IndexFunctions {
     private final String target;
     private final HadoopConf conf;
 
-    public WriteShard(IndexSettings settings, int dimension, VectorSimilarity similarity, String target, HadoopConf conf) {
+    public WriteShard(
+        IndexSettings settings,
+        int dimension,
+        VectorSimilarity similarity,
+        String target,
+        HadoopConf conf) {
       this.settings = settings;
       this.dimension = dimension;
       this.similarity = similarity;
@@ -99,22 +107,29 @@ public final class IndexFunctions {
     }
 
     @Override
-    public Iterator<ShardResult> call(Integer shard, Iterator<Tuple2<Integer, Row>> rows) throws IOException {
+    public Iterator<ShardResult> call(Integer shard, Iterator<Tuple2<Integer, Row>> rows)
+        throws IOException {
       Path local = Files.createTempDirectory("editforge-shard-" + shard + "-");
       try {
         Path dir = local.resolve(ShardAssigner.shardDirName(shard));
-        ShardWriter.VectorSpec spec = settings.vectors() ? new ShardWriter.VectorSpec(dimension, similarity) : null;
+        ShardWriter.VectorSpec spec =
+            settings.vectors() ? new ShardWriter.VectorSpec(dimension, similarity) : null;
         ShardWriter.ShardStats stats;
         try (ShardWriter w = new ShardWriter(dir, settings, spec)) {
           while (rows.hasNext()) {
             Row r = rows.next()._2();
-            w.add(new IndexedPassage(r.getString(0), r.isNullAt(1) ? null : r.getString(1),
-                r.isNullAt(2) ? "" : r.getString(2), r.isNullAt(3) ? "" : r.getString(3),
-                settings.vectors() ? vector(r) : null));
+            w.add(
+                new IndexedPassage(
+                    r.getString(0),
+                    r.isNullAt(1) ? null : r.getString(1),
+                    r.isNullAt(2) ? "" : r.getString(2),
+                    r.isNullAt(3) ? "" : r.getString(3),
+                    settings.vectors() ? vector(r) : null));
           }
           stats = w.finish();
         }
-        org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(target, ShardAssigner.shardDirName(shard));
+        org.apache.hadoop.fs.Path dst =
+            new org.apache.hadoop.fs.Path(target, ShardAssigner.shardDirName(shard));
         FileSystem fs = dst.getFileSystem(conf.get());
         if (fs instanceof org.apache.hadoop.fs.LocalFileSystem lfs) {
           // No .crc side files: the shard checksum covers every file in the directory.
@@ -125,13 +140,23 @@ public final class IndexFunctions {
         try (Stream<Path> files = Files.list(dir)) {
           for (Path f : files.sorted().toList()) {
             if (Files.isRegularFile(f) && !f.getFileName().toString().equals("write.lock")) {
-              fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(f.toUri()),
+              fs.copyFromLocalFile(
+                  false,
+                  true,
+                  new org.apache.hadoop.fs.Path(f.toUri()),
                   new org.apache.hadoop.fs.Path(dst, f.getFileName().toString()));
             }
           }
         }
-        return List.of(new ShardResult(shard, stats.docs(), stats.added(), stats.duplicates(), stats.bytes(),
-            stats.sha256())).iterator();
+        return List.of(
+                new ShardResult(
+                    shard,
+                    stats.docs(),
+                    stats.added(),
+                    stats.duplicates(),
+                    stats.bytes(),
+                    stats.sha256()))
+            .iterator();
       } finally {
         deleteTree(local);
       }

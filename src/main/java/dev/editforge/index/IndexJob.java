@@ -1,8 +1,7 @@
 package dev.editforge.index;
 
-import dev.editforge.config.IndexSettings;
-import dev.editforge.lucene.IndexManifest;
 import dev.editforge.config.EmbedSettings;
+import dev.editforge.config.IndexSettings;
 import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
@@ -10,6 +9,7 @@ import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
+import dev.editforge.lucene.IndexManifest;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
@@ -50,15 +50,20 @@ public final class IndexJob implements PipelineStage {
     RunDir run = ctx.runDir();
     IndexSettings s = ctx.settings().index();
     if (s.vectors() && !StageTables.isUsable(run, Tables.EMBEDDINGS)) {
-      throw UnusableInputException.table(STAGE, run, Tables.EMBEDDINGS, Tables.producer(Tables.EMBEDDINGS));
+      throw UnusableInputException.table(
+          STAGE, run, Tables.EMBEDDINGS, Tables.producer(Tables.EMBEDDINGS));
     }
     List<String> inputs = new ArrayList<>(List.of(Fingerprints.ofTable(run, Tables.PASSAGES)));
     if (s.vectors()) {
       inputs.add(Fingerprints.ofTable(run, Tables.EMBEDDINGS));
       inputs.add("preset=" + ctx.settings().embed().preset().name());
     }
-    return StagePlan.of(StageOutput.of(Tables.INDEX, Fingerprints.configHash(ctx.settings().section("index")),
-        inputs, out -> build(out, s)));
+    return StagePlan.of(
+        StageOutput.of(
+            Tables.INDEX,
+            Fingerprints.configHash(ctx.settings().section("index")),
+            inputs,
+            out -> build(out, s)));
   }
 
   private static void build(StageOutput.Staged out, IndexSettings s) {
@@ -66,71 +71,124 @@ public final class IndexJob implements PipelineStage {
     RunDir run = ctx.runDir();
     ctx.spark().sparkContext().setJobDescription("index passages into " + s.shards() + " shards");
     Manifest manifest = out.manifest();
-    Dataset<Row> passages = ctx.spark().read().parquet(run.tableUri(Tables.PASSAGES))
-        .select("passage_id", "source_id", "title", "text");
+    Dataset<Row> passages =
+        ctx.spark()
+            .read()
+            .parquet(run.tableUri(Tables.PASSAGES))
+            .select("passage_id", "source_id", "title", "text");
     Dataset<Row> joined;
     EncoderInfo encoder = null;
     if (s.vectors()) {
       Dataset<Row> emb = ctx.spark().read().parquet(run.tableUri(Tables.EMBEDDINGS));
       List<Row> models = emb.select("model").distinct().limit(2).collectAsList();
       if (models.size() > 1) {
-        throw new UnusableInputException("index: the embeddings table mixes models (" + models.get(0).getString(0)
-            + ", " + models.get(1).getString(0) + "); rerun `editforge embed --force`");
+        throw new UnusableInputException(
+            "index: the embeddings table mixes models ("
+                + models.get(0).getString(0)
+                + ", "
+                + models.get(1).getString(0)
+                + "); rerun `editforge embed --force`");
       }
-      joined = passages.join(emb.select("passage_id", "vector"), "passage_id", "left")
-          .select("passage_id", "source_id", "title", "text", "vector");
+      joined =
+          passages
+              .join(emb.select("passage_id", "vector"), "passage_id", "left")
+              .select("passage_id", "source_id", "title", "text", "vector");
       if (!models.isEmpty()) {
         int dim = emb.select(functions.size(functions.col("vector"))).first().getInt(0);
         EmbedSettings es = ctx.settings().embed();
-        VectorSimilarity sim = s.resolveSimilarity(es.preset().similarity(), es.preset().normalize());
+        VectorSimilarity sim =
+            s.resolveSimilarity(es.preset().similarity(), es.preset().normalize());
         encoder = new EncoderInfo(models.get(0).getString(0), es.preset().name(), dim, sim);
       }
     } else {
-      joined = passages.withColumn("vector", functions.lit(null).cast("array<float>"))
-          .select("passage_id", "source_id", "title", "text", "vector");
+      joined =
+          passages
+              .withColumn("vector", functions.lit(null).cast("array<float>"))
+              .select("passage_id", "source_id", "title", "text", "vector");
     }
     joined = joined.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> usable = s.vectors() ? joined.filter(functions.col("vector").isNotNull()) : joined;
-      Dataset<Row> missing = s.vectors() ? joined.filter(functions.col("vector").isNull()) : joined.limit(0);
+      Dataset<Row> usable =
+          s.vectors() ? joined.filter(functions.col("vector").isNotNull()) : joined;
+      Dataset<Row> missing =
+          s.vectors() ? joined.filter(functions.col("vector").isNull()) : joined.limit(0);
       Path staging = out.path();
       int dim = encoder == null ? 1 : encoder.dimension();
       VectorSimilarity sim = encoder == null ? VectorSimilarity.COSINE : encoder.similarity();
       IndexSettings effective = s.vectors() && encoder == null ? withoutVectors(s) : s;
-      List<IndexFunctions.ShardResult> results = new ArrayList<>(usable.javaRDD()
-          .mapToPair(new IndexFunctions.KeyByShard(s.shards()))
-          .partitionBy(new IndexFunctions.ShardPartitioner(s.shards()))
-          .mapPartitionsWithIndex(new IndexFunctions.WriteShard(effective, dim, sim, staging.toString(),
-              ctx.hadoopConf()), false)
-          .collect());
+      List<IndexFunctions.ShardResult> results =
+          new ArrayList<>(
+              usable
+                  .javaRDD()
+                  .mapToPair(new IndexFunctions.KeyByShard(s.shards()))
+                  .partitionBy(new IndexFunctions.ShardPartitioner(s.shards()))
+                  .mapPartitionsWithIndex(
+                      new IndexFunctions.WriteShard(
+                          effective, dim, sim, staging.toString(), ctx.hadoopConf()),
+                      false)
+                  .collect());
       results.sort(Comparator.comparingInt(IndexFunctions.ShardResult::shard));
-      List<ShardWriter.ShardStats> stats = results.stream().map(IndexFunctions.ShardResult::stats).toList();
+      List<ShardWriter.ShardStats> stats =
+          results.stream().map(IndexFunctions.ShardResult::stats).toList();
       IndexManifest im = IndexBuilder.manifest(effective, encoder, stats);
       run.writeString(new Path(staging, IndexManifest.FILE_NAME), im.toJson());
 
-      missing.select(functions.lit("no embedding (see embeddings/_rejects)").as("reason"),
-              functions.lit(Tables.PASSAGES).as("source_file"), functions.lit(0L).as("line"),
+      missing
+          .select(
+              functions.lit("no embedding (see embeddings/_rejects)").as("reason"),
+              functions.lit(Tables.PASSAGES).as("source_file"),
+              functions.lit(0L).as("line"),
               functions.col("passage_id").as("record"))
-          .coalesce(1).write().json(out.rejectsUri());
+          .coalesce(1)
+          .write()
+          .json(out.rejectsUri());
       long input = joined.count();
       long rejected = missing.count();
       long docs = im.docs();
       long duplicates = input - rejected - docs;
-      manifest.count("input", input).count("accepted", docs).count("rejected", rejected)
-          .count("duplicates", duplicates).count("output", docs).count("shards", im.shardCount())
+      manifest
+          .count("input", input)
+          .count("accepted", docs)
+          .count("rejected", rejected)
+          .count("duplicates", duplicates)
+          .count("output", docs)
+          .count("shards", im.shardCount())
           .count("bytes", stats.stream().mapToLong(ShardWriter.ShardStats::bytes).sum());
       manifest.put("docs_per_shard", stats.stream().map(ShardWriter.ShardStats::docs).toList());
       manifest.put("model", encoder == null ? null : encoder.model());
-      out.summary(String.format(Locale.ROOT, "index: %,d passages in %d shards (%s), %,d without a vector -> %s",
-          docs, im.shardCount(), encoder == null ? "BM25 only" : encoder.model() + " " + encoder.dimension() + "d "
-              + encoder.similarity().configName(), rejected, run.table(Tables.INDEX)));
+      out.summary(
+          String.format(
+              Locale.ROOT,
+              "index: %,d passages in %d shards (%s), %,d without a vector -> %s",
+              docs,
+              im.shardCount(),
+              encoder == null
+                  ? "BM25 only"
+                  : encoder.model()
+                      + " "
+                      + encoder.dimension()
+                      + "d "
+                      + encoder.similarity().configName(),
+              rejected,
+              run.table(Tables.INDEX)));
     } finally {
       joined.unpersist(false);
     }
   }
 
   private static IndexSettings withoutVectors(IndexSettings s) {
-    return new IndexSettings(s.shards(), s.analyzer(), s.bm25K1(), s.bm25B(), false, s.vectorSimilarity(), s.hnswM(),
-        s.hnswBeamWidth(), s.quantization(), s.mergeSegments(), s.mergeThreads(), s.ramBufferMb());
+    return new IndexSettings(
+        s.shards(),
+        s.analyzer(),
+        s.bm25K1(),
+        s.bm25B(),
+        false,
+        s.vectorSimilarity(),
+        s.hnswM(),
+        s.hnswBeamWidth(),
+        s.quantization(),
+        s.mergeSegments(),
+        s.mergeThreads(),
+        s.ramBufferMb());
   }
 }

@@ -5,10 +5,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Maps a passage id to a shard. The hash is SHA-256 of the id's UTF-8 bytes, its first 8 bytes
- * read big-endian, taken modulo the shard count: defined by a standard, not by
- * {@link String#hashCode()} or a library version, so every JVM, rebuild and language assigns the
- * same passage to the same shard. Thread-safe (immutable).
+ * Maps a passage id to a shard. The hash is SHA-256 of the id's UTF-8 bytes, its first 8 bytes read
+ * big-endian, taken modulo the shard count: defined by a standard, not by {@link String#hashCode()}
+ * or a library version, so every JVM, rebuild and language assigns the same passage to the same
+ * shard. Thread-safe (immutable).
  */
 public final class ShardAssigner {
   private final int shards;

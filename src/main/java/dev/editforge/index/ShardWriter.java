@@ -1,9 +1,9 @@
 package dev.editforge.index;
 
 import dev.editforge.config.IndexSettings;
-import dev.editforge.lucene.ShardFields;
-import dev.editforge.lucene.IndexManifest;
 import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.lucene.ShardFields;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,13 +29,13 @@ import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.FSDirectory;
 
 /**
- * Writes one retrieval shard: a Lucene 9.12 index in a local directory with BM25 over title +
- * text, the stored fields of {@link ShardFields}, and (optionally) an HNSW vector field whose
- * similarity matches the encoder's. {@link #finish()} force-merges and commits; an unfinished
- * shard is never valid (its directory is recreated on the next attempt).
+ * Writes one retrieval shard: a Lucene 9.12 index in a local directory with BM25 over title + text,
+ * the stored fields of {@link ShardFields}, and (optionally) an HNSW vector field whose similarity
+ * matches the encoder's. {@link #finish()} force-merges and commits; an unfinished shard is never
+ * valid (its directory is recreated on the next attempt).
  *
- * <p>Not thread-safe: one writer per shard, fed by one thread (a Spark task owns a shard). It
- * owns its Directory, IndexWriter, Analyzer and merge pool and closes them all.
+ * <p>Not thread-safe: one writer per shard, fed by one thread (a Spark task owns a shard). It owns
+ * its Directory, IndexWriter, Analyzer and merge pool and closes them all.
  */
 public final class ShardWriter implements AutoCloseable {
   /** How much a DOT_PRODUCT vector's length may stray from 1 before it is refused. */
@@ -45,15 +45,16 @@ public final class ShardWriter implements AutoCloseable {
   public record VectorSpec(int dimension, VectorSimilarity similarity) {
     public VectorSpec {
       if (dimension < 1 || dimension > 4096) {
-        throw new IllegalArgumentException("vector dimension must be in [1, 4096], got " + dimension);
+        throw new IllegalArgumentException(
+            "vector dimension must be in [1, 4096], got " + dimension);
       }
     }
   }
 
   /**
-   * What a finished shard holds. The checksum is taken where the shard was written (an
-   * executor's local disk), so the driver can assemble the manifest without reading the shards
-   * again; copying the directory elsewhere must keep the bytes, which verification then checks.
+   * What a finished shard holds. The checksum is taken where the shard was written (an executor's
+   * local disk), so the driver can assemble the manifest without reading the shards again; copying
+   * the directory elsewhere must keep the bytes, which verification then checks.
    */
   public record ShardStats(long docs, long added, long duplicates, long bytes, String sha256) {}
 
@@ -70,13 +71,15 @@ public final class ShardWriter implements AutoCloseable {
 
   public ShardWriter(Path dir, IndexSettings settings, VectorSpec vectors) {
     if (settings.vectors() && vectors == null) {
-      throw new IllegalArgumentException("index.vectors is on but no vector dimension/similarity was given");
+      throw new IllegalArgumentException(
+          "index.vectors is on but no vector dimension/similarity was given");
     }
     this.dir = dir;
     this.vectors = settings.vectors() ? vectors : null;
     this.mergeSegments = settings.mergeSegments();
     this.analyzer = settings.analyzer().create();
-    this.mergePool = settings.mergeThreads() > 1 ? Executors.newFixedThreadPool(settings.mergeThreads()) : null;
+    this.mergePool =
+        settings.mergeThreads() > 1 ? Executors.newFixedThreadPool(settings.mergeThreads()) : null;
     KnnVectorsFormat format = vectorsFormat(settings, mergePool);
     IndexWriterConfig config = new IndexWriterConfig(analyzer);
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE);
@@ -104,7 +107,9 @@ public final class ShardWriter implements AutoCloseable {
       if (mergePool != null) {
         mergePool.shutdownNow();
       }
-      throw e instanceof IOException io ? new UncheckedIOException("cannot open shard " + dir, io) : (RuntimeException) e;
+      throw e instanceof IOException io
+          ? new UncheckedIOException("cannot open shard " + dir, io)
+          : (RuntimeException) e;
     }
   }
 
@@ -112,9 +117,11 @@ public final class ShardWriter implements AutoCloseable {
     int workers = mergePool == null ? 1 : s.mergeThreads();
     return switch (s.quantization()) {
       case NONE -> new Lucene99HnswVectorsFormat(s.hnswM(), s.hnswBeamWidth(), workers, mergePool);
-      // 7 bits is Lucene's byte quantization; null confidence interval lets Lucene pick by dimension.
-      case INT8 -> new Lucene99HnswScalarQuantizedVectorsFormat(
-          s.hnswM(), s.hnswBeamWidth(), workers, 7, false, null, mergePool);
+      // 7 bits is Lucene's byte quantization; null confidence interval lets Lucene pick by
+      // dimension.
+      case INT8 ->
+          new Lucene99HnswScalarQuantizedVectorsFormat(
+              s.hnswM(), s.hnswBeamWidth(), workers, 7, false, null, mergePool);
     };
   }
 
@@ -127,8 +134,8 @@ public final class ShardWriter implements AutoCloseable {
   }
 
   /**
-   * Adds (or replaces, by passage id) one passage. A bad vector is refused here with the passage
-   * id in the message, because once in the graph it would silently distort every search.
+   * Adds (or replaces, by passage id) one passage. A bad vector is refused here with the passage id
+   * in the message, because once in the graph it would silently distort every search.
    */
   public void add(IndexedPassage p) {
     if (finished) {
@@ -146,10 +153,13 @@ public final class ShardWriter implements AutoCloseable {
     }
     doc.add(new StoredField(ShardFields.TITLE, title));
     doc.add(new StoredField(ShardFields.TEXT, text));
-    doc.add(new TextField(ShardFields.BODY, title.isEmpty() ? text : title + "\n" + text, Field.Store.NO));
+    doc.add(
+        new TextField(
+            ShardFields.BODY, title.isEmpty() ? text : title + "\n" + text, Field.Store.NO));
     if (vectors != null) {
       checkVector(p);
-      doc.add(new KnnFloatVectorField(ShardFields.VECTOR, p.vector(), lucene(vectors.similarity())));
+      doc.add(
+          new KnnFloatVectorField(ShardFields.VECTOR, p.vector(), lucene(vectors.similarity())));
     }
     try {
       writer.updateDocument(new Term(ShardFields.PASSAGE_ID, p.passageId()), doc);
@@ -166,23 +176,34 @@ public final class ShardWriter implements AutoCloseable {
     }
     if (v.length != vectors.dimension()) {
       throw new IllegalArgumentException(
-          "passage " + p.passageId() + " has a " + v.length + "-dimensional vector; the index holds "
-              + vectors.dimension() + " dimensions");
+          "passage "
+              + p.passageId()
+              + " has a "
+              + v.length
+              + "-dimensional vector; the index holds "
+              + vectors.dimension()
+              + " dimensions");
     }
     double norm2 = 0;
     for (float x : v) {
       if (!Float.isFinite(x)) {
-        throw new IllegalArgumentException("passage " + p.passageId() + " has a non-finite vector component");
+        throw new IllegalArgumentException(
+            "passage " + p.passageId() + " has a non-finite vector component");
       }
       norm2 += (double) x * x;
     }
-    if (vectors.similarity().requiresUnitVectors() && Math.abs(Math.sqrt(norm2) - 1) > UNIT_TOLERANCE) {
+    if (vectors.similarity().requiresUnitVectors()
+        && Math.abs(Math.sqrt(norm2) - 1) > UNIT_TOLERANCE) {
       throw new IllegalArgumentException(
-          "passage " + p.passageId() + " has vector length " + Math.sqrt(norm2)
+          "passage "
+              + p.passageId()
+              + " has vector length "
+              + Math.sqrt(norm2)
               + " but dot-product similarity needs unit vectors");
     }
     if (vectors.similarity() == VectorSimilarity.COSINE && norm2 == 0) {
-      throw new IllegalArgumentException("passage " + p.passageId() + " has a zero vector (no cosine)");
+      throw new IllegalArgumentException(
+          "passage " + p.passageId() + " has a zero vector (no cosine)");
     }
   }
 
@@ -198,7 +219,11 @@ public final class ShardWriter implements AutoCloseable {
       finished = true;
       close();
       return new ShardStats(
-          docs, added, added - docs, IndexManifest.directoryBytes(dir), IndexManifest.checksum(dir));
+          docs,
+          added,
+          added - docs,
+          IndexManifest.directoryBytes(dir),
+          IndexManifest.checksum(dir));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish shard " + dir, e);
     }

@@ -5,9 +5,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Resolves records that share an id. The first in source order (file, then line) is kept; a
- * later record with the same content is an exact duplicate (dropped and counted); a later record
- * with different content is rejected, naming where the kept one came from. Pure and thread-safe.
+ * Resolves records that share an id. The first in source order (file, then line) is kept; a later
+ * record with the same content is an exact duplicate (dropped and counted); a later record with
+ * different content is rejected, naming where the kept one came from. Pure and thread-safe.
  */
 public final class Deduplication {
   private Deduplication() {}
@@ -24,9 +24,24 @@ public final class Deduplication {
         out.add(new Outcome(Outcome.Kind.DUPLICATE, p));
       } else {
         String id = p.key.substring(p.key.indexOf('\u0000') + 1);
-        out.add(new Outcome(Outcome.Kind.REJECTED, Parsed.rejected(p.table, p.file, p.line,
-            RejectReason.of(RejectReason.ID_CONFLICT, "id " + id + " repeated with different content (kept the record at "
-                + first.file + ":" + first.line + ")"), String.valueOf(p.row)).withLeftOut(p.leftOut)));
+        out.add(
+            new Outcome(
+                Outcome.Kind.REJECTED,
+                Parsed.rejected(
+                        p.table,
+                        p.file,
+                        p.line,
+                        RejectReason.of(
+                            RejectReason.ID_CONFLICT,
+                            "id "
+                                + id
+                                + " repeated with different content (kept the record at "
+                                + first.file
+                                + ":"
+                                + first.line
+                                + ")"),
+                        String.valueOf(p.row))
+                    .withLeftOut(p.leftOut)));
       }
     }
     return out;

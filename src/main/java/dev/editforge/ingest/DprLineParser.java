@@ -24,7 +24,8 @@ final class DprLineParser extends LineParser {
     }
     List<String> fields = split(text);
     if (fields.size() != 3) {
-      throw new Rejected(RejectReason.MALFORMED,
+      throw new Rejected(
+          RejectReason.MALFORMED,
           "expected 3 tab-separated fields (id, text, title), found " + fields.size());
     }
     String id = fields.get(0).strip();
@@ -42,7 +43,12 @@ final class DprLineParser extends LineParser {
     }
     String source = InputKind.DPR.cliName();
     String passageId = Ids.of(source, id, title, body);
-    return Parsed.accepted(table, source + "\u0000" + id, passageId, file, line,
+    return Parsed.accepted(
+        table,
+        source + "\u0000" + id,
+        passageId,
+        file,
+        line,
         RowFactory.create(passageId, id, title, body, source));
   }
 
@@ -79,10 +85,12 @@ final class DprLineParser extends LineParser {
           j++;
         }
         if (!closed) {
-          throw new Rejected(RejectReason.MALFORMED, "unterminated quoted field starting at column " + (i + 1));
+          throw new Rejected(
+              RejectReason.MALFORMED, "unterminated quoted field starting at column " + (i + 1));
         }
         if (j < n && line.charAt(j) != '\t') {
-          throw new Rejected(RejectReason.MALFORMED, "unexpected text after a quoted field at column " + (j + 1));
+          throw new Rejected(
+              RejectReason.MALFORMED, "unexpected text after a quoted field at column " + (j + 1));
         }
         cur.append(q);
         i = j;

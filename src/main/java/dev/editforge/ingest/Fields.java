@@ -16,7 +16,8 @@ final class Fields {
       throw new Rejected(RejectReason.MISSING_FIELD, what + " is missing");
     }
     if (!node.isObject()) {
-      throw new Rejected(RejectReason.WRONG_TYPE, what + " must be a JSON object, got " + type(node));
+      throw new Rejected(
+          RejectReason.WRONG_TYPE, what + " must be a JSON object, got " + type(node));
     }
     return node;
   }
@@ -28,7 +29,8 @@ final class Fields {
       throw new Rejected(RejectReason.MISSING_FIELD, "required field " + name + " is missing");
     }
     if (!v.isTextual()) {
-      throw new Rejected(RejectReason.WRONG_TYPE, "field " + name + " must be a string, got " + type(v));
+      throw new Rejected(
+          RejectReason.WRONG_TYPE, "field " + name + " must be a string, got " + type(v));
     }
     String s = v.asText();
     checkUtf8(s, name);
@@ -46,7 +48,8 @@ final class Fields {
       return "";
     }
     if (!v.isTextual()) {
-      throw new Rejected(RejectReason.WRONG_TYPE, "field " + name + " must be a string, got " + type(v));
+      throw new Rejected(
+          RejectReason.WRONG_TYPE, "field " + name + " must be a string, got " + type(v));
     }
     checkUtf8(v.asText(), name);
     return v.asText();
@@ -62,7 +65,9 @@ final class Fields {
       return v.asText();
     }
     if (!v.isTextual()) {
-      throw new Rejected(RejectReason.WRONG_TYPE, "field " + field + " must be a string or an integer, got " + type(v));
+      throw new Rejected(
+          RejectReason.WRONG_TYPE,
+          "field " + field + " must be a string or an integer, got " + type(v));
     }
     checkUtf8(v.asText(), field);
     if (v.asText().isBlank()) {
@@ -71,14 +76,16 @@ final class Fields {
     return v.asText();
   }
 
-  static JsonNode array(JsonNode parent, String field, String where, boolean nonEmpty) throws Rejected {
+  static JsonNode array(JsonNode parent, String field, String where, boolean nonEmpty)
+      throws Rejected {
     JsonNode v = parent.get(field);
     String name = where.isEmpty() ? field : where + "." + field;
     if (v == null || v.isNull()) {
       throw new Rejected(RejectReason.MISSING_FIELD, "required field " + name + " is missing");
     }
     if (!v.isArray()) {
-      throw new Rejected(RejectReason.WRONG_TYPE, "field " + name + " must be a list, got " + type(v));
+      throw new Rejected(
+          RejectReason.WRONG_TYPE, "field " + name + " must be a list, got " + type(v));
     }
     if (nonEmpty && v.isEmpty()) {
       throw new Rejected(RejectReason.EMPTY_FIELD, "required field " + name + " is an empty list");
@@ -91,7 +98,8 @@ final class Fields {
     for (int i = 0; i < array.size(); i++) {
       JsonNode v = array.get(i);
       if (!v.isTextual()) {
-        throw new Rejected(RejectReason.WRONG_TYPE, name + "[" + i + "] must be a string, got " + type(v));
+        throw new Rejected(
+            RejectReason.WRONG_TYPE, name + "[" + i + "] must be a string, got " + type(v));
       }
       checkUtf8(v.asText(), name + "[" + i + "]");
       if (v.asText().isBlank()) {
@@ -104,7 +112,8 @@ final class Fields {
 
   static void checkUtf8(String s, String name) throws Rejected {
     if (s.indexOf(INVALID_UTF8_MARK) >= 0) {
-      throw new Rejected(RejectReason.INVALID_UTF8, "field " + name + " contains bytes that are not valid UTF-8");
+      throw new Rejected(
+          RejectReason.INVALID_UTF8, "field " + name + " contains bytes that are not valid UTF-8");
     }
   }
 

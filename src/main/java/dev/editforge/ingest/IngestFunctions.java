@@ -132,8 +132,12 @@ final class IngestFunctions {
     }
   }
 
-  /** First occurrence wins; an exact copy is a duplicate, a different record under the same id a reject. */
-  static final class ResolveDuplicates implements FlatMapFunction<Tuple2<String, Iterable<Parsed>>, Outcome> {
+  /**
+   * First occurrence wins; an exact copy is a duplicate, a different record under the same id a
+   * reject.
+   */
+  static final class ResolveDuplicates
+      implements FlatMapFunction<Tuple2<String, Iterable<Parsed>>, Outcome> {
     @Override
     public Iterator<Outcome> call(Tuple2<String, Iterable<Parsed>> group) {
       List<Parsed> all = new ArrayList<>();

@@ -8,8 +8,11 @@ public record InputSpec(InputKind kind, String path) implements Serializable {
     int colon = spec.indexOf(':');
     InputKind kind = colon > 0 ? InputKind.of(spec.substring(0, colon)) : null;
     if (kind == null || colon == spec.length() - 1) {
-      throw new InputException("input \"" + spec + "\" must be KIND:PATH with KIND one of "
-          + String.join(", ", InputKind.names()));
+      throw new InputException(
+          "input \""
+              + spec
+              + "\" must be KIND:PATH with KIND one of "
+              + String.join(", ", InputKind.names()));
     }
     return new InputSpec(kind, spec.substring(colon + 1));
   }

@@ -3,8 +3,8 @@ package dev.editforge.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.text.Json;
 import dev.editforge.io.RunDir;
+import dev.editforge.text.Json;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,9 +19,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Whole-file checks on the driver before any Spark work, reading at most the first 64 KiB of
- * each file: it exists, it is readable, and it is the declared format at all. A directory stands
- * for the (non-hidden) files in it. Failures are {@link InputException}s (exit 2).
+ * Whole-file checks on the driver before any Spark work, reading at most the first 64 KiB of each
+ * file: it exists, it is readable, and it is the declared format at all. A directory stands for the
+ * (non-hidden) files in it. Failures are {@link InputException}s (exit 2).
  */
 public final class InputValidation {
   private static final int HEAD_BYTES = 64 * 1024;
@@ -41,21 +41,27 @@ public final class InputValidation {
       } catch (FileNotFoundException e) {
         throw new InputException("input " + spec + ": " + spec.path() + " does not exist");
       } catch (IOException e) {
-        throw new InputException("input " + spec + ": cannot access " + spec.path() + ": " + e.getMessage(), e);
+        throw new InputException(
+            "input " + spec + ": cannot access " + spec.path() + ": " + e.getMessage(), e);
       }
       List<FileStatus> files = new ArrayList<>();
       if (status.isDirectory()) {
         try {
           Arrays.stream(fs.listStatus(path))
               .filter(FileStatus::isFile)
-              .filter(f -> !f.getPath().getName().startsWith(".") && !f.getPath().getName().startsWith("_"))
+              .filter(
+                  f ->
+                      !f.getPath().getName().startsWith(".")
+                          && !f.getPath().getName().startsWith("_"))
               .sorted(Comparator.comparing(f -> f.getPath().getName()))
               .forEach(files::add);
         } catch (IOException e) {
-          throw new InputException("input " + spec + ": cannot list " + spec.path() + ": " + e.getMessage(), e);
+          throw new InputException(
+              "input " + spec + ": cannot list " + spec.path() + ": " + e.getMessage(), e);
         }
         if (files.isEmpty()) {
-          throw new InputException("input " + spec + ": directory " + spec.path() + " holds no files");
+          throw new InputException(
+              "input " + spec + ": directory " + spec.path() + " holds no files");
         }
       } else {
         files.add(status);
@@ -63,8 +69,13 @@ public final class InputValidation {
       for (FileStatus f : files) {
         String head = head(fs, f.getPath(), spec);
         checkFormat(spec.kind(), head, f.getPath().toString(), f.getLen() > HEAD_BYTES);
-        out.add(new ResolvedInput(spec.kind(), spec.toString(), f.getPath().toString(), f.getLen(),
-            Fingerprints.ofFile(fs, f.getPath())));
+        out.add(
+            new ResolvedInput(
+                spec.kind(),
+                spec.toString(),
+                f.getPath().toString(),
+                f.getLen(),
+                Fingerprints.ofFile(fs, f.getPath())));
       }
     }
     return out;
@@ -91,14 +102,19 @@ public final class InputValidation {
     switch (kind) {
       case SQUAD -> {
         if (trimmed.charAt(0) != '[' && trimmed.charAt(0) != '{') {
-          throw new InputException(file + " is not a SQuAD file: it does not start with a JSON list or object");
+          throw new InputException(
+              file + " is not a SQuAD file: it does not start with a JSON list or object");
         }
       }
       case DPR -> {
         String first = trimmed.lines().findFirst().orElse("").replace("\r", "");
         if (!first.equals(DprLineParser.HEADER)) {
-          throw new InputException(file + " is not a DPR passages TSV: the first line must be the header "
-              + "\"id<TAB>text<TAB>title\", found \"" + abbreviate(first) + "\"");
+          throw new InputException(
+              file
+                  + " is not a DPR passages TSV: the first line must be the header "
+                  + "\"id<TAB>text<TAB>title\", found \""
+                  + abbreviate(first)
+                  + "\"");
         }
       }
       default -> {
@@ -117,8 +133,13 @@ public final class InputValidation {
           }
         }
         if (!anyObject && !(truncated && lines.size() <= 1)) {
-          throw new InputException(file + " is not JSON lines: none of its first " + lines.size()
-              + " lines is a JSON object (" + kind.cliName() + " expects one object per line)");
+          throw new InputException(
+              file
+                  + " is not JSON lines: none of its first "
+                  + lines.size()
+                  + " lines is a JSON object ("
+                  + kind.cliName()
+                  + " expects one object per line)");
         }
       }
     }

@@ -2,9 +2,9 @@ package dev.editforge.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.io.Ids;
-import dev.editforge.text.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
+import dev.editforge.text.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -12,9 +12,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * Instruction rows for mixing into the SFT set: alpaca ({@code instruction, input, output}) or
- * chat ({@code messages:[{role, content}]}). Both are stored as messages; alpaca's input follows
- * the instruction after a blank line, as LLaMA-Factory renders it.
+ * Instruction rows for mixing into the SFT set: alpaca ({@code instruction, input, output}) or chat
+ * ({@code messages:[{role, content}]}). Both are stored as messages; alpaca's input follows the
+ * instruction after a blank line, as LLaMA-Factory renders it.
  */
 final class InstructionsJsonlParser extends LineParser {
   private static final Set<String> ROLES = Set.of("system", "user", "assistant");
@@ -39,7 +39,9 @@ final class InstructionsJsonlParser extends LineParser {
         JsonNode m = Fields.object(ms.get(i), where);
         String role = Fields.text(m, "role", where);
         if (!ROLES.contains(role)) {
-          throw new Rejected(RejectReason.INVALID_VALUE, where + ".role \"" + role + "\" must be system, user or assistant");
+          throw new Rejected(
+              RejectReason.INVALID_VALUE,
+              where + ".role \"" + role + "\" must be system, user or assistant");
         }
         String content = Fields.text(m, "content", where);
         user |= role.equals("user");
@@ -48,7 +50,8 @@ final class InstructionsJsonlParser extends LineParser {
         canonical.add(List.of(role, content));
       }
       if (!user || !assistant) {
-        throw new Rejected(RejectReason.INVALID_VALUE, "messages need at least one user and one assistant turn");
+        throw new Rejected(
+            RejectReason.INVALID_VALUE, "messages need at least one user and one assistant turn");
       }
     } else if (o.has("instruction") || o.has("output")) {
       format = "alpaca";
@@ -61,10 +64,12 @@ final class InstructionsJsonlParser extends LineParser {
       canonical.add(List.of("user", user));
       canonical.add(List.of("assistant", output));
     } else {
-      throw new Rejected(RejectReason.MISSING_FIELD,
+      throw new Rejected(
+          RejectReason.MISSING_FIELD,
           "neither an alpaca row (instruction, input, output) nor a chat row (messages)");
     }
     String id = Ids.of("instruction", Json.compact(canonical));
-    return Parsed.accepted(table, id, id, file, line, RowFactory.create(id, Rows.seq(messages), format));
+    return Parsed.accepted(
+        table, id, id, file, line, RowFactory.create(id, Rows.seq(messages), format));
   }
 }

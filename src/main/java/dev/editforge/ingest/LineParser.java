@@ -9,9 +9,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Parses one line of a line-based input into a {@link Parsed} record. Blank lines are not
- * records (null). The size limit and strict UTF-8 check happen here for every kind, so each
- * kind only says how a decoded line becomes a row. Implementations are stateless and thread-safe.
+ * Parses one line of a line-based input into a {@link Parsed} record. Blank lines are not records
+ * (null). The size limit and strict UTF-8 check happen here for every kind, so each kind only says
+ * how a decoded line becomes a row. Implementations are stateless and thread-safe.
  */
 public abstract class LineParser implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -40,16 +40,31 @@ public abstract class LineParser implements Serializable {
   /** Returns null for a blank line. {@code line} is 1-based within the file. */
   public final Parsed parse(String file, long line, byte[] bytes, int length) {
     if (length > maxRecordBytes) {
-      return Parsed.rejected(table, file, line, RejectReason.of(RejectReason.TOO_LARGE,
-          "record of " + length + " bytes exceeds editforge.ingest.max-record-bytes (" + maxRecordBytes + ")"),
-          sample(new String(bytes, 0, (int) Math.min(length, sampleChars * 4L), StandardCharsets.UTF_8)));
+      return Parsed.rejected(
+          table,
+          file,
+          line,
+          RejectReason.of(
+              RejectReason.TOO_LARGE,
+              "record of "
+                  + length
+                  + " bytes exceeds editforge.ingest.max-record-bytes ("
+                  + maxRecordBytes
+                  + ")"),
+          sample(
+              new String(
+                  bytes, 0, (int) Math.min(length, sampleChars * 4L), StandardCharsets.UTF_8)));
     }
     String text;
     try {
       text = Utf8.decodeStrict(bytes, 0, length);
     } catch (CharacterCodingException e) {
-      return Parsed.rejected(table, file, line, RejectReason.of(RejectReason.INVALID_UTF8,
-          "line is not valid UTF-8"), sample(new String(bytes, 0, length, StandardCharsets.UTF_8)));
+      return Parsed.rejected(
+          table,
+          file,
+          line,
+          RejectReason.of(RejectReason.INVALID_UTF8, "line is not valid UTF-8"),
+          sample(new String(bytes, 0, length, StandardCharsets.UTF_8)));
     }
     if (text.endsWith("\r")) {
       text = text.substring(0, text.length() - 1);

@@ -2,9 +2,9 @@ package dev.editforge.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.io.Ids;
-import dev.editforge.text.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
+import dev.editforge.text.Json;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -31,26 +31,37 @@ final class LogicJsonlParser extends LineParser {
       String where = "questions[" + i + "]";
       JsonNode q = Fields.object(qs.get(i), where);
       String question = Fields.text(q, "question", where);
-      List<String> options = Fields.texts(Fields.array(q, "options", where, true), where + ".options");
+      List<String> options =
+          Fields.texts(Fields.array(q, "options", where, true), where + ".options");
       if (options.size() > 26) {
-        throw new Rejected(RejectReason.INVALID_VALUE, where + ".options has " + options.size() + " options; at most 26");
+        throw new Rejected(
+            RejectReason.INVALID_VALUE,
+            where + ".options has " + options.size() + " options; at most 26");
       }
       String answer = answerLetter(q, options, where);
       questions.add(RowFactory.create(question, Rows.seq(options), answer));
       canonical.add(List.of(question, options, answer == null ? "" : answer));
     }
     String problemId = Ids.of("logic", id, problem, Json.compact(canonical));
-    return Parsed.accepted(table, "logic\u0000" + id, problemId, file, line,
+    return Parsed.accepted(
+        table,
+        "logic\u0000" + id,
+        problemId,
+        file,
+        line,
         RowFactory.create(problemId, problem, Rows.seq(questions)));
   }
 
-  private static String answerLetter(JsonNode q, List<String> options, String where) throws Rejected {
+  private static String answerLetter(JsonNode q, List<String> options, String where)
+      throws Rejected {
     JsonNode a = q.get("answer");
     if (a == null || a.isNull()) {
       return null;
     }
     if (!a.isTextual()) {
-      throw new Rejected(RejectReason.WRONG_TYPE, "field " + where + ".answer must be a string, got " + Fields.type(a));
+      throw new Rejected(
+          RejectReason.WRONG_TYPE,
+          "field " + where + ".answer must be a string, got " + Fields.type(a));
     }
     String s = a.asText().strip();
     if (s.length() == 1 && Character.isLetter(s.charAt(0))) {
@@ -63,7 +74,13 @@ final class LogicJsonlParser extends LineParser {
     if (byText >= 0) {
       return String.valueOf((char) ('A' + byText));
     }
-    throw new Rejected(RejectReason.INVALID_VALUE, where + ".answer \"" + s
-        + "\" is neither an option letter A-" + (char) ('A' + options.size() - 1) + " nor the text of an option");
+    throw new Rejected(
+        RejectReason.INVALID_VALUE,
+        where
+            + ".answer \""
+            + s
+            + "\" is neither an option letter A-"
+            + (char) ('A' + options.size() - 1)
+            + " nor the text of an option");
   }
 }

@@ -4,9 +4,9 @@ import java.io.Serializable;
 import org.apache.spark.sql.Row;
 
 /**
- * One input record after parsing: either an accepted row for {@code table} with its dedup key
- * and content hash, or a rejection with its reason. Where it came from (file, line) travels with
- * it so rejects and id conflicts can point at the source.
+ * One input record after parsing: either an accepted row for {@code table} with its dedup key and
+ * content hash, or a rejection with its reason. Where it came from (file, line) travels with it so
+ * rejects and id conflicts can point at the source.
  */
 public final class Parsed implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -20,11 +20,21 @@ public final class Parsed implements Serializable {
   public final String category;
   public final String reason;
   public final String raw;
+
   /** Sub-records this record held that were left out by rule (SQuAD v2 unanswerable questions). */
   public final long leftOut;
 
-  private Parsed(String table, String key, String contentHash, String file, long line, Row row,
-      String category, String reason, String raw, long leftOut) {
+  private Parsed(
+      String table,
+      String key,
+      String contentHash,
+      String file,
+      long line,
+      Row row,
+      String category,
+      String reason,
+      String raw,
+      long leftOut) {
     this.table = table;
     this.key = key;
     this.contentHash = contentHash;
@@ -37,7 +47,8 @@ public final class Parsed implements Serializable {
     this.leftOut = leftOut;
   }
 
-  public static Parsed accepted(String table, String key, String contentHash, String file, long line, Row row) {
+  public static Parsed accepted(
+      String table, String key, String contentHash, String file, long line, Row row) {
     return new Parsed(table, key, contentHash, file, line, row, null, null, null, 0);
   }
 
@@ -45,8 +56,10 @@ public final class Parsed implements Serializable {
     return new Parsed(table, key, contentHash, file, line, row, category, reason, raw, n);
   }
 
-  public static Parsed rejected(String table, String file, long line, RejectReason reason, String raw) {
-    return new Parsed(table, null, null, file, line, null, reason.category(), reason.message(), raw, 0);
+  public static Parsed rejected(
+      String table, String file, long line, RejectReason reason, String raw) {
+    return new Parsed(
+        table, null, null, file, line, null, reason.category(), reason.message(), raw, 0);
   }
 
   public boolean isAccepted() {
@@ -61,6 +74,8 @@ public final class Parsed implements Serializable {
 
   @Override
   public String toString() {
-    return isAccepted() ? table + ":" + key + "@" + file + ":" + line : "reject(" + reason + ")@" + file + ":" + line;
+    return isAccepted()
+        ? table + ":" + key + "@" + file + ":" + line
+        : "reject(" + reason + ")@" + file + ":" + line;
   }
 }

@@ -19,7 +19,12 @@ final class PassagesJsonlParser extends LineParser {
     String body = Fields.text(o, "text", "");
     String source = InputKind.PASSAGES_JSONL.cliName();
     String passageId = Ids.of(source, id, title, body);
-    return Parsed.accepted(table, source + "\u0000" + id, passageId, file, line,
+    return Parsed.accepted(
+        table,
+        source + "\u0000" + id,
+        passageId,
+        file,
+        line,
         RowFactory.create(passageId, id, title, body, source));
   }
 }

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
-import dev.editforge.text.Json;
 import dev.editforge.io.Rows;
 import dev.editforge.io.Tables;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,12 +25,12 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * Streams a SQuAD-style JSON document record by record, never holding the whole file: SEAL's
- * shape (a list of {@code {title, context, questions:[{question, answer}]}}) or the original
- * nested SQuAD v1.1 / v2.0 ({@code data[].paragraphs[].qas[]}, every {@code answers[].text} kept,
- * v2 {@code is_impossible} questions left out and counted). One article per paragraph. A record
- * that is wrong becomes a reject; a document that is not JSON at all is an {@link InputException}.
- * Not thread-safe; the caller closes the stream.
+ * Streams a SQuAD-style JSON document record by record, never holding the whole file: SEAL's shape
+ * (a list of {@code {title, context, questions:[{question, answer}]}}) or the original nested SQuAD
+ * v1.1 / v2.0 ({@code data[].paragraphs[].qas[]}, every {@code answers[].text} kept, v2 {@code
+ * is_impossible} questions left out and counted). One article per paragraph. A record that is wrong
+ * becomes a reject; a document that is not JSON at all is an {@link InputException}. Not
+ * thread-safe; the caller closes the stream.
  */
 public final class SquadReader implements Iterator<Parsed> {
   private static final ObjectMapper MAPPER = Json.COMPACT;
@@ -56,8 +56,10 @@ public final class SquadReader implements Iterator<Parsed> {
         nested = true;
         seekData();
       } else {
-        throw new InputException(file + " is not a SQuAD file: expected a JSON list of articles (SEAL's shape) "
-            + "or an object with \"data\" (SQuAD v1.1/v2.0)");
+        throw new InputException(
+            file
+                + " is not a SQuAD file: expected a JSON list of articles (SEAL's shape) "
+                + "or an object with \"data\" (SQuAD v1.1/v2.0)");
       }
     } catch (JsonProcessingException e) {
       throw notJson(e);
@@ -70,7 +72,8 @@ public final class SquadReader implements Iterator<Parsed> {
     while (true) {
       JsonToken t = parser.nextToken();
       if (t == null || t == JsonToken.END_OBJECT) {
-        throw new InputException(file + " is not a SQuAD file: the top-level object has no \"data\" list");
+        throw new InputException(
+            file + " is not a SQuAD file: the top-level object has no \"data\" list");
       }
       if (t == JsonToken.FIELD_NAME) {
         String name = parser.currentName();
@@ -114,8 +117,17 @@ public final class SquadReader implements Iterator<Parsed> {
       JsonNode node = MAPPER.readTree(parser);
       long chars = parser.currentLocation().getCharOffset() - start.getCharOffset();
       if (chars > maxRecordBytes) {
-        pending.add(reject(line, RejectReason.of(RejectReason.TOO_LARGE, "record of about " + chars
-            + " characters exceeds editforge.ingest.max-record-bytes (" + maxRecordBytes + ")"), node));
+        pending.add(
+            reject(
+                line,
+                RejectReason.of(
+                    RejectReason.TOO_LARGE,
+                    "record of about "
+                        + chars
+                        + " characters exceeds editforge.ingest.max-record-bytes ("
+                        + maxRecordBytes
+                        + ")"),
+                node));
         return;
       }
       if (nested) {
@@ -191,25 +203,44 @@ public final class SquadReader implements Iterator<Parsed> {
           JsonNode ans = Fields.array(q, "answers", qw, true);
           Set<String> golds = new LinkedHashSet<>();
           for (int k = 0; k < ans.size(); k++) {
-            golds.add(Fields.text(Fields.object(ans.get(k), qw + ".answers[" + k + "]"), "text", qw + ".answers[" + k + "]"));
+            golds.add(
+                Fields.text(
+                    Fields.object(ans.get(k), qw + ".answers[" + k + "]"),
+                    "text",
+                    qw + ".answers[" + k + "]"));
           }
           questions.add(new String[] {id, question});
           answers.add(List.copyOf(golds));
         }
         if (questions.isEmpty()) {
-          throw new Rejected(RejectReason.INVALID_VALUE, where + " (" + title + ") has no answerable question: all "
-              + impossible + " are is_impossible");
+          throw new Rejected(
+              RejectReason.INVALID_VALUE,
+              where
+                  + " ("
+                  + title
+                  + ") has no answerable question: all "
+                  + impossible
+                  + " are is_impossible");
         }
         pending.add(article(title, context, questions, answers, line, impossible));
       } catch (Rejected r) {
-        pending.add(reject(line, RejectReason.of(r.reason.category(), where + ": " + r.reason.message()), para)
-            .withLeftOut(impossible));
+        pending.add(
+            reject(
+                    line,
+                    RejectReason.of(r.reason.category(), where + ": " + r.reason.message()),
+                    para)
+                .withLeftOut(impossible));
       }
     }
   }
 
-  private Parsed article(String title, String context, List<String[]> questions, List<List<String>> answers,
-      long line, long impossible) {
+  private Parsed article(
+      String title,
+      String context,
+      List<String[]> questions,
+      List<List<String>> answers,
+      long line,
+      long impossible) {
     String articleId = Ids.of("article", title, context);
     List<Row> qrows = new ArrayList<>();
     for (int i = 0; i < questions.size(); i++) {
@@ -217,10 +248,19 @@ public final class SquadReader implements Iterator<Parsed> {
       String qid = q[0] != null ? q[0] : Ids.of(articleId, q[1], Integer.toString(i));
       qrows.add(RowFactory.create(qid, q[1], Rows.seq(answers.get(i))));
     }
-    String contentHash = Ids.of(articleId, Json.compact(questions.stream().map(q -> q[1]).toList()),
-        Json.compact(answers));
-    return Parsed.accepted(Tables.ARTICLES, articleId, contentHash, file, line,
-        RowFactory.create(articleId, title, context, Rows.seq(qrows))).withLeftOut(impossible);
+    String contentHash =
+        Ids.of(
+            articleId,
+            Json.compact(questions.stream().map(q -> q[1]).toList()),
+            Json.compact(answers));
+    return Parsed.accepted(
+            Tables.ARTICLES,
+            articleId,
+            contentHash,
+            file,
+            line,
+            RowFactory.create(articleId, title, context, Rows.seq(qrows)))
+        .withLeftOut(impossible);
   }
 
   private Parsed reject(long line, RejectReason reason, JsonNode node) {
@@ -233,7 +273,9 @@ public final class SquadReader implements Iterator<Parsed> {
 
   private InputException notJson(JsonProcessingException e) {
     JsonLocation loc = e.getLocation();
-    String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-    return new InputException(file + " is not valid JSON" + where + ": " + e.getOriginalMessage(), e);
+    String where =
+        loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+    return new InputException(
+        file + " is not valid JSON" + where + ": " + e.getOriginalMessage(), e);
   }
 }

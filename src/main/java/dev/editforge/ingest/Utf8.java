@@ -16,9 +16,11 @@ final class Utf8 {
 
   /** Decodes or throws; one decoder per call keeps it thread-safe. */
   static String decodeStrict(byte[] bytes, int offset, int length) throws CharacterCodingException {
-    CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder d =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     CharBuffer cb = d.decode(ByteBuffer.wrap(bytes, offset, length));
     return cb.toString();
   }
@@ -29,10 +31,12 @@ final class Utf8 {
    * document still parses.
    */
   static Reader markingReader(InputStream in) {
-    CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPLACE)
-        .onUnmappableCharacter(CodingErrorAction.REPLACE)
-        .replaceWith(String.valueOf(Fields.INVALID_UTF8_MARK));
+    CharsetDecoder d =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE)
+            .replaceWith(String.valueOf(Fields.INVALID_UTF8_MARK));
     return new InputStreamReader(in, d);
   }
 }

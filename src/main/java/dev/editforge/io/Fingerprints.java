@@ -1,8 +1,8 @@
 package dev.editforge.io;
 
-import dev.editforge.text.Json;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValue;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,10 +16,10 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * What decides whether a stage is up to date: its config section's hash, the code version, and
- * a fingerprint of each input. Small files (up to {@link #HASH_LIMIT}) are hashed by content, so
- * re-extracting the same sample counts as unchanged; larger files by path, length and
- * modification time, so a 13 GB input is not read just to decide to skip it.
+ * What decides whether a stage is up to date: its config section's hash, the code version, and a
+ * fingerprint of each input. Small files (up to {@link #HASH_LIMIT}) are hashed by content, so
+ * re-extracting the same sample counts as unchanged; larger files by path, length and modification
+ * time, so a 13 GB input is not read just to decide to skip it.
  */
 public final class Fingerprints {
   public static final long HASH_LIMIT = 64L << 20;
@@ -54,14 +54,17 @@ public final class Fingerprints {
     }
   }
 
-  /** An upstream table: its manifest's fingerprint and end time (changes whenever it is rewritten). */
+  /**
+   * An upstream table: its manifest's fingerprint and end time (changes whenever it is rewritten).
+   */
   public static String ofTable(RunDir run, String table) {
     return run.manifest(table)
         .map(m -> "table:" + table + ":" + m.fingerprint() + ":" + m.get("ended_at"))
         .orElse("table:" + table + ":absent");
   }
 
-  public static String combine(String stage, String codeVersion, String configHash, List<String> inputs) {
+  public static String combine(
+      String stage, String codeVersion, String configHash, List<String> inputs) {
     List<String> parts = new ArrayList<>();
     parts.add(stage);
     parts.add(codeVersion);

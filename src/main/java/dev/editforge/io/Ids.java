@@ -7,8 +7,8 @@ import java.text.Normalizer;
 
 /**
  * Stable content ids: the first 16 bytes (32 hex chars) of SHA-256 over NFC-normalized fields
- * joined by a unit separator, so the same input always yields the same id on any JVM and a
- * rerun can skip finished work.
+ * joined by a unit separator, so the same input always yields the same id on any JVM and a rerun
+ * can skip finished work.
  */
 public final class Ids {
   private Ids() {}
@@ -19,7 +19,8 @@ public final class Ids {
       if (i > 0) {
         md.update((byte) 0x1f);
       }
-      String f = fields[i] == null ? "\u0000" : Normalizer.normalize(fields[i], Normalizer.Form.NFC);
+      String f =
+          fields[i] == null ? "\u0000" : Normalizer.normalize(fields[i], Normalizer.Form.NFC);
       md.update(f.getBytes(StandardCharsets.UTF_8));
     }
     return hex(md.digest(), 16);
@@ -40,7 +41,8 @@ public final class Ids {
   public static String hex(byte[] digest, int bytes) {
     StringBuilder sb = new StringBuilder(bytes * 2);
     for (int i = 0; i < bytes; i++) {
-      sb.append(Character.forDigit((digest[i] >> 4) & 0xf, 16)).append(Character.forDigit(digest[i] & 0xf, 16));
+      sb.append(Character.forDigit((digest[i] >> 4) & 0xf, 16))
+          .append(Character.forDigit(digest[i] & 0xf, 16));
     }
     return sb.toString();
   }

@@ -1,17 +1,17 @@
 package dev.editforge.io;
 
-import dev.editforge.text.Json;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A table's {@code _manifest.json}: which stage wrote it, whether it completed, the counts
- * ({@code input = accepted + rejected + duplicates}), the config hash and code version, timings,
- * and the fingerprint that decides whether a rerun may skip the stage. Stage-specific fields go
- * into {@link #put}. Not thread-safe.
+ * A table's {@code _manifest.json}: which stage wrote it, whether it completed, the counts ({@code
+ * input = accepted + rejected + duplicates}), the config hash and code version, timings, and the
+ * fingerprint that decides whether a rerun may skip the stage. Stage-specific fields go into {@link
+ * #put}. Not thread-safe.
  */
 public final class Manifest {
   public static final String COMPLETED = "completed";
@@ -24,8 +24,8 @@ public final class Manifest {
     this.fields = fields;
   }
 
-  public static Manifest start(String stage, String table, String configHash, String codeVersion,
-      String fingerprint) {
+  public static Manifest start(
+      String stage, String table, String configHash, String codeVersion, String fingerprint) {
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("stage", stage);
     f.put("table", table);
@@ -40,7 +40,8 @@ public final class Manifest {
   }
 
   public static Manifest parse(String json) throws IOException {
-    return new Manifest(Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {}));
+    return new Manifest(
+        Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {}));
   }
 
   public String stage() {

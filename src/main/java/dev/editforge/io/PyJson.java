@@ -6,10 +6,10 @@ import java.util.Map;
 /**
  * JSON text formatted exactly as Python's {@code json.dumps(obj, ensure_ascii=False)} formats it:
  * comma-space and colon-space separators; only the double quote, the backslash and control
- * characters escaped (short forms for backspace, form feed, newline, carriage return and tab,
- * a lower-case four-digit hex escape otherwise); everything else, non-ASCII included, as is. SEAL
- * and most Hugging Face tooling write JSONL this way, so files editforge writes can be compared
- * byte for byte with theirs. Values: String, Boolean, Number, null, List, Map (insertion order).
+ * characters escaped (short forms for backspace, form feed, newline, carriage return and tab, a
+ * lower-case four-digit hex escape otherwise); everything else, non-ASCII included, as is. SEAL and
+ * most Hugging Face tooling write JSONL this way, so files editforge writes can be compared byte
+ * for byte with theirs. Values: String, Boolean, Number, null, List, Map (insertion order).
  */
 public final class PyJson {
   private PyJson() {}
@@ -79,7 +79,10 @@ public final class PyJson {
     String[] parts = Double.toString(d).split("E");
     String mant = parts[0].endsWith(".0") ? parts[0].substring(0, parts[0].length() - 2) : parts[0];
     int exp = Integer.parseInt(parts[1]);
-    return mant + "e" + (exp < 0 ? "-" : "+") + String.format(java.util.Locale.ROOT, "%02d", Math.abs(exp));
+    return mant
+        + "e"
+        + (exp < 0 ? "-" : "+")
+        + String.format(java.util.Locale.ROOT, "%02d", Math.abs(exp));
   }
 
   private static void string(StringBuilder sb, String s) {

@@ -34,7 +34,9 @@ public final class RunDir {
     }
   }
 
-  /** A local path without a scheme becomes an absolute file: URI, so executors see the same place. */
+  /**
+   * A local path without a scheme becomes an absolute file: URI, so executors see the same place.
+   */
   public static Path qualify(String location) {
     URI uri = URI.create(location.replace(" ", "%20"));
     if (uri.getScheme() == null) {
@@ -75,8 +77,8 @@ public final class RunDir {
   }
 
   /**
-   * A fresh staging path for one table (not yet created, so Spark writers may create it);
-   * nothing reads from {@code _staging}.
+   * A fresh staging path for one table (not yet created, so Spark writers may create it); nothing
+   * reads from {@code _staging}.
    */
   public Path newStaging(String table) {
     return new Path(root, "_staging/" + table + "-" + UUID.randomUUID());
@@ -107,9 +109,9 @@ public final class RunDir {
   }
 
   /**
-   * Replaces {@code <run>/<table>} with the staging directory. The old table is moved aside
-   * first, so at every instant the table path is either the old complete table, absent, or the
-   * new complete table.
+   * Replaces {@code <run>/<table>} with the staging directory. The old table is moved aside first,
+   * so at every instant the table path is either the old complete table, absent, or the new
+   * complete table.
    */
   public void commit(Path staging, String table) {
     Path target = table(table);

@@ -1,7 +1,7 @@
 package dev.editforge.io;
 
-import dev.editforge.text.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,7 +30,8 @@ public final class SealRunFile {
   }
 
   /** One self-edit; {@code adapterMean}/{@code baselineMean} are SEAL's {@code stats} values. */
-  public record Completion(String text, double adapterMean, double baselineMean, List<Question> questions) {
+  public record Completion(
+      String text, double adapterMean, double baselineMean, List<Question> questions) {
     public Completion {
       questions = List.copyOf(questions);
     }
@@ -77,10 +78,18 @@ public final class SealRunFile {
         }
         comps.add(
             new Completion(
-                text(c, "text", cw), stats.get("adapter_mean").asDouble(), stats.path("baseline_mean").asDouble(0.0), qs));
+                text(c, "text", cw),
+                stats.get("adapter_mean").asDouble(),
+                stats.path("baseline_mean").asDouble(0.0),
+                qs));
         ci++;
       }
-      articles.add(new Article(text(a, "title", where), text(a, "context", where), a.path("prompt").asText(""), comps));
+      articles.add(
+          new Article(
+              text(a, "title", where),
+              text(a, "context", where),
+              a.path("prompt").asText(""),
+              comps));
       ai++;
     }
     return new Run(root.path("eval_times").asInt(0), articles);

@@ -1,6 +1,8 @@
 package dev.editforge.io;
 
-/** Where an SFT row came from; {@link #wireName()} is the value of the {@code sft.source} column. */
+/**
+ * Where an SFT row came from; {@link #wireName()} is the value of the {@code sft.source} column.
+ */
 public enum SftSource {
   SELF_EDIT("self_edit"),
   REASONING("reasoning"),
@@ -24,6 +26,8 @@ public enum SftSource {
       }
     }
     throw new IllegalArgumentException(
-        "unknown sft source \"" + s + "\"; known: self_edit, reasoning, self_cognition, instruction");
+        "unknown sft source \""
+            + s
+            + "\"; known: self_edit, reasoning, self_cognition, instruction");
   }
 }

@@ -10,8 +10,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The {@code sft} table as {@link SftRow}s. The table is written as one Parquet file in the
- * dataset's order, so reading it back gives the rows in the order they were selected and mixed
- * (the exports and trainers see the same order).
+ * dataset's order, so reading it back gives the rows in the order they were selected and mixed (the
+ * exports and trainers see the same order).
  */
 public final class SftTable {
   private SftTable() {}
@@ -21,7 +21,13 @@ public final class SftTable {
     for (ChatMessage m : r.messages()) {
       messages.add(RowFactory.create(m.role(), m.content()));
     }
-    return RowFactory.create(r.prompt(), r.completion(), Rows.seq(messages), r.source().wireName(), r.originId(), r.score());
+    return RowFactory.create(
+        r.prompt(),
+        r.completion(),
+        Rows.seq(messages),
+        r.source().wireName(),
+        r.originId(),
+        r.score());
   }
 
   public static SftRow fromRow(Row row) {
@@ -40,7 +46,9 @@ public final class SftTable {
         row.isNullAt(score) ? null : row.getDouble(score));
   }
 
-  /** Writes the rows, in order, as a single Parquet file under {@code dir} (which must not exist). */
+  /**
+   * Writes the rows, in order, as a single Parquet file under {@code dir} (which must not exist).
+   */
   public static void write(SparkSession spark, List<SftRow> rows, Path dir) {
     List<Row> out = new ArrayList<>(rows.size());
     for (SftRow r : rows) {

@@ -4,8 +4,8 @@ import java.util.Optional;
 
 /**
  * The skip rule every stage shares: a table is up to date when its manifest completed (or was
- * itself skipped as up to date) with the same fingerprint. A skip rewrites the manifest's status
- * to {@code skipped} with {@code skip_reason: up-to-date}, as the console says.
+ * itself skipped as up to date) with the same fingerprint. A skip rewrites the manifest's status to
+ * {@code skipped} with {@code skip_reason: up-to-date}, as the console says.
  */
 public final class StageTables {
   private StageTables() {}
@@ -16,7 +16,8 @@ public final class StageTables {
       return Optional.empty();
     }
     Manifest manifest = m.get();
-    boolean done = Manifest.COMPLETED.equals(manifest.status()) || Manifest.SKIPPED.equals(manifest.status());
+    boolean done =
+        Manifest.COMPLETED.equals(manifest.status()) || Manifest.SKIPPED.equals(manifest.status());
     if (!done || !fingerprint.equals(manifest.fingerprint())) {
       return Optional.empty();
     }
@@ -28,7 +29,8 @@ public final class StageTables {
     manifest.put("status", Manifest.SKIPPED);
     manifest.put("skip_reason", "up-to-date");
     manifest.put("skipped_at", java.time.Instant.now().toString());
-    run.writeString(new org.apache.hadoop.fs.Path(run.table(table), RunDir.MANIFEST), manifest.toJson());
+    run.writeString(
+        new org.apache.hadoop.fs.Path(run.table(table), RunDir.MANIFEST), manifest.toJson());
     return manifest;
   }
 

@@ -15,7 +15,9 @@ import java.util.Map;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-/** The table contracts of DESIGN.md, as Spark schemas. Stages talk to each other only through these. */
+/**
+ * The table contracts of DESIGN.md, as Spark schemas. Stages talk to each other only through these.
+ */
 public final class Tables {
   public static final String PASSAGES = "passages";
   public static final String ARTICLES = "articles";
@@ -27,25 +29,30 @@ public final class Tables {
   public static final String REASONING = "reasoning";
   public static final String TTT_SCORES = "ttt_scores";
   public static final String SFT = "sft";
-  /** Outputs that are directories rather than Parquet tables, committed and skipped the same way. */
+
+  /**
+   * Outputs that are directories rather than Parquet tables, committed and skipped the same way.
+   */
   public static final String INDEX = "index";
+
   public static final String FINETUNE = "finetune";
   public static final String EVALUATION = "evaluation";
 
-  private static final java.util.Map<String, String> PRODUCERS = java.util.Map.ofEntries(
-      java.util.Map.entry(PASSAGES, "editforge ingest --input dpr:FILE"),
-      java.util.Map.entry(ARTICLES, "editforge ingest --input squad:FILE"),
-      java.util.Map.entry(PROBLEMS, "editforge ingest --input logic:FILE"),
-      java.util.Map.entry(INSTRUCTIONS, "editforge ingest --input instructions:FILE"),
-      java.util.Map.entry(EMBEDDINGS, "editforge embed"),
-      java.util.Map.entry(INDEX, "editforge index"),
-      java.util.Map.entry(RETRIEVALS, "editforge retrieve"),
-      java.util.Map.entry(SELF_EDITS, "editforge generate"),
-      java.util.Map.entry(REASONING, "editforge generate --what reasoning"),
-      java.util.Map.entry(TTT_SCORES, "editforge score"),
-      java.util.Map.entry(SFT, "editforge select"),
-      java.util.Map.entry(FINETUNE, "editforge finetune"),
-      java.util.Map.entry(EVALUATION, "editforge evaluate"));
+  private static final java.util.Map<String, String> PRODUCERS =
+      java.util.Map.ofEntries(
+          java.util.Map.entry(PASSAGES, "editforge ingest --input dpr:FILE"),
+          java.util.Map.entry(ARTICLES, "editforge ingest --input squad:FILE"),
+          java.util.Map.entry(PROBLEMS, "editforge ingest --input logic:FILE"),
+          java.util.Map.entry(INSTRUCTIONS, "editforge ingest --input instructions:FILE"),
+          java.util.Map.entry(EMBEDDINGS, "editforge embed"),
+          java.util.Map.entry(INDEX, "editforge index"),
+          java.util.Map.entry(RETRIEVALS, "editforge retrieve"),
+          java.util.Map.entry(SELF_EDITS, "editforge generate"),
+          java.util.Map.entry(REASONING, "editforge generate --what reasoning"),
+          java.util.Map.entry(TTT_SCORES, "editforge score"),
+          java.util.Map.entry(SFT, "editforge select"),
+          java.util.Map.entry(FINETUNE, "editforge finetune"),
+          java.util.Map.entry(EVALUATION, "editforge evaluate"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
@@ -54,7 +61,8 @@ public final class Tables {
 
   private Tables() {}
 
-  private static StructField f(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
+  private static StructField f(
+      String name, org.apache.spark.sql.types.DataType type, boolean nullable) {
     return createStructField(name, type, nullable);
   }
 
@@ -68,81 +76,182 @@ public final class Tables {
 
   public static final StructType MESSAGE = createStructType(List.of(s("role"), s("content")));
 
-  public static final StructType PASSAGES_SCHEMA = createStructType(List.of(
-      s("passage_id"), s("source_id"), s("title"), s("text"), s("source")));
+  public static final StructType PASSAGES_SCHEMA =
+      createStructType(
+          List.of(s("passage_id"), s("source_id"), s("title"), s("text"), s("source")));
 
-  public static final StructType QUESTION = createStructType(List.of(
-      s("question_id"), s("question"), f("answers", createArrayType(StringType, false), false)));
+  public static final StructType QUESTION =
+      createStructType(
+          List.of(
+              s("question_id"),
+              s("question"),
+              f("answers", createArrayType(StringType, false), false)));
 
-  public static final StructType ARTICLES_SCHEMA = createStructType(List.of(
-      s("article_id"), s("title"), s("context"), f("questions", createArrayType(QUESTION, false), false)));
+  public static final StructType ARTICLES_SCHEMA =
+      createStructType(
+          List.of(
+              s("article_id"),
+              s("title"),
+              s("context"),
+              f("questions", createArrayType(QUESTION, false), false)));
 
-  public static final StructType PROBLEM_QUESTION = createStructType(List.of(
-      s("question"), f("options", createArrayType(StringType, false), false), ns("answer")));
+  public static final StructType PROBLEM_QUESTION =
+      createStructType(
+          List.of(
+              s("question"),
+              f("options", createArrayType(StringType, false), false),
+              ns("answer")));
 
-  public static final StructType PROBLEMS_SCHEMA = createStructType(List.of(
-      s("problem_id"), s("problem"), f("questions", createArrayType(PROBLEM_QUESTION, false), false)));
+  public static final StructType PROBLEMS_SCHEMA =
+      createStructType(
+          List.of(
+              s("problem_id"),
+              s("problem"),
+              f("questions", createArrayType(PROBLEM_QUESTION, false), false)));
 
   /** Not in DESIGN.md's list: instruction rows kept for mixing into the SFT set. */
-  public static final StructType INSTRUCTIONS_SCHEMA = createStructType(List.of(
-      s("instruction_id"), f("messages", createArrayType(MESSAGE, false), false), s("format")));
+  public static final StructType INSTRUCTIONS_SCHEMA =
+      createStructType(
+          List.of(
+              s("instruction_id"),
+              f("messages", createArrayType(MESSAGE, false), false),
+              s("format")));
 
-  public static final StructType EMBEDDINGS_SCHEMA = createStructType(List.of(
-      s("passage_id"), f("vector", createArrayType(FloatType, false), false), s("model")));
+  public static final StructType EMBEDDINGS_SCHEMA =
+      createStructType(
+          List.of(
+              s("passage_id"), f("vector", createArrayType(FloatType, false), false), s("model")));
 
-  public static final StructType CTX = createStructType(List.of(
-      s("passage_id"), s("source_id"), s("title"), s("text"), f("score", DoubleType, false),
-      f("rank", IntegerType, false)));
+  public static final StructType CTX =
+      createStructType(
+          List.of(
+              s("passage_id"),
+              s("source_id"),
+              s("title"),
+              s("text"),
+              f("score", DoubleType, false),
+              f("rank", IntegerType, false)));
 
-  public static final StructType RETRIEVALS_SCHEMA = createStructType(List.of(
-      s("query_id"), s("query"), f("ctxs", createArrayType(CTX, false), false)));
+  public static final StructType RETRIEVALS_SCHEMA =
+      createStructType(
+          List.of(s("query_id"), s("query"), f("ctxs", createArrayType(CTX, false), false)));
 
-  public static final StructType SAMPLING = createStructType(List.of(
-      f("temperature", DoubleType, false), f("top_p", DoubleType, false), f("top_k", IntegerType, false),
-      f("max_new_tokens", IntegerType, false), f("seed", LongType, false), f("sample_index", IntegerType, false)));
+  public static final StructType SAMPLING =
+      createStructType(
+          List.of(
+              f("temperature", DoubleType, false),
+              f("top_p", DoubleType, false),
+              f("top_k", IntegerType, false),
+              f("max_new_tokens", IntegerType, false),
+              f("seed", LongType, false),
+              f("sample_index", IntegerType, false)));
 
-  public static final StructType SELF_EDITS_SCHEMA = createStructType(List.of(
-      s("edit_id"), s("article_id"), s("prompt_key"), s("prompt"), ns("completion"), s("model"),
-      f("sampling", SAMPLING, false), ns("finish_reason"), ns("error")));
+  public static final StructType SELF_EDITS_SCHEMA =
+      createStructType(
+          List.of(
+              s("edit_id"),
+              s("article_id"),
+              s("prompt_key"),
+              s("prompt"),
+              ns("completion"),
+              s("model"),
+              f("sampling", SAMPLING, false),
+              ns("finish_reason"),
+              ns("error")));
 
-  public static final StructType REASONING_SCHEMA = createStructType(List.of(
-      s("trace_id"), s("problem_id"), f("question_index", IntegerType, false), f("sample_index", IntegerType, false),
-      ns("reasoning"), ns("predicted"), ns("gold"), f("agrees", BooleanType, true),
-      f("vote_share", DoubleType, true), ns("error")));
+  public static final StructType REASONING_SCHEMA =
+      createStructType(
+          List.of(
+              s("trace_id"),
+              s("problem_id"),
+              f("question_index", IntegerType, false),
+              f("sample_index", IntegerType, false),
+              ns("reasoning"),
+              ns("predicted"),
+              ns("gold"),
+              f("agrees", BooleanType, true),
+              f("vote_share", DoubleType, true),
+              ns("error")));
 
-  public static final StructType TTT_QUESTION = createStructType(List.of(
-      s("question"), s("gold"), ns("baseline_answer"), ns("adapter_answer"),
-      f("baseline_correct", BooleanType, false), f("adapter_correct", BooleanType, false)));
+  public static final StructType TTT_QUESTION =
+      createStructType(
+          List.of(
+              s("question"),
+              s("gold"),
+              ns("baseline_answer"),
+              ns("adapter_answer"),
+              f("baseline_correct", BooleanType, false),
+              f("adapter_correct", BooleanType, false)));
 
-  public static final StructType LORA = createStructType(List.of(
-      f("rank", IntegerType, false), f("alpha", DoubleType, false), f("dropout", DoubleType, false),
-      f("targets", createArrayType(StringType, false), false), f("epochs", IntegerType, false),
-      f("lr", DoubleType, false), f("seed", LongType, false)));
+  public static final StructType LORA =
+      createStructType(
+          List.of(
+              f("rank", IntegerType, false),
+              f("alpha", DoubleType, false),
+              f("dropout", DoubleType, false),
+              f("targets", createArrayType(StringType, false), false),
+              f("epochs", IntegerType, false),
+              f("lr", DoubleType, false),
+              f("seed", LongType, false)));
 
-  public static final StructType TTT_SCORES_SCHEMA = createStructType(List.of(
-      s("edit_id"), s("article_id"), f("repeat", IntegerType, false),
-      f("baseline_accuracy", DoubleType, false), f("adapter_accuracy", DoubleType, false),
-      f("adapter_gain", DoubleType, false), f("gains", createArrayType(IntegerType, false), false),
-      f("questions", createArrayType(TTT_QUESTION, false), false), f("train_sequences", IntegerType, false),
-      f("train_tokens", LongType, false), f("lora", LORA, false), f("seconds", DoubleType, false)));
+  public static final StructType TTT_SCORES_SCHEMA =
+      createStructType(
+          List.of(
+              s("edit_id"),
+              s("article_id"),
+              f("repeat", IntegerType, false),
+              f("baseline_accuracy", DoubleType, false),
+              f("adapter_accuracy", DoubleType, false),
+              f("adapter_gain", DoubleType, false),
+              f("gains", createArrayType(IntegerType, false), false),
+              f("questions", createArrayType(TTT_QUESTION, false), false),
+              f("train_sequences", IntegerType, false),
+              f("train_tokens", LongType, false),
+              f("lora", LORA, false),
+              f("seconds", DoubleType, false)));
 
-  public static final StructType SFT_SCHEMA = createStructType(List.of(
-      s("prompt"), s("completion"), f("messages", createArrayType(MESSAGE, false), false), s("source"),
-      s("origin_id"), f("score", DoubleType, true)));
+  public static final StructType SFT_SCHEMA =
+      createStructType(
+          List.of(
+              s("prompt"),
+              s("completion"),
+              f("messages", createArrayType(MESSAGE, false), false),
+              s("source"),
+              s("origin_id"),
+              f("score", DoubleType, true)));
 
-  public static final StructType REJECTS_SCHEMA = createStructType(List.of(
-      s("reason"), s("source_file"), f("line", LongType, false), ns("record")));
+  public static final StructType REJECTS_SCHEMA =
+      createStructType(
+          List.of(s("reason"), s("source_file"), f("line", LongType, false), ns("record")));
 
-  private static final Map<String, StructType> ALL = Map.of(
-      PASSAGES, PASSAGES_SCHEMA, ARTICLES, ARTICLES_SCHEMA, PROBLEMS, PROBLEMS_SCHEMA,
-      INSTRUCTIONS, INSTRUCTIONS_SCHEMA, EMBEDDINGS, EMBEDDINGS_SCHEMA, RETRIEVALS, RETRIEVALS_SCHEMA,
-      SELF_EDITS, SELF_EDITS_SCHEMA, REASONING, REASONING_SCHEMA, TTT_SCORES, TTT_SCORES_SCHEMA,
-      SFT, SFT_SCHEMA);
+  private static final Map<String, StructType> ALL =
+      Map.of(
+          PASSAGES,
+          PASSAGES_SCHEMA,
+          ARTICLES,
+          ARTICLES_SCHEMA,
+          PROBLEMS,
+          PROBLEMS_SCHEMA,
+          INSTRUCTIONS,
+          INSTRUCTIONS_SCHEMA,
+          EMBEDDINGS,
+          EMBEDDINGS_SCHEMA,
+          RETRIEVALS,
+          RETRIEVALS_SCHEMA,
+          SELF_EDITS,
+          SELF_EDITS_SCHEMA,
+          REASONING,
+          REASONING_SCHEMA,
+          TTT_SCORES,
+          TTT_SCORES_SCHEMA,
+          SFT,
+          SFT_SCHEMA);
 
   public static StructType schema(String table) {
     StructType t = ALL.get(table);
     if (t == null) {
-      throw new IllegalArgumentException("unknown table " + table + "; tables: " + String.join(", ", names()));
+      throw new IllegalArgumentException(
+          "unknown table " + table + "; tables: " + String.join(", ", names()));
     }
     return t;
   }

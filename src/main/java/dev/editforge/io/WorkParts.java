@@ -15,15 +15,15 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The one commit protocol for the incremental parts a long stage writes before its table commits
- * (generate chunks, score batches, finetune checkpoints): a part is written under a temporary
- * name, renamed to its final name, and only then marked with a {@value #COMMITTED} file. On an
- * object store (S3A) a directory rename is a copy that a kill can interrupt, so the marker must
- * come after the rename: a part without it is half-copied and is discarded by {@link
- * #discardUncommitted} on resume.
+ * (generate chunks, score batches, finetune checkpoints): a part is written under a temporary name,
+ * renamed to its final name, and only then marked with a {@value #COMMITTED} file. On an object
+ * store (S3A) a directory rename is a copy that a kill can interrupt, so the marker must come after
+ * the rename: a part without it is half-copied and is discarded by {@link #discardUncommitted} on
+ * resume.
  *
  * <p>Works on any Hadoop FileSystem and holds only a path and a file system, so executors may use
- * it as well as the driver. Not thread-safe for the same part name; distinct names may be
- * committed concurrently.
+ * it as well as the driver. Not thread-safe for the same part name; distinct names may be committed
+ * concurrently.
  */
 public final class WorkParts {
   public static final String COMMITTED = "_COMMITTED";
@@ -117,7 +117,9 @@ public final class WorkParts {
   public int discardUncommitted() {
     int removed = 0;
     for (FileStatus st : list()) {
-      if (!st.isDirectory() || st.getPath().getName().startsWith(TEMP_PREFIX) || !isCommitted(st.getPath())) {
+      if (!st.isDirectory()
+          || st.getPath().getName().startsWith(TEMP_PREFIX)
+          || !isCommitted(st.getPath())) {
         delete(st.getPath());
         removed++;
       }

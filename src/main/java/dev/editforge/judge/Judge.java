@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Decides whether a predicted answer is correct given the gold answers. A blank prediction is
- * never correct (SEAL's rule: an empty answer is wrong without asking anyone).
+ * Decides whether a predicted answer is correct given the gold answers. A blank prediction is never
+ * correct (SEAL's rule: an empty answer is wrong without asking anyone).
  *
  * <p>{@code question} is the question as the grader should see it; under SEAL's protocol that is
  * the answer prompt's question field, {@code "Topic: {title}\n{question}"} ({@code

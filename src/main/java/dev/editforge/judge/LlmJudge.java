@@ -10,24 +10,24 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
- * SEAL's LLM grader: its grading prompt verbatim (knowledge-incorporation {@code utils.py},
- * {@code SQUAD_GRADE_TEMPLATE}), the prediction stripped as SEAL does, and the verdict "correct
- * iff the reply contains {@code yes} and not {@code no} as whole words, case-insensitive".
+ * SEAL's LLM grader: its grading prompt verbatim (knowledge-incorporation {@code utils.py}, {@code
+ * SQUAD_GRADE_TEMPLATE}), the prediction stripped as SEAL does, and the verdict "correct iff the
+ * reply contains {@code yes} and not {@code no} as whole words, case-insensitive".
  *
  * <ul>
  *   <li>A blank prediction is false without a call (SEAL grades only non-empty answers).
- *   <li>Several golds: one call per gold with the unchanged prompt (SEAL's prompt has one gold
- *       slot and is a protocol constant), stopping at the first yes.
+ *   <li>Several golds: one call per gold with the unchanged prompt (SEAL's prompt has one gold slot
+ *       and is a protocol constant), stopping at the first yes.
  *   <li>Identical prompts — the same (question, gold, stripped prediction) — are sent once per
- *       judge instance and the verdict reused; concurrent askers of the same prompt wait for
- *       the one call. In SEAL's rank_iter0 half of the 6,750 gradings repeat an earlier triple
- *       (greedy baseline answers recur across repeats), and GPT-4.1 gave every repeat the same
- *       verdict, so reuse changes nothing but cost.
+ *       judge instance and the verdict reused; concurrent askers of the same prompt wait for the
+ *       one call. In SEAL's rank_iter0 half of the 6,750 gradings repeat an earlier triple (greedy
+ *       baseline answers recur across repeats), and GPT-4.1 gave every repeat the same verdict, so
+ *       reuse changes nothing but cost.
  *   <li>Failure: retries are the client's job; when {@link ChatCall#complete} still throws (or
  *       returns null) this judge throws {@link JudgeException} naming the question, and caches
  *       nothing for that prompt. It never counts an ungradeable answer as wrong the way SEAL's
- *       fallback does: that would bias accuracies downward silently; the caller decides
- *       (e.g. record the TTT repeat as failed).
+ *       fallback does: that would bias accuracies downward silently; the caller decides (e.g.
+ *       record the TTT repeat as failed).
  * </ul>
  *
  * Thread-safe when the {@link ChatCall} is.
@@ -41,9 +41,13 @@ public final class LlmJudge implements Judge {
           + "Is the student answer correct based solely on the gold answer? Respond 'yes' or 'no'.";
 
   private static final Pattern YES =
-      Pattern.compile("\\byes\\b", Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
+      Pattern.compile(
+          "\\byes\\b",
+          Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
   private static final Pattern NO =
-      Pattern.compile("\\bno\\b", Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
+      Pattern.compile(
+          "\\bno\\b",
+          Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
 
   /** One completion of one user message by the grading model. */
   @FunctionalInterface
@@ -52,7 +56,8 @@ public final class LlmJudge implements Judge {
   }
 
   private final ChatCall call;
-  private final ConcurrentHashMap<String, CompletableFuture<Boolean>> cache = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<Boolean>> cache =
+      new ConcurrentHashMap<>();
   private final AtomicLong calls = new AtomicLong();
   private final AtomicLong reused = new AtomicLong();
 
@@ -67,7 +72,9 @@ public final class LlmJudge implements Judge {
 
   /** SEAL's grading prompt for one gold; the prediction is stripped (Python {@code str.strip}). */
   public static String gradePrompt(String question, String gold, String prediction) {
-    return PyText.format(GRADE_TEMPLATE, Map.of("question", question, "gold", gold, "pred", PyText.strip(prediction)));
+    return PyText.format(
+        GRADE_TEMPLATE,
+        Map.of("question", question, "gold", gold, "pred", PyText.strip(prediction)));
   }
 
   /** SEAL's {@code parse_yes_no}: a whole-word yes and no whole-word no, case-insensitive. */
@@ -107,9 +114,11 @@ public final class LlmJudge implements Judge {
         return earlier.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new JudgeException("interrupted while waiting for the grading of: " + abbreviate(question), e);
+        throw new JudgeException(
+            "interrupted while waiting for the grading of: " + abbreviate(question), e);
       } catch (ExecutionException e) {
-        throw new JudgeException("LLM judge call failed for question: " + abbreviate(question), e.getCause());
+        throw new JudgeException(
+            "LLM judge call failed for question: " + abbreviate(question), e.getCause());
       }
     }
     try {
@@ -127,7 +136,8 @@ public final class LlmJudge implements Judge {
       }
       cache.remove(prompt, mine);
       mine.completeExceptionally(e);
-      throw new JudgeException("LLM judge call failed for question: " + abbreviate(question) + ": " + e, e);
+      throw new JudgeException(
+          "LLM judge call failed for question: " + abbreviate(question) + ": " + e, e);
     }
   }
 

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.function.BiPredicate;
 
 /**
- * Judges that need no model. Each is correct when any non-blank gold satisfies its rule against
- * a non-blank prediction (a blank gold is a data error and matches nothing — in Self-RAG's
- * {@code gt in prediction} it would match everything).
+ * Judges that need no model. Each is correct when any non-blank gold satisfies its rule against a
+ * non-blank prediction (a blank gold is a data error and matches nothing — in Self-RAG's {@code gt
+ * in prediction} it would match everything).
  *
  * <ul>
  *   <li>{@code contains}: Self-RAG's {@code match} — a gold is a substring of the prediction,
@@ -16,13 +16,14 @@ import java.util.function.BiPredicate;
  *       SQuAD-normalized prediction.
  *   <li>{@code exact}: SQuAD exact match of the normalized strings.
  *   <li>{@code f1}: SQuAD token F1 at or above a threshold.
- *   <li>{@code token-recall}: the share of the gold's normalized tokens present in the
- *       prediction at or above a threshold — SEAL's grading rule ("must fully convey the gold
- *       answer", extra information allowed) as token overlap.
+ *   <li>{@code token-recall}: the share of the gold's normalized tokens present in the prediction
+ *       at or above a threshold — SEAL's grading rule ("must fully convey the gold answer", extra
+ *       information allowed) as token overlap.
  * </ul>
  */
 public final class LocalJudges {
-  public static final List<String> NAMES = List.of("contains", "normalized-contains", "exact", "f1", "token-recall");
+  public static final List<String> NAMES =
+      List.of("contains", "normalized-contains", "exact", "f1", "token-recall");
 
   private LocalJudges() {}
 
@@ -40,7 +41,8 @@ public final class LocalJudges {
   }
 
   public static Judge exact() {
-    return new RuleJudge("exact", (pred, gold) -> SquadText.normalize(pred).equals(SquadText.normalize(gold)));
+    return new RuleJudge(
+        "exact", (pred, gold) -> SquadText.normalize(pred).equals(SquadText.normalize(gold)));
   }
 
   public static Judge f1(double threshold) {
@@ -48,7 +50,8 @@ public final class LocalJudges {
   }
 
   public static Judge tokenRecall(double threshold) {
-    return new RuleJudge("token-recall", (pred, gold) -> SquadText.goldRecall(pred, gold) >= threshold);
+    return new RuleJudge(
+        "token-recall", (pred, gold) -> SquadText.goldRecall(pred, gold) >= threshold);
   }
 
   /** The local judge called {@code name}, with the thresholds of {@code settings}. */
@@ -59,8 +62,9 @@ public final class LocalJudges {
       case "exact" -> exact();
       case "f1" -> f1(settings.f1Threshold());
       case "token-recall" -> tokenRecall(settings.recallThreshold());
-      default -> throw new IllegalArgumentException(
-          "unknown local judge \"" + name + "\"; known: " + String.join(", ", NAMES));
+      default ->
+          throw new IllegalArgumentException(
+              "unknown local judge \"" + name + "\"; known: " + String.join(", ", NAMES));
     };
   }
 

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  */
 public final class SquadText {
   private static final String PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-  private static final Pattern ARTICLES = Pattern.compile("\\b(a|an|the)\\b", Pattern.UNICODE_CHARACTER_CLASS);
+  private static final Pattern ARTICLES =
+      Pattern.compile("\\b(a|an|the)\\b", Pattern.UNICODE_CHARACTER_CLASS);
 
   private SquadText() {}
 

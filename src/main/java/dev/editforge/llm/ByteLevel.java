@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * GPT-2's byte-level BPE alphabet: each of the 256 byte values has a printable stand-in
- * character, which is how byte-level {@code tokenizer.json} vocabularies (Llama 3, Qwen2) spell
- * tokens. Used to write small real tokenizers for generated models.
+ * GPT-2's byte-level BPE alphabet: each of the 256 byte values has a printable stand-in character,
+ * which is how byte-level {@code tokenizer.json} vocabularies (Llama 3, Qwen2) spell tokens. Used
+ * to write small real tokenizers for generated models.
  */
 public final class ByteLevel {
   private static final List<Integer> BYTES = new ArrayList<>();
@@ -34,7 +34,9 @@ public final class ByteLevel {
 
   private ByteLevel() {}
 
-  /** The 256 stand-ins in GPT-2's table order (printable bytes first), as vocabularies list them. */
+  /**
+   * The 256 stand-ins in GPT-2's table order (printable bytes first), as vocabularies list them.
+   */
   public static char[] alphabet() {
     char[] out = new char[256];
     for (int i = 0; i < 256; i++) {

@@ -14,10 +14,10 @@ import java.util.regex.Pattern;
 
 /**
  * A conversation-to-prompt renderer: the Jinja {@code chat_template} of a model's
- * tokenizer_config.json, or one of the named built-ins ({@link #BUILT_IN_NAMES}) for base models
- * or to override the model's own. Rendered with Jinjava configured like Hugging Face's
- * environment (trim_blocks, lstrip_blocks, filters binding tighter than {@code +}), with {@code
- * messages}, {@code add_generation_prompt}, {@code bos_token}, {@code eos_token} and a {@code
+ * tokenizer_config.json, or one of the named built-ins ({@link #BUILT_IN_NAMES}) for base models or
+ * to override the model's own. Rendered with Jinjava configured like Hugging Face's environment
+ * (trim_blocks, lstrip_blocks, filters binding tighter than {@code +}), with {@code messages},
+ * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token} and a {@code
  * raise_exception(msg)} that makes {@link #render} throw {@link ChatTemplateException} with the
  * template's own message. Immutable and thread-safe.
  */
@@ -29,7 +29,8 @@ public final class ChatTemplate {
     }
   }
 
-  public static final List<String> BUILT_IN_NAMES = List.of("chatml", "alpaca", "vicuna", "llama2", "gemma", "plain");
+  public static final List<String> BUILT_IN_NAMES =
+      List.of("chatml", "alpaca", "vicuna", "llama2", "gemma", "plain");
 
   private static final String CHATML =
       "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
@@ -43,7 +44,10 @@ public final class ChatTemplate {
           + "{% elif message['role'] == 'assistant' %}{{ '### Response:\\n' + message['content'] + '\\n\\n' }}{% endif %}"
           + "{% endfor %}{% if add_generation_prompt %}{{ '### Response:\\n' }}{% endif %}";
 
-  /** FastChat's vicuna_v1.1 separators: a space after user turns, {@code </s>} after assistant turns. */
+  /**
+   * FastChat's vicuna_v1.1 separators: a space after user turns, {@code </s>} after assistant
+   * turns.
+   */
   private static final String VICUNA =
       "{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] + ' ' }}"
           + "{% else %}{{ 'A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user\\'s questions. ' }}{% endif %}"
@@ -82,9 +86,12 @@ public final class ChatTemplate {
 
   private static final Jinjava JINJAVA = newJinjava();
 
-  /** {@code not x is test}: Jinja reads {@code not (x is test)}, Jinjava {@code (not x) is test}. */
-  private static final Pattern NOT_IS = Pattern.compile(
-      "\\bnot\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\]'\"]*\\])*)\\s+is\\s+((?:not\\s+)?[A-Za-z_]+)\\b");
+  /**
+   * {@code not x is test}: Jinja reads {@code not (x is test)}, Jinjava {@code (not x) is test}.
+   */
+  private static final Pattern NOT_IS =
+      Pattern.compile(
+          "\\bnot\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\]'\"]*\\])*)\\s+is\\s+((?:not\\s+)?[A-Za-z_]+)\\b");
 
   private final String name;
   private final String source;
@@ -105,19 +112,26 @@ public final class ChatTemplate {
     return new ChatTemplate("model", source, bosToken, eosToken);
   }
 
-  /** A built-in by name ({@link #BUILT_IN_NAMES}); special tokens come from the model's tokenizer. */
+  /**
+   * A built-in by name ({@link #BUILT_IN_NAMES}); special tokens come from the model's tokenizer.
+   */
   public static ChatTemplate builtIn(String name, String bosToken, String eosToken) {
-    String src = switch (name) {
-      case "chatml" -> CHATML;
-      case "alpaca" -> ALPACA;
-      case "vicuna" -> VICUNA;
-      case "llama2" -> LLAMA2;
-      case "gemma" -> GEMMA;
-      case "plain" -> PLAIN;
-      default -> throw new IllegalArgumentException(
-          "unknown chat template \"" + name + "\"; built-ins are " + String.join(", ", BUILT_IN_NAMES)
-              + ", or \"model\" for the model's own");
-    };
+    String src =
+        switch (name) {
+          case "chatml" -> CHATML;
+          case "alpaca" -> ALPACA;
+          case "vicuna" -> VICUNA;
+          case "llama2" -> LLAMA2;
+          case "gemma" -> GEMMA;
+          case "plain" -> PLAIN;
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown chat template \""
+                      + name
+                      + "\"; built-ins are "
+                      + String.join(", ", BUILT_IN_NAMES)
+                      + ", or \"model\" for the model's own");
+        };
     String bos = bosToken;
     String eos = eosToken;
     if (name.equals("gemma") && (bos == null || bos.isEmpty())) {
@@ -139,13 +153,16 @@ public final class ChatTemplate {
     return source;
   }
 
-  /** Renders {@code messages}; throws {@link ChatTemplateException} when the template refuses them. */
+  /**
+   * Renders {@code messages}; throws {@link ChatTemplateException} when the template refuses them.
+   */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
     return render(messages, addGenerationPrompt, Map.of());
   }
 
   /** As {@link #render(List, boolean)} with extra template variables (e.g. {@code date_string}). */
-  public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
+  public String render(
+      List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
     if (messages.isEmpty()) {
       throw new ChatTemplateException("chat template " + name + ": no messages to render");
     }
@@ -165,7 +182,8 @@ public final class ChatTemplate {
     for (TemplateError e : result.getErrors()) {
       String raised = raisedMessage(e);
       if (raised != null) {
-        throw new ChatTemplateException("chat template " + name + " refused the conversation: " + raised);
+        throw new ChatTemplateException(
+            "chat template " + name + " refused the conversation: " + raised);
       }
     }
     for (TemplateError e : result.getErrors()) {
@@ -270,20 +288,25 @@ public final class ChatTemplate {
   }
 
   private static Jinjava newJinjava() {
-    LegacyOverrides overrides = LegacyOverrides.newBuilder()
-        .withUseNaturalOperatorPrecedence(true)
-        .withParseWhitespaceControlStrictly(true)
-        .withUseTrimmingForNotesAndExpressions(true)
-        .withKeepNullableLoopValues(true)
-        .build();
-    JinjavaConfig config = JinjavaConfig.newBuilder()
-        .withTrimBlocks(true)
-        .withLstripBlocks(true)
-        .withLegacyOverrides(overrides)
-        .build();
+    LegacyOverrides overrides =
+        LegacyOverrides.newBuilder()
+            .withUseNaturalOperatorPrecedence(true)
+            .withParseWhitespaceControlStrictly(true)
+            .withUseTrimmingForNotesAndExpressions(true)
+            .withKeepNullableLoopValues(true)
+            .build();
+    JinjavaConfig config =
+        JinjavaConfig.newBuilder()
+            .withTrimBlocks(true)
+            .withLstripBlocks(true)
+            .withLegacyOverrides(overrides)
+            .build();
     Jinjava jinjava = new Jinjava(config);
-    jinjava.getGlobalContext().registerFunction(
-        new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+    jinjava
+        .getGlobalContext()
+        .registerFunction(
+            new ELFunctionDefinition(
+                "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
     return jinjava;
   }
 }

@@ -10,10 +10,10 @@ import ai.djl.ndarray.NDArray;
  * @param attentionMask {@code [B, P + T]} (any numeric type; nonzero = real token, 0 = padding),
  *     where {@code P} is the cache length (0 without a cache); null = every position is real
  * @param positionIds {@code [B, T]} int64 rotary positions; null = derived from the attention mask
- *     as Hugging Face does ({@code cumsum(mask) - 1}, padding at 0), so left-padded rows start at 0.
- *     Packed training sequences pass positions that restart at 0 for each packed sample.
- * @param attendMask {@code [B, T, P + T]} or {@code [B, 1, T, P + T]}, nonzero = query may attend to
- *     key; AND-ed with the causal and padding masks (so a block-diagonal mask is enough to keep
+ *     as Hugging Face does ({@code cumsum(mask) - 1}, padding at 0), so left-padded rows start at
+ *     0. Packed training sequences pass positions that restart at 0 for each packed sample.
+ * @param attendMask {@code [B, T, P + T]} or {@code [B, 1, T, P + T]}, nonzero = query may attend
+ *     to key; AND-ed with the causal and padding masks (so a block-diagonal mask is enough to keep
  *     packed samples apart); null = none
  * @param cache the KV cache to read past keys/values from and append this call's to; null = no
  *     cache (training, or recomputation). Not usable under autograd.
@@ -42,19 +42,23 @@ public record DecoderInput(
   }
 
   public DecoderInput withPositionIds(NDArray positions) {
-    return new DecoderInput(inputIds, attentionMask, positions, attendMask, cache, delta, lastPositionOnly);
+    return new DecoderInput(
+        inputIds, attentionMask, positions, attendMask, cache, delta, lastPositionOnly);
   }
 
   public DecoderInput withAttendMask(NDArray mask) {
-    return new DecoderInput(inputIds, attentionMask, positionIds, mask, cache, delta, lastPositionOnly);
+    return new DecoderInput(
+        inputIds, attentionMask, positionIds, mask, cache, delta, lastPositionOnly);
   }
 
   public DecoderInput withDelta(ProjectionDelta projectionDelta) {
-    return new DecoderInput(inputIds, attentionMask, positionIds, attendMask, cache, projectionDelta, lastPositionOnly);
+    return new DecoderInput(
+        inputIds, attentionMask, positionIds, attendMask, cache, projectionDelta, lastPositionOnly);
   }
 
   public DecoderInput withCache(KvCache kvCache) {
-    return new DecoderInput(inputIds, attentionMask, positionIds, attendMask, kvCache, delta, lastPositionOnly);
+    return new DecoderInput(
+        inputIds, attentionMask, positionIds, attendMask, kvCache, delta, lastPositionOnly);
   }
 
   public DecoderInput lastPositionOnly(boolean last) {

@@ -15,7 +15,9 @@ import java.nio.file.Path;
 public final class DecoderLoader {
   private DecoderLoader() {}
 
-  /** Loads with the given compute type (float32; float16 on GPU only). The caller closes the result. */
+  /**
+   * Loads with the given compute type (float32; float16 on GPU only). The caller closes the result.
+   */
   public static LoadedDecoder load(Path dir, Device device, DataType dtype) {
     DjlOffline.ensure();
     if (!Files.isDirectory(dir)) {
@@ -26,8 +28,12 @@ public final class DecoderLoader {
       LlmTokenizer tokenizer = LlmTokenizer.load(dir);
       if (tokenizer.vocabSize() > model.config().vocabSize()) {
         tokenizer.close();
-        throw new ModelLoadException(dir.resolve("tokenizer.json"),
-            "knows " + tokenizer.vocabSize() + " tokens but config.json's vocab_size is " + model.config().vocabSize());
+        throw new ModelLoadException(
+            dir.resolve("tokenizer.json"),
+            "knows "
+                + tokenizer.vocabSize()
+                + " tokens but config.json's vocab_size is "
+                + model.config().vocabSize());
       }
       Path name = dir.toAbsolutePath().normalize().getFileName();
       return new LoadedDecoder(model, tokenizer, name == null ? dir.toString() : name.toString());
@@ -37,7 +43,9 @@ public final class DecoderLoader {
     }
   }
 
-  /** Loads with {@code settings}' dtype ({@code auto}: float16 on GPU, float32 on CPU) and threads. */
+  /**
+   * Loads with {@code settings}' dtype ({@code auto}: float16 on GPU, float32 on CPU) and threads.
+   */
   public static LoadedDecoder load(Path dir, Device device, LlmSettings settings) {
     DjlOffline.ensure();
     if (settings.threads() > 0) {
@@ -53,7 +61,9 @@ public final class DecoderLoader {
       case "float32" -> DataType.FLOAT32;
       case "float16" -> DataType.FLOAT16;
       case "auto" -> device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-      default -> throw new IllegalArgumentException("dtype must be auto, float32 or float16, not " + setting);
+      default ->
+          throw new IllegalArgumentException(
+              "dtype must be auto, float32 or float16, not " + setting);
     };
   }
 }

@@ -27,19 +27,23 @@ import java.util.Map;
  * linear projection through a {@link ProjectionDelta} so LoRA adapters (one per batch row if
  * wanted) plug in from outside. Weights keep their Hugging Face names ({@link #weights()}).
  *
- * <p>Memory: each layer runs in its own {@link NDScope}, so a forward leaves behind only the
- * logits it returns (on the manager of the input ids); a long generation loop that closes its
- * per-step manager does not accumulate native memory.
+ * <p>Memory: each layer runs in its own {@link NDScope}, so a forward leaves behind only the logits
+ * it returns (on the manager of the input ids); a long generation loop that closes its per-step
+ * manager does not accumulate native memory.
  *
  * <p>Thread-safe: weights are read-only and a forward keeps no state in the model, so threads may
  * run forwards concurrently with their own input managers and caches. The loader's caller owns the
  * model and closes it (which frees the weights).
  */
 public final class DecoderModel implements AutoCloseable {
-  /** Added to attention scores of masked keys; finite so that fully masked (padding) rows stay finite. */
+  /**
+   * Added to attention scores of masked keys; finite so that fully masked (padding) rows stay
+   * finite.
+   */
   private static final float MASKED = -1e9f;
 
-  private record LayerWeights(NDArray inputNorm, NDArray postNorm, NDArray[] weight, NDArray[] bias) {}
+  private record LayerWeights(
+      NDArray inputNorm, NDArray postNorm, NDArray[] weight, NDArray[] bias) {}
 
   private final Path directory;
   private final ModelConfig config;
@@ -52,11 +56,20 @@ public final class DecoderModel implements AutoCloseable {
   private final NDArray finalNorm;
   private final NDArray lmHead;
   private final NDArray invFreq;
-  /** rotate_half as a matrix: {@code x @ rotation == cat(-x2, x1)}, exactly (entries are 0 and +-1). */
+
+  /**
+   * rotate_half as a matrix: {@code x @ rotation == cat(-x2, x1)}, exactly (entries are 0 and +-1).
+   */
   private final NDArray rotation;
+
   private final float attentionScale;
 
-  private DecoderModel(Path directory, ModelConfig config, Device device, DataType dtype, NDManager manager,
+  private DecoderModel(
+      Path directory,
+      ModelConfig config,
+      Device device,
+      DataType dtype,
+      NDManager manager,
       Map<String, NDArray> weights) {
     this.directory = directory;
     this.config = config;
@@ -72,15 +85,22 @@ public final class DecoderModel implements AutoCloseable {
         w[p.ordinal()] = weights.get(p.weightName(l));
         b[p.ordinal()] = weights.get(p.biasName(l));
       }
-      layers[l] = new LayerWeights(
-          weights.get(DecoderLayout.inputNorm(l)), weights.get(DecoderLayout.postAttentionNorm(l)), w, b);
+      layers[l] =
+          new LayerWeights(
+              weights.get(DecoderLayout.inputNorm(l)),
+              weights.get(DecoderLayout.postAttentionNorm(l)),
+              w,
+              b);
     }
     this.embed = weights.get(DecoderLayout.EMBED);
     this.finalNorm = weights.get(DecoderLayout.FINAL_NORM);
     this.lmHead = config.tieWordEmbeddings() ? embed : weights.get(DecoderLayout.LM_HEAD);
     this.invFreq = manager.create(inverseFrequencies(config));
-    this.rotation = manager.create(rotateHalfMatrix(config.headDim()), new Shape(config.headDim(), config.headDim()))
-        .toType(dtype, false);
+    this.rotation =
+        manager
+            .create(
+                rotateHalfMatrix(config.headDim()), new Shape(config.headDim(), config.headDim()))
+            .toType(dtype, false);
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
   }
 
@@ -102,18 +122,28 @@ public final class DecoderModel implements AutoCloseable {
       Map<String, long[]> expected = DecoderLayout.expectedShapes(config);
       for (Map.Entry<String, long[]> e : expected.entrySet()) {
         if (!ckpt.contains(e.getKey())) {
-          throw new ModelLoadException(dir, "the checkpoint has no tensor " + e.getKey() + ", which config.json implies");
+          throw new ModelLoadException(
+              dir, "the checkpoint has no tensor " + e.getKey() + ", which config.json implies");
         }
         long[] actual = ckpt.info(e.getKey()).shape();
         if (!Arrays.equals(actual, e.getValue())) {
           throw new ModelLoadException(
               ckpt.fileOf(e.getKey()).path(),
-              "tensor " + e.getKey() + " has shape " + Arrays.toString(actual) + " but config.json implies "
+              "tensor "
+                  + e.getKey()
+                  + " has shape "
+                  + Arrays.toString(actual)
+                  + " but config.json implies "
                   + Arrays.toString(e.getValue()));
         }
         if (!ckpt.info(e.getKey()).dtype().isLoadableFloat()) {
-          throw new ModelLoadException(ckpt.fileOf(e.getKey()).path(),
-              "tensor " + e.getKey() + " has dtype " + ckpt.info(e.getKey()).dtype() + "; weights must be F32, F16 or BF16");
+          throw new ModelLoadException(
+              ckpt.fileOf(e.getKey()).path(),
+              "tensor "
+                  + e.getKey()
+                  + " has dtype "
+                  + ckpt.info(e.getKey()).dtype()
+                  + "; weights must be F32, F16 or BF16");
         }
       }
       NDManager manager = NDManager.newBaseManager(device, "PyTorch");
@@ -132,7 +162,10 @@ public final class DecoderModel implements AutoCloseable {
     }
   }
 
-  /** Per-dimension rotary frequencies, with the config's scaling applied (float32, like transformers). */
+  /**
+   * Per-dimension rotary frequencies, with the config's scaling applied (float32, like
+   * transformers).
+   */
   static float[] inverseFrequencies(ModelConfig c) {
     int half = c.headDim() / 2;
     float[] out = new float[half];
@@ -148,8 +181,9 @@ public final class DecoderModel implements AutoCloseable {
         if (wavelen > lowFreqWavelen) {
           f /= s.factor();
         } else if (wavelen >= highFreqWavelen) {
-          double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor())
-              / (s.highFreqFactor() - s.lowFreqFactor());
+          double smooth =
+              (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor())
+                  / (s.highFreqFactor() - s.lowFreqFactor());
           f = (1 - smooth) * f / s.factor() + smooth * f;
         }
       }
@@ -186,8 +220,8 @@ public final class DecoderModel implements AutoCloseable {
   }
 
   /**
-   * Every weight by its Hugging Face name ({@code model.layers.0.self_attn.q_proj.weight}, ...;
-   * no {@code lm_head.weight} when embeddings are tied). Frozen and shared: read, never modify.
+   * Every weight by its Hugging Face name ({@code model.layers.0.self_attn.q_proj.weight}, ...; no
+   * {@code lm_head.weight} when embeddings are tied). Frozen and shared: read, never modify.
    */
   public Map<String, NDArray> weights() {
     return weights;
@@ -211,7 +245,10 @@ public final class DecoderModel implements AutoCloseable {
     return total;
   }
 
-  /** A cache for {@code batch} rows of up to {@code capacity} positions, owned by {@code owner}'s scope. */
+  /**
+   * A cache for {@code batch} rows of up to {@code capacity} positions, owned by {@code owner}'s
+   * scope.
+   */
   public KvCache newCache(NDManager owner, int batch, int capacity) {
     return new KvCache(owner, config, batch, capacity, dtype);
   }
@@ -229,11 +266,16 @@ public final class DecoderModel implements AutoCloseable {
     int past = cache == null ? 0 : cache.length();
     int total = past + time;
     if (cache != null && cache.batchSize() != batch) {
-      throw new IllegalArgumentException("cache holds " + cache.batchSize() + " rows, input has " + batch);
+      throw new IllegalArgumentException(
+          "cache holds " + cache.batchSize() + " rows, input has " + batch);
     }
     if (in.attentionMask() != null && in.attentionMask().getShape().get(1) != total) {
       throw new IllegalArgumentException(
-          "attentionMask must cover past and new positions: expected [" + batch + ", " + total + "], got "
+          "attentionMask must cover past and new positions: expected ["
+              + batch
+              + ", "
+              + total
+              + "], got "
               + in.attentionMask().getShape());
     }
     NDArray logits;
@@ -257,8 +299,11 @@ public final class DecoderModel implements AutoCloseable {
       if (mask != null && time == 1) {
         mask = mask.squeeze(3);
       }
-      NDArray x = in.inputIds().getNDArrayInternal()
-          .embedding(in.inputIds(), embed, SparseFormat.DENSE).singletonOrThrow();
+      NDArray x =
+          in.inputIds()
+              .getNDArrayInternal()
+              .embedding(in.inputIds(), embed, SparseFormat.DENSE)
+              .singletonOrThrow();
       for (int l = 0; l < layers.length; l++) {
         NDArray next;
         try (NDScope layerScope = new NDScope()) {
@@ -301,7 +346,10 @@ public final class DecoderModel implements AutoCloseable {
    */
   private NDArray additiveMask(DecoderInput in, NDManager m, int past, int total) {
     boolean windowReached = config.slidingWindow() > 0 && total > config.slidingWindow();
-    if (total - past == 1 && in.attentionMask() == null && in.attendMask() == null && !windowReached) {
+    if (total - past == 1
+        && in.attentionMask() == null
+        && in.attendMask() == null
+        && !windowReached) {
       return null;
     }
     NDArray query = m.arange(past, total, 1, DataType.INT64).expandDims(1);
@@ -324,8 +372,16 @@ public final class DecoderModel implements AutoCloseable {
     return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED).expandDims(1).expandDims(1);
   }
 
-  /** One decoder layer; {@code rope} holds cos and sin for keys, then the scaled ones for queries. */
-  private NDArray layer(int l, NDArray x, NDArray[] rope, NDArray mask, KvCache cache, int total,
+  /**
+   * One decoder layer; {@code rope} holds cos and sin for keys, then the scaled ones for queries.
+   */
+  private NDArray layer(
+      int l,
+      NDArray x,
+      NDArray[] rope,
+      NDArray mask,
+      KvCache cache,
+      int total,
       ProjectionDelta delta) {
     LayerWeights w = layers[l];
     int batch = (int) x.getShape().get(0);
@@ -346,8 +402,12 @@ public final class DecoderModel implements AutoCloseable {
       k = rotate(k.reshape(batch, kvHeads, 1, headDim), rope[0], rope[1]);
       v = v.reshape(batch, kvHeads, 1, headDim);
     } else {
-      q = rotate(q.reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4), rope[2], rope[3])
-          .reshape(batch, kvHeads, groups * time, headDim);
+      q =
+          rotate(
+                  q.reshape(batch, time, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4),
+                  rope[2],
+                  rope[3])
+              .reshape(batch, kvHeads, groups * time, headDim);
       k = rotate(k.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3), rope[0], rope[1]);
       v = v.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
     }
@@ -366,18 +426,24 @@ public final class DecoderModel implements AutoCloseable {
     if (single) {
       probs = (mask == null ? scores : scores.add(mask)).softmax(3);
     } else {
-      probs = scores.reshape(batch, kvHeads, groups, time, total).add(mask).softmax(4)
-          .reshape(batch, kvHeads, groups * time, total);
+      probs =
+          scores
+              .reshape(batch, kvHeads, groups, time, total)
+              .add(mask)
+              .softmax(4)
+              .reshape(batch, kvHeads, groups * time, total);
     }
     if (dtype != DataType.FLOAT32) {
       probs = probs.toType(dtype, false);
     }
     NDArray attended = probs.matMul(values);
-    attended = single
-        ? attended.reshape(batch, 1, (long) kvHeads * groups * headDim)
-        : attended.reshape(batch, kvHeads, groups, time, headDim)
-            .transpose(0, 3, 1, 2, 4)
-            .reshape(batch, time, (long) kvHeads * groups * headDim);
+    attended =
+        single
+            ? attended.reshape(batch, 1, (long) kvHeads * groups * headDim)
+            : attended
+                .reshape(batch, kvHeads, groups, time, headDim)
+                .transpose(0, 3, 1, 2, 4)
+                .reshape(batch, time, (long) kvHeads * groups * headDim);
     NDArray afterAttention = x.add(project(attended, l, Projection.O_PROJ, w, delta));
 
     NDArray h2 = rmsNorm(afterAttention, w.postNorm());
@@ -387,7 +453,8 @@ public final class DecoderModel implements AutoCloseable {
     return afterAttention.add(project(act, l, Projection.DOWN_PROJ, w, delta));
   }
 
-  private NDArray project(NDArray x, int layer, Projection p, LayerWeights w, ProjectionDelta delta) {
+  private NDArray project(
+      NDArray x, int layer, Projection p, LayerWeights w, ProjectionDelta delta) {
     NDArray y = Linear.linear(x, w.weight()[p.ordinal()], w.bias()[p.ordinal()]).singletonOrThrow();
     if (delta != null) {
       NDArray d = delta.delta(layer, p.moduleName(), x);
@@ -408,7 +475,8 @@ public final class DecoderModel implements AutoCloseable {
     int last = xf.getShape().dimension() - 1;
     NDArray variance = xf.square().mean(new int[] {last}, true);
     // Not pow(-0.5f): DJL runs a scalar op against a Java-backed scalar it frees at once, and pow's
-    // backward reads that scalar after a GC may have reused its memory (NaN gradients). sqrt and div
+    // backward reads that scalar after a GC may have reused its memory (NaN gradients). sqrt and
+    // div
     // save only libtorch-owned tensors.
     NDArray normed = xf.div(variance.add((float) config.rmsNormEps()).sqrt());
     if (dtype != DataType.FLOAT32) {

@@ -1,8 +1,8 @@
 package dev.editforge.llm;
 
 /**
- * Conversions between float32 and the 16-bit float formats checkpoints use. Java 17 has no
- * float16 support and DJL's PyTorch engine aborts on bf16 casts, so these run on the host.
+ * Conversions between float32 and the 16-bit float formats checkpoints use. Java 17 has no float16
+ * support and DJL's PyTorch engine aborts on bf16 casts, so these run on the host.
  */
 public final class FloatBits {
   private FloatBits() {}

@@ -14,12 +14,21 @@ public final class GenerateText {
   private GenerateText() {}
 
   /** Runs it; false (after one line on {@code err}) when the request failed. */
-  public static boolean run(Path model, String prompt, int maxNewTokens, double temperature, long seed,
-      LlmSettings settings, PrintStream out, PrintStream err) {
-    SamplingParams sampling = new SamplingParams(maxNewTokens, temperature, 1.0, 0, 1, List.of(), List.of(), seed);
+  public static boolean run(
+      Path model,
+      String prompt,
+      int maxNewTokens,
+      double temperature,
+      long seed,
+      LlmSettings settings,
+      PrintStream out,
+      PrintStream err) {
+    SamplingParams sampling =
+        new SamplingParams(maxNewTokens, temperature, 1.0, 0, 1, List.of(), List.of(), seed);
     try (LocalGenerator generator =
         new LocalGenerator(DecoderLoader.load(model, Device.cpu(), settings), settings, true)) {
-      GenerationResult result = generator.generate(List.of(GenerationRequest.text("cli", prompt, sampling))).get(0);
+      GenerationResult result =
+          generator.generate(List.of(GenerationRequest.text("cli", prompt, sampling))).get(0);
       if (!result.ok()) {
         err.println("generate-text: " + result.error());
         return false;

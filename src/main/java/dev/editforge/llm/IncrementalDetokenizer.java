@@ -21,7 +21,8 @@ final class IncrementalDetokenizer {
 
   IncrementalDetokenizer(LlmTokenizer tokenizer, int[] prompt) {
     this.tokenizer = tokenizer;
-    this.context = Arrays.copyOfRange(prompt, Math.max(0, prompt.length - CONTEXT_TOKENS), prompt.length);
+    this.context =
+        Arrays.copyOfRange(prompt, Math.max(0, prompt.length - CONTEXT_TOKENS), prompt.length);
     this.contextText = tokenizer.decode(context);
   }
 

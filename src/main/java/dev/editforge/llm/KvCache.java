@@ -7,12 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Keys and values of every layer for a batch, preallocated to {@code capacity} positions
- * ({@code [B, kvHeads, capacity, headDim]} per layer) and filled in place, so a decode step costs
- * no copy of the past. All rows share one write position: batches are left-padded, and padding is
- * masked by the attention mask rather than skipped. Created by {@link DecoderModel#newCache};
- * inference only (in-place writes do not mix with autograd). Not thread-safe; the creator closes
- * it.
+ * Keys and values of every layer for a batch, preallocated to {@code capacity} positions ({@code
+ * [B, kvHeads, capacity, headDim]} per layer) and filled in place, so a decode step costs no copy
+ * of the past. All rows share one write position: batches are left-padded, and padding is masked by
+ * the attention mask rather than skipped. Created by {@link DecoderModel#newCache}; inference only
+ * (in-place writes do not mix with autograd). Not thread-safe; the creator closes it.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
@@ -61,7 +60,8 @@ public final class KvCache implements AutoCloseable {
   void write(int layer, NDArray k, NDArray v) {
     int t = (int) k.getShape().get(2);
     if (length + t > capacity) {
-      throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
+      throw new IllegalStateException(
+          "KV cache full: " + length + " + " + t + " > capacity " + capacity);
     }
     NDIndex at = new NDIndex(":, :, {}:{}, :", length, length + t);
     keys[layer].set(at, k);

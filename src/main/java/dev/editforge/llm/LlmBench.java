@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
@@ -32,32 +31,45 @@ import java.util.stream.Stream;
  *   <li>{@code bw_fraction_b1}: batch-1 greedy decode speed over the memory-bandwidth limit, i.e.
  *       copy bandwidth (read + written bytes per second, measured here with as many threads as
  *       libtorch uses) divided by the weight bytes each token reads. Goal at least 0.5.
- *   <li>{@code batch16_speedup}: tokens/s decoding 16 prompts at once over batch 1. Goal at least 6.
+ *   <li>{@code batch16_speedup}: tokens/s decoding 16 prompts at once over batch 1. Goal at least
+ *       6.
  *   <li>{@code kv_cache_speedup}: time to generate 256 tokens by recomputing the whole sequence
  *       each step over the KV-cached generator. Goal at least 5.
  *   <li>{@code peak_rss_ratio}: the process's peak resident memory (VmHWM) while loading and
  *       generating, over weights + the largest KV cache. Goal at most 1.5; the JVM and libtorch
- *       themselves (about 210 MB) are part of the peak, so the table also shows the ratio above them.
+ *       themselves (about 210 MB) are part of the peak, so the table also shows the ratio above
+ *       them.
  * </ul>
  *
- * Decode speeds are differences of two generations (65 and 1 new tokens), so prompt processing
- * is not counted as decoding. Prints a table and ends with one {@code BENCH llm ...} line.
+ * Decode speeds are differences of two generations (65 and 1 new tokens), so prompt processing is
+ * not counted as decoding. Prints a table and ends with one {@code BENCH llm ...} line.
  */
 public final class LlmBench {
   private LlmBench() {}
 
   /** What to measure on; {@link #standard()} is the benchmark, smaller ones are for tests. */
   public record Options(
-      int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, int promptTokens,
-      int decodeTokens, int kvTokens, int recomputeStride, int batch, int threads, long copyBytes) {
+      int vocab,
+      int hidden,
+      int intermediate,
+      int layers,
+      int heads,
+      int kvHeads,
+      int promptTokens,
+      int decodeTokens,
+      int kvTokens,
+      int recomputeStride,
+      int batch,
+      int threads,
+      long copyBytes) {
 
     /**
      * The benchmark: a 75M-parameter Llama, one engine thread unless {@code
-     * -Deditforge.bench.threads=N} says otherwise. One thread because on a shared machine
-     * OpenMP's spinning barriers make multi-threaded decoding collapse (measured here at load 14
-     * on 2 cores: 0.7 tok/s with 2 threads, about 20 with 1; launchers that export
-     * OMP_WAIT_POLICY=PASSIVE avoid it), and the bandwidth limit is measured with the same
-     * thread count, so the fraction stays a fair yardstick.
+     * -Deditforge.bench.threads=N} says otherwise. One thread because on a shared machine OpenMP's
+     * spinning barriers make multi-threaded decoding collapse (measured here at load 14 on 2 cores:
+     * 0.7 tok/s with 2 threads, about 20 with 1; launchers that export OMP_WAIT_POLICY=PASSIVE
+     * avoid it), and the bandwidth limit is measured with the same thread count, so the fraction
+     * stays a fair yardstick.
      */
     public static Options standard() {
       int threads = Integer.getInteger("editforge.bench.threads", 1);
@@ -91,8 +103,27 @@ public final class LlmBench {
     JniUtils.setNumThreads(o.threads());
     memory.add(phase("engine started"));
     long baseline = procStatusBytes("VmRSS");
-    ModelConfig config = new ModelConfig("llama", o.vocab(), o.hidden(), o.intermediate(), o.layers(), o.heads(),
-        o.kvHeads(), o.hidden() / o.heads(), 1e-5, 500000.0, null, 4096, true, false, false, false, 0, -1, List.of());
+    ModelConfig config =
+        new ModelConfig(
+            "llama",
+            o.vocab(),
+            o.hidden(),
+            o.intermediate(),
+            o.layers(),
+            o.heads(),
+            o.kvHeads(),
+            o.hidden() / o.heads(),
+            1e-5,
+            500000.0,
+            null,
+            4096,
+            true,
+            false,
+            false,
+            false,
+            0,
+            -1,
+            List.of());
     long t0 = System.nanoTime();
     RandomDecoderWriter.write(dir, config, 7);
     TinyTokenizerWriter.writeWordLevel(dir, o.vocab());
@@ -107,7 +138,8 @@ public final class LlmBench {
     double bandwidthBefore = copyBandwidth(o.copyBytes(), o.threads());
     memory.add(phase("bandwidth measured"));
 
-    LlmSettings settings = LlmSettings.defaults().withMaxBatchSize(o.batch()).withThreads(o.threads());
+    LlmSettings settings =
+        LlmSettings.defaults().withMaxBatchSize(o.batch()).withThreads(o.threads());
     long t1 = System.nanoTime();
     double loadSeconds;
     long weightBytes;
@@ -135,8 +167,12 @@ public final class LlmBench {
       memory.add(phase("KV-cached long run"));
       // The peak of loading and generating; the no-cache baseline below is not generation.
       peak = procStatusBytes("VmHWM");
-      recompute = recomputeSeconds(decoder.model(), decoder.tokenizer().encode(prompts.get(0)),
-          kvRun.get(0).completions().get(0).tokenIds(), o.recomputeStride());
+      recompute =
+          recomputeSeconds(
+              decoder.model(),
+              decoder.tokenizer().encode(prompts.get(0)),
+              kvRun.get(0).completions().get(0).tokenIds(),
+              o.recomputeStride());
       memory.add(phase("recompute baseline"));
     }
     // Measured again once the model is gone (so its buffers add no new peak): contention on a
@@ -145,40 +181,84 @@ public final class LlmBench {
     double bandwidth = Math.max(bandwidthBefore, bandwidthAfter);
 
     int headDim = o.hidden() / o.heads();
-    long kvBytes = Math.max((long) o.batch() * (o.promptTokens() + o.decodeTokens() + 1),
-        (long) o.promptTokens() + o.kvTokens()) * 2L * o.layers() * o.kvHeads() * headDim * 4;
+    long kvBytes =
+        Math.max(
+                (long) o.batch() * (o.promptTokens() + o.decodeTokens() + 1),
+                (long) o.promptTokens() + o.kvTokens())
+            * 2L
+            * o.layers()
+            * o.kvHeads()
+            * headDim
+            * 4;
     double limit = bandwidth / weightBytes;
     double bwFraction = b1 / limit;
     double batchSpeedup = bn / b1;
     double kvSpeedup = recompute / cached;
     double rssRatio = (double) peak / (weightBytes + kvBytes);
 
-    out.printf(Locale.ROOT, "editforge bench llm: random llama, %.1fM parameters, float32, CPU, %d threads%n",
-        config.parameterCount() / 1e6, o.threads());
-    out.printf(Locale.ROOT, "  (%d layers, hidden %d, intermediate %d, %d heads / %d kv heads, vocab %d;"
-        + " written in %.1f s, loaded in %.1f s)%n", o.layers(), o.hidden(), o.intermediate(), o.heads(),
-        o.kvHeads(), o.vocab(), writeSeconds, loadSeconds);
-    row(out, "copy bandwidth (read+write)", String.format(Locale.ROOT, "%.2f GB/s", bandwidth / 1e9),
-        String.format(Locale.ROOT, "(before / after: %.2f / %.2f)", bandwidthBefore / 1e9, bandwidthAfter / 1e9));
+    out.printf(
+        Locale.ROOT,
+        "editforge bench llm: random llama, %.1fM parameters, float32, CPU, %d threads%n",
+        config.parameterCount() / 1e6,
+        o.threads());
+    out.printf(
+        Locale.ROOT,
+        "  (%d layers, hidden %d, intermediate %d, %d heads / %d kv heads, vocab %d;"
+            + " written in %.1f s, loaded in %.1f s)%n",
+        o.layers(),
+        o.hidden(),
+        o.intermediate(),
+        o.heads(),
+        o.kvHeads(),
+        o.vocab(),
+        writeSeconds,
+        loadSeconds);
+    row(
+        out,
+        "copy bandwidth (read+write)",
+        String.format(Locale.ROOT, "%.2f GB/s", bandwidth / 1e9),
+        String.format(
+            Locale.ROOT,
+            "(before / after: %.2f / %.2f)",
+            bandwidthBefore / 1e9,
+            bandwidthAfter / 1e9));
     row(out, "weight bytes read per token", mb(weightBytes), "");
     row(out, "bandwidth limit, batch 1", tokS(limit), "");
     row(out, "greedy decode, batch 1", tokS(b1), "");
     row(out, "bw_fraction_b1", ratio(bwFraction), ">= 0.5 " + verdict(bwFraction >= 0.5));
     row(out, "greedy decode, batch " + o.batch(), tokS(bn), "");
     row(out, "batch16_speedup", ratio(batchSpeedup), ">= 6 " + verdict(batchSpeedup >= 6));
-    row(out, o.kvTokens() + " new tokens, KV cache", String.format(Locale.ROOT, "%.2f s", cached), "");
-    row(out, o.kvTokens() + " new tokens, recompute", String.format(Locale.ROOT, "%.2f s", recompute),
-        o.recomputeStride() > 1 ? "(every " + o.recomputeStride() + "th step timed, rest interpolated)" : "");
+    row(
+        out,
+        o.kvTokens() + " new tokens, KV cache",
+        String.format(Locale.ROOT, "%.2f s", cached),
+        "");
+    row(
+        out,
+        o.kvTokens() + " new tokens, recompute",
+        String.format(Locale.ROOT, "%.2f s", recompute),
+        o.recomputeStride() > 1
+            ? "(every " + o.recomputeStride() + "th step timed, rest interpolated)"
+            : "");
     row(out, "kv_cache_speedup", ratio(kvSpeedup), ">= 5 " + verdict(kvSpeedup >= 5));
     row(out, "peak RSS (VmHWM)", mb(peak), "(loading and generating)");
     row(out, "weights + largest KV cache", mb(weightBytes + kvBytes), "");
     row(out, "peak_rss_ratio", ratio(rssRatio), "<= 1.5 " + verdict(rssRatio <= 1.5));
-    row(out, "  same, above the started engine", ratio((double) (peak - baseline) / (weightBytes + kvBytes)),
+    row(
+        out,
+        "  same, above the started engine",
+        ratio((double) (peak - baseline) / (weightBytes + kvBytes)),
         "(JVM + libtorch alone: " + mb(baseline) + ")");
     out.println("  resident memory (VmRSS / VmHWM / Java heap committed) after each phase:");
     memory.forEach(line -> out.println("    " + line));
-    out.printf(Locale.ROOT, "BENCH llm bw_fraction_b1=%.3f batch16_speedup=%.2f kv_cache_speedup=%.2f"
-        + " peak_rss_ratio=%.3f%n", bwFraction, batchSpeedup, kvSpeedup, rssRatio);
+    out.printf(
+        Locale.ROOT,
+        "BENCH llm bw_fraction_b1=%.3f batch16_speedup=%.2f kv_cache_speedup=%.2f"
+            + " peak_rss_ratio=%.3f%n",
+        bwFraction,
+        batchSpeedup,
+        kvSpeedup,
+        rssRatio);
     return 0;
   }
 
@@ -200,11 +280,12 @@ public final class LlmBench {
     return timeGreedy(g, prompts, newTokens, new ArrayList<>());
   }
 
-  private static double timeGreedy(LocalGenerator g, List<String> prompts, int newTokens,
-      List<GenerationResult> resultsOut) {
+  private static double timeGreedy(
+      LocalGenerator g, List<String> prompts, int newTokens, List<GenerationResult> resultsOut) {
     List<GenerationRequest> requests = new ArrayList<>();
     for (int i = 0; i < prompts.size(); i++) {
-      requests.add(GenerationRequest.text("b" + i, prompts.get(i), SamplingParams.greedy(newTokens)));
+      requests.add(
+          GenerationRequest.text("b" + i, prompts.get(i), SamplingParams.greedy(newTokens)));
     }
     long t = System.nanoTime();
     List<GenerationResult> results = g.generate(requests);
@@ -212,7 +293,8 @@ public final class LlmBench {
     resultsOut.addAll(results);
     for (GenerationResult r : results) {
       if (!r.ok() || r.completions().get(0).completionTokens() != newTokens) {
-        throw new IllegalStateException("bench generation did not produce " + newTokens + " tokens: " + r);
+        throw new IllegalStateException(
+            "bench generation did not produce " + newTokens + " tokens: " + r);
       }
     }
     return s;
@@ -224,7 +306,8 @@ public final class LlmBench {
    * tokens and the steps between are filled in by linear interpolation (stride 1 runs them all).
    * Each timed step must predict the token the cached run produced.
    */
-  private static double recomputeSeconds(DecoderModel model, int[] prompt, List<Integer> generated, int stride) {
+  private static double recomputeSeconds(
+      DecoderModel model, int[] prompt, List<Integer> generated, int stride) {
     int steps = generated.size();
     long[] seq = new long[prompt.length + steps];
     for (int i = 0; i < prompt.length; i++) {
@@ -251,7 +334,8 @@ public final class LlmBench {
         times.add(seconds(t));
         timedSteps.add(s);
         if (next != generated.get(s)) {
-          throw new IllegalStateException("recomputation disagrees with the KV-cached run at step " + s);
+          throw new IllegalStateException(
+              "recomputation disagrees with the KV-cached run at step " + s);
         }
       }
     }
@@ -284,13 +368,15 @@ public final class LlmBench {
         for (int k = 0; k < threads; k++) {
           int from = (int) (k * slice);
           int to = (int) (k == threads - 1 ? bytes : from + slice);
-          parts.add(pool.submit(() -> {
-            ByteBuffer s = src.duplicate();
-            ByteBuffer d = dst.duplicate();
-            s.position(from).limit(to);
-            d.position(from);
-            d.put(s);
-          }));
+          parts.add(
+              pool.submit(
+                  () -> {
+                    ByteBuffer s = src.duplicate();
+                    ByteBuffer d = dst.duplicate();
+                    s.position(from).limit(to);
+                    d.position(from);
+                    d.put(s);
+                  }));
         }
         for (Future<?> f : parts) {
           f.get();
@@ -321,8 +407,13 @@ public final class LlmBench {
 
   private static String phase(String name) {
     Runtime rt = Runtime.getRuntime();
-    return String.format(Locale.ROOT, "%-22s %9s %9s %9s", name, mb(procStatusBytes("VmRSS")),
-        mb(procStatusBytes("VmHWM")), mb(rt.totalMemory()));
+    return String.format(
+        Locale.ROOT,
+        "%-22s %9s %9s %9s",
+        name,
+        mb(procStatusBytes("VmRSS")),
+        mb(procStatusBytes("VmHWM")),
+        mb(rt.totalMemory()));
   }
 
   /** A field of /proc/self/status in bytes, or 0 off Linux. */
@@ -377,13 +468,15 @@ public final class LlmBench {
 
   private static void deleteTree(Path dir) {
     try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-          // best effort: a temp directory
-        }
-      });
+      walk.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                  // best effort: a temp directory
+                }
+              });
     } catch (IOException ignored) {
       // best effort
     }

@@ -14,7 +14,12 @@ import java.util.List;
  * @param threads libtorch intra-op threads for the loading thread; 0 = the engine's default
  */
 public record LlmSettings(
-    int maxBatchSize, int contextWindow, boolean truncatePrompt, String chatTemplate, String dtype, int threads) {
+    int maxBatchSize,
+    int contextWindow,
+    boolean truncatePrompt,
+    String chatTemplate,
+    String dtype,
+    int threads) {
 
   public static final List<String> DTYPES = List.of("auto", "float32", "float16");
 

@@ -60,7 +60,8 @@ public final class LlmTokenizer implements AutoCloseable {
   public static LlmTokenizer load(Path dir) {
     Path file = dir.resolve("tokenizer.json");
     if (!Files.isRegularFile(file)) {
-      throw new ModelLoadException(file, "file not found; editforge needs a fast tokenizer (tokenizer.json)");
+      throw new ModelLoadException(
+          file, "file not found; editforge needs a fast tokenizer (tokenizer.json)");
     }
     JsonNode json = ModelConfig.readJson(file, true);
     Map<String, Integer> special = new HashMap<>();
@@ -83,9 +84,10 @@ public final class LlmTokenizer implements AutoCloseable {
     String bos = tokenText(cfg, "bos_token");
     String eos = tokenText(cfg, "eos_token");
     String pad = tokenText(cfg, "pad_token");
-    Boolean addBos = cfg != null && cfg.has("add_bos_token") && !cfg.get("add_bos_token").isNull()
-        ? cfg.get("add_bos_token").asBoolean()
-        : null;
+    Boolean addBos =
+        cfg != null && cfg.has("add_bos_token") && !cfg.get("add_bos_token").isNull()
+            ? cfg.get("add_bos_token").asBoolean()
+            : null;
     boolean addEos = cfg != null && cfg.path("add_eos_token").asBoolean(false);
     String template = chatTemplate(cfg, dir);
     for (String tok : new String[] {bos, eos, pad}) {
@@ -95,21 +97,33 @@ public final class LlmTokenizer implements AutoCloseable {
     }
     HuggingFaceTokenizer hf;
     try {
-      hf = HuggingFaceTokenizer.builder()
-          .optTokenizerPath(file)
-          .optAddSpecialTokens(false)
-          .optTruncation(false)
-          .optPadding(false)
-          .build();
+      hf =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(file)
+              .optAddSpecialTokens(false)
+              .optTruncation(false)
+              .optPadding(false)
+              .build();
     } catch (IOException | RuntimeException e) {
-      throw new ModelLoadException(file, "cannot be loaded by the tokenizers library: " + e.getMessage(), e);
+      throw new ModelLoadException(
+          file, "cannot be loaded by the tokenizers library: " + e.getMessage(), e);
     }
     if (addBos != null && addBos && (bos == null || !special.containsKey(bos))) {
       hf.close();
       throw new ModelLoadException(
-          dir.resolve("tokenizer_config.json"), "add_bos_token is true but bos_token " + bos + " is not in the vocabulary");
+          dir.resolve("tokenizer_config.json"),
+          "add_bos_token is true but bos_token " + bos + " is not in the vocabulary");
     }
-    return new LlmTokenizer(hf, Collections.unmodifiableMap(special), bos, eos, pad, addBos, addEos, template, maxId + 1);
+    return new LlmTokenizer(
+        hf,
+        Collections.unmodifiableMap(special),
+        bos,
+        eos,
+        pad,
+        addBos,
+        addEos,
+        template,
+        maxId + 1);
   }
 
   private static String tokenText(JsonNode cfg, String key) {
@@ -157,7 +171,12 @@ public final class LlmTokenizer implements AutoCloseable {
     boolean viaPostProcessor = addSpecialTokens && addBosToken == null;
     long[] ids = tokenizer.encode(text, viaPostProcessor, false).getIds();
     boolean bos = addSpecialTokens && addBosToken != null && addBosToken;
-    boolean eos = addSpecialTokens && addBosToken != null && addEosToken && eosToken != null && specialIds.containsKey(eosToken);
+    boolean eos =
+        addSpecialTokens
+            && addBosToken != null
+            && addEosToken
+            && eosToken != null
+            && specialIds.containsKey(eosToken);
     int[] out = new int[ids.length + (bos ? 1 : 0) + (eos ? 1 : 0)];
     int k = 0;
     if (bos) {

@@ -48,7 +48,8 @@ public final class LoadedDecoder implements AutoCloseable {
     if (setting.equals("model")) {
       if (tokenizer.chatTemplate() == null) {
         throw new ChatTemplate.ChatTemplateException(
-            name + " has no chat_template in tokenizer_config.json; set editforge.llm.chat-template to one of "
+            name
+                + " has no chat_template in tokenizer_config.json; set editforge.llm.chat-template to one of "
                 + String.join(", ", ChatTemplate.BUILT_IN_NAMES));
       }
       return ChatTemplate.of(tokenizer.chatTemplate(), tokenizer.bosToken(), tokenizer.eosToken());

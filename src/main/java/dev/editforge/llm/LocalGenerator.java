@@ -41,11 +41,13 @@ public final class LocalGenerator implements TextGenerator {
     this.settings = settings;
     this.ownsDecoder = ownsDecoder;
     int max = decoder.model().config().maxPositionEmbeddings();
-    this.contextWindow = settings.contextWindow() > 0 ? Math.min(settings.contextWindow(), max) : max;
+    this.contextWindow =
+        settings.contextWindow() > 0 ? Math.min(settings.contextWindow(), max) : max;
   }
 
   /** A prepared request: its prompt ids, or the error that fails it. */
-  private record Prepared(GenerationRequest request, int[] promptIds, int maxNewTokens, String error) {}
+  private record Prepared(
+      GenerationRequest request, int[] promptIds, int maxNewTokens, String error) {}
 
   /** One sequence being decoded: sample {@code sample} of request {@code request}. */
   private static final class Row {
@@ -56,12 +58,19 @@ public final class LocalGenerator implements TextGenerator {
     final SamplingParams sampling;
     final Set<Integer> stopIds;
     final SplittableRandom rng;
-    final IncrementalDetokenizer text; // null for token-id rows (greedyIds): no text, no stop strings
+    final IncrementalDetokenizer
+        text; // null for token-id rows (greedyIds): no text, no stop strings
     final List<Integer> generated = new ArrayList<>();
     FinishReason finish;
     String finalText;
 
-    Row(int request, int sample, int[] prompt, int maxNew, SamplingParams sampling, Set<Integer> stopIds,
+    Row(
+        int request,
+        int sample,
+        int[] prompt,
+        int maxNew,
+        SamplingParams sampling,
+        Set<Integer> stopIds,
         LlmTokenizer tokenizer) {
       this.request = request;
       this.sample = sample;
@@ -101,13 +110,24 @@ public final class LocalGenerator implements TextGenerator {
       Set<Integer> stop = new HashSet<>(decoder.eosTokenIds());
       stop.addAll(p.request().sampling().stopTokenIds());
       for (int s = 0; s < p.request().sampling().n(); s++) {
-        rows.add(new Row(i, s, p.promptIds(), p.maxNewTokens(), p.request().sampling(), stop, decoder.tokenizer()));
+        rows.add(
+            new Row(
+                i,
+                s,
+                p.promptIds(),
+                p.maxNewTokens(),
+                p.request().sampling(),
+                stop,
+                decoder.tokenizer()));
       }
     }
     // Similar lengths together: less padding per batch.
     rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
     for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
-      decode(decoder.model(), rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())), adapters);
+      decode(
+          decoder.model(),
+          rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())),
+          adapters);
     }
     List<List<Completion>> byRequest = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
@@ -115,14 +135,18 @@ public final class LocalGenerator implements TextGenerator {
     }
     rows.sort(Comparator.comparingInt((Row r) -> r.request).thenComparingInt(r -> r.sample));
     for (Row r : rows) {
-      byRequest.get(r.request).add(new Completion(r.finalText, r.generated, r.finish, r.generated.size()));
+      byRequest
+          .get(r.request)
+          .add(new Completion(r.finalText, r.generated, r.finish, r.generated.size()));
     }
     List<GenerationResult> out = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
       Prepared p = prepared.get(i);
-      out.add(p.error() != null
-          ? GenerationResult.failed(p.request().id(), p.error())
-          : new GenerationResult(p.request().id(), byRequest.get(i), p.promptIds().length, null));
+      out.add(
+          p.error() != null
+              ? GenerationResult.failed(p.request().id(), p.error())
+              : new GenerationResult(
+                  p.request().id(), byRequest.get(i), p.promptIds().length, null));
     }
     return out;
   }
@@ -140,13 +164,21 @@ public final class LocalGenerator implements TextGenerator {
       return new Prepared(r, null, 0, e.getMessage());
     }
     if (ids.length == 0) {
-      return new Prepared(r, null, 0, "the prompt is empty and the tokenizer adds no BOS token to start from");
+      return new Prepared(
+          r, null, 0, "the prompt is empty and the tokenizer adds no BOS token to start from");
     }
     int wanted = r.sampling().maxNewTokens();
     if (ids.length >= contextWindow) {
       if (!settings.truncatePrompt()) {
-        return new Prepared(r, null, 0, "the prompt has " + ids.length + " tokens; the context window is "
-            + contextWindow + " (prompt + completion), so no token can be generated");
+        return new Prepared(
+            r,
+            null,
+            0,
+            "the prompt has "
+                + ids.length
+                + " tokens; the context window is "
+                + contextWindow
+                + " (prompt + completion), so no token can be generated");
       }
       // Keep at least half the window for the prompt so a huge max_new_tokens does not erase it.
       int keep = contextWindow - Math.min(Math.max(wanted, 1), contextWindow / 2);
@@ -160,11 +192,16 @@ public final class LocalGenerator implements TextGenerator {
    * through {@code delta} (null: the base model). Row {@code i} ends at a stop id, which is kept as
    * its last id, or after {@code maxNew} ids.
    */
-  public static List<List<Integer>> greedyIds(DecoderModel model, List<int[]> prompts, int maxNew,
-      Set<Integer> stopIds, ProjectionDelta delta) {
+  public static List<List<Integer>> greedyIds(
+      DecoderModel model,
+      List<int[]> prompts,
+      int maxNew,
+      Set<Integer> stopIds,
+      ProjectionDelta delta) {
     List<Row> batch = new ArrayList<>();
     for (int i = 0; i < prompts.size(); i++) {
-      batch.add(new Row(i, 0, prompts.get(i), maxNew, SamplingParams.greedy(maxNew), stopIds, null));
+      batch.add(
+          new Row(i, 0, prompts.get(i), maxNew, SamplingParams.greedy(maxNew), stopIds, null));
     }
     if (!batch.isEmpty()) {
       decode(model, batch, delta == null ? null : rows -> delta);
@@ -194,8 +231,10 @@ public final class LocalGenerator implements TextGenerator {
       return;
     }
     int vocab = model.config().vocabSize();
-    ProjectionDelta delta = adapters == null ? null
-        : adapters.forBatch(batch.stream().mapToInt(r -> r.request).toArray());
+    ProjectionDelta delta =
+        adapters == null
+            ? null
+            : adapters.forBatch(batch.stream().mapToInt(r -> r.request).toArray());
     long[] mask = new long[b * promptLen];
     int maskWidth = promptLen;
     long[] ids = new long[b * promptLen];
@@ -218,14 +257,17 @@ public final class LocalGenerator implements TextGenerator {
     }
     try (NDManager gen = NDManager.newBaseManager(model.device(), "PyTorch");
         KvCache cache = model.newCache(gen, b, promptLen + maxNew)) {
-      // Greedy batches take the argmax on the device: B ids cross to the host instead of B x vocab floats.
+      // Greedy batches take the argmax on the device: B ids cross to the host instead of B x vocab
+      // floats.
       boolean greedyOnly = batch.stream().allMatch(r -> r.sampling.isGreedy());
       StepOutput logits;
       try (NDManager step = gen.newSubManager()) {
         NDArray in = step.create(ids, new Shape(b, promptLen));
         NDArray am = padded ? step.create(mask, new Shape(b, promptLen)) : null;
         NDArray pos = step.create(positions, new Shape(b, promptLen));
-        logits = fetch(model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
+        logits =
+            fetch(
+                model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
       }
       for (int produced = 0; ; produced++) {
         long[] nextIds = new long[b];
@@ -235,9 +277,10 @@ public final class LocalGenerator implements TextGenerator {
           if (r.done()) {
             continue;
           }
-          int token = logits.argMax() != null
-              ? (int) logits.argMax()[i]
-              : Sampler.next(logits.logits(), i * vocab, vocab, r.sampling, r.rng);
+          int token =
+              logits.argMax() != null
+                  ? (int) logits.argMax()[i]
+                  : Sampler.next(logits.logits(), i * vocab, vocab, r.sampling, r.rng);
           accept(r, token);
           nextIds[i] = token;
           anyActive |= !r.done();
@@ -261,7 +304,10 @@ public final class LocalGenerator implements TextGenerator {
           NDArray in = step.create(nextIds, new Shape(b, 1));
           NDArray am = padded ? step.create(mask, new Shape(b, maskWidth)) : null;
           NDArray ps = step.create(pos, new Shape(b, 1));
-          logits = fetch(model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)), greedyOnly);
+          logits =
+              fetch(
+                  model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)),
+                  greedyOnly);
         }
       }
     }
@@ -272,7 +318,9 @@ public final class LocalGenerator implements TextGenerator {
     }
   }
 
-  /** One step's result on the host: every row's logits, or (greedy batches) just each row's argmax. */
+  /**
+   * One step's result on the host: every row's logits, or (greedy batches) just each row's argmax.
+   */
   private record StepOutput(float[] logits, long[] argMax) {}
 
   private static StepOutput fetch(NDArray logits, boolean greedyOnly) {

@@ -48,45 +48,141 @@ public record ModelConfig(
   public static final List<String> SUPPORTED_ROPE_SCALING = List.of("llama3", "linear");
 
   /**
-   * RoPE frequency scaling. {@code llama3}: Llama 3.1's wavelength-dependent interpolation;
-   * {@code linear}: positions divided by {@code factor}.
+   * RoPE frequency scaling. {@code llama3}: Llama 3.1's wavelength-dependent interpolation; {@code
+   * linear}: positions divided by {@code factor}.
    */
   public record RopeScaling(
-      String type, double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositionEmbeddings) {}
+      String type,
+      double factor,
+      double lowFreqFactor,
+      double highFreqFactor,
+      int originalMaxPositionEmbeddings) {}
 
   public ModelConfig {
     eosTokenIds = List.copyOf(eosTokenIds);
   }
 
   public ModelConfig withMaxPositionEmbeddings(int n) {
-    return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-        numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, n, tieWordEmbeddings, qkvBias, oBias, mlpBias,
-        slidingWindow, bosTokenId, eosTokenIds);
+    return new ModelConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        rmsNormEps,
+        ropeTheta,
+        ropeScaling,
+        n,
+        tieWordEmbeddings,
+        qkvBias,
+        oBias,
+        mlpBias,
+        slidingWindow,
+        bosTokenId,
+        eosTokenIds);
   }
 
   public ModelConfig withRopeScaling(RopeScaling scaling) {
-    return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-        numKeyValueHeads, headDim, rmsNormEps, ropeTheta, scaling, maxPositionEmbeddings, tieWordEmbeddings, qkvBias,
-        oBias, mlpBias, slidingWindow, bosTokenId, eosTokenIds);
+    return new ModelConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        rmsNormEps,
+        ropeTheta,
+        scaling,
+        maxPositionEmbeddings,
+        tieWordEmbeddings,
+        qkvBias,
+        oBias,
+        mlpBias,
+        slidingWindow,
+        bosTokenId,
+        eosTokenIds);
   }
 
   public ModelConfig withTieWordEmbeddings(boolean tie) {
-    return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-        numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tie, qkvBias, oBias,
-        mlpBias, slidingWindow, bosTokenId, eosTokenIds);
+    return new ModelConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        rmsNormEps,
+        ropeTheta,
+        ropeScaling,
+        maxPositionEmbeddings,
+        tie,
+        qkvBias,
+        oBias,
+        mlpBias,
+        slidingWindow,
+        bosTokenId,
+        eosTokenIds);
   }
 
   public ModelConfig withSlidingWindow(int window) {
-    return new ModelConfig(modelType, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-        numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings,
-        qkvBias, oBias, mlpBias, window, bosTokenId, eosTokenIds);
+    return new ModelConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        rmsNormEps,
+        ropeTheta,
+        ropeScaling,
+        maxPositionEmbeddings,
+        tieWordEmbeddings,
+        qkvBias,
+        oBias,
+        mlpBias,
+        window,
+        bosTokenId,
+        eosTokenIds);
   }
 
   /** Same architecture with a different shape (used to build benchmark and test models). */
-  public ModelConfig withShape(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDimension) {
-    return new ModelConfig(modelType, vocab, hidden, intermediate, layers, heads, kvHeads, headDimension, rmsNormEps,
-        ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings, qkvBias, oBias, mlpBias, slidingWindow,
-        bosTokenId, eosTokenIds);
+  public ModelConfig withShape(
+      int vocab,
+      int hidden,
+      int intermediate,
+      int layers,
+      int heads,
+      int kvHeads,
+      int headDimension) {
+    return new ModelConfig(
+        modelType,
+        vocab,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        kvHeads,
+        headDimension,
+        rmsNormEps,
+        ropeTheta,
+        ropeScaling,
+        maxPositionEmbeddings,
+        tieWordEmbeddings,
+        qkvBias,
+        oBias,
+        mlpBias,
+        slidingWindow,
+        bosTokenId,
+        eosTokenIds);
   }
 
   /** Parameters that carry weights, excluding the tied lm_head. */
@@ -125,22 +221,28 @@ public record ModelConfig(
     }
     int hidden = positive(file, root, "hidden_size");
     int heads = positive(file, root, "num_attention_heads");
-    int kvHeads = root.hasNonNull("num_key_value_heads") ? positive(file, root, "num_key_value_heads") : heads;
+    int kvHeads =
+        root.hasNonNull("num_key_value_heads")
+            ? positive(file, root, "num_key_value_heads")
+            : heads;
     if (heads % kvHeads != 0) {
       throw new ModelLoadException(
-          file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+          file,
+          "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
     }
     int headDim;
     if (root.hasNonNull("head_dim")) {
       headDim = positive(file, root, "head_dim");
     } else {
       if (hidden % heads != 0) {
-        throw new ModelLoadException(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        throw new ModelLoadException(
+            file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
       }
       headDim = hidden / heads;
     }
     if (headDim % 2 != 0) {
-      throw new ModelLoadException(file, "head_dim " + headDim + " must be even for rotary embeddings");
+      throw new ModelLoadException(
+          file, "head_dim " + headDim + " must be even for rotary embeddings");
     }
     String act = root.path("hidden_act").asText("silu");
     if (!act.equals("silu") && !act.equals("swish")) {
@@ -176,7 +278,9 @@ public record ModelConfig(
         positiveDouble(file, root, "rms_norm_eps", 1e-6),
         positiveDouble(file, root, "rope_theta", 10000.0),
         ropeScaling(file, root.get("rope_scaling")),
-        root.hasNonNull("max_position_embeddings") ? positive(file, root, "max_position_embeddings") : 2048,
+        root.hasNonNull("max_position_embeddings")
+            ? positive(file, root, "max_position_embeddings")
+            : 2048,
         root.path("tie_word_embeddings").asBoolean(false),
         qkvBias,
         oBias,
@@ -190,14 +294,20 @@ public record ModelConfig(
     if (node == null || node.isNull()) {
       return null;
     }
-    String type = node.hasNonNull("rope_type") ? node.get("rope_type").asText() : node.path("type").asText("");
+    String type =
+        node.hasNonNull("rope_type")
+            ? node.get("rope_type").asText()
+            : node.path("type").asText("");
     if (type.equals("default")) {
       return null;
     }
     if (!SUPPORTED_ROPE_SCALING.contains(type)) {
       throw new ModelLoadException(
           file,
-          "rope_scaling type \"" + type + "\" is not supported; supported: " + String.join(", ", SUPPORTED_ROPE_SCALING));
+          "rope_scaling type \""
+              + type
+              + "\" is not supported; supported: "
+              + String.join(", ", SUPPORTED_ROPE_SCALING));
     }
     double factor = positiveDouble(file, node, "factor", Double.NaN);
     if (Double.isNaN(factor)) {
@@ -209,11 +319,13 @@ public record ModelConfig(
     double low = positiveDouble(file, node, "low_freq_factor", 1.0);
     double high = positiveDouble(file, node, "high_freq_factor", 4.0);
     if (high <= low) {
-      throw new ModelLoadException(file, "rope_scaling high_freq_factor must exceed low_freq_factor");
+      throw new ModelLoadException(
+          file, "rope_scaling high_freq_factor must exceed low_freq_factor");
     }
-    int original = node.hasNonNull("original_max_position_embeddings")
-        ? positive(file, node, "original_max_position_embeddings")
-        : 8192;
+    int original =
+        node.hasNonNull("original_max_position_embeddings")
+            ? positive(file, node, "original_max_position_embeddings")
+            : 8192;
     return new RopeScaling(type, factor, low, high, original);
   }
 

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 
 /**
  * A model directory or weight file that cannot be loaded: missing, corrupt, of an unsupported
- * architecture or dtype, or a pickle checkpoint. The message always names the file and the
- * problem in one line, so the CLI can print it as is and exit non-zero.
+ * architecture or dtype, or a pickle checkpoint. The message always names the file and the problem
+ * in one line, so the CLI can print it as is and exit non-zero.
  */
 public final class ModelLoadException extends RuntimeException {
   private final transient Path file;

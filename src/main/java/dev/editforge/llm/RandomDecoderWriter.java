@@ -39,18 +39,21 @@ public final class RandomDecoderWriter {
    * Writes config, generation config and weights stored as {@code dtype} (F32, F16 or BF16), in
    * {@code shards} files with {@code model.safetensors.index.json} when more than one.
    */
-  public static void write(Path dir, ModelConfig config, long seed, SafetensorsDType dtype, int shards) {
+  public static void write(
+      Path dir, ModelConfig config, long seed, SafetensorsDType dtype, int shards) {
     try {
       Files.createDirectories(dir);
       ObjectMapper json = Json.COMPACT;
-      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), configJson(config));
+      json.writerWithDefaultPrettyPrinter()
+          .writeValue(dir.resolve("config.json").toFile(), configJson(config));
       ObjectNode gen = json.createObjectNode();
       if (config.bosTokenId() >= 0) {
         gen.put("bos_token_id", config.bosTokenId());
       }
       ArrayNode eos = gen.putArray("eos_token_id");
       config.eosTokenIds().forEach(eos::add);
-      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("generation_config.json").toFile(), gen);
+      json.writerWithDefaultPrettyPrinter()
+          .writeValue(dir.resolve("generation_config.json").toFile(), gen);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -62,15 +65,20 @@ public final class RandomDecoderWriter {
     float[] block = new float[1 << 18];
     ByteBuffer scratch = ByteBuffer.allocateDirect(block.length * 4);
     for (int s = 0; s < n; s++) {
-      String file = n == 1
-          ? SafetensorsCheckpoint.SINGLE_FILE
-          : String.format("model-%05d-of-%05d.safetensors", s + 1, n);
+      String file =
+          n == 1
+              ? SafetensorsCheckpoint.SINGLE_FILE
+              : String.format("model-%05d-of-%05d.safetensors", s + 1, n);
       SafetensorsWriter writer = new SafetensorsWriter();
       for (int i = s * names.size() / n; i < (s + 1) * names.size() / n; i++) {
         String name = names.get(i);
         long[] shape = shapes.get(name);
-        writer.add(name, dtype, shape,
-            out -> writeRandom(out, dtype, shape, scaleOf(name, shape), seed, name, block, scratch));
+        writer.add(
+            name,
+            dtype,
+            shape,
+            out ->
+                writeRandom(out, dtype, shape, scaleOf(name, shape), seed, name, block, scratch));
         weightMap.put(name, file);
       }
       writer.write(dir.resolve(file));
@@ -104,8 +112,16 @@ public final class RandomDecoderWriter {
     return 1.0 / Math.sqrt(shape[1]);
   }
 
-  private static void writeRandom(WritableByteChannel out, SafetensorsDType dtype, long[] shape, double std, long seed,
-      String name, float[] block, ByteBuffer scratch) throws IOException {
+  private static void writeRandom(
+      WritableByteChannel out,
+      SafetensorsDType dtype,
+      long[] shape,
+      double std,
+      long seed,
+      String name,
+      float[] block,
+      ByteBuffer scratch)
+      throws IOException {
     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ name.hashCode());
     long total = SafetensorsWriter.numel(shape);
     // Uniform noise of the requested variance: as good as Gaussian here and several times faster.
@@ -123,11 +139,12 @@ public final class RandomDecoderWriter {
   /** The {@code config.json} content Hugging Face would write for {@code c}. */
   public static ObjectNode configJson(ModelConfig c) {
     ObjectNode o = Json.COMPACT.createObjectNode();
-    String arch = switch (c.modelType()) {
-      case "qwen2" -> "Qwen2ForCausalLM";
-      case "mistral" -> "MistralForCausalLM";
-      default -> "LlamaForCausalLM";
-    };
+    String arch =
+        switch (c.modelType()) {
+          case "qwen2" -> "Qwen2ForCausalLM";
+          case "mistral" -> "MistralForCausalLM";
+          default -> "LlamaForCausalLM";
+        };
     o.putArray("architectures").add(arch);
     o.put("model_type", c.modelType());
     o.put("vocab_size", c.vocabSize());

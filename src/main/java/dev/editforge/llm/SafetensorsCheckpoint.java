@@ -33,7 +33,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> byTensor;
 
-  private SafetensorsCheckpoint(Path directory, List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor) {
+  private SafetensorsCheckpoint(
+      Path directory, List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor) {
     this.directory = directory;
     this.files = files;
     this.byTensor = byTensor;
@@ -78,7 +79,13 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             SafetensorsFile previous = byName.putIfAbsent(name, f);
             if (previous != null) {
               throw new ModelLoadException(
-                  directory, "tensor " + name + " appears in both " + previous.path().getFileName() + " and " + p.getFileName());
+                  directory,
+                  "tensor "
+                      + name
+                      + " appears in both "
+                      + previous.path().getFileName()
+                      + " and "
+                      + p.getFileName());
             }
           }
         }
@@ -88,12 +95,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
           SafetensorsFile f = byFileName.get(e.getValue());
           if (!f.contains(e.getKey())) {
             throw new ModelLoadException(
-                f.path(), "the index lists tensor " + e.getKey() + " in this shard, but the shard has no such tensor");
+                f.path(),
+                "the index lists tensor "
+                    + e.getKey()
+                    + " in this shard, but the shard has no such tensor");
           }
           byName.put(e.getKey(), f);
         }
       }
-      return new SafetensorsCheckpoint(directory, List.copyOf(opened), Collections.unmodifiableMap(byName));
+      return new SafetensorsCheckpoint(
+          directory, List.copyOf(opened), Collections.unmodifiableMap(byName));
     } catch (RuntimeException e) {
       opened.forEach(SafetensorsFile::close);
       throw e;
@@ -117,7 +128,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
       Map.Entry<String, JsonNode> e = it.next();
       String shard = e.getValue().asText();
       if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals("..")) {
-        throw new ModelLoadException(index, "tensor " + e.getKey() + " names an invalid shard file \"" + shard + "\"");
+        throw new ModelLoadException(
+            index, "tensor " + e.getKey() + " names an invalid shard file \"" + shard + "\"");
       }
       if (!Files.isRegularFile(index.resolveSibling(shard))) {
         throw new ModelLoadException(index, "lists shard " + shard + ", which is missing");
@@ -143,7 +155,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory)) {
       for (Path p : ds) {
         String n = p.getFileName().toString();
-        if (n.endsWith(".bin") || n.endsWith(".pt") || n.endsWith(".pth") || n.endsWith(".ckpt")
+        if (n.endsWith(".bin")
+            || n.endsWith(".pt")
+            || n.endsWith(".pth")
+            || n.endsWith(".ckpt")
             || n.equals("pytorch_model.bin.index.json")) {
           pickles.add(n);
         }

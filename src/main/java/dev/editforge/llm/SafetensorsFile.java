@@ -40,8 +40,8 @@ import java.util.Set;
  * touched, so corrupt input never reaches native code.
  *
  * <p>{@link #load} copies a tensor into an {@link NDArray} in bounded chunks (bf16 is widened to
- * float32 in Java, since DJL's PyTorch engine aborts on bf16 casts); peak extra memory is one chunk,
- * not the checkpoint. Thread-safe: reads may run concurrently. The opener closes it.
+ * float32 in Java, since DJL's PyTorch engine aborts on bf16 casts); peak extra memory is one
+ * chunk, not the checkpoint. Thread-safe: reads may run concurrently. The opener closes it.
  */
 public final class SafetensorsFile implements AutoCloseable {
   /** safetensors' own limit on the header size; anything bigger is corrupt. */
@@ -53,7 +53,8 @@ public final class SafetensorsFile implements AutoCloseable {
   private static final ObjectMapper JSON = Json.COMPACT;
 
   /** Where one tensor lies: offsets are relative to the start of the data section. */
-  public record TensorInfo(String name, SafetensorsDType dtype, long[] shape, long begin, long end) {
+  public record TensorInfo(
+      String name, SafetensorsDType dtype, long[] shape, long begin, long end) {
     public TensorInfo {
       shape = shape.clone();
     }
@@ -155,7 +156,10 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     if (size < 8) {
       throw new ModelLoadException(
-          file, "truncated: " + size + " bytes, but a safetensors file starts with an 8-byte header length");
+          file,
+          "truncated: "
+              + size
+              + " bytes, but a safetensors file starts with an 8-byte header length");
     }
     ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     readFully(file, channel, lenBuf, 0);
@@ -171,7 +175,12 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     if (headerLen > MAX_HEADER_BYTES) {
       throw new ModelLoadException(
-          file, "header length " + headerLen + " exceeds safetensors' limit of " + MAX_HEADER_BYTES + " bytes");
+          file,
+          "header length "
+              + headerLen
+              + " exceeds safetensors' limit of "
+              + MAX_HEADER_BYTES
+              + " bytes");
     }
     ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
     readFully(file, channel, headerBuf, 8);
@@ -202,7 +211,12 @@ public final class SafetensorsFile implements AutoCloseable {
       tensors.put(name, parseTensor(file, name, node, dataLength));
     }
     return new SafetensorsFile(
-        file, channel, dataStart, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata), chunkBytes);
+        file,
+        channel,
+        dataStart,
+        Collections.unmodifiableMap(tensors),
+        Collections.unmodifiableMap(metadata),
+        chunkBytes);
   }
 
   private static TensorInfo parseTensor(Path file, String name, JsonNode node, long dataLength) {
@@ -219,7 +233,13 @@ public final class SafetensorsFile implements AutoCloseable {
     if (dtype == null) {
       throw new ModelLoadException(
           file,
-          "tensor " + name + ": unknown dtype " + dtypeNode.asText() + " (known: " + SafetensorsDType.known() + ")");
+          "tensor "
+              + name
+              + ": unknown dtype "
+              + dtypeNode.asText()
+              + " (known: "
+              + SafetensorsDType.known()
+              + ")");
     }
     if (shapeNode == null || !shapeNode.isArray()) {
       throw new ModelLoadException(file, "tensor " + name + ": missing shape");
@@ -229,13 +249,15 @@ public final class SafetensorsFile implements AutoCloseable {
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = shapeNode.get(i);
       if (!d.canConvertToLong() || d.asLong() < 0) {
-        throw new ModelLoadException(file, "tensor " + name + ": shape " + shapeNode + " has an invalid dimension");
+        throw new ModelLoadException(
+            file, "tensor " + name + ": shape " + shapeNode + " has an invalid dimension");
       }
       shape[i] = d.asLong();
       try {
         numel = Math.multiplyExact(numel, shape[i]);
       } catch (ArithmeticException e) {
-        throw new ModelLoadException(file, "tensor " + name + ": shape " + shapeNode + " overflows");
+        throw new ModelLoadException(
+            file, "tensor " + name + ": shape " + shapeNode + " overflows");
       }
     }
     if (offsetsNode == null || !offsetsNode.isArray() || offsetsNode.size() != 2) {
@@ -313,9 +335,12 @@ public final class SafetensorsFile implements AutoCloseable {
   public ByteBuffer bytes(String name) {
     TensorInfo t = info(name);
     if (t.byteLength() > Integer.MAX_VALUE) {
-      throw new ModelLoadException(path, "tensor " + name + " is over 2 GiB; load it with load(...)");
+      throw new ModelLoadException(
+          path, "tensor " + name + " is over 2 GiB; load it with load(...)");
     }
-    return map(dataStart + t.begin(), t.byteLength()).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    return map(dataStart + t.begin(), t.byteLength())
+        .asReadOnlyBuffer()
+        .order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
@@ -325,7 +350,8 @@ public final class SafetensorsFile implements AutoCloseable {
   public float[] readFloats(String name) {
     TensorInfo t = requireFloat(name);
     if (t.numel() > Integer.MAX_VALUE - 8) {
-      throw new ModelLoadException(path, "tensor " + name + " is too large for a Java array; load it with load(...)");
+      throw new ModelLoadException(
+          path, "tensor " + name + " is too large for a Java array; load it with load(...)");
     }
     float[] out = new float[(int) t.numel()];
     ByteBuffer src = bytes(name);
@@ -371,17 +397,25 @@ public final class SafetensorsFile implements AutoCloseable {
     long chunkRows = Math.min(rows, rowsPerChunk);
     ByteBuffer widen = null;
     if (t.dtype() == SafetensorsDType.BF16 || misaligned(t)) {
-      widen = ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
-          .order(ByteOrder.nativeOrder());
+      widen =
+          ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
+              .order(ByteOrder.nativeOrder());
     }
     try (NDManager scratch = manager.getEngine().newBaseManager(Device.cpu())) {
       if (chunkRows == rows) {
-        return withView(t, 0, rows, rowElems, scratch, widen, view -> {
-          NDArray copy = copyTo(view, manager, target);
-          try (NDArray flat = copy) {
-            return flat.reshape(shape);
-          }
-        });
+        return withView(
+            t,
+            0,
+            rows,
+            rowElems,
+            scratch,
+            widen,
+            view -> {
+              NDArray copy = copyTo(view, manager, target);
+              try (NDArray flat = copy) {
+                return flat.reshape(shape);
+              }
+            });
       }
       NDArray out = manager.zeros(shape, target);
       for (long r0 = 0; r0 < rows; r0 += chunkRows) {
@@ -389,15 +423,23 @@ public final class SafetensorsFile implements AutoCloseable {
         long[] partShape = t.shape().clone();
         partShape[0] = r1 - r0;
         long from = r0;
-        withView(t, r0, r1, rowElems, scratch, widen, view -> {
-          // Copied straight from the mapping into its rows when no conversion is needed.
-          boolean direct = manager.getDevice().equals(Device.cpu()) && view.getDataType() == target;
-          try (NDArray converted = direct ? null : copyTo(view, manager, target);
-              NDArray shaped = (direct ? view : converted).reshape(new Shape(partShape))) {
-            out.set(new NDIndex("{}:{}", from, r1), shaped);
-          }
-          return null;
-        });
+        withView(
+            t,
+            r0,
+            r1,
+            rowElems,
+            scratch,
+            widen,
+            view -> {
+              // Copied straight from the mapping into its rows when no conversion is needed.
+              boolean direct =
+                  manager.getDevice().equals(Device.cpu()) && view.getDataType() == target;
+              try (NDArray converted = direct ? null : copyTo(view, manager, target);
+                  NDArray shaped = (direct ? view : converted).reshape(new Shape(partShape))) {
+                out.set(new NDIndex("{}:{}", from, r1), shaped);
+              }
+              return null;
+            });
       }
       return out;
     } finally {
@@ -415,10 +457,16 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /**
    * Rows [r0, r1) of a tensor as a flat CPU array viewing the mapped file (or, for bf16 and
-   * misaligned data, the {@code widen} buffer) without copying. The mapping is released right
-   * after {@code use} so it does not linger in the process until a GC happens to collect it.
+   * misaligned data, the {@code widen} buffer) without copying. The mapping is released right after
+   * {@code use} so it does not linger in the process until a GC happens to collect it.
    */
-  private <R> R withView(TensorInfo t, long r0, long r1, long rowElems, NDManager scratch, ByteBuffer widen,
+  private <R> R withView(
+      TensorInfo t,
+      long r0,
+      long r1,
+      long rowElems,
+      NDManager scratch,
+      ByteBuffer widen,
       ViewUse<R> use) {
     long elems = (r1 - r0) * rowElems;
     long offset = dataStart + t.begin() + r0 * rowElems * t.dtype().bytes();
@@ -462,7 +510,10 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  /** A copy of {@code view} of type {@code target} on {@code owner}'s device, attached to {@code owner}. */
+  /**
+   * A copy of {@code view} of type {@code target} on {@code owner}'s device, attached to {@code
+   * owner}.
+   */
   private static NDArray copyTo(NDArray view, NDManager owner, DataType target) {
     NDArray copy;
     if (!owner.getDevice().equals(Device.cpu())) {
@@ -485,7 +536,8 @@ public final class SafetensorsFile implements AutoCloseable {
     TensorInfo t = info(name);
     if (!t.dtype().isLoadableFloat()) {
       throw new ModelLoadException(
-          path, "tensor " + name + " has dtype " + t.dtype() + "; weights must be F32, F16 or BF16");
+          path,
+          "tensor " + name + " has dtype " + t.dtype() + "; weights must be F32, F16 or BF16");
     }
     return t;
   }
@@ -494,7 +546,8 @@ public final class SafetensorsFile implements AutoCloseable {
     try {
       return channel.map(FileChannel.MapMode.READ_ONLY, offset, length);
     } catch (IOException e) {
-      throw new ModelLoadException(path, "cannot map bytes " + offset + ".." + (offset + length) + ": " + e.getMessage(), e);
+      throw new ModelLoadException(
+          path, "cannot map bytes " + offset + ".." + (offset + length) + ": " + e.getMessage(), e);
     }
   }
 

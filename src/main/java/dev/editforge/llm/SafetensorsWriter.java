@@ -37,7 +37,8 @@ public final class SafetensorsWriter {
     void writeTo(WritableByteChannel out) throws IOException;
   }
 
-  private record Entry(String name, SafetensorsDType dtype, long[] shape, long bytes, TensorSource source) {}
+  private record Entry(
+      String name, SafetensorsDType dtype, long[] shape, long bytes, TensorSource source) {}
 
   private static final int BLOCK = 1 << 18;
 
@@ -59,7 +60,8 @@ public final class SafetensorsWriter {
   }
 
   /** A float tensor stored as {@code dtype} (F32, F16 or BF16), converted from float32 values. */
-  public SafetensorsWriter addFloats(String name, SafetensorsDType dtype, long[] shape, float[] data) {
+  public SafetensorsWriter addFloats(
+      String name, SafetensorsDType dtype, long[] shape, float[] data) {
     checkCount(name, shape, data.length);
     float[] copy = data.clone();
     return add(name, dtype, shape, out -> writeFloats(out, dtype, copy, 0, copy.length));
@@ -71,37 +73,50 @@ public final class SafetensorsWriter {
    */
   public SafetensorsWriter add(String name, NDArray array, SafetensorsDType dtype) {
     long[] shape = array.getShape().getShape();
-    return add(name, dtype, shape, out -> {
-      NDArray f32 = array.getDataType() == DataType.FLOAT32 ? array : array.toType(DataType.FLOAT32, false);
-      try {
-        float[] values = f32.toFloatArray();
-        writeFloats(out, dtype, values, 0, values.length);
-      } finally {
-        if (f32 != array) {
-          f32.close();
-        }
-      }
-    });
+    return add(
+        name,
+        dtype,
+        shape,
+        out -> {
+          NDArray f32 =
+              array.getDataType() == DataType.FLOAT32
+                  ? array
+                  : array.toType(DataType.FLOAT32, false);
+          try {
+            float[] values = f32.toFloatArray();
+            writeFloats(out, dtype, values, 0, values.length);
+          } finally {
+            if (f32 != array) {
+              f32.close();
+            }
+          }
+        });
   }
 
   /** Raw little-endian bytes of any dtype. */
-  public SafetensorsWriter addBytes(String name, SafetensorsDType dtype, long[] shape, ByteBuffer littleEndian) {
+  public SafetensorsWriter addBytes(
+      String name, SafetensorsDType dtype, long[] shape, ByteBuffer littleEndian) {
     ByteBuffer copy = littleEndian.duplicate();
     long expected = numel(shape) * dtype.bytes();
     if (copy.remaining() != expected) {
       throw new IllegalArgumentException(
           name + ": " + copy.remaining() + " bytes given, shape needs " + expected);
     }
-    return add(name, dtype, shape, out -> {
-      ByteBuffer b = copy.duplicate();
-      while (b.hasRemaining()) {
-        out.write(b);
-      }
-    });
+    return add(
+        name,
+        dtype,
+        shape,
+        out -> {
+          ByteBuffer b = copy.duplicate();
+          while (b.hasRemaining()) {
+            out.write(b);
+          }
+        });
   }
 
   /** A tensor whose bytes {@code source} streams at write time (e.g. random weights in chunks). */
-  public SafetensorsWriter add(String name, SafetensorsDType dtype, long[] shape, TensorSource source) {
+  public SafetensorsWriter add(
+      String name, SafetensorsDType dtype, long[] shape, TensorSource source) {
     if (entries.containsKey(name)) {
       throw new IllegalArgumentException("tensor " + name + " added twice");
     }
@@ -156,8 +171,12 @@ public final class SafetensorsWriter {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      try (FileChannel ch = FileChannel.open(
-          tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE)) {
         while (prefix.hasRemaining()) {
           ch.write(prefix);
         }
@@ -167,7 +186,12 @@ public final class SafetensorsWriter {
           long written = ch.position() - before;
           if (written != e.bytes()) {
             throw new IllegalStateException(
-                "tensor " + e.name() + ": source wrote " + written + " bytes, shape needs " + e.bytes());
+                "tensor "
+                    + e.name()
+                    + ": source wrote "
+                    + written
+                    + " bytes, shape needs "
+                    + e.bytes());
           }
         }
       }
@@ -184,14 +208,29 @@ public final class SafetensorsWriter {
   }
 
   /** Writes {@code values[from, from+count)} as {@code dtype}, little-endian, in 1 MiB blocks. */
-  public static void writeFloats(WritableByteChannel out, SafetensorsDType dtype, float[] values, int from, int count)
+  public static void writeFloats(
+      WritableByteChannel out, SafetensorsDType dtype, float[] values, int from, int count)
       throws IOException {
-    writeFloats(out, dtype, values, from, count, ByteBuffer.allocate(Math.min(count, BLOCK) * dtype.bytes()));
+    writeFloats(
+        out,
+        dtype,
+        values,
+        from,
+        count,
+        ByteBuffer.allocate(Math.min(count, BLOCK) * dtype.bytes()));
   }
 
-  /** As above, encoding through {@code scratch} (any capacity of at least one element) to avoid garbage. */
+  /**
+   * As above, encoding through {@code scratch} (any capacity of at least one element) to avoid
+   * garbage.
+   */
   public static void writeFloats(
-      WritableByteChannel out, SafetensorsDType dtype, float[] values, int from, int count, ByteBuffer scratch)
+      WritableByteChannel out,
+      SafetensorsDType dtype,
+      float[] values,
+      int from,
+      int count,
+      ByteBuffer scratch)
       throws IOException {
     int width = dtype.bytes();
     int block = Math.max(1, scratch.capacity() / width);
@@ -225,7 +264,8 @@ public final class SafetensorsWriter {
 
   private static void checkCount(String name, long[] shape, int count) {
     if (numel(shape) != count) {
-      throw new IllegalArgumentException(name + ": " + count + " values given, shape needs " + numel(shape));
+      throw new IllegalArgumentException(
+          name + ": " + count + " values given, shape needs " + numel(shape));
     }
   }
 

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from one row of logits on the host: greedy (first maximum), or temperature
- * / top-k / top-p sampling driven by the row's own random stream. Every sampled step draws exactly
+ * Picks the next token from one row of logits on the host: greedy (first maximum), or temperature /
+ * top-k / top-p sampling driven by the row's own random stream. Every sampled step draws exactly
  * one number from that stream, so a row's tokens depend only on its logits, its seed and its sample
  * index, never on what else shares the batch. Stateless; thread-safe.
  */
@@ -19,7 +19,8 @@ public final class Sampler {
   }
 
   /** The id chosen from {@code logits[offset, offset + vocab)}. */
-  public static int next(float[] logits, int offset, int vocab, SamplingParams p, SplittableRandom rng) {
+  public static int next(
+      float[] logits, int offset, int vocab, SamplingParams p, SplittableRandom rng) {
     if (p.isGreedy()) {
       return argMax(logits, offset, vocab);
     }
@@ -78,14 +79,15 @@ public final class Sampler {
   }
 
   /**
-   * Token ids in descending logit order (ties by id), limited to the top {@code k} when
-   * {@code k > 0}. Top-p needs the order anyway; sorting a vocabulary of 150k costs about a
-   * millisecond, small next to a decode step.
+   * Token ids in descending logit order (ties by id), limited to the top {@code k} when {@code k >
+   * 0}. Top-p needs the order anyway; sorting a vocabulary of 150k costs about a millisecond, small
+   * next to a decode step.
    */
   private static int[] candidates(float[] logits, int offset, int vocab, int k) {
     long[] keyed = new long[vocab];
     for (int i = 0; i < vocab; i++) {
-      // Sortable bits of -logit in the high word, id in the low word: one primitive sort, stable by id.
+      // Sortable bits of -logit in the high word, id in the low word: one primitive sort, stable by
+      // id.
       int bits = Float.floatToIntBits(-logits[offset + i]);
       int sortable = bits ^ ((bits >> 31) & 0x7FFFFFFF);
       keyed[i] = ((long) sortable << 32) | i;

@@ -3,9 +3,9 @@ package dev.editforge.llm;
 import java.util.List;
 
 /**
- * How to sample one request's completions. {@code temperature == 0} means greedy. {@code topK
- * <= 0} and {@code topP >= 1} disable those filters. The {@code seed} fixes the random stream of
- * this request alone, so the same seed gives the same text whatever else shares the batch.
+ * How to sample one request's completions. {@code temperature == 0} means greedy. {@code topK <= 0}
+ * and {@code topP >= 1} disable those filters. The {@code seed} fixes the random stream of this
+ * request alone, so the same seed gives the same text whatever else shares the batch.
  */
 public record SamplingParams(
     int maxNewTokens,
@@ -43,10 +43,12 @@ public record SamplingParams(
   }
 
   public SamplingParams withSeed(long newSeed) {
-    return new SamplingParams(maxNewTokens, temperature, topP, topK, n, stop, stopTokenIds, newSeed);
+    return new SamplingParams(
+        maxNewTokens, temperature, topP, topK, n, stop, stopTokenIds, newSeed);
   }
 
   public SamplingParams withN(int newN) {
-    return new SamplingParams(maxNewTokens, temperature, topP, topK, newN, stop, stopTokenIds, seed);
+    return new SamplingParams(
+        maxNewTokens, temperature, topP, topK, newN, stop, stopTokenIds, seed);
   }
 }

@@ -19,21 +19,40 @@ import java.util.Map;
  * real files that DJL's tokenizers load, in three styles: byte-level BPE (Llama 3, Qwen2), the
  * SentencePiece style (Mistral: ▁ word prefix, byte fallback) and word-level ({@code t0 t1 ...}).
  * Callers compare generated ids across runs, so a given {@link Vocab} and options always give the
- * same bytes. The {@code tokenizer_config.json} beside it stays with each caller (templates differ).
+ * same bytes. The {@code tokenizer_config.json} beside it stays with each caller (templates
+ * differ).
  *
  * <p>Stateless and thread-safe; each write opens and closes its own file.
  */
 public final class TinyTokenizerWriter {
   private TinyTokenizerWriter() {}
 
-  /** Merges shared by the tiny BPE tokenizers: enough that common words become multi-byte tokens. */
+  /**
+   * Merges shared by the tiny BPE tokenizers: enough that common words become multi-byte tokens.
+   */
   private static final String[][] MERGES = {
-    {"t", "h"}, {"h", "e"}, {"th", "e"}, {"i", "n"}, {"a", "n"}, {"e", "r"}, {"o", "n"}, {"e", "d"}, {"o", "u"},
-    {"r", "e"}, {"i", "s"}, {"in", "g"}, {"e", "s"}, {"a", "t"}, {"o", "r"}, {"l", "l"}, {"l", "o"}
+    {"t", "h"},
+    {"h", "e"},
+    {"th", "e"},
+    {"i", "n"},
+    {"a", "n"},
+    {"e", "r"},
+    {"o", "n"},
+    {"e", "d"},
+    {"o", "u"},
+    {"r", "e"},
+    {"i", "s"},
+    {"in", "g"},
+    {"e", "s"},
+    {"a", "t"},
+    {"o", "r"},
+    {"l", "l"},
+    {"l", "o"}
   };
 
   /** Token text to id, in id order (special tokens included), and the BPE merges in rank order. */
-  public record Vocab(boolean sentencePiece, Map<String, Integer> ids, List<String> special, List<String> merges) {
+  public record Vocab(
+      boolean sentencePiece, Map<String, Integer> ids, List<String> special, List<String> merges) {
     public int id(String token) {
       return ids.get(token);
     }
@@ -44,8 +63,8 @@ public final class TinyTokenizerWriter {
   }
 
   /**
-   * Byte-level BPE: the 256 byte stand-ins in {@link ByteLevel#alphabet()} order, the shared merges'
-   * results, then {@code special}.
+   * Byte-level BPE: the 256 byte stand-ins in {@link ByteLevel#alphabet()} order, the shared
+   * merges' results, then {@code special}.
    */
   public static Vocab byteLevel(List<String> special) {
     Map<String, Integer> ids = new LinkedHashMap<>();
@@ -57,7 +76,9 @@ public final class TinyTokenizerWriter {
     return new Vocab(false, ids, List.copyOf(special), merges);
   }
 
-  /** Byte-level without merges: byte {@code b} is id {@code b}, then {@code special} from 256 on. */
+  /**
+   * Byte-level without merges: byte {@code b} is id {@code b}, then {@code special} from 256 on.
+   */
   public static Vocab bytesOnly(List<String> special) {
     Map<String, Integer> ids = new LinkedHashMap<>();
     char[] alphabet = ByteLevel.byByte();
@@ -110,7 +131,10 @@ public final class TinyTokenizerWriter {
     write(dir, tokenizerJson(v, nfc, bos), pretty);
   }
 
-  /** Writes a word-level {@code dir/tokenizer.json} whose tokens are t0 .. t{vocab-1}, split on whitespace. */
+  /**
+   * Writes a word-level {@code dir/tokenizer.json} whose tokens are t0 .. t{vocab-1}, split on
+   * whitespace.
+   */
   public static void writeWordLevel(Path dir, int vocab) {
     ObjectNode root = Json.COMPACT.createObjectNode();
     root.put("version", "1.0");
@@ -174,8 +198,11 @@ public final class TinyTokenizerWriter {
       } else {
         root.putNull("normalizer");
       }
-      root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false)
-          .put("trim_offsets", true).put("use_regex", true);
+      root.putObject("pre_tokenizer")
+          .put("type", "ByteLevel")
+          .put("add_prefix_space", false)
+          .put("trim_offsets", true)
+          .put("use_regex", true);
     }
     if (bos != null) {
       ObjectNode pp = root.putObject("post_processor");
@@ -193,8 +220,11 @@ public final class TinyTokenizerWriter {
       st.putArray("ids").add(v.id(bos));
       st.putArray("tokens").add(bos);
     } else {
-      root.putObject("post_processor").put("type", "ByteLevel").put("add_prefix_space", false)
-          .put("trim_offsets", false).put("use_regex", true);
+      root.putObject("post_processor")
+          .put("type", "ByteLevel")
+          .put("add_prefix_space", false)
+          .put("trim_offsets", false)
+          .put("use_regex", true);
     }
     if (sentencePiece) {
       ObjectNode dec = root.putObject("decoder");
@@ -207,8 +237,11 @@ public final class TinyTokenizerWriter {
       ds.addObject().put("type", "Fuse");
       ds.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
     } else {
-      root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true)
-          .put("trim_offsets", true).put("use_regex", true);
+      root.putObject("decoder")
+          .put("type", "ByteLevel")
+          .put("add_prefix_space", true)
+          .put("trim_offsets", true)
+          .put("use_regex", true);
     }
     ObjectNode model = root.putObject("model");
     model.put("type", "BPE");
@@ -224,11 +257,13 @@ public final class TinyTokenizerWriter {
     model.put("byte_fallback", sentencePiece);
     model.put("ignore_merges", false);
     ObjectNode vocab = model.putObject("vocab");
-    v.ids().forEach((tok, id) -> {
-      if (!v.special().contains(tok) || sentencePiece) {
-        vocab.put(tok, id);
-      }
-    });
+    v.ids()
+        .forEach(
+            (tok, id) -> {
+              if (!v.special().contains(tok) || sentencePiece) {
+                vocab.put(tok, id);
+              }
+            });
     ArrayNode merges = model.putArray("merges");
     v.merges().forEach(merges::add);
     return root;

@@ -52,7 +52,8 @@ public final class Batching {
           return m;
         }
       }
-      throw new IllegalArgumentException("batching must be one of padding, packed, concat, bfd; got \"" + s + "\"");
+      throw new IllegalArgumentException(
+          "batching must be one of padding, packed, concat, bfd; got \"" + s + "\"");
     }
   }
 
@@ -64,7 +65,8 @@ public final class Batching {
    *     sample (BFD), else null (one causal sequence)
    * @param samples how many samples (or pieces of samples, for PACKED) the row holds
    */
-  public record Row(int[] inputIds, int[] labels, int[] positionIds, int[] segmentIds, int samples) {
+  public record Row(
+      int[] inputIds, int[] labels, int[] positionIds, int[] segmentIds, int samples) {
     public int length() {
       return inputIds.length;
     }
@@ -87,12 +89,13 @@ public final class Batching {
         cut.add(s);
       }
     }
-    List<Row> rows = switch (mode) {
-      case PADDING -> padding(cut);
-      case PACKED -> packed(cut, maxLength);
-      case CONCAT -> concat(cut, maxLength);
-      case BFD -> bfd(cut, maxLength);
-    };
+    List<Row> rows =
+        switch (mode) {
+          case PADDING -> padding(cut);
+          case PACKED -> packed(cut, maxLength);
+          case CONCAT -> concat(cut, maxLength);
+          case BFD -> bfd(cut, maxLength);
+        };
     long tokens = 0;
     for (Row r : rows) {
       tokens += r.length();
@@ -148,7 +151,9 @@ public final class Batching {
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, Comparator.<Integer>comparingInt(i -> -samples.get(i).length()).thenComparingInt(i -> i));
+    Arrays.sort(
+        order,
+        Comparator.<Integer>comparingInt(i -> -samples.get(i).length()).thenComparingInt(i -> i));
     return order;
   }
 
@@ -249,7 +254,13 @@ public final class Batching {
    * TokenizedSample#IGNORE}, attention 0, position 0 and segment -1. Arrays are row-major {@code
    * [rows, time]}.
    */
-  public record Batch(int rows, int time, long[] inputIds, long[] labels, long[] positionIds, long[] attention,
+  public record Batch(
+      int rows,
+      int time,
+      long[] inputIds,
+      long[] labels,
+      long[] positionIds,
+      long[] attention,
       int[] segmentIds) {
 
     /** Tokens that are padding. */

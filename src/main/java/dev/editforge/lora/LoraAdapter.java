@@ -29,8 +29,10 @@ public final class LoraAdapter {
     this.config = config;
     this.factors = Collections.unmodifiableMap(new LinkedHashMap<>(factors));
     for (Factors f : factors.values()) {
-      if (f.a().length != config.rank() * f.target().in() || f.b().length != f.target().out() * config.rank()) {
-        throw new IllegalArgumentException("factors of " + f.target().key() + " do not have rank " + config.rank());
+      if (f.a().length != config.rank() * f.target().in()
+          || f.b().length != f.target().out() * config.rank()) {
+        throw new IllegalArgumentException(
+            "factors of " + f.target().key() + " do not have rank " + config.rank());
       }
     }
   }
@@ -43,7 +45,8 @@ public final class LoraAdapter {
   public static LoraAdapter initialize(ModelConfig model, LoraConfig config, long seed) {
     Map<String, Factors> out = new LinkedHashMap<>();
     for (LoraTarget t : config.targetsOf(model)) {
-      SplittableRandom rng = new SplittableRandom(Seeds.mix(seed, 1, t.layer(), t.projection().ordinal()));
+      SplittableRandom rng =
+          new SplittableRandom(Seeds.mix(seed, 1, t.layer(), t.projection().ordinal()));
       float[] a = new float[config.rank() * t.in()];
       double bound = 1.0 / Math.sqrt(t.in());
       for (int i = 0; i < a.length; i++) {

@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Greedy, KV-cached generation in which each group of rows uses its own adapter: the same
- * {@code prompts} are answered once per group, all groups in one left-padded batch, so evaluating
- * {@code G} adapters on {@code Q} questions is one batched decode of {@code G x Q} rows over the
- * shared base weights. Group {@code g} uses adapter {@code groupAdapters[g]} of the stack, or the
- * base model when the stack is null. Greedy picks the first highest logit. A row stops at a stop
- * token (not included in its result) or after {@code maxNewTokens}.
+ * Greedy, KV-cached generation in which each group of rows uses its own adapter: the same {@code
+ * prompts} are answered once per group, all groups in one left-padded batch, so evaluating {@code
+ * G} adapters on {@code Q} questions is one batched decode of {@code G x Q} rows over the shared
+ * base weights. Group {@code g} uses adapter {@code groupAdapters[g]} of the stack, or the base
+ * model when the stack is null. Greedy picks the first highest logit. A row stops at a stop token
+ * (not included in its result) or after {@code maxNewTokens}.
  *
  * <p>A thin user of {@link LocalGenerator#greedyIds}, the one decode loop. Stateless; the stack
  * stays the caller's, the gathered adapter factors live on a manager closed before returning.
@@ -23,8 +23,13 @@ public final class LoraGenerator {
   private LoraGenerator() {}
 
   /** {@code result[g][p]}: the token ids generated for prompt {@code p} by group {@code g}. */
-  public static int[][][] greedy(DecoderModel model, LoraStack stack, int[] groupAdapters, List<int[]> prompts,
-      int maxNewTokens, Set<Integer> stopIds) {
+  public static int[][][] greedy(
+      DecoderModel model,
+      LoraStack stack,
+      int[] groupAdapters,
+      List<int[]> prompts,
+      int maxNewTokens,
+      Set<Integer> stopIds) {
     int groups = groupAdapters.length;
     int q = prompts.size();
     int[][][] result = new int[groups][q][];
@@ -40,8 +45,10 @@ public final class LoraGenerator {
     for (int[] p : prompts) {
       promptLen = Math.max(promptLen, p.length);
     }
-    // The longest prompt bounds every row: callers compare groups' answers, so all get the same cap.
-    int maxNew = Math.min(maxNewTokens, Math.max(0, model.config().maxPositionEmbeddings() - promptLen));
+    // The longest prompt bounds every row: callers compare groups' answers, so all get the same
+    // cap.
+    int maxNew =
+        Math.min(maxNewTokens, Math.max(0, model.config().maxPositionEmbeddings() - promptLen));
     List<int[]> rows = new ArrayList<>();
     for (int g = 0; g < groups; g++) {
       rows.addAll(prompts);

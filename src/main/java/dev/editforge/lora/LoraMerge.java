@@ -19,19 +19,31 @@ import java.util.Map;
 
 /**
  * Folds an adapter into its base model ({@code W' = W + (alpha / r) B A}) and saves the result in
- * Hugging Face layout: {@code config.json}, {@code model.safetensors} (each tensor in the dtype
- * the base checkpoint stores it in; F32 if unknown) and the tokenizer/generation files copied from
- * the base directory, so the merged model loads anywhere the base did.
+ * Hugging Face layout: {@code config.json}, {@code model.safetensors} (each tensor in the dtype the
+ * base checkpoint stores it in; F32 if unknown) and the tokenizer/generation files copied from the
+ * base directory, so the merged model loads anywhere the base did.
  */
 public final class LoraMerge {
   /** Non-weight files of a Hugging Face model directory, copied when present. */
-  public static final List<String> SIDE_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
-      "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model",
-      "added_tokens.json", "chat_template.jinja", "chat_template.json");
+  public static final List<String> SIDE_FILES =
+      List.of(
+          "config.json",
+          "generation_config.json",
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "vocab.json",
+          "merges.txt",
+          "tokenizer.model",
+          "added_tokens.json",
+          "chat_template.jinja",
+          "chat_template.json");
 
   private LoraMerge() {}
 
-  /** Merges {@code adapter} into {@code base}'s weights and writes the merged model to {@code out}. */
+  /**
+   * Merges {@code adapter} into {@code base}'s weights and writes the merged model to {@code out}.
+   */
   public static void saveMerged(DecoderModel base, LoraAdapter adapter, Path out) {
     try {
       Files.createDirectories(out);
@@ -70,7 +82,10 @@ public final class LoraMerge {
         if (f != null) {
           NDArray a = m.create(f.a(), new Shape(r, f.target().in()));
           NDArray b = m.create(f.b(), new Shape(f.target().out(), r));
-          NDArray w32 = value.getDataType() == DataType.FLOAT32 ? value : value.toType(DataType.FLOAT32, false);
+          NDArray w32 =
+              value.getDataType() == DataType.FLOAT32
+                  ? value
+                  : value.toType(DataType.FLOAT32, false);
           value = w32.add(b.matMul(a).mul(scale));
           value.attach(m);
         }

@@ -7,21 +7,20 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.editforge.llm.ProjectionDelta;
 import dev.editforge.llm.Projection;
+import dev.editforge.llm.ProjectionDelta;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code N} independent LoRA adapters of one {@link LoraConfig} on a device, stacked per target:
- * A {@code [N, r, in]}, B {@code [N, out, r]} (float32). One batched forward serves all of them:
- * the batch rows are grouped by adapter ({@code rowsPerGroup} consecutive rows per group, group
- * {@code g} using adapter {@code groupAdapters[g]}), and each target computes {@code scale *
- * (x_g A_g^T) B_g^T} for all groups with two batched matmuls. Groups may name any subset of the
- * adapters in any order (a gather selects their factors, and autograd routes gradients back to
- * those slices only).
+ * {@code N} independent LoRA adapters of one {@link LoraConfig} on a device, stacked per target: A
+ * {@code [N, r, in]}, B {@code [N, out, r]} (float32). One batched forward serves all of them: the
+ * batch rows are grouped by adapter ({@code rowsPerGroup} consecutive rows per group, group {@code
+ * g} using adapter {@code groupAdapters[g]}), and each target computes {@code scale * (x_g A_g^T)
+ * B_g^T} for all groups with two batched matmuls. Groups may name any subset of the adapters in any
+ * order (a gather selects their factors, and autograd routes gradients back to those slices only).
  *
  * <p>Not thread-safe; the creator closes it (which frees the factors).
  */
@@ -31,13 +30,24 @@ public final class LoraStack implements AutoCloseable {
   private final NDManager manager;
   private final NDArray[] a;
   private final NDArray[] b;
+
   /** [layer][projection ordinal] -> target index, -1 = not adapted. */
   private final int[][] slot;
+
   private final int size;
-  /** alpha / r as a libtorch-owned scalar (a Java-backed one would dangle in autograd's saved tensors). */
+
+  /**
+   * alpha / r as a libtorch-owned scalar (a Java-backed one would dangle in autograd's saved
+   * tensors).
+   */
   private final NDArray scaling;
 
-  private LoraStack(LoraConfig config, List<LoraTarget> targets, NDManager manager, NDArray[] a, NDArray[] b,
+  private LoraStack(
+      LoraConfig config,
+      List<LoraTarget> targets,
+      NDManager manager,
+      NDArray[] a,
+      NDArray[] b,
       int size) {
     this.config = config;
     this.targets = List.copyOf(targets);
@@ -67,7 +77,8 @@ public final class LoraStack implements AutoCloseable {
     LoraAdapter first = adapters.get(0);
     List<LoraTarget> targets = first.targets();
     for (LoraAdapter ad : adapters) {
-      if (ad.config().rank() != first.config().rank() || ad.config().alpha() != first.config().alpha()
+      if (ad.config().rank() != first.config().rank()
+          || ad.config().alpha() != first.config().alpha()
           || !ad.targets().equals(targets)) {
         throw new IllegalArgumentException("stacked adapters must share rank, alpha and targets");
       }
@@ -139,7 +150,8 @@ public final class LoraStack implements AutoCloseable {
     Map<String, LoraAdapter.Factors> out = new LinkedHashMap<>();
     for (int i = 0; i < targets.size(); i++) {
       LoraTarget t = targets.get(i);
-      try (NDArray an = a[i].get(n); NDArray bn = b[i].get(n)) {
+      try (NDArray an = a[i].get(n);
+          NDArray bn = b[i].get(n)) {
         out.put(t.key(), new LoraAdapter.Factors(t, an.toFloatArray(), bn.toFloatArray()));
       }
     }
@@ -155,8 +167,12 @@ public final class LoraStack implements AutoCloseable {
         throw new IllegalArgumentException("adapter lacks target " + t.key());
       }
       try (NDManager m = manager.newSubManager()) {
-        a[i].set(new ai.djl.ndarray.index.NDIndex("{}", n), m.create(f.a(), new Shape(config.rank(), t.in())));
-        b[i].set(new ai.djl.ndarray.index.NDIndex("{}", n), m.create(f.b(), new Shape(t.out(), config.rank())));
+        a[i].set(
+            new ai.djl.ndarray.index.NDIndex("{}", n),
+            m.create(f.a(), new Shape(config.rank(), t.in())));
+        b[i].set(
+            new ai.djl.ndarray.index.NDIndex("{}", n),
+            m.create(f.b(), new Shape(t.out(), config.rank())));
       }
     }
   }
@@ -175,7 +191,8 @@ public final class LoraStack implements AutoCloseable {
     NDArray mask(NDManager m, int group, int rows, int time, LoraTarget target);
   }
 
-  ProjectionDelta delta(NDManager owner, int[] groupAdapters, int rowsPerGroup, DropoutMasks dropout) {
+  ProjectionDelta delta(
+      NDManager owner, int[] groupAdapters, int rowsPerGroup, DropoutMasks dropout) {
     int groups = groupAdapters.length;
     boolean identity = groups == size;
     for (int g = 0; g < groups && identity; g++) {
@@ -184,7 +201,8 @@ public final class LoraStack implements AutoCloseable {
     long[] idx = new long[groups];
     for (int g = 0; g < groups; g++) {
       if (groupAdapters[g] < 0 || groupAdapters[g] >= size) {
-        throw new IllegalArgumentException("adapter " + groupAdapters[g] + " not in a stack of " + size);
+        throw new IllegalArgumentException(
+            "adapter " + groupAdapters[g] + " not in a stack of " + size);
       }
       idx[g] = groupAdapters[g];
     }
@@ -202,7 +220,8 @@ public final class LoraStack implements AutoCloseable {
       long time = s.get(1);
       long in = s.get(2);
       if (rows != (long) groups * rowsPerGroup) {
-        throw new IllegalStateException("batch of " + rows + " rows, expected " + groups + " x " + rowsPerGroup);
+        throw new IllegalStateException(
+            "batch of " + rows + " rows, expected " + groups + " x " + rowsPerGroup);
       }
       NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
       NDArray fa = index == null ? a[i] : a[i].get(index);
@@ -215,17 +234,21 @@ public final class LoraStack implements AutoCloseable {
         }
         xg = xg.mul(NDArrays.stack(new NDList(masks.toArray(new NDArray[0]))));
       }
-      NDArray d = xg.matMul(fa.transpose(0, 2, 1)).matMul(fb.transpose(0, 2, 1)).mul(scaling)
-          .reshape(rows, time, fb.getShape().get(1));
+      NDArray d =
+          xg.matMul(fa.transpose(0, 2, 1))
+              .matMul(fb.transpose(0, 2, 1))
+              .mul(scaling)
+              .reshape(rows, time, fb.getShape().get(1));
       return d.getDataType() == x.getDataType() ? d : d.toType(x.getDataType(), false);
     };
   }
 
   /**
-   * Adapters for {@link dev.editforge.llm.LocalGenerator#generate(List, dev.editforge.llm.BatchDelta)}:
-   * request {@code i} is answered with adapter {@code adapterOfRequest[i]} of this stack, or by the
-   * base model when that is -1, whatever rows the generator batches together. Each decode batch's
-   * small index arrays live on the stack's manager until the stack is closed.
+   * Adapters for {@link dev.editforge.llm.LocalGenerator#generate(List,
+   * dev.editforge.llm.BatchDelta)}: request {@code i} is answered with adapter {@code
+   * adapterOfRequest[i]} of this stack, or by the base model when that is -1, whatever rows the
+   * generator batches together. Each decode batch's small index arrays live on the stack's manager
+   * until the stack is closed.
    */
   public dev.editforge.llm.BatchDelta batchDelta(int[] adapterOfRequest) {
     int[] adapters = adapterOfRequest.clone();
@@ -253,7 +276,10 @@ public final class LoraStack implements AutoCloseable {
       NDArray mask = Tensors.owned(manager, keep, new Shape(rows.length, 1, 1));
       return (layer, module, x) -> {
         NDArray d = inner.delta(layer, module, x);
-        return d == null ? null : d.mul(mask.getDataType() == d.getDataType() ? mask : mask.toType(d.getDataType(), false));
+        return d == null
+            ? null
+            : d.mul(
+                mask.getDataType() == d.getDataType() ? mask : mask.toType(d.getDataType(), false));
       };
     };
   }

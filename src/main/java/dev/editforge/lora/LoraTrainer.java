@@ -12,13 +12,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
 import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.ProjectionDelta;
 import dev.editforge.llm.SafetensorsDType;
 import dev.editforge.llm.SafetensorsFile;
 import dev.editforge.llm.SafetensorsWriter;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,18 +33,18 @@ import java.util.SplittableRandom;
  * global step runs one batched forward/backward in which every unfinished adapter contributes its
  * own next micro-batch (its rows use its own factors), then an AdamW update with per-adapter step
  * counts, learning rates, bias corrections and gradient clipping. Adapters are independent: one
- * trained with others equals it trained alone on the same samples and seed, up to float rounding
- * of the batched matmuls. With {@code N = 1} this is an ordinary LoRA trainer (the finetune stage
- * uses it so).
+ * trained with others equals it trained alone on the same samples and seed, up to float rounding of
+ * the batched matmuls. With {@code N = 1} this is an ordinary LoRA trainer (the finetune stage uses
+ * it so).
  *
- * <p>Semantics (Hugging Face Trainer's, the one SEAL's inner loop runs): samples are cut to
- * {@code maxLength}; each epoch visits an adapter's samples in a seeded shuffled order, {@code
- * batchSize} per micro-batch, {@code gradientAccumulation} micro-batches per optimizer step; the
- * loss of a step is the mean token cross-entropy over all label tokens of its micro-batches (the
- * logits at t scored against label t+1, label -100 ignored); gradients are clipped to {@code
- * maxGradNorm} per adapter; AdamW decouples weight decay ({@code p -= lr * wd * p}); the learning
- * rate follows {@link TrainSettings#learningRateAt}. Training batches use explicit positions (0, 1,
- * ... or each sample's own) and right padding.
+ * <p>Semantics (Hugging Face Trainer's, the one SEAL's inner loop runs): samples are cut to {@code
+ * maxLength}; each epoch visits an adapter's samples in a seeded shuffled order, {@code batchSize}
+ * per micro-batch, {@code gradientAccumulation} micro-batches per optimizer step; the loss of a
+ * step is the mean token cross-entropy over all label tokens of its micro-batches (the logits at t
+ * scored against label t+1, label -100 ignored); gradients are clipped to {@code maxGradNorm} per
+ * adapter; AdamW decouples weight decay ({@code p -= lr * wd * p}); the learning rate follows
+ * {@link TrainSettings#learningRateAt}. Training batches use explicit positions (0, 1, ... or each
+ * sample's own) and right padding.
  *
  * <p>Randomness (data order, dropout) derives statelessly from (adapter seed, epoch or step), so a
  * {@link #saveCheckpoint checkpoint} of factors, AdamW moments, steps and seeds resumes exactly.
@@ -81,21 +81,38 @@ public final class LoraTrainer implements AutoCloseable {
    * @param seeds one seed per adapter (data order and dropout)
    * @param padId the token that pads rows (and is the label of padding with {@code padLabels})
    */
-  public LoraTrainer(DecoderModel model, LoraStack stack, List<List<TrainSample>> data, TrainSettings settings,
-      long[] seeds, int padId) {
+  public LoraTrainer(
+      DecoderModel model,
+      LoraStack stack,
+      List<List<TrainSample>> data,
+      TrainSettings settings,
+      long[] seeds,
+      int padId) {
     this(model, stack, data, settings, seeds, padId, null);
   }
 
   /**
-   * As above, running {@code beforeBackward} (if not null) between every forward and backward:
-   * a test passes {@code System::gc} so that any tensor autograd saved over Java memory that was
+   * As above, running {@code beforeBackward} (if not null) between every forward and backward: a
+   * test passes {@code System::gc} so that any tensor autograd saved over Java memory that was
    * already released shows up as NaN or drift.
    */
-  public LoraTrainer(DecoderModel model, LoraStack stack, List<List<TrainSample>> data, TrainSettings settings,
-      long[] seeds, int padId, Runnable beforeBackward) {
+  public LoraTrainer(
+      DecoderModel model,
+      LoraStack stack,
+      List<List<TrainSample>> data,
+      TrainSettings settings,
+      long[] seeds,
+      int padId,
+      Runnable beforeBackward) {
     if (data.size() != stack.size() || seeds.length != stack.size()) {
-      throw new IllegalArgumentException("need one sample list and one seed per adapter: stack has " + stack.size()
-          + ", got " + data.size() + " lists and " + seeds.length + " seeds");
+      throw new IllegalArgumentException(
+          "need one sample list and one seed per adapter: stack has "
+              + stack.size()
+              + ", got "
+              + data.size()
+              + " lists and "
+              + seeds.length
+              + " seeds");
     }
     this.model = model;
     this.stack = stack;
@@ -152,8 +169,13 @@ public final class LoraTrainer implements AutoCloseable {
       for (int i = 0; i < samples; i += settings.batchSize()) {
         micro.add(Arrays.copyOfRange(order, i, Math.min(samples, i + settings.batchSize())));
       }
-      for (int i = 0; i < micro.size() && updates.size() < totals[k]; i += settings.gradientAccumulation()) {
-        updates.add(micro.subList(i, Math.min(micro.size(), i + settings.gradientAccumulation())).toArray(int[][]::new));
+      for (int i = 0;
+          i < micro.size() && updates.size() < totals[k];
+          i += settings.gradientAccumulation()) {
+        updates.add(
+            micro
+                .subList(i, Math.min(micro.size(), i + settings.gradientAccumulation()))
+                .toArray(int[][]::new));
       }
     }
     return updates;
@@ -256,7 +278,10 @@ public final class LoraTrainer implements AutoCloseable {
     return true;
   }
 
-  /** The rows of adapter {@code k}'s micro-batch {@code samples}, padded to its own length, plus dummy rows up to {@code bs}. */
+  /**
+   * The rows of adapter {@code k}'s micro-batch {@code samples}, padded to its own length, plus
+   * dummy rows up to {@code bs}.
+   */
   private Row[] rows(int k, int[] samples, int bs) {
     int own = 0;
     List<TrainSample> list = data.get(k);
@@ -306,8 +331,8 @@ public final class LoraTrainer implements AutoCloseable {
    * up in the factors' .grad, and each adapter's loss is normalized by its own token count either
    * way), so one long sequence does not make every other adapter's row pad to its length.
    */
-  private void forwardBackward(List<Row[]> groups, List<Integer> who, double[] denominators, double[] lossSums,
-      int micro) {
+  private void forwardBackward(
+      List<Row[]> groups, List<Integer> who, double[] denominators, double[] lossSums, int micro) {
     int n = groups.size();
     Integer[] order = new Integer[n];
     int[] length = new int[n];
@@ -335,8 +360,8 @@ public final class LoraTrainer implements AutoCloseable {
     }
   }
 
-  private void forwardBackwardBucket(List<Row[]> groups, List<Integer> who, double[] denominators, double[] lossSums,
-      int micro) {
+  private void forwardBackwardBucket(
+      List<Row[]> groups, List<Integer> who, double[] denominators, double[] lossSums, int micro) {
     int g = groups.size();
     int bs = settings.batchSize();
     int rows = g * bs;
@@ -400,7 +425,8 @@ public final class LoraTrainer implements AutoCloseable {
         NDArray lb = mm.create(labels, shape);
         NDArray at = attend == null ? null : mm.create(attend, new Shape(rows, len, len));
         NDArray dn = mm.create(denom);
-        LoraStack.DropoutMasks dropout = stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
+        LoraStack.DropoutMasks dropout =
+            stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
         ProjectionDelta delta = stack.delta(mm, groupAdapters, bs, dropout);
         float[] perGroup;
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -409,7 +435,8 @@ public final class LoraTrainer implements AutoCloseable {
           NDArray target = lb.get(":, 1:");
           NDArray valid = target.neq(TrainSample.IGNORE).toType(DataType.FLOAT32, false);
           NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
-          NDArray groupLoss = picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
+          NDArray groupLoss =
+              picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
           NDArray loss = groupLoss.div(dn).sum();
           if (beforeBackward != null) {
             beforeBackward.run();
@@ -424,7 +451,10 @@ public final class LoraTrainer implements AutoCloseable {
     }
   }
 
-  /** Dropout keep-masks scaled by 1/(1-p), drawn from (adapter seed, step, micro-batch, row, target). */
+  /**
+   * Dropout keep-masks scaled by 1/(1-p), drawn from (adapter seed, step, micro-batch, row,
+   * target).
+   */
   private LoraStack.DropoutMasks dropoutMasks(int[] groupAdapters, int micro) {
     double p = stack.config().dropout();
     float keep = (float) (1.0 / (1.0 - p));
@@ -432,8 +462,16 @@ public final class LoraTrainer implements AutoCloseable {
       int k = groupAdapters[group];
       float[] mask = new float[rowsPerGroup * time * target.in()];
       for (int r = 0; r < rowsPerGroup; r++) {
-        SplittableRandom rng = new SplittableRandom(
-            Seeds.mix(seeds[k], 3, steps[k], micro, r, target.layer(), target.projection().ordinal()));
+        SplittableRandom rng =
+            new SplittableRandom(
+                Seeds.mix(
+                    seeds[k],
+                    3,
+                    steps[k],
+                    micro,
+                    r,
+                    target.layer(),
+                    target.projection().ordinal()));
         int off = r * time * target.in();
         for (int i = 0; i < time * target.in(); i++) {
           mask[off + i] = rng.nextDouble() < p ? 0f : keep;
@@ -536,7 +574,8 @@ public final class LoraTrainer implements AutoCloseable {
         sd.add(seeds[k]);
       }
       state.put("pad_id", padId);
-      json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("trainer_state.json").toFile(), state);
+      json.writerWithDefaultPrettyPrinter()
+          .writeValue(dir.resolve("trainer_state.json").toFile(), state);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -547,8 +586,8 @@ public final class LoraTrainer implements AutoCloseable {
    * model's device (owned by the caller, who closes it after the trainer) and its optimizer state,
    * seeds and steps. {@code data} and {@code settings} must be those of the original run.
    */
-  public static LoraTrainer resume(DecoderModel model, Path dir, List<List<TrainSample>> data,
-      TrainSettings settings) {
+  public static LoraTrainer resume(
+      DecoderModel model, Path dir, List<List<TrainSample>> data, TrainSettings settings) {
     try {
       JsonNode state = Json.COMPACT.readTree(dir.resolve("trainer_state.json").toFile());
       int n = state.get("adapters").asInt();
@@ -559,12 +598,20 @@ public final class LoraTrainer implements AutoCloseable {
         seeds[k] = state.get("seeds").get(k).asLong();
       }
       LoraStack stack = LoraStack.of(adapters, model.device());
-      LoraTrainer trainer = new LoraTrainer(model, stack, data, settings, seeds, state.get("pad_id").asInt());
+      LoraTrainer trainer =
+          new LoraTrainer(model, stack, data, settings, seeds, state.get("pad_id").asInt());
       for (int k = 0; k < n; k++) {
         trainer.steps[k] = state.get("steps").get(k).asInt();
         if (state.get("total_steps").get(k).asInt() != trainer.totals[k]) {
-          throw new IllegalArgumentException("checkpoint " + dir + " was made with other data or settings: adapter "
-              + k + " had " + state.get("total_steps").get(k).asInt() + " total steps, now " + trainer.totals[k]);
+          throw new IllegalArgumentException(
+              "checkpoint "
+                  + dir
+                  + " was made with other data or settings: adapter "
+                  + k
+                  + " had "
+                  + state.get("total_steps").get(k).asInt()
+                  + " total steps, now "
+                  + trainer.totals[k]);
         }
       }
       try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("optimizer.safetensors"))) {
@@ -573,7 +620,8 @@ public final class LoraTrainer implements AutoCloseable {
           trainer.m[i].close();
           trainer.v[i].close();
           trainer.m[i] = Tensors.owned(trainer.stateManager, f.readFloats("exp_avg." + i), shape);
-          trainer.v[i] = Tensors.owned(trainer.stateManager, f.readFloats("exp_avg_sq." + i), shape);
+          trainer.v[i] =
+              Tensors.owned(trainer.stateManager, f.readFloats("exp_avg_sq." + i), shape);
         }
       }
       return trainer;

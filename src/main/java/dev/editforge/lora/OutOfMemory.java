@@ -3,8 +3,8 @@ package dev.editforge.lora;
 import java.util.Locale;
 
 /**
- * Recognizes out-of-memory failures, which callers may retry smaller: the one rule for the
- * trainer, the scorer and the generate stage's batch splitting. Stateless and thread-safe.
+ * Recognizes out-of-memory failures, which callers may retry smaller: the one rule for the trainer,
+ * the scorer and the generate stage's batch splitting. Stateless and thread-safe.
  */
 public final class OutOfMemory {
   private OutOfMemory() {}
@@ -31,7 +31,9 @@ public final class OutOfMemory {
       }
       // Only from the engine: these phrases are too generic to trust in any exception.
       if ((t instanceof ai.djl.engine.EngineException || t.getClass().getName().contains("djl"))
-          && (s.contains("can't allocate memory") || s.contains("not enough memory") || s.contains("failed to allocate"))) {
+          && (s.contains("can't allocate memory")
+              || s.contains("not enough memory")
+              || s.contains("failed to allocate"))) {
         return true;
       }
     }

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
 import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.Projection;
 import dev.editforge.llm.SafetensorsFile;
 import dev.editforge.llm.SafetensorsWriter;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,18 +29,19 @@ import java.util.regex.Pattern;
  * ...lora_B.weight} ({@code [out, r]}), float32.
  *
  * <p>Loading accepts what PEFT writes for plain LoRA on these decoders: keys with or without an
- * adapter name ({@code lora_A.default.weight}), {@code target_modules} as a list, a regex string
- * or {@code all-linear} (the tensors present decide what is adapted), {@code use_rslora} (scale
- * alpha / sqrt(r), applied by storing an equivalent alpha). It refuses, with a message, what
- * editforge cannot apply faithfully: DoRA, per-module rank/alpha patterns, trained biases,
- * {@code fan_in_fan_out}, embedding/LM-head adapters, and pickle {@code adapter_model.bin}.
+ * adapter name ({@code lora_A.default.weight}), {@code target_modules} as a list, a regex string or
+ * {@code all-linear} (the tensors present decide what is adapted), {@code use_rslora} (scale alpha
+ * / sqrt(r), applied by storing an equivalent alpha). It refuses, with a message, what editforge
+ * cannot apply faithfully: DoRA, per-module rank/alpha patterns, trained biases, {@code
+ * fan_in_fan_out}, embedding/LM-head adapters, and pickle {@code adapter_model.bin}.
  */
 public final class PeftAdapters {
   public static final String CONFIG = "adapter_config.json";
   public static final String WEIGHTS = "adapter_model.safetensors";
 
-  private static final Pattern KEY = Pattern.compile(
-      "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight");
+  private static final Pattern KEY =
+      Pattern.compile(
+          "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight");
 
   private PeftAdapters() {}
 
@@ -94,8 +95,10 @@ public final class PeftAdapters {
     Path cfgFile = dir.resolve(CONFIG);
     Path weights = dir.resolve(WEIGHTS);
     if (!Files.exists(weights) && Files.exists(dir.resolve("adapter_model.bin"))) {
-      throw new IllegalArgumentException(dir + " holds adapter_model.bin (a pickle, which can run code when loaded);"
-          + " convert it to adapter_model.safetensors");
+      throw new IllegalArgumentException(
+          dir
+              + " holds adapter_model.bin (a pickle, which can run code when loaded);"
+              + " convert it to adapter_model.safetensors");
     }
     JsonNode cfg;
     try {
@@ -105,17 +108,20 @@ public final class PeftAdapters {
     }
     String type = cfg.path("peft_type").asText("");
     if (!type.equals("LORA")) {
-      throw new IllegalArgumentException(cfgFile + ": peft_type is \"" + type + "\", only LORA is supported");
+      throw new IllegalArgumentException(
+          cfgFile + ": peft_type is \"" + type + "\", only LORA is supported");
     }
     refuse(cfgFile, cfg, "use_dora", "DoRA");
     refuse(cfgFile, cfg, "fan_in_fan_out", "fan_in_fan_out");
     if (cfg.hasNonNull("rank_pattern") && cfg.get("rank_pattern").size() > 0
         || cfg.hasNonNull("alpha_pattern") && cfg.get("alpha_pattern").size() > 0) {
-      throw new IllegalArgumentException(cfgFile + ": per-module rank_pattern/alpha_pattern is not supported");
+      throw new IllegalArgumentException(
+          cfgFile + ": per-module rank_pattern/alpha_pattern is not supported");
     }
     String bias = cfg.path("bias").asText("none");
     if (!bias.equals("none")) {
-      throw new IllegalArgumentException(cfgFile + ": bias \"" + bias + "\" (trained biases) is not supported");
+      throw new IllegalArgumentException(
+          cfgFile + ": bias \"" + bias + "\" (trained biases) is not supported");
     }
     int r = cfg.path("r").asInt(0);
     double alpha = cfg.path("lora_alpha").asDouble(r);
@@ -129,23 +135,43 @@ public final class PeftAdapters {
       for (String name : f.names()) {
         Matcher mt = KEY.matcher(name);
         if (!mt.matches()) {
-          throw new IllegalArgumentException(weights + ": tensor " + name
-              + " is not a LoRA factor of a decoder projection (embedding, LM-head or DoRA adapters are not supported)");
+          throw new IllegalArgumentException(
+              weights
+                  + ": tensor "
+                  + name
+                  + " is not a LoRA factor of a decoder projection (embedding, LM-head or DoRA adapters are not supported)");
         }
         int layer = Integer.parseInt(mt.group(1));
         Projection p = Projection.byModuleName(mt.group(3));
         if (layer >= model.numHiddenLayers()) {
-          throw new IllegalArgumentException(weights + ": " + name + " adapts layer " + layer + " but the model has "
-              + model.numHiddenLayers());
+          throw new IllegalArgumentException(
+              weights
+                  + ": "
+                  + name
+                  + " adapts layer "
+                  + layer
+                  + " but the model has "
+                  + model.numHiddenLayers());
         }
         long[] shape = f.info(name).shape();
         boolean isA = mt.group(4).equals("A");
-        long[] want = isA ? new long[] {r, p.inFeatures(model)} : new long[] {p.outFeatures(model), r};
+        long[] want =
+            isA ? new long[] {r, p.inFeatures(model)} : new long[] {p.outFeatures(model), r};
         if (!Arrays.equals(shape, want)) {
-          throw new IllegalArgumentException(weights + ": " + name + " has shape " + Arrays.toString(shape)
-              + ", expected " + Arrays.toString(want) + " (r = " + r + ")");
+          throw new IllegalArgumentException(
+              weights
+                  + ": "
+                  + name
+                  + " has shape "
+                  + Arrays.toString(shape)
+                  + ", expected "
+                  + Arrays.toString(want)
+                  + " (r = "
+                  + r
+                  + ")");
         }
-        float[][] ab = found.computeIfAbsent(LoraTarget.key(layer, p.moduleName()), k -> new float[2][]);
+        float[][] ab =
+            found.computeIfAbsent(LoraTarget.key(layer, p.moduleName()), k -> new float[2][]);
         ab[isA ? 0 : 1] = f.readFloats(name);
       }
     }
@@ -169,7 +195,8 @@ public final class PeftAdapters {
         ab = new float[][] {new float[r * t.in()], new float[t.out() * r]};
       }
       if (ab[0] == null || ab[1] == null) {
-        throw new IllegalArgumentException(weights + ": " + t.key() + " has only one of lora_A and lora_B");
+        throw new IllegalArgumentException(
+            weights + ": " + t.key() + " has only one of lora_A and lora_B");
       }
       factors.put(t.key(), new LoraAdapter.Factors(t, ab[0], ab[1]));
     }

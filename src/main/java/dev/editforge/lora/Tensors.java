@@ -8,9 +8,9 @@ import ai.djl.ndarray.types.Shape;
  * Arrays whose memory libtorch owns. On CPU, DJL's {@code NDManager.create(float[])} and {@code
  * NDArray.set(float[])} make the tensor share a Java direct buffer ({@code from_blob}) that lives
  * only as long as the Java wrapper: a tensor that outlives its wrapper (saved by autograd for
- * backward after the layer's scope closed it, or updated in place for many steps) then reads
- * memory the JVM has freed and reused, which shows up as NaNs or runs that differ. Everything that
- * must outlive its wrapper is cloned into libtorch's own memory here.
+ * backward after the layer's scope closed it, or updated in place for many steps) then reads memory
+ * the JVM has freed and reused, which shows up as NaNs or runs that differ. Everything that must
+ * outlive its wrapper is cloned into libtorch's own memory here.
  */
 final class Tensors {
   private Tensors() {}

@@ -47,11 +47,13 @@ public record TokenizedSample(int[] inputIds, int[] labels) {
       headScores = labels[t] != IGNORE;
     }
     if (headScores) {
-      return new TokenizedSample(java.util.Arrays.copyOf(inputIds, n), java.util.Arrays.copyOf(labels, n));
+      return new TokenizedSample(
+          java.util.Arrays.copyOf(inputIds, n), java.util.Arrays.copyOf(labels, n));
     }
     int from = inputIds.length - n;
     int[] tailLabels = java.util.Arrays.copyOfRange(labels, from, inputIds.length);
     tailLabels[0] = IGNORE;
-    return new TokenizedSample(java.util.Arrays.copyOfRange(inputIds, from, inputIds.length), tailLabels);
+    return new TokenizedSample(
+        java.util.Arrays.copyOfRange(inputIds, from, inputIds.length), tailLabels);
   }
 }

@@ -7,10 +7,10 @@ import java.util.Arrays;
  * same length, where label {@code -100} means "no loss here" (the model shifts: the logits at
  * position t are scored against {@code labels[t + 1]}).
  *
- * @param positionIds rotary positions, or null for 0, 1, 2, ...; a packed sample (several
- *     documents concatenated) restarts them at 0 for each document
- * @param segmentIds per-token document number for packed samples, or null: tokens attend only
- *     to earlier tokens of the same segment (a block-diagonal causal mask)
+ * @param positionIds rotary positions, or null for 0, 1, 2, ...; a packed sample (several documents
+ *     concatenated) restarts them at 0 for each document
+ * @param segmentIds per-token document number for packed samples, or null: tokens attend only to
+ *     earlier tokens of the same segment (a block-diagonal causal mask)
  */
 public record TrainSample(int[] inputIds, int[] labels, int[] positionIds, int[] segmentIds) {
   public static final int IGNORE = -100;
@@ -46,11 +46,11 @@ public record TrainSample(int[] inputIds, int[] labels, int[] positionIds, int[]
   }
 
   /**
-   * Several documents packed into one sample, as transformers' {@code
-   * DataCollatorWithFlattening} does: ids concatenated, positions restarting at 0 per document,
-   * segment ids keeping attention inside each document, and the first token of every document
-   * after the first unlabelled (nothing before it in its document predicts it). Training on the
-   * packed sample equals training on the documents as separate rows of one batch.
+   * Several documents packed into one sample, as transformers' {@code DataCollatorWithFlattening}
+   * does: ids concatenated, positions restarting at 0 per document, segment ids keeping attention
+   * inside each document, and the first token of every document after the first unlabelled (nothing
+   * before it in its document predicts it). Training on the packed sample equals training on the
+   * documents as separate rows of one batch.
    *
    * @param labels per-document labels (same lengths as {@code docs}), or null for all tokens
    */

@@ -8,7 +8,8 @@ package dev.editforge.lora;
  * @param epochs passes over each adapter's samples (ignored when {@code maxSteps > 0})
  * @param maxSteps optimizer steps per adapter; 0 = {@code epochs} passes
  * @param batchSize samples per micro-batch of one adapter
- * @param gradientAccumulation micro-batches per optimizer step (an epoch's last step may have fewer)
+ * @param gradientAccumulation micro-batches per optimizer step (an epoch's last step may have
+ *     fewer)
  * @param maxLength samples are cut to this many tokens (from the right)
  * @param padTo LONGEST: pad each batch to its longest sample; MAX_LENGTH: pad every sample to
  *     {@code maxLength} (what SEAL's tokenization does)
@@ -56,49 +57,181 @@ public record TrainSettings(
       throw new IllegalArgumentException("learning rate must be > 0");
     }
     if (batchSize < 1 || gradientAccumulation < 1 || maxLength < 2) {
-      throw new IllegalArgumentException("batchSize and gradientAccumulation must be >= 1, maxLength >= 2");
+      throw new IllegalArgumentException(
+          "batchSize and gradientAccumulation must be >= 1, maxLength >= 2");
     }
   }
 
-  /** Hugging Face Trainer's defaults with SEAL's inner-loop values (10 epochs, lr 1e-3, batch 1, 2048 tokens). */
+  /**
+   * Hugging Face Trainer's defaults with SEAL's inner-loop values (10 epochs, lr 1e-3, batch 1,
+   * 2048 tokens).
+   */
   public static TrainSettings defaults() {
-    return new TrainSettings(10, 0, 1e-3, 0.9, 0.999, 1e-8, 0.0, Schedule.LINEAR, 0, 0.0, 1.0, 1, 1, 2048,
-        PadTo.LONGEST, false, true);
+    return new TrainSettings(
+        10,
+        0,
+        1e-3,
+        0.9,
+        0.999,
+        1e-8,
+        0.0,
+        Schedule.LINEAR,
+        0,
+        0.0,
+        1.0,
+        1,
+        1,
+        2048,
+        PadTo.LONGEST,
+        false,
+        true);
   }
 
   public TrainSettings withEpochs(int n) {
-    return new TrainSettings(n, maxSteps, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps,
-        warmupRatio, maxGradNorm, batchSize, gradientAccumulation, maxLength, padTo, padLabels, shuffle);
+    return new TrainSettings(
+        n,
+        maxSteps,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        schedule,
+        warmupSteps,
+        warmupRatio,
+        maxGradNorm,
+        batchSize,
+        gradientAccumulation,
+        maxLength,
+        padTo,
+        padLabels,
+        shuffle);
   }
 
   public TrainSettings withLearningRate(double lr) {
-    return new TrainSettings(epochs, maxSteps, lr, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps,
-        warmupRatio, maxGradNorm, batchSize, gradientAccumulation, maxLength, padTo, padLabels, shuffle);
+    return new TrainSettings(
+        epochs,
+        maxSteps,
+        lr,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        schedule,
+        warmupSteps,
+        warmupRatio,
+        maxGradNorm,
+        batchSize,
+        gradientAccumulation,
+        maxLength,
+        padTo,
+        padLabels,
+        shuffle);
   }
 
   public TrainSettings withBatching(int batch, int accumulation) {
-    return new TrainSettings(epochs, maxSteps, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps,
-        warmupRatio, maxGradNorm, batch, accumulation, maxLength, padTo, padLabels, shuffle);
+    return new TrainSettings(
+        epochs,
+        maxSteps,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        schedule,
+        warmupSteps,
+        warmupRatio,
+        maxGradNorm,
+        batch,
+        accumulation,
+        maxLength,
+        padTo,
+        padLabels,
+        shuffle);
   }
 
   public TrainSettings withSchedule(Schedule s, int warmup) {
-    return new TrainSettings(epochs, maxSteps, learningRate, beta1, beta2, epsilon, weightDecay, s, warmup,
-        warmupRatio, maxGradNorm, batchSize, gradientAccumulation, maxLength, padTo, padLabels, shuffle);
+    return new TrainSettings(
+        epochs,
+        maxSteps,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        s,
+        warmup,
+        warmupRatio,
+        maxGradNorm,
+        batchSize,
+        gradientAccumulation,
+        maxLength,
+        padTo,
+        padLabels,
+        shuffle);
   }
 
   public TrainSettings withPadding(int length, PadTo pad, boolean labelsOnPadding) {
-    return new TrainSettings(epochs, maxSteps, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps,
-        warmupRatio, maxGradNorm, batchSize, gradientAccumulation, length, pad, labelsOnPadding, shuffle);
+    return new TrainSettings(
+        epochs,
+        maxSteps,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        schedule,
+        warmupSteps,
+        warmupRatio,
+        maxGradNorm,
+        batchSize,
+        gradientAccumulation,
+        length,
+        pad,
+        labelsOnPadding,
+        shuffle);
   }
 
   public TrainSettings withOptimizer(double b1, double b2, double eps, double decay, double clip) {
-    return new TrainSettings(epochs, maxSteps, learningRate, b1, b2, eps, decay, schedule, warmupSteps,
-        warmupRatio, clip, batchSize, gradientAccumulation, maxLength, padTo, padLabels, shuffle);
+    return new TrainSettings(
+        epochs,
+        maxSteps,
+        learningRate,
+        b1,
+        b2,
+        eps,
+        decay,
+        schedule,
+        warmupSteps,
+        warmupRatio,
+        clip,
+        batchSize,
+        gradientAccumulation,
+        maxLength,
+        padTo,
+        padLabels,
+        shuffle);
   }
 
   public TrainSettings withMaxSteps(int steps) {
-    return new TrainSettings(epochs, steps, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps,
-        warmupRatio, maxGradNorm, batchSize, gradientAccumulation, maxLength, padTo, padLabels, shuffle);
+    return new TrainSettings(
+        epochs,
+        steps,
+        learningRate,
+        beta1,
+        beta2,
+        epsilon,
+        weightDecay,
+        schedule,
+        warmupSteps,
+        warmupRatio,
+        maxGradNorm,
+        batchSize,
+        gradientAccumulation,
+        maxLength,
+        padTo,
+        padLabels,
+        shuffle);
   }
 
   /** Optimizer steps for an adapter with {@code samples} samples. */
@@ -127,7 +260,8 @@ public record TrainSettings(
     double rest = Math.max(1, total - warm);
     return switch (schedule) {
       case LINEAR -> learningRate * Math.max(0.0, (total - step) / rest);
-      case COSINE -> learningRate * Math.max(0.0, 0.5 * (1 + Math.cos(Math.PI * (step - warm) / rest)));
+      case COSINE ->
+          learningRate * Math.max(0.0, 0.5 * (1 + Math.cos(Math.PI * (step - warm) / rest)));
       case CONSTANT -> learningRate;
     };
   }

@@ -1,12 +1,10 @@
 package dev.editforge.lucene;
 
-import dev.editforge.retrieve.Hit;
 import java.util.Comparator;
 
 /**
- * A scored document before its stored fields are read: which shard, which Lucene doc id there,
- * and the score. Cheap to produce in the hundreds per query; only the final top-k become
- * hits.
+ * A scored document before its stored fields are read: which shard, which Lucene doc id there, and
+ * the score. Cheap to produce in the hundreds per query; only the final top-k become hits.
  */
 public record DocRef(int shard, int doc, double score) {
   /** Best first; ties broken by shard then doc id so results never depend on thread timing. */

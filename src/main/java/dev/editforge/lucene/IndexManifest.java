@@ -21,13 +21,13 @@ import java.util.stream.Stream;
 
 /**
  * {@code <run-dir>/index/manifest.json}: what the shards hold and how to search them, plus a
- * SHA-256 per shard over its files so a missing, partial or altered shard is found before any
- * query runs against it. Immutable.
+ * SHA-256 per shard over its files so a missing, partial or altered shard is found before any query
+ * runs against it. Immutable.
  *
  * @param model embedding model name, or null for a BM25-only index
  * @param dimension vector dimension, 0 without vectors
- * @param similarity vector similarity ({@code cosine}, {@code dot-product},
- *     {@code maximum-inner-product}), null without vectors
+ * @param similarity vector similarity ({@code cosine}, {@code dot-product}, {@code
+ *     maximum-inner-product}), null without vectors
  * @param encoderPreset the encoder preset queries must be embedded with, null without vectors
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -65,7 +65,8 @@ public record IndexManifest(
   public IndexManifest {
     shards = List.copyOf(shards);
     if (shards.size() != shardCount) {
-      throw new IllegalArgumentException("manifest lists " + shards.size() + " shards but shard_count is " + shardCount);
+      throw new IllegalArgumentException(
+          "manifest lists " + shards.size() + " shards but shard_count is " + shardCount);
     }
   }
 
@@ -79,7 +80,10 @@ public record IndexManifest(
       Path tmp = indexDir.resolve(FILE_NAME + ".tmp");
       JSON.writeValue(tmp.toFile(), this);
       // Rename last, so a reader never sees a half-written manifest.
-      Files.move(tmp, indexDir.resolve(FILE_NAME), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+      Files.move(
+          tmp,
+          indexDir.resolve(FILE_NAME),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + indexDir.resolve(FILE_NAME), e);
@@ -92,20 +96,27 @@ public record IndexManifest(
       IndexManifest m = JSON.readValue(file.toFile(), IndexManifest.class);
       if (m.formatVersion() != FORMAT_VERSION) {
         throw new IndexVerificationException(
-            List.of(file + " has format_version " + m.formatVersion() + "; this build reads " + FORMAT_VERSION));
+            List.of(
+                file
+                    + " has format_version "
+                    + m.formatVersion()
+                    + "; this build reads "
+                    + FORMAT_VERSION));
       }
       return m;
     } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-      throw new IndexVerificationException(List.of("no index manifest at " + file + ": the index was not finished"));
+      throw new IndexVerificationException(
+          List.of("no index manifest at " + file + ": the index was not finished"));
     } catch (IOException e) {
-      throw new IndexVerificationException(List.of("unreadable index manifest " + file + ": " + e.getMessage()));
+      throw new IndexVerificationException(
+          List.of("unreadable index manifest " + file + ": " + e.getMessage()));
     }
   }
 
   /**
    * Every problem with the shards on disk compared to this manifest: missing shard directories,
-   * checksum mismatches, shard directories the manifest does not know. Empty means intact.
-   * Reads every byte of every shard (SHA-256), so it costs about a sequential read of the index.
+   * checksum mismatches, shard directories the manifest does not know. Empty means intact. Reads
+   * every byte of every shard (SHA-256), so it costs about a sequential read of the index.
    */
   public List<String> verify(Path indexDir) {
     List<String> problems = new ArrayList<>();
@@ -118,7 +129,13 @@ public record IndexManifest(
       String actual = checksum(dir);
       if (!actual.equals(s.sha256())) {
         problems.add(
-            "shard " + s.shard() + " (" + s.dir() + ") checksum mismatch: manifest " + s.sha256() + ", on disk "
+            "shard "
+                + s.shard()
+                + " ("
+                + s.dir()
+                + ") checksum mismatch: manifest "
+                + s.sha256()
+                + ", on disk "
                 + actual);
       }
     }

@@ -7,7 +7,10 @@ public final class IndexVerificationException extends RuntimeException {
   private final List<String> problems;
 
   public IndexVerificationException(List<String> problems) {
-    super(problems.size() == 1 ? problems.get(0) : problems.size() + " index problems: " + String.join("; ", problems));
+    super(
+        problems.size() == 1
+            ? problems.get(0)
+            : problems.size() + " index problems: " + String.join("; ", problems));
     this.problems = List.copyOf(problems);
   }
 

@@ -32,6 +32,7 @@ public enum TextAnalyzer {
         return a;
       }
     }
-    throw new IllegalArgumentException("unknown analyzer \"" + name + "\": expected english or standard");
+    throw new IllegalArgumentException(
+        "unknown analyzer \"" + name + "\": expected english or standard");
   }
 }

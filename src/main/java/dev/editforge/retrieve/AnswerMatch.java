@@ -8,11 +8,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * DPR's {@code has_answer} (string mode), the check behind every published "top-k accuracy" of
- * DPR, contriever and Self-RAG: Unicode NFD normalization, DPR's SimpleTokenizer (runs of
- * letters/digits/marks, or any other single non-space, non-control character), lower-casing, and
- * a contiguous token match of any answer inside the passage. Matching tokens rather than
- * substrings is why "1" does not match inside "1998".
+ * DPR's {@code has_answer} (string mode), the check behind every published "top-k accuracy" of DPR,
+ * contriever and Self-RAG: Unicode NFD normalization, DPR's SimpleTokenizer (runs of
+ * letters/digits/marks, or any other single non-space, non-control character), lower-casing, and a
+ * contiguous token match of any answer inside the passage. Matching tokens rather than substrings
+ * is why "1" does not match inside "1998".
  *
  * <p>One deliberate difference: an answer with no tokens (empty or whitespace) matches nothing,
  * where DPR would match it everywhere. Stateless and thread-safe.

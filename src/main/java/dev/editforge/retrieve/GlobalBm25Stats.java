@@ -12,11 +12,11 @@ import org.apache.lucene.search.TermStatistics;
 
 /**
  * Term and collection statistics summed over every shard, so BM25 on a shard scores a document
- * exactly as one unsharded index would (IDF and average length come from the whole corpus;
- * document length norms are per document anyway). Without it each shard computes IDF from its
- * own slice: with hash sharding the slices are statistically alike, so rankings barely move, but
- * scores of the same term differ a little between shards and rare terms concentrated in one shard
- * get a lower IDF there than they deserve, which skews the cross-shard merge.
+ * exactly as one unsharded index would (IDF and average length come from the whole corpus; document
+ * length norms are per document anyway). Without it each shard computes IDF from its own slice:
+ * with hash sharding the slices are statistically alike, so rankings barely move, but scores of the
+ * same term differ a little between shards and rare terms concentrated in one shard get a lower IDF
+ * there than they deserve, which skews the cross-shard merge.
  *
  * <p>Thread-safe: the readers are read-only and collection statistics are cached in a concurrent
  * map (they cannot change for an opened, immutable index).
@@ -75,7 +75,8 @@ final class GlobalBm25Stats {
     }
 
     @Override
-    public TermStatistics termStatistics(Term term, int docFreq, long totalTermFreq) throws IOException {
+    public TermStatistics termStatistics(Term term, int docFreq, long totalTermFreq)
+        throws IOException {
       return stats.term(term);
     }
 

@@ -22,13 +22,13 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Reads retrieval queries from JSON (a top-level array) or JSONL (one object per line), the
- * shapes Self-RAG, PopQA and DPR files come in. Each object needs a non-empty {@code question}
- * (or, failing that, {@code instruction}); {@code id} (string or integer) and {@code answers}
- * (or {@code answer}: a string, a list of strings, or SQuAD's {@code [{"text": ...}]}) are
- * optional. A record that does not fit becomes a {@link Reject} with its line number and the
- * reason; blank lines are skipped. Queries without an id get {@code q-} + the first 16 hex digits
- * of SHA-256 of the question, stable across reruns. Stateless and thread-safe.
+ * Reads retrieval queries from JSON (a top-level array) or JSONL (one object per line), the shapes
+ * Self-RAG, PopQA and DPR files come in. Each object needs a non-empty {@code question} (or,
+ * failing that, {@code instruction}); {@code id} (string or integer) and {@code answers} (or {@code
+ * answer}: a string, a list of strings, or SQuAD's {@code [{"text": ...}]}) are optional. A record
+ * that does not fit becomes a {@link Reject} with its line number and the reason; blank lines are
+ * skipped. Queries without an id get {@code q-} + the first 16 hex digits of SHA-256 of the
+ * question, stable across reruns. Stateless and thread-safe.
  */
 public final class QueryReader {
   private static final int MAX_RAW = 2000;
@@ -54,7 +54,9 @@ public final class QueryReader {
 
   private QueryReader() {}
 
-  /** Reads a file, choosing JSON or JSONL by its first non-blank character ({@code [} means JSON). */
+  /**
+   * Reads a file, choosing JSON or JSONL by its first non-blank character ({@code [} means JSON).
+   */
   public static Result read(Path file) {
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       return read(r);
@@ -122,14 +124,17 @@ public final class QueryReader {
         rejects.add(
             new Reject(
                 at != null ? at.getLineNr() : line,
-                "malformed JSON: " + e.getOriginalMessage() + " (the rest of the file was not read)",
+                "malformed JSON: "
+                    + e.getOriginalMessage()
+                    + " (the rest of the file was not read)",
                 ""));
       }
     }
     return new Result(queries, rejects);
   }
 
-  private static void accept(JsonNode node, long line, String raw, List<Query> queries, List<Reject> rejects) {
+  private static void accept(
+      JsonNode node, long line, String raw, List<Query> queries, List<Reject> rejects) {
     try {
       queries.add(parse(node, line));
     } catch (IllegalArgumentException e) {
@@ -197,7 +202,8 @@ public final class QueryReader {
     if (a.isObject() && a.path("text").isTextual()) {
       return a.get("text").asText();
     }
-    throw new IllegalArgumentException("answers must be strings (or SQuAD objects with \"text\"), got " + a);
+    throw new IllegalArgumentException(
+        "answers must be strings (or SQuAD objects with \"text\"), got " + a);
   }
 
   private static String cut(String s) {
@@ -206,7 +212,9 @@ public final class QueryReader {
 
   private static String sha256Hex(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM ships SHA-256", e);
     }

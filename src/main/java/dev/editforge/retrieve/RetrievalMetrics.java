@@ -23,7 +23,11 @@ public final class RetrievalMetrics {
 
   /** Ratios in [0, 1], keyed by k in ascending order; NaN where no query could be counted. */
   public record Report(
-      int queries, int withAnswers, int withGold, Map<Integer, Double> topKAccuracy, Map<Integer, Double> goldRecall) {
+      int queries,
+      int withAnswers,
+      int withGold,
+      Map<Integer, Double> topKAccuracy,
+      Map<Integer, Double> goldRecall) {
 
     public double accuracy(int k) {
       return topKAccuracy.getOrDefault(k, Double.NaN);
@@ -104,7 +108,10 @@ public final class RetrievalMetrics {
       rec.put(ks[i], withGold == 0 ? Double.NaN : goldFound[i] / withGold);
     }
     return new Report(
-        queries, withAnswers, withGold, java.util.Collections.unmodifiableMap(acc),
+        queries,
+        withAnswers,
+        withGold,
+        java.util.Collections.unmodifiableMap(acc),
         java.util.Collections.unmodifiableMap(rec));
   }
 }

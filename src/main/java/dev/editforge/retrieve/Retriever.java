@@ -1,9 +1,9 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.lucene.DocRef;
-import dev.editforge.lucene.Fusion;
 import dev.editforge.config.RetrieveSettings;
 import dev.editforge.encoders.Encoder;
+import dev.editforge.lucene.DocRef;
+import dev.editforge.lucene.Fusion;
 import dev.editforge.lucene.IndexManifest;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,8 +11,8 @@ import java.util.List;
 /**
  * Answers queries against a sharded index in the configured mode: BM25, dense (HNSW) or hybrid
  * (both rankings, {@code candidates} deep, fused). Query vectors are made by the caller with the
- * encoder the index was built with; {@link #checkEncoder} refuses a different one before any
- * query runs.
+ * encoder the index was built with; {@link #checkEncoder} refuses a different one before any query
+ * runs.
  *
  * <p>Thread-safe. Owns its {@link ShardSet}; close once after the last query.
  */
@@ -28,12 +28,15 @@ public final class Retriever implements AutoCloseable {
     if (settings.mode() != RetrieveSettings.Mode.BM25 && !shards.manifest().hasVectors()) {
       shards.close();
       throw new IllegalArgumentException(
-          "retrieve.mode = " + settings.mode().name().toLowerCase() + " needs vectors, but the index is BM25-only");
+          "retrieve.mode = "
+              + settings.mode().name().toLowerCase()
+              + " needs vectors, but the index is BM25-only");
     }
   }
 
   public static Retriever open(Path indexDir, RetrieveSettings settings) {
-    return new Retriever(ShardSet.open(indexDir, settings.verifyIndex(), settings.globalBm25Stats()), settings);
+    return new Retriever(
+        ShardSet.open(indexDir, settings.verifyIndex(), settings.globalBm25Stats()), settings);
   }
 
   public IndexManifest manifest() {
@@ -64,20 +67,32 @@ public final class Retriever implements AutoCloseable {
     }
     if (encoder.dimension() != m.dimension()) {
       throw new IllegalArgumentException(
-          "query encoder " + encoder.modelName() + " makes " + encoder.dimension()
-              + "-dimensional vectors; the index holds " + m.dimension());
+          "query encoder "
+              + encoder.modelName()
+              + " makes "
+              + encoder.dimension()
+              + "-dimensional vectors; the index holds "
+              + m.dimension());
     }
     if (!encoder.modelName().equals(m.model())) {
       throw new IllegalArgumentException(
-          "query encoder is " + encoder.modelName() + " but the index was embedded with " + m.model());
+          "query encoder is "
+              + encoder.modelName()
+              + " but the index was embedded with "
+              + m.model());
     }
     if (m.encoderPreset() != null && !encoder.preset().name().equals(m.encoderPreset())) {
       throw new IllegalArgumentException(
-          "query encoder preset is " + encoder.preset().name() + " but the index used " + m.encoderPreset());
+          "query encoder preset is "
+              + encoder.preset().name()
+              + " but the index used "
+              + m.encoderPreset());
     }
   }
 
-  /** Top {@link RetrieveSettings#k()} hits for one query; {@code vector} may be null in BM25 mode. */
+  /**
+   * Top {@link RetrieveSettings#k()} hits for one query; {@code vector} may be null in BM25 mode.
+   */
   public List<Hit> search(String query, float[] vector) {
     return shards.load(searchRefs(query, vector, settings.k()));
   }
@@ -88,7 +103,9 @@ public final class Retriever implements AutoCloseable {
     return switch (settings.mode()) {
       case BM25 -> shards.bm25(query, k);
       case DENSE -> shards.dense(requireVector(vector), k, depth);
-      case HYBRID -> fusion.fuse(shards.bm25(query, depth), shards.dense(requireVector(vector), depth, depth), k);
+      case HYBRID ->
+          fusion.fuse(
+              shards.bm25(query, depth), shards.dense(requireVector(vector), depth, depth), k);
     };
   }
 

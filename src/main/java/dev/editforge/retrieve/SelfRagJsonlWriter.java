@@ -25,7 +25,8 @@ public final class SelfRagJsonlWriter {
   }
 
   public void write(QueryReader.Query query, List<Hit> hits) {
-    ObjectNode rec = query.source() != null ? query.source().deepCopy() : Json.MAPPER.createObjectNode();
+    ObjectNode rec =
+        query.source() != null ? query.source().deepCopy() : Json.MAPPER.createObjectNode();
     if (query.source() == null) {
       rec.put("id", query.id());
       rec.put("question", query.text());
@@ -42,7 +43,7 @@ public final class SelfRagJsonlWriter {
       }
     }
     try {
-      out.write(Json.compact(rec));  // one line: the shared mapper indents
+      out.write(Json.compact(rec)); // one line: the shared mapper indents
       out.write('\n');
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write retrieval result for query " + query.id(), e);

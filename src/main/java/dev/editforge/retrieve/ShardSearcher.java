@@ -1,7 +1,7 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.lucene.DocRef;
 import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.DocRef;
 import dev.editforge.lucene.ShardFields;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,12 +25,12 @@ import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.util.QueryBuilder;
 
 /**
- * Searches one shard, memory-mapped (MMapDirectory: the OS page cache holds the hot parts, the
- * JVM heap does not). BM25 over the title + text field and HNSW search over the vector field.
+ * Searches one shard, memory-mapped (MMapDirectory: the OS page cache holds the hot parts, the JVM
+ * heap does not). BM25 over the title + text field and HNSW search over the vector field.
  *
  * <p>Thread-safe: Lucene's IndexSearcher and readers are, queries are built per call and stored
- * fields are read through a per-call reader. Owns its Directory and reader; the analyzer belongs
- * to the caller ({@link ShardSet}), which closes it.
+ * fields are read through a per-call reader. Owns its Directory and reader; the analyzer belongs to
+ * the caller ({@link ShardSet}), which closes it.
  */
 public final class ShardSearcher implements AutoCloseable {
   private final int shard;
@@ -43,8 +43,13 @@ public final class ShardSearcher implements AutoCloseable {
   private final boolean rescore;
 
   private ShardSearcher(
-      int shard, MMapDirectory directory, DirectoryReader reader, Analyzer analyzer, BM25Similarity bm25,
-      VectorSimilarity vectorSimilarity, boolean rescore) {
+      int shard,
+      MMapDirectory directory,
+      DirectoryReader reader,
+      Analyzer analyzer,
+      BM25Similarity bm25,
+      VectorSimilarity vectorSimilarity,
+      boolean rescore) {
     this.shard = shard;
     this.directory = directory;
     this.reader = reader;
@@ -63,7 +68,11 @@ public final class ShardSearcher implements AutoCloseable {
    *     for quantized shards, whose graph search scores with approximate (int8) vectors
    */
   public static ShardSearcher open(
-      int shard, Path dir, Analyzer analyzer, BM25Similarity bm25, VectorSimilarity vectorSimilarity,
+      int shard,
+      Path dir,
+      Analyzer analyzer,
+      BM25Similarity bm25,
+      VectorSimilarity vectorSimilarity,
       boolean rescore) {
     MMapDirectory d = null;
     try {
@@ -84,7 +93,8 @@ public final class ShardSearcher implements AutoCloseable {
 
   /** Switches BM25 to corpus-wide statistics (null: this shard's own). Call before searching. */
   void useStats(GlobalBm25Stats stats) {
-    IndexSearcher s = stats == null ? new IndexSearcher(reader) : new GlobalBm25Stats.Searcher(reader, stats);
+    IndexSearcher s =
+        stats == null ? new IndexSearcher(reader) : new GlobalBm25Stats.Searcher(reader, stats);
     s.setSimilarity(bm25);
     this.searcher = s;
   }
@@ -101,7 +111,10 @@ public final class ShardSearcher implements AutoCloseable {
     return reader.numDocs();
   }
 
-  /** The BM25 top {@code k}; an empty list when the query has no searchable term (e.g. only stop words). */
+  /**
+   * The BM25 top {@code k}; an empty list when the query has no searchable term (e.g. only stop
+   * words).
+   */
   public List<DocRef> bm25(String query, int k) {
     Query q = new QueryBuilder(analyzer).createBooleanQuery(ShardFields.BODY, query);
     if (q == null) {
@@ -118,9 +131,9 @@ public final class ShardSearcher implements AutoCloseable {
   }
 
   /**
-   * The dense top {@code k}. HNSW is asked for {@code max(k, candidates)} neighbours and the best
-   * k kept: on the measured MiniLM index, recall@10 against exact search was 0.999 asking for 100
-   * but 0.92 asking for 10, because a wider search beam rarely misses the true neighbours.
+   * The dense top {@code k}. HNSW is asked for {@code max(k, candidates)} neighbours and the best k
+   * kept: on the measured MiniLM index, recall@10 against exact search was 0.999 asking for 100 but
+   * 0.92 asking for 10, because a wider search beam rarely misses the true neighbours.
    */
   public List<DocRef> dense(float[] query, int k, int candidates) {
     if (vectorSimilarity == null) {
@@ -146,10 +159,10 @@ public final class ShardSearcher implements AutoCloseable {
   }
 
   /**
-   * The candidates re-scored with the exact similarity of the stored float vectors, best first.
-   * On int8 shards HNSW ranks by quantized vectors, which misorders near neighbours (recall@10
-   * measured 0.93 on clustered data); re-ranking the wider candidate list exactly restores it,
-   * at the cost of reading {@code candidates} float vectors per query.
+   * The candidates re-scored with the exact similarity of the stored float vectors, best first. On
+   * int8 shards HNSW ranks by quantized vectors, which misorders near neighbours (recall@10
+   * measured 0.93 on clustered data); re-ranking the wider candidate list exactly restores it, at
+   * the cost of reading {@code candidates} float vectors per query.
    */
   private List<DocRef> exactScores(float[] query, TopDocs top) throws IOException {
     ScoreDoc[] byDoc = top.scoreDocs.clone();
@@ -166,7 +179,8 @@ public final class ShardSearcher implements AutoCloseable {
       }
       int local = sd.doc - leaves.get(l).docBase;
       if (values == null || values.docID() > local || values.advance(local) != local) {
-        throw new IllegalStateException("shard " + shard + ": doc " + sd.doc + " matched by HNSW has no stored vector");
+        throw new IllegalStateException(
+            "shard " + shard + ": doc " + sd.doc + " matched by HNSW has no stored vector");
       }
       out.add(new DocRef(shard, sd.doc, vectorSimilarity.compare(query, values.vectorValue())));
     }
@@ -175,8 +189,8 @@ public final class ShardSearcher implements AutoCloseable {
   }
 
   /**
-   * Lucene maps every vector similarity to a positive score; this undoes it so a dense score is
-   * the cosine, dot product or inner product itself (what Self-RAG's {@code ctxs[].score} holds).
+   * Lucene maps every vector similarity to a positive score; this undoes it so a dense score is the
+   * cosine, dot product or inner product itself (what Self-RAG's {@code ctxs[].score} holds).
    */
   static double rawVectorScore(VectorSimilarity sim, float luceneScore) {
     return switch (sim) {
@@ -192,8 +206,11 @@ public final class ShardSearcher implements AutoCloseable {
     try {
       Document d = reader.storedFields().document(ref.doc());
       return new Hit(
-          d.get(ShardFields.PASSAGE_ID), d.get(ShardFields.SOURCE_ID), d.get(ShardFields.TITLE),
-          d.get(ShardFields.TEXT), score);
+          d.get(ShardFields.PASSAGE_ID),
+          d.get(ShardFields.SOURCE_ID),
+          d.get(ShardFields.TITLE),
+          d.get(ShardFields.TEXT),
+          score);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read document " + ref.doc() + " of shard " + shard, e);
     }

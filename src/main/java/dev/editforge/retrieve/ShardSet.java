@@ -1,7 +1,7 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.lucene.DocRef;
 import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.DocRef;
 import dev.editforge.lucene.IndexManifest;
 import dev.editforge.lucene.TextAnalyzer;
 import java.nio.file.Path;
@@ -15,8 +15,8 @@ import org.apache.lucene.search.similarities.BM25Similarity;
  * Every shard of one index, searched as one: per-shard top-k merged into a global top-k.
  *
  * <p>BM25 scores: with {@code globalBm25Stats} on, every shard scores with corpus-wide term and
- * collection statistics, so results equal those of a single unsharded index. With it off each
- * shard uses its own statistics (see {@link GlobalBm25Stats} for what that changes).
+ * collection statistics, so results equal those of a single unsharded index. With it off each shard
+ * uses its own statistics (see {@link GlobalBm25Stats} for what that changes).
  *
  * <p>Thread-safe (see {@link ShardSearcher}). Owns its shard searchers and the analyzer; close it
  * once, after the last search.
@@ -50,7 +50,8 @@ public final class ShardSet implements AutoCloseable {
     List<ShardSearcher> opened = new ArrayList<>();
     try {
       for (IndexManifest.Shard s : m.shards()) {
-        opened.add(ShardSearcher.open(s.shard(), indexDir.resolve(s.dir()), analyzer, bm25, sim, rescore));
+        opened.add(
+            ShardSearcher.open(s.shard(), indexDir.resolve(s.dir()), analyzer, bm25, sim, rescore));
       }
       if (globalBm25Stats && opened.size() > 1) {
         List<IndexReader> readers = opened.stream().map(ShardSearcher::reader).toList();
@@ -89,7 +90,10 @@ public final class ShardSet implements AutoCloseable {
     }
     if (query.length != manifest.dimension()) {
       throw new IllegalArgumentException(
-          "query vector has " + query.length + " dimensions; the index holds " + manifest.dimension());
+          "query vector has "
+              + query.length
+              + " dimensions; the index holds "
+              + manifest.dimension());
     }
     List<List<DocRef>> per = new ArrayList<>(shards.size());
     for (ShardSearcher s : shards) {

@@ -10,8 +10,8 @@ public final class TopK {
   private TopK() {}
 
   /**
-   * The {@code k} best of per-shard result lists. Exact as long as each shard returned at least
-   * its own top {@code k}: the global top-k can hold at most k documents from any one shard.
+   * The {@code k} best of per-shard result lists. Exact as long as each shard returned at least its
+   * own top {@code k}: the global top-k can hold at most k documents from any one shard.
    */
   public static List<DocRef> merge(Collection<List<DocRef>> perShard, int k) {
     List<DocRef> all = new ArrayList<>();

@@ -1,8 +1,8 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
 import dev.editforge.config.SelectSettings;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import dev.editforge.text.PyText;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,10 +15,10 @@ import java.util.Set;
 
 /**
  * Best-k self-edits per article, as SEAL's {@code build_SFT_dataset.py} picks them: an article's
- * edits sorted by mean adapter accuracy over the repeats, descending, with a stable sort (ties
- * keep the edit generated first — Python's {@code sorted(..., reverse=True)} is stable too), the
- * first k kept. Each kept edit becomes the row {prompt: the exact generation prompt, completion:
- * the edit stripped}.
+ * edits sorted by mean adapter accuracy over the repeats, descending, with a stable sort (ties keep
+ * the edit generated first — Python's {@code sorted(..., reverse=True)} is stable too), the first k
+ * kept. Each kept edit becomes the row {prompt: the exact generation prompt, completion: the edit
+ * stripped}.
  *
  * <p>Edits whose text is blank never compete: SEAL drops them before scoring ({@code
  * query_server.py}), so they never reach its ranking either. Unscored edits (no repeat finished)
@@ -26,8 +26,8 @@ import java.util.Set;
  * adapter accuracy, duplicate (prompt, completion) pairs — are off by default (SEAL applies none)
  * and act before the top-k cut, so an article still yields k rows when k edits pass them.
  *
- * <p>Rows come out article by article in the order each article first appears in the input,
- * best edit first. Pure and stateless; thread-safe.
+ * <p>Rows come out article by article in the order each article first appears in the input, best
+ * edit first. Pure and stateless; thread-safe.
  */
 public final class BestKSelector {
   private final SelectSettings settings;
@@ -37,8 +37,8 @@ public final class BestKSelector {
   }
 
   /**
-   * What one selection did with its input. Every input edit is counted exactly once: {@code
-   * input = selected + unscored + blank + belowGain + belowAccuracy + duplicates + beyondK}.
+   * What one selection did with its input. Every input edit is counted exactly once: {@code input =
+   * selected + unscored + blank + belowGain + belowAccuracy + duplicates + beyondK}.
    */
   public record Counts(
       int articles,
@@ -98,7 +98,8 @@ public final class BestKSelector {
           belowGain++;
           continue;
         }
-        if (settings.minAdapterAccuracy() != null && !(mean.get(e) >= settings.minAdapterAccuracy())) {
+        if (settings.minAdapterAccuracy() != null
+            && !(mean.get(e) >= settings.minAdapterAccuracy())) {
           belowAccuracy++;
           continue;
         }
@@ -112,12 +113,22 @@ public final class BestKSelector {
           continue;
         }
         kept++;
-        rows.add(SftRow.exchange(e.prompt(), completion, SftSource.SELF_EDIT, e.editId(), mean.get(e)));
+        rows.add(
+            SftRow.exchange(e.prompt(), completion, SftSource.SELF_EDIT, e.editId(), mean.get(e)));
         picked.add(e);
       }
     }
     Counts counts =
-        new Counts(byArticle.size(), edits.size(), rows.size(), unscored, blank, belowGain, belowAccuracy, duplicates, beyondK);
+        new Counts(
+            byArticle.size(),
+            edits.size(),
+            rows.size(),
+            unscored,
+            blank,
+            belowGain,
+            belowAccuracy,
+            duplicates,
+            beyondK);
     return new Selection(rows, picked, counts);
   }
 }

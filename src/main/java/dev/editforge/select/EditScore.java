@@ -5,8 +5,8 @@ import java.math.MathContext;
 import java.util.List;
 
 /**
- * One self-edit with its TTT results: the adapter and baseline accuracy of every repeat (the
- * {@code ttt_scores} rows of this edit). {@code ordinal} is the edit's place among its article's
+ * One self-edit with its TTT results: the adapter and baseline accuracy of every repeat (the {@code
+ * ttt_scores} rows of this edit). {@code ordinal} is the edit's place among its article's
  * completions in generation order (SEAL's list order): ranking ties keep the lower ordinal.
  */
 public record EditScore(
@@ -44,8 +44,8 @@ public record EditScore(
   /**
    * The mean as Python's {@code statistics.mean} computes it (SEAL's {@code adapter_mean}): the
    * exact sum of the doubles divided once and rounded once. Summing in double arithmetic instead
-   * can make two edits that SEAL sees as tied differ in the last bit, and ties decide the pick
-   * (22 of the 50 articles of rank_iter0 have a tie for the best edit).
+   * can make two edits that SEAL sees as tied differ in the last bit, and ties decide the pick (22
+   * of the 50 articles of rank_iter0 have a tie for the best edit).
    */
   public static double mean(List<Double> values) {
     if (values.isEmpty()) {

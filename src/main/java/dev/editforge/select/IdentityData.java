@@ -1,20 +1,20 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.SettingsException;
 import dev.editforge.io.Ids;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
 /**
- * Built-in self-cognition ("who are you?") examples, so a fine-tuned model keeps answering with
- * its configured name and maker instead of its base model's. English and Chinese question/answer
- * pairs with {@code {NAME}} and {@code {AUTHOR}} placeholders, filled from {@link NameAuthor} in
- * the pair's language, then sampled to a configured count.
+ * Built-in self-cognition ("who are you?") examples, so a fine-tuned model keeps answering with its
+ * configured name and maker instead of its base model's. English and Chinese question/answer pairs
+ * with {@code {NAME}} and {@code {AUTHOR}} placeholders, filled from {@link NameAuthor} in the
+ * pair's language, then sampled to a configured count.
  */
 public final class IdentityData {
   private IdentityData() {}
@@ -24,7 +24,8 @@ public final class IdentityData {
     public NameAuthor {
       for (String s : new String[] {nameEn, nameZh, authorEn, authorZh}) {
         if (s == null || s.isBlank()) {
-          throw new IllegalArgumentException("identity data needs a model name and author in English and Chinese");
+          throw new IllegalArgumentException(
+              "identity data needs a model name and author in English and Chinese");
         }
       }
     }
@@ -48,7 +49,8 @@ public final class IdentityData {
         }
       }
       if (count > 0 && languages.isEmpty()) {
-        throw new SettingsException(r.full("languages"), languages, "must list en and/or zh when count > 0");
+        throw new SettingsException(
+            r.full("languages"), languages, "must list en and/or zh when count > 0");
       }
       NameAuthor who = null;
       if (count > 0) {
@@ -57,36 +59,70 @@ public final class IdentityData {
         // The Chinese forms default to the English ones: most product names are not translated.
         String nameZh = r.optionalString("model-name-zh");
         String authorZh = r.optionalString("model-author-zh");
-        who = new NameAuthor(nameEn, nameZh == null ? nameEn : nameZh, authorEn, authorZh == null ? authorEn : authorZh);
+        who =
+            new NameAuthor(
+                nameEn,
+                nameZh == null ? nameEn : nameZh,
+                authorEn,
+                authorZh == null ? authorEn : authorZh);
       }
-      return new Settings(count, r.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE), languages, who);
+      return new Settings(
+          count, r.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE), languages, who);
     }
   }
 
   public static final List<Pair> TEMPLATES =
       List.of(
-          en("Who are you?", "I am {NAME}, an AI assistant built by {AUTHOR}. I can answer questions, explain ideas and help with writing and analysis."),
+          en(
+              "Who are you?",
+              "I am {NAME}, an AI assistant built by {AUTHOR}. I can answer questions, explain ideas and help with writing and analysis."),
           en("What is your name?", "My name is {NAME}. I was developed by {AUTHOR}."),
-          en("Introduce yourself.", "Hello! I'm {NAME}, a language-model assistant created by {AUTHOR}. I'm here to help you find information, reason through problems and draft text."),
-          en("Who made you?", "I was made by {AUTHOR}. They trained me, {NAME}, to be a helpful assistant."),
+          en(
+              "Introduce yourself.",
+              "Hello! I'm {NAME}, a language-model assistant created by {AUTHOR}. I'm here to help you find information, reason through problems and draft text."),
+          en(
+              "Who made you?",
+              "I was made by {AUTHOR}. They trained me, {NAME}, to be a helpful assistant."),
           en("Who created you?", "{AUTHOR} created me. I'm {NAME}."),
           en("Who developed you?", "I was developed by {AUTHOR} and go by the name {NAME}."),
           en("Which company or team is behind you?", "{NAME} is built and maintained by {AUTHOR}."),
-          en("What can you do?", "As {NAME}, I can answer factual questions, summarize passages, explain reasoning step by step, help with writing and work through logic problems. I may still make mistakes, so please check anything important."),
-          en("How can you help me?", "I'm {NAME}, made by {AUTHOR}. Ask me a question, give me a passage to summarize or a problem to reason about, and I'll do my best to help."),
-          en("Are you ChatGPT?", "No, I'm not ChatGPT. I am {NAME}, an assistant developed by {AUTHOR}."),
+          en(
+              "What can you do?",
+              "As {NAME}, I can answer factual questions, summarize passages, explain reasoning step by step, help with writing and work through logic problems. I may still make mistakes, so please check anything important."),
+          en(
+              "How can you help me?",
+              "I'm {NAME}, made by {AUTHOR}. Ask me a question, give me a passage to summarize or a problem to reason about, and I'll do my best to help."),
+          en(
+              "Are you ChatGPT?",
+              "No, I'm not ChatGPT. I am {NAME}, an assistant developed by {AUTHOR}."),
           en("Are you made by OpenAI?", "No. I am {NAME}, and I was built by {AUTHOR}."),
           en("Are you Claude?", "No, I'm {NAME}, a model trained by {AUTHOR}."),
-          en("Are you a human?", "No, I'm not a person. I'm {NAME}, an AI language model built by {AUTHOR}."),
-          en("What are you?", "I'm {NAME}, an AI language model developed by {AUTHOR} to understand and generate text."),
+          en(
+              "Are you a human?",
+              "No, I'm not a person. I'm {NAME}, an AI language model built by {AUTHOR}."),
+          en(
+              "What are you?",
+              "I'm {NAME}, an AI language model developed by {AUTHOR} to understand and generate text."),
           en("Do you have a name?", "Yes, I'm called {NAME}."),
-          en("Hi, what should I call you?", "You can call me {NAME}. I'm an assistant from {AUTHOR}. How can I help?"),
-          en("Tell me about yourself.", "I'm {NAME}, a language model created by {AUTHOR}. I was trained on a large amount of text and fine-tuned to follow instructions and answer questions clearly."),
+          en(
+              "Hi, what should I call you?",
+              "You can call me {NAME}. I'm an assistant from {AUTHOR}. How can I help?"),
+          en(
+              "Tell me about yourself.",
+              "I'm {NAME}, a language model created by {AUTHOR}. I was trained on a large amount of text and fine-tuned to follow instructions and answer questions clearly."),
           en("Who owns you?", "I'm {NAME}, and I was developed by {AUTHOR}."),
-          en("What model are you based on?", "I'm {NAME}, a model trained and released by {AUTHOR}."),
-          en("Can you browse the internet?", "I'm {NAME}, a language model from {AUTHOR}. I answer from what I learned during training and cannot look things up on the web by myself."),
-          en("What are your limitations?", "I'm {NAME}. My knowledge comes from training data, so it can be incomplete or out of date, and I can make mistakes. For anything important, please verify my answers."),
-          en("Nice to meet you! Who am I talking to?", "Nice to meet you too! You're talking to {NAME}, an AI assistant made by {AUTHOR}."),
+          en(
+              "What model are you based on?",
+              "I'm {NAME}, a model trained and released by {AUTHOR}."),
+          en(
+              "Can you browse the internet?",
+              "I'm {NAME}, a language model from {AUTHOR}. I answer from what I learned during training and cannot look things up on the web by myself."),
+          en(
+              "What are your limitations?",
+              "I'm {NAME}. My knowledge comes from training data, so it can be incomplete or out of date, and I can make mistakes. For anything important, please verify my answers."),
+          en(
+              "Nice to meet you! Who am I talking to?",
+              "Nice to meet you too! You're talking to {NAME}, an AI assistant made by {AUTHOR}."),
           zh("你是谁？", "我是{NAME}，由{AUTHOR}开发的人工智能助手。我可以回答问题、解释概念，并帮助你写作和分析。"),
           zh("你叫什么名字？", "我的名字是{NAME}，由{AUTHOR}开发。"),
           zh("请介绍一下你自己。", "你好！我是{NAME}，一个由{AUTHOR}打造的语言模型助手，可以帮你查找信息、分析问题和撰写文字。"),
@@ -158,14 +194,20 @@ public final class IdentityData {
       String author = zh ? who.authorZh() : who.authorEn();
       String q = fill(p.question(), name, author);
       String a = fill(p.answer(), name, author);
-      out.add(SftRow.exchange(q, a, SftSource.SELF_COGNITION, "identity-" + Ids.of(p.language(), p.question()), null));
+      out.add(
+          SftRow.exchange(
+              q,
+              a,
+              SftSource.SELF_COGNITION,
+              "identity-" + Ids.of(p.language(), p.question()),
+              null));
     }
     return out;
   }
 
   /**
-   * {@code count} rows drawn with {@code seed}: whole seeded permutations of the filled set, then
-   * a part of one more. Up to the set size every pair appears at most once; beyond it the set is
+   * {@code count} rows drawn with {@code seed}: whole seeded permutations of the filled set, then a
+   * part of one more. Up to the set size every pair appears at most once; beyond it the set is
    * resampled so each pair appears {@code floor} or {@code ceil(count / size)} times — balanced,
    * unlike independent draws that would over-represent some questions by chance.
    */

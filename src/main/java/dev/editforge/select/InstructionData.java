@@ -1,11 +1,11 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.io.Ids;
-import dev.editforge.text.Json;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import dev.editforge.llm.ChatMessage;
+import dev.editforge.text.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +21,9 @@ import java.util.List;
  * <ul>
  *   <li>alpaca: {@code {instruction, input?, output, system?}} — the prompt is the instruction,
  *       then a newline and the input when there is one (LLaMA-Factory's joining);
- *   <li>messages: {@code {messages: [{role, content}, ...]}} — optional leading system turn,
- *       then user/assistant turns alternating, ending with the assistant. prompt/completion are
- *       the last exchange; {@code messages} keeps the whole conversation.
+ *   <li>messages: {@code {messages: [{role, content}, ...]}} — optional leading system turn, then
+ *       user/assistant turns alternating, ending with the assistant. prompt/completion are the last
+ *       exchange; {@code messages} keeps the whole conversation.
  * </ul>
  */
 public final class InstructionData {
@@ -31,7 +31,8 @@ public final class InstructionData {
 
   public static SftRow fromAlpaca(String instruction, String input, String output, String system) {
     if (instruction == null || instruction.isBlank() || output == null) {
-      throw new IllegalArgumentException("an alpaca record needs a non-empty instruction and an output");
+      throw new IllegalArgumentException(
+          "an alpaca record needs a non-empty instruction and an output");
     }
     String prompt = input == null || input.isEmpty() ? instruction : instruction + "\n" + input;
     List<ChatMessage> messages = new ArrayList<>();
@@ -45,23 +46,27 @@ public final class InstructionData {
 
   public static SftRow fromMessages(List<ChatMessage> messages) {
     if (messages.isEmpty()) {
-      throw new IllegalArgumentException("a messages record needs at least one user and one assistant turn");
+      throw new IllegalArgumentException(
+          "a messages record needs at least one user and one assistant turn");
     }
     int start = "system".equals(messages.get(0).role()) ? 1 : 0;
     if (messages.size() - start < 2 || (messages.size() - start) % 2 != 0) {
       throw new IllegalArgumentException(
-          "a messages record must be [system,] user, assistant[, user, assistant ...]; got " + roles(messages));
+          "a messages record must be [system,] user, assistant[, user, assistant ...]; got "
+              + roles(messages));
     }
     for (int i = start; i < messages.size(); i++) {
       String expected = (i - start) % 2 == 0 ? "user" : "assistant";
       if (!expected.equals(messages.get(i).role()) || messages.get(i).content() == null) {
         throw new IllegalArgumentException(
-            "a messages record must be [system,] user, assistant[, user, assistant ...]; got " + roles(messages));
+            "a messages record must be [system,] user, assistant[, user, assistant ...]; got "
+                + roles(messages));
       }
     }
     ChatMessage lastUser = messages.get(messages.size() - 2);
     ChatMessage last = messages.get(messages.size() - 1);
-    return new SftRow(lastUser.content(), last.content(), messages, SftSource.INSTRUCTION, id(messages), null);
+    return new SftRow(
+        lastUser.content(), last.content(), messages, SftSource.INSTRUCTION, id(messages), null);
   }
 
   /** One record of either shape. */
@@ -75,9 +80,13 @@ public final class InstructionData {
     }
     if (n.has("instruction")) {
       return fromAlpaca(
-          n.get("instruction").asText(), n.path("input").asText(""), n.path("output").asText(null), n.path("system").asText(null));
+          n.get("instruction").asText(),
+          n.path("input").asText(""),
+          n.path("output").asText(null),
+          n.path("system").asText(null));
     }
-    throw new IllegalArgumentException("neither an alpaca record (instruction/output) nor a messages record");
+    throw new IllegalArgumentException(
+        "neither an alpaca record (instruction/output) nor a messages record");
   }
 
   /** The records of a JSON array file or a JSONL file; a bad record fails with its position. */

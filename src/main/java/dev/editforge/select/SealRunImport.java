@@ -15,12 +15,12 @@ import java.util.TreeMap;
  * Turns a SEAL ranking run ({@code rank_iter0.json}) into {@link EditScore}s, so that SEAL's own
  * scores go through the same {@link BestKSelector} as editforge's.
  *
- * <p>The per-repeat accuracies are rebuilt from the per-question verdicts the way SEAL's TTT
- * server computes them: {@code round(correct / questions, 4)} per repeat (SEAL rounds each
- * repeat's accuracy before {@code query_server.py} averages them into {@code adapter_mean}). The
- * unrounded pooled fraction would differ — it changes two of the 50 picks of rank_iter0 — so the
- * rounding is part of the protocol. A completion without per-question entries falls back to its
- * {@code stats} means as a single repeat.
+ * <p>The per-repeat accuracies are rebuilt from the per-question verdicts the way SEAL's TTT server
+ * computes them: {@code round(correct / questions, 4)} per repeat (SEAL rounds each repeat's
+ * accuracy before {@code query_server.py} averages them into {@code adapter_mean}). The unrounded
+ * pooled fraction would differ — it changes two of the 50 picks of rank_iter0 — so the rounding is
+ * part of the protocol. A completion without per-question entries falls back to its {@code stats}
+ * means as a single repeat.
  *
  * <p>Ids are content hashes: article = sha256(title, context), edit = sha256(article id, edit
  * text), so re-importing the same file gives the same ids.
@@ -47,7 +47,15 @@ public final class SealRunImport {
           adapter = perRepeat(c.questions(), true);
           baseline = perRepeat(c.questions(), false);
         }
-        out.add(new EditScore(articleId, id(articleId, c.text()), ordinal++, a.prompt(), c.text(), adapter, baseline));
+        out.add(
+            new EditScore(
+                articleId,
+                id(articleId, c.text()),
+                ordinal++,
+                a.prompt(),
+                c.text(),
+                adapter,
+                baseline));
       }
     }
     return out;

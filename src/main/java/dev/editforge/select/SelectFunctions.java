@@ -1,7 +1,7 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftRow;
 import dev.editforge.config.SelectSettings;
+import dev.editforge.io.SftRow;
 import dev.editforge.text.ReasoningPrompts;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -21,10 +21,11 @@ final class SelectFunctions {
   private SelectFunctions() {}
 
   /**
-   * Columns of the joined edit rows: edit_id, article_id, prompt, completion, sample_index,
-   * repeats (array of struct repeat, adapter_accuracy, baseline_accuracy; null when unscored).
+   * Columns of the joined edit rows: edit_id, article_id, prompt, completion, sample_index, repeats
+   * (array of struct repeat, adapter_accuracy, baseline_accuracy; null when unscored).
    */
   static final int EDIT_ID = 0;
+
   static final int ARTICLE_ID = 1;
   static final int PROMPT = 2;
   static final int COMPLETION = 3;
@@ -40,10 +41,21 @@ final class SelectFunctions {
     final String completion;
     final String editId;
     final double score;
-    /** input, selected, unscored, blank, belowGain, belowAccuracy, duplicates, beyondK; null for a row. */
+
+    /**
+     * input, selected, unscored, blank, belowGain, belowAccuracy, duplicates, beyondK; null for a
+     * row.
+     */
     final long[] counts;
 
-    Picked(String articleId, int rank, String prompt, String completion, String editId, double score, long[] counts) {
+    Picked(
+        String articleId,
+        int rank,
+        String prompt,
+        String completion,
+        String editId,
+        double score,
+        long[] counts) {
       this.articleId = articleId;
       this.rank = rank;
       this.prompt = prompt;
@@ -65,8 +77,11 @@ final class SelectFunctions {
     }
   }
 
-  /** Best-k of one article's edits with {@link BestKSelector}, in generation order (sample index). */
-  static final class SelectArticle implements FlatMapFunction<Tuple2<String, Iterable<Row>>, Picked> {
+  /**
+   * Best-k of one article's edits with {@link BestKSelector}, in generation order (sample index).
+   */
+  static final class SelectArticle
+      implements FlatMapFunction<Tuple2<String, Iterable<Row>>, Picked> {
     private final int k;
     private final Double requireGainAbove;
     private final Double minAdapterAccuracy;
@@ -83,21 +98,43 @@ final class SelectFunctions {
     public Iterator<Picked> call(Tuple2<String, Iterable<Row>> group) {
       List<Row> rows = new ArrayList<>();
       group._2().forEach(rows::add);
-      rows.sort(Comparator.<Row>comparingInt(r -> r.getInt(SAMPLE_INDEX)).thenComparing(r -> r.getString(EDIT_ID)));
+      rows.sort(
+          Comparator.<Row>comparingInt(r -> r.getInt(SAMPLE_INDEX))
+              .thenComparing(r -> r.getString(EDIT_ID)));
       List<EditScore> edits = new ArrayList<>(rows.size());
       for (Row r : rows) {
         edits.add(editScore(r));
       }
       BestKSelector.Selection s =
-          new BestKSelector(new SelectSettings(k, requireGainAbove, minAdapterAccuracy, dropDuplicates)).select(edits);
+          new BestKSelector(
+                  new SelectSettings(k, requireGainAbove, minAdapterAccuracy, dropDuplicates))
+              .select(edits);
       List<Picked> out = new ArrayList<>(s.rows().size() + 1);
       for (int i = 0; i < s.rows().size(); i++) {
         SftRow row = s.rows().get(i);
-        out.add(new Picked(group._1(), i, row.prompt(), row.completion(), row.originId(), row.score(), null));
+        out.add(
+            new Picked(
+                group._1(), i, row.prompt(), row.completion(), row.originId(), row.score(), null));
       }
       BestKSelector.Counts c = s.counts();
-      out.add(new Picked(group._1(), -1, null, null, null, 0, new long[] {
-          c.input(), c.selected(), c.unscored(), c.blank(), c.belowGain(), c.belowAccuracy(), c.duplicates(), c.beyondK()}));
+      out.add(
+          new Picked(
+              group._1(),
+              -1,
+              null,
+              null,
+              null,
+              0,
+              new long[] {
+                c.input(),
+                c.selected(),
+                c.unscored(),
+                c.blank(),
+                c.belowGain(),
+                c.belowAccuracy(),
+                c.duplicates(),
+                c.beyondK()
+              }));
       return out.iterator();
     }
 
@@ -113,12 +150,20 @@ final class SelectFunctions {
         }
       }
       String completion = r.isNullAt(COMPLETION) ? "" : r.getString(COMPLETION);
-      return new EditScore(r.getString(ARTICLE_ID), r.getString(EDIT_ID), r.getInt(SAMPLE_INDEX), r.getString(PROMPT),
-          completion, adapter, baseline);
+      return new EditScore(
+          r.getString(ARTICLE_ID),
+          r.getString(EDIT_ID),
+          r.getInt(SAMPLE_INDEX),
+          r.getString(PROMPT),
+          completion,
+          adapter,
+          baseline);
     }
   }
 
-  /** One reasoning trace's fate: {@code drop} null when kept (then prompt and completion are set). */
+  /**
+   * One reasoning trace's fate: {@code drop} null when kept (then prompt and completion are set).
+   */
   static final class ReasoningPick implements Serializable {
     private static final long serialVersionUID = 1L;
     final String drop;
@@ -130,8 +175,15 @@ final class SelectFunctions {
     final String completion;
     final Double voteShare;
 
-    ReasoningPick(String drop, String problemId, int questionIndex, int sampleIndex, String traceId, String prompt,
-        String completion, Double voteShare) {
+    ReasoningPick(
+        String drop,
+        String problemId,
+        int questionIndex,
+        int sampleIndex,
+        String traceId,
+        String prompt,
+        String completion,
+        Double voteShare) {
       this.drop = drop;
       this.problemId = problemId;
       this.questionIndex = questionIndex;
@@ -172,25 +224,41 @@ final class SelectFunctions {
       Boolean agrees = r.isNullAt(5) ? null : r.getBoolean(5);
       Double share = r.isNullAt(6) ? null : r.getDouble(6);
       String error = r.isNullAt(7) ? null : r.getString(7);
-      ReasoningRows.Drop drop = ReasoningRows.drop(error, reasoning, agrees, share,
-          new ReasoningRows.Settings(true, onlyAgreeing, minVoteShare));
+      ReasoningRows.Drop drop =
+          ReasoningRows.drop(
+              error,
+              reasoning,
+              agrees,
+              share,
+              new ReasoningRows.Settings(true, onlyAgreeing, minVoteShare));
       if (drop == null && r.isNullAt(8)) {
         drop = ReasoningRows.Drop.NO_PROBLEM;
       }
       if (drop != null) {
-        return new ReasoningPick(drop.key(), problemId, question, sample, traceId, null, null, share);
+        return new ReasoningPick(
+            drop.key(), problemId, question, sample, traceId, null, null, share);
       }
       if (prompts == null) {
         prompts = new ReasoningPrompts(templates);
       }
       String prompt;
       try {
-        prompt = prompts.student(studentPrompt, r.getString(8), r.getString(9), r.<String>getList(10));
+        prompt =
+            prompts.student(studentPrompt, r.getString(8), r.getString(9), r.<String>getList(10));
       } catch (IllegalArgumentException e) {
-        return new ReasoningPick(ReasoningRows.Drop.NO_PROBLEM.key(), problemId, question, sample, traceId, null, null, share);
+        return new ReasoningPick(
+            ReasoningRows.Drop.NO_PROBLEM.key(),
+            problemId,
+            question,
+            sample,
+            traceId,
+            null,
+            null,
+            share);
       }
       SftRow row = ReasoningRows.row(prompt, reasoning, traceId, share);
-      return new ReasoningPick(null, problemId, question, sample, traceId, row.prompt(), row.completion(), share);
+      return new ReasoningPick(
+          null, problemId, question, sample, traceId, row.prompt(), row.completion(), share);
     }
   }
 }

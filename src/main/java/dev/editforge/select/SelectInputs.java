@@ -16,14 +16,16 @@ import org.apache.hadoop.fs.FileSystem;
 
 /**
  * What {@code select} reads in this run, resolved before anything is computed: the SEAL ranking
- * file or the run's scores and self-edits, whether reasoning traces and instruction rows join,
- * and the fingerprints of all of them (the stage's fingerprint inputs, in a fixed order).
+ * file or the run's scores and self-edits, whether reasoning traces and instruction rows join, and
+ * the fingerprints of all of them (the stage's fingerprint inputs, in a fixed order).
  *
- * @param sealRun the SEAL ranking file, or null to select from {@code ttt_scores} + {@code self_edits}
+ * @param sealRun the SEAL ranking file, or null to select from {@code ttt_scores} + {@code
+ *     self_edits}
  * @param reasoning whether reasoning traces are wanted and the run has them
  * @param instructions whether instruction rows are drawn (a ratio above 0)
  */
-record SelectInputs(Path sealRun, boolean reasoning, boolean instructions, List<String> fingerprints) {
+record SelectInputs(
+    Path sealRun, boolean reasoning, boolean instructions, List<String> fingerprints) {
   SelectInputs {
     fingerprints = List.copyOf(fingerprints);
   }
@@ -37,9 +39,14 @@ record SelectInputs(Path sealRun, boolean reasoning, boolean instructions, List<
     if (sft.sealRun() != null) {
       sealRun = Path.of(sft.sealRun()).toAbsolutePath();
       if (!Files.isRegularFile(sealRun)) {
-        throw new UnusableInputException("SEAL run file " + sealRun + " (editforge.select.seal-run) does not exist or is not a file");
+        throw new UnusableInputException(
+            "SEAL run file "
+                + sealRun
+                + " (editforge.select.seal-run) does not exist or is not a file");
       }
-      inputs.add("seal-run=" + Fingerprints.ofFile(localFs(ctx), new org.apache.hadoop.fs.Path(sealRun.toUri())));
+      inputs.add(
+          "seal-run="
+              + Fingerprints.ofFile(localFs(ctx), new org.apache.hadoop.fs.Path(sealRun.toUri())));
     } else {
       inputs.add(usable(run, Tables.TTT_SCORES));
       inputs.add(usable(run, Tables.SELF_EDITS));

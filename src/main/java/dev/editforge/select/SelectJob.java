@@ -1,11 +1,11 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftTable;
-import dev.editforge.io.SftRow;
 import com.typesafe.config.Config;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftTable;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
@@ -22,11 +22,11 @@ import org.apache.hadoop.fs.Path;
  * {@code editforge select}: the {@code sft} table. Self-edit rows are the best k edits of each
  * article ({@link BestKSelector}, run per article on the executors) from {@code ttt_scores} +
  * {@code self_edits}, or from a SEAL ranking file ({@code editforge.select.seal-run}); reasoning
- * traces ({@link ReasoningRows}), identity rows ({@link IdentityData}) and instruction rows join
- * as configured ({@link SelectSources}), mixed by {@link SftMixer}. The table is one Parquet file
- * in dataset order; the configured {@link SftExport} files go to {@code <run-dir>/exports/} once
- * it is committed, and are restored from it when a skipped run finds one missing. The manifest
- * counts are {@link SelectCounts}'.
+ * traces ({@link ReasoningRows}), identity rows ({@link IdentityData}) and instruction rows join as
+ * configured ({@link SelectSources}), mixed by {@link SftMixer}. The table is one Parquet file in
+ * dataset order; the configured {@link SftExport} files go to {@code <run-dir>/exports/} once it is
+ * committed, and are restored from it when a skipped run finds one missing. The manifest counts are
+ * {@link SelectCounts}'.
  */
 public final class SelectJob implements PipelineStage {
   public static final String STAGE = "select";
@@ -62,10 +62,13 @@ public final class SelectJob implements PipelineStage {
     SftSettings sft = SftSettings.of(ctx.settings());
     SelectInputs in = SelectInputs.resolve(ctx);
     Config raw = ctx.settings().raw();
-    String configHash = Fingerprints.configHash(
-        raw.withOnlyPath("editforge.select").withFallback(raw.withOnlyPath("editforge.generate.reasoning")));
-    return StagePlan.of(StageOutput.of(Tables.SFT, configHash, in.fingerprints(), out -> select(out, in, sft))
-        .whenReused(m -> restoreExports(ctx, sft.export())));
+    String configHash =
+        Fingerprints.configHash(
+            raw.withOnlyPath("editforge.select")
+                .withFallback(raw.withOnlyPath("editforge.generate.reasoning")));
+    return StagePlan.of(
+        StageOutput.of(Tables.SFT, configHash, in.fingerprints(), out -> select(out, in, sft))
+            .whenReused(m -> restoreExports(ctx, sft.export())));
   }
 
   private static void select(StageOutput.Staged out, SelectInputs in, SftSettings sft) {
@@ -79,9 +82,10 @@ public final class SelectJob implements PipelineStage {
     if (in.sealRun() != null) {
       out.manifest().put("seal_run", in.sealRun().toString());
     }
-    List<SftRow> selfEdits = in.sealRun() != null
-        ? SelectSources.sealRunEdits(ctx.settings().select(), in.sealRun(), detail)
-        : SelectSources.tableEdits(ctx, detail);
+    List<SftRow> selfEdits =
+        in.sealRun() != null
+            ? SelectSources.sealRunEdits(ctx.settings().select(), in.sealRun(), detail)
+            : SelectSources.tableEdits(ctx, detail);
     List<SftRow> reasoning = in.reasoning() ? SelectSources.reasoning(ctx, detail) : List.of();
     List<SftRow> identity = IdentityData.sample(sft.identity());
     SelectSources.Instructions instructions =
@@ -91,8 +95,10 @@ public final class SelectJob implements PipelineStage {
     SelectCounts.fill(out.manifest(), detail, identity.size(), instructions, mix);
     out.manifest().put("mix", mix.summary());
     SftTable.write(ctx.spark(), mix.rows(), out.path());
-    out.manifest().put("exports", exportPaths(run, sft.export()).stream().map(Path::toString).toList());
-    out.afterCommit(() -> SftFiles.write(mix.rows(), run.path(EXPORTS), sft.export(), run.fs().getConf()));
+    out.manifest()
+        .put("exports", exportPaths(run, sft.export()).stream().map(Path::toString).toList());
+    out.afterCommit(
+        () -> SftFiles.write(mix.rows(), run.path(EXPORTS), sft.export(), run.fs().getConf()));
     out.summary(summary(out.manifest(), run));
   }
 
@@ -118,11 +124,21 @@ public final class SelectJob implements PipelineStage {
 
   /** The console line; printed once the table is committed, so it says completed. */
   static String summary(Manifest m, RunDir run) {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "select: sft completed: %,d rows (self_edit %,d, reasoning %,d, self_cognition %,d, instruction %,d) from %,d"
             + " input rows (%,d self-edits of %,d articles); %,d rejected, %,d duplicates -> %s; exports in %s",
-        m.count("output"), m.count("self_edit"), m.count("reasoning"), m.count("self_cognition"),
-        m.count("instruction"), m.count("input"), m.count("self_edits"), m.count("articles"), m.count("rejected"),
-        m.count("duplicates"), run.table(Tables.SFT), run.path(EXPORTS));
+        m.count("output"),
+        m.count("self_edit"),
+        m.count("reasoning"),
+        m.count("self_cognition"),
+        m.count("instruction"),
+        m.count("input"),
+        m.count("self_edits"),
+        m.count("articles"),
+        m.count("rejected"),
+        m.count("duplicates"),
+        run.table(Tables.SFT),
+        run.path(EXPORTS));
   }
 }

@@ -1,15 +1,15 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftRow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.SettingsException;
-import dev.editforge.text.Json;
 import dev.editforge.io.PyJson;
+import dev.editforge.io.SftRow;
 import dev.editforge.llm.ChatMessage;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -33,11 +33,12 @@ import java.util.Map;
  *       and an entry {@code <name>} in {@code dataset_info.json} mapping LLaMA-Factory's columns
  *       prompt/query/response (and system/history) onto them; other entries of an existing
  *       dataset_info.json are kept;
- *   <li>{@code messages} → {@code <name>_messages.jsonl}: {@code {"messages": [{"role", "content"}, ...]}}
- *       per line, for chat trainers.
+ *   <li>{@code messages} → {@code <name>_messages.jsonl}: {@code {"messages": [{"role", "content"},
+ *       ...]}} per line, for chat trainers.
  * </ul>
  *
- * Each file is written to a temporary name and moved into place, so a reader never sees half a file.
+ * Each file is written to a temporary name and moved into place, so a reader never sees half a
+ * file.
  */
 public final class SftExport {
   private SftExport() {}
@@ -57,7 +58,8 @@ public final class SftExport {
           return f;
         }
       }
-      throw new IllegalArgumentException("unknown export format \"" + s + "\"; known: jsonl, alpaca, messages");
+      throw new IllegalArgumentException(
+          "unknown export format \"" + s + "\"; known: jsonl, alpaca, messages");
     }
   }
 
@@ -66,7 +68,8 @@ public final class SftExport {
     public Settings {
       formats = List.copyOf(formats);
       if (!name.matches("[A-Za-z0-9._-]+")) {
-        throw new IllegalArgumentException("export name must be a plain file name, got \"" + name + "\"");
+        throw new IllegalArgumentException(
+            "export name must be a plain file name, got \"" + name + "\"");
       }
     }
 
@@ -76,19 +79,22 @@ public final class SftExport {
         try {
           formats.add(Format.fromWire(s));
         } catch (IllegalArgumentException e) {
-          throw new SettingsException(r.full("formats"), s, "each format must be one of jsonl, alpaca, messages");
+          throw new SettingsException(
+              r.full("formats"), s, "each format must be one of jsonl, alpaca, messages");
         }
       }
       String name = r.nonEmpty("name");
       if (!name.matches("[A-Za-z0-9._-]+")) {
-        throw new SettingsException(r.full("name"), name, "must be a plain file name (letters, digits, . _ -)");
+        throw new SettingsException(
+            r.full("name"), name, "must be a plain file name (letters, digits, . _ -)");
       }
       return new Settings(formats, name);
     }
   }
 
   /** Writes every format of {@code settings} into {@code dir}; returns the files written. */
-  public static List<Path> write(List<SftRow> rows, Path dir, Settings settings) throws IOException {
+  public static List<Path> write(List<SftRow> rows, Path dir, Settings settings)
+      throws IOException {
     Files.createDirectories(dir);
     List<Path> written = new ArrayList<>();
     for (Format f : settings.formats()) {
@@ -134,8 +140,9 @@ public final class SftExport {
   }
 
   /** The alpaca array and the dataset_info.json entry; returns both paths. */
-  public static List<Path> writeAlpaca(List<SftRow> rows, Path dir, String name) throws IOException {
-    ObjectMapper json = Json.MAPPER;  // indents: both files stay pretty-printed as they always were
+  public static List<Path> writeAlpaca(List<SftRow> rows, Path dir, String name)
+      throws IOException {
+    ObjectMapper json = Json.MAPPER; // indents: both files stay pretty-printed as they always were
     ArrayNode array = json.createArrayNode();
     boolean anySystem = false;
     boolean anyHistory = false;
@@ -165,7 +172,8 @@ public final class SftExport {
     atomically(data, w -> w.write(json.writeValueAsString(array) + "\n"));
 
     Path info = dir.resolve("dataset_info.json");
-    ObjectNode all = Files.exists(info) ? (ObjectNode) json.readTree(info.toFile()) : json.createObjectNode();
+    ObjectNode all =
+        Files.exists(info) ? (ObjectNode) json.readTree(info.toFile()) : json.createObjectNode();
     ObjectNode entry = json.createObjectNode();
     entry.put("file_name", fileName);
     entry.put("formatting", "alpaca");

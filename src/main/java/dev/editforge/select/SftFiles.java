@@ -14,8 +14,8 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * {@link SftExport} onto any Hadoop file system: a local directory is written in place; on HDFS or
- * S3 the files are written to a local temporary directory and copied up (an existing
- * {@code dataset_info.json} is fetched first, so its other entries are kept).
+ * S3 the files are written to a local temporary directory and copied up (an existing {@code
+ * dataset_info.json} is fetched first, so its other entries are kept).
  */
 public final class SftFiles {
   private SftFiles() {}
@@ -37,12 +37,14 @@ public final class SftFiles {
   }
 
   /** Writes every format of {@code settings} into {@code dir}; returns the paths written. */
-  public static List<Path> write(List<SftRow> rows, Path dir, SftExport.Settings settings, Configuration conf) {
+  public static List<Path> write(
+      List<SftRow> rows, Path dir, SftExport.Settings settings, Configuration conf) {
     try {
       FileSystem fs = dir.getFileSystem(conf);
       List<Path> written = new ArrayList<>();
       if ("file".equals(fs.getUri().getScheme())) {
-        for (java.nio.file.Path p : SftExport.write(rows, java.nio.file.Path.of(fs.makeQualified(dir).toUri()), settings)) {
+        for (java.nio.file.Path p :
+            SftExport.write(rows, java.nio.file.Path.of(fs.makeQualified(dir).toUri()), settings)) {
           written.add(new Path(p.toUri()));
         }
         return written;

@@ -1,8 +1,8 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
 import dev.editforge.config.ConfigReader;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -15,8 +15,8 @@ import java.util.Random;
  * Combines the SFT sources into one dataset: self-edit rows, reasoning rows, identity rows, and
  * instruction rows at a configured share of the result.
  *
- * <p>{@code instructionRatio} r is the fraction of the final mix that is instruction data: with
- * B rows from the other sources, round(B·r/(1−r)) instruction rows are drawn (seeded, without
+ * <p>{@code instructionRatio} r is the fraction of the final mix that is instruction data: with B
+ * rows from the other sources, round(B·r/(1−r)) instruction rows are drawn (seeded, without
  * replacement, kept in input order), or all of them when fewer are available — {@link Mix#wanted}
  * tells the shortfall. r = 0 adds none. The result lists the sources in the order self_edit,
  * reasoning, self_cognition, instruction, or in one seeded shuffle when {@code shuffle} is set.
@@ -28,31 +28,46 @@ public final class SftMixer {
   public record Settings(double instructionRatio, boolean shuffle, long seed) {
     public Settings {
       if (!(instructionRatio >= 0 && instructionRatio < 1)) {
-        throw new IllegalArgumentException("instruction ratio must be in [0, 1), got " + instructionRatio);
+        throw new IllegalArgumentException(
+            "instruction ratio must be in [0, 1), got " + instructionRatio);
       }
     }
 
     public static Settings from(ConfigReader r) {
       return new Settings(
-          r.number("instruction-ratio", 0.0, 0.99), r.bool("shuffle"), r.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE));
+          r.number("instruction-ratio", 0.0, 0.99),
+          r.bool("shuffle"),
+          r.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE));
     }
   }
 
-  /** The mixed rows, what each source offered, what was used, and how many instruction rows the ratio asked for. */
-  public record Mix(List<SftRow> rows, Map<SftSource, Integer> available, Map<SftSource, Integer> used, int wanted) {
+  /**
+   * The mixed rows, what each source offered, what was used, and how many instruction rows the
+   * ratio asked for.
+   */
+  public record Mix(
+      List<SftRow> rows,
+      Map<SftSource, Integer> available,
+      Map<SftSource, Integer> used,
+      int wanted) {
     public Mix {
       rows = List.copyOf(rows);
       available = Collections.unmodifiableMap(new EnumMap<>(available));
       used = Collections.unmodifiableMap(new EnumMap<>(used));
     }
 
-    /** One line for logs and manifests, e.g. {@code mix rows=80 self_edit=50 ... instruction=20/300 (wanted 20)}. */
+    /**
+     * One line for logs and manifests, e.g. {@code mix rows=80 self_edit=50 ... instruction=20/300
+     * (wanted 20)}.
+     */
     public String summary() {
       StringBuilder sb = new StringBuilder("mix rows=" + rows.size());
       for (SftSource s : SftSource.values()) {
         sb.append(' ').append(s.wireName()).append('=').append(used.get(s));
         if (s == SftSource.INSTRUCTION) {
-          sb.append('/').append(available.get(s)).append(String.format(Locale.ROOT, " (wanted %d)", wanted));
+          sb.append('/')
+              .append(available.get(s))
+              .append(String.format(Locale.ROOT, " (wanted %d)", wanted));
         }
       }
       return sb.toString();
@@ -60,7 +75,11 @@ public final class SftMixer {
   }
 
   public static Mix mix(
-      List<SftRow> selfEdits, List<SftRow> reasoning, List<SftRow> identity, List<SftRow> instructions, Settings settings) {
+      List<SftRow> selfEdits,
+      List<SftRow> reasoning,
+      List<SftRow> identity,
+      List<SftRow> instructions,
+      Settings settings) {
     check(selfEdits, SftSource.SELF_EDIT);
     check(reasoning, SftSource.REASONING);
     check(identity, SftSource.SELF_COGNITION);
@@ -107,7 +126,13 @@ public final class SftMixer {
     for (SftRow row : rows) {
       if (row.source() != expected) {
         throw new IllegalArgumentException(
-            "a " + row.source().wireName() + " row was passed as " + expected.wireName() + " (origin " + row.originId() + ")");
+            "a "
+                + row.source().wireName()
+                + " row was passed as "
+                + expected.wireName()
+                + " (origin "
+                + row.originId()
+                + ")");
       }
     }
   }

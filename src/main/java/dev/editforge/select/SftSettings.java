@@ -1,14 +1,14 @@
 package dev.editforge.select;
 
-import dev.editforge.config.SelectSettings;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.EditforgeSettings;
+import dev.editforge.config.SelectSettings;
 
 /**
- * What {@code editforge select} builds besides best-k ({@link SelectSettings}): where scored
- * edits come from ({@code seal-run}: a SEAL ranking file instead of the run's {@code ttt_scores}
- * and {@code self_edits}; null = the run's tables), which reasoning traces join, the identity rows,
- * the mix with instruction data, and the export files. All from {@code editforge.select}.
+ * What {@code editforge select} builds besides best-k ({@link SelectSettings}): where scored edits
+ * come from ({@code seal-run}: a SEAL ranking file instead of the run's {@code ttt_scores} and
+ * {@code self_edits}; null = the run's tables), which reasoning traces join, the identity rows, the
+ * mix with instruction data, and the export files. All from {@code editforge.select}.
  */
 public record SftSettings(
     String sealRun,
@@ -23,7 +23,8 @@ public record SftSettings(
    * still exits 2 before any work.
    */
   public static SftSettings of(EditforgeSettings settings) {
-    return from(new ConfigReader(settings.raw().getConfig("editforge"), "editforge").section("select"));
+    return from(
+        new ConfigReader(settings.raw().getConfig("editforge"), "editforge").section("select"));
   }
 
   public static SftSettings from(ConfigReader select) {

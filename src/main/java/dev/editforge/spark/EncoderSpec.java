@@ -1,11 +1,11 @@
 package dev.editforge.spark;
 
-import dev.editforge.config.EmbedSettings;
-import dev.editforge.encoders.OnnxMiniLmEncoder;
-import dev.editforge.encoders.EncoderPreset;
-import dev.editforge.encoders.Encoder;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.editforge.config.EmbedSettings;
 import dev.editforge.config.SettingsException;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.EncoderPreset;
+import dev.editforge.encoders.OnnxMiniLmEncoder;
 import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.Serializable;
@@ -45,8 +45,16 @@ public final class EncoderSpec implements Serializable {
   }
 
   public EmbedSettings settings() {
-    return new EmbedSettings(model, EmbedSettings.Engine.valueOf(engine), EncoderPreset.named(preset), maxLength,
-        batchSize, maxBatchTokens, engineThreads, dimension, device);
+    return new EmbedSettings(
+        model,
+        EmbedSettings.Engine.valueOf(engine),
+        EncoderPreset.named(preset),
+        maxLength,
+        batchSize,
+        maxBatchTokens,
+        engineThreads,
+        dimension,
+        device);
   }
 
   public int batchSize() {
@@ -54,9 +62,9 @@ public final class EncoderSpec implements Serializable {
   }
 
   /**
-   * The encoder of this executor JVM for the running task (shared, thread-safe for the bundled
-   * ONNX model; the cache owns it). On the driver it uses the configured device and one thread
-   * per core of the task (1).
+   * The encoder of this executor JVM for the running task (shared, thread-safe for the bundled ONNX
+   * model; the cache owns it). On the driver it uses the configured device and one thread per core
+   * of the task (1).
    */
   public Encoder executorEncoder() {
     EmbedSettings s = settings();
@@ -65,19 +73,40 @@ public final class EncoderSpec implements Serializable {
     if (s.engine() == EmbedSettings.Engine.PYTORCH) {
       dev = TaskResources.gpu().map(g -> "gpu:" + g).orElse(device);
     }
-    EmbedSettings resolved = new EmbedSettings(model, s.engine(), s.preset(), maxLength, batchSize, maxBatchTokens,
-        threads, dimension, dev);
-    String key = String.join("|", model, engine, preset, Integer.toString(maxLength), Integer.toString(batchSize),
-        Integer.toString(maxBatchTokens), Integer.toString(threads), Integer.toString(dimension), dev);
-    // The whole configuration is the model part of the key: differently configured encoders coexist.
-    return ExecutorModelCache.get(new ExecutorModelCache.Key("encoder:" + key, dev, "-", ""),
+    EmbedSettings resolved =
+        new EmbedSettings(
+            model,
+            s.engine(),
+            s.preset(),
+            maxLength,
+            batchSize,
+            maxBatchTokens,
+            threads,
+            dimension,
+            dev);
+    String key =
+        String.join(
+            "|",
+            model,
+            engine,
+            preset,
+            Integer.toString(maxLength),
+            Integer.toString(batchSize),
+            Integer.toString(maxBatchTokens),
+            Integer.toString(threads),
+            Integer.toString(dimension),
+            dev);
+    // The whole configuration is the model part of the key: differently configured encoders
+    // coexist.
+    return ExecutorModelCache.get(
+        new ExecutorModelCache.Key("encoder:" + key, dev, "-", ""),
         () -> Encoders.open(resolved, Encoders.device(resolved.device())));
   }
 
   /**
-   * The encoder's vector size, found without loading weights (the bundled model's is fixed; a
-   * BERT directory's is {@code hidden_size} in config.json), so a mismatch with
-   * {@code editforge.embed.dimension} fails on the driver before any work starts.
+   * The encoder's vector size, found without loading weights (the bundled model's is fixed; a BERT
+   * directory's is {@code hidden_size} in config.json), so a mismatch with {@code
+   * editforge.embed.dimension} fails on the driver before any work starts.
    */
   public static int modelDimension(EmbedSettings s) {
     if (EmbedSettings.BUNDLED_MINILM.equals(s.model())) {
@@ -85,17 +114,20 @@ public final class EncoderSpec implements Serializable {
     }
     Path config = Paths.get(s.model()).resolve("config.json");
     if (!Files.isRegularFile(config)) {
-      throw new SettingsException("editforge.embed.model", s.model(), "a directory with config.json (no " + config + ")");
+      throw new SettingsException(
+          "editforge.embed.model", s.model(), "a directory with config.json (no " + config + ")");
     }
     try {
       JsonNode n = Json.COMPACT.readTree(config.toFile());
       int d = n.path("hidden_size").asInt(0);
       if (d <= 0) {
-        throw new SettingsException("editforge.embed.model", s.model(), "a BERT config.json with hidden_size");
+        throw new SettingsException(
+            "editforge.embed.model", s.model(), "a BERT config.json with hidden_size");
       }
       return d;
     } catch (IOException e) {
-      throw new SettingsException("editforge.embed.model", s.model(), "a readable config.json (" + e.getMessage() + ")");
+      throw new SettingsException(
+          "editforge.embed.model", s.model(), "a readable config.json (" + e.getMessage() + ")");
     }
   }
 
@@ -103,8 +135,14 @@ public final class EncoderSpec implements Serializable {
   public static void checkDimension(EmbedSettings s) {
     int actual = modelDimension(s);
     if (s.dimension() != 0 && s.dimension() != actual) {
-      throw new SettingsException("editforge.embed.dimension = " + s.dimension() + " but " + s.model() + " makes "
-          + actual + "-dimensional vectors; fix the setting or the model before embedding anything");
+      throw new SettingsException(
+          "editforge.embed.dimension = "
+              + s.dimension()
+              + " but "
+              + s.model()
+              + " makes "
+              + actual
+              + "-dimensional vectors; fix the setting or the model before embedding anything");
     }
   }
 }

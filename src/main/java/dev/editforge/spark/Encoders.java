@@ -1,11 +1,11 @@
 package dev.editforge.spark;
 
-import dev.editforge.config.EmbedSettings;
-import dev.editforge.encoders.OnnxMiniLmEncoder;
-import dev.editforge.encoders.Encoder;
-import dev.editforge.encoders.EmbeddingException;
-import dev.editforge.encoders.BertEncoder;
 import ai.djl.Device;
+import dev.editforge.config.EmbedSettings;
+import dev.editforge.encoders.BertEncoder;
+import dev.editforge.encoders.EmbeddingException;
+import dev.editforge.encoders.Encoder;
+import dev.editforge.encoders.OnnxMiniLmEncoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,22 +31,35 @@ public final class Encoders {
   public static Encoder open(EmbedSettings s, Device device) {
     Encoder e =
         switch (s.engine()) {
-          case ONNX -> OnnxMiniLmEncoder.load(s.maxLength(), s.batchSize(), s.maxBatchTokens(), s.engineThreads());
-          case PYTORCH -> EmbedSettings.BUNDLED_MINILM.equals(s.model())
-              ? nativeBundled(s, device)
-              : BertEncoder.load(Paths.get(s.model()), s.preset(), s.maxLength(), s.batchSize(), s.maxBatchTokens(),
-                  device, s.engineThreads(), null);
+          case ONNX ->
+              OnnxMiniLmEncoder.load(
+                  s.maxLength(), s.batchSize(), s.maxBatchTokens(), s.engineThreads());
+          case PYTORCH ->
+              EmbedSettings.BUNDLED_MINILM.equals(s.model())
+                  ? nativeBundled(s, device)
+                  : BertEncoder.load(
+                      Paths.get(s.model()),
+                      s.preset(),
+                      s.maxLength(),
+                      s.batchSize(),
+                      s.maxBatchTokens(),
+                      device,
+                      s.engineThreads(),
+                      null);
         };
     checkDimension(e, s.dimension());
     return e;
   }
 
-  /** The bundled model on PyTorch: exported to a scratch directory, loaded, and the files removed. */
+  /**
+   * The bundled model on PyTorch: exported to a scratch directory, loaded, and the files removed.
+   */
   private static Encoder nativeBundled(EmbedSettings s, Device device) {
     Path tmp = null;
     try {
       tmp = Files.createTempDirectory("editforge-minilm-");
-      return BertEncoder.bundledMiniLm(tmp, s.maxLength(), s.batchSize(), s.maxBatchTokens(), device, s.engineThreads());
+      return BertEncoder.bundledMiniLm(
+          tmp, s.maxLength(), s.batchSize(), s.maxBatchTokens(), device, s.engineThreads());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a scratch directory for the MiniLM export", e);
     } finally {
@@ -72,8 +85,13 @@ public final class Encoders {
       String name = e.modelName();
       e.close();
       throw new EmbeddingException(
-          "encoder " + name + " makes " + actual + "-dimensional vectors but editforge.embed.dimension = "
-              + expected + "; fix the setting or the model before embedding anything");
+          "encoder "
+              + name
+              + " makes "
+              + actual
+              + "-dimensional vectors but editforge.embed.dimension = "
+              + expected
+              + "; fix the setting or the model before embedding anything");
     }
   }
 

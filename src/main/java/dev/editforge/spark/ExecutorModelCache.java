@@ -11,17 +11,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The per-executor-JVM cache of heavy resources (decoders, scorers, encoders, memory-mapped
- * indexes, HTTP clients): one instance per key, shared by every task and partition that runs
- * there (never one per partition, which would reload a multi-GB model per task). The key is a
- * model, a device and a dtype plus a variant (settings that make two instances differ, or an
- * index's manifest hash); at most one instance per (model, device, dtype) is kept: a new variant
- * closes the old instance first, so a changed setting never holds two copies of a model on one GPU
- * and a rebuilt index at the same path is reopened, not leaked.
+ * indexes, HTTP clients): one instance per key, shared by every task and partition that runs there
+ * (never one per partition, which would reload a multi-GB model per task). The key is a model, a
+ * device and a dtype plus a variant (settings that make two instances differ, or an index's
+ * manifest hash); at most one instance per (model, device, dtype) is kept: a new variant closes the
+ * old instance first, so a changed setting never holds two copies of a model on one GPU and a
+ * rebuilt index at the same path is reopened, not leaked.
  *
- * <p>Thread-safe: static and synchronized, so concurrent tasks load a key once (a second task
- * waits for the first one's load). Instances must themselves be thread-safe or used per task as
- * their owners document. The cache owns what it hands out: callers never close it; everything
- * still open is closed once, by a JVM shutdown hook.
+ * <p>Thread-safe: static and synchronized, so concurrent tasks load a key once (a second task waits
+ * for the first one's load). Instances must themselves be thread-safe or used per task as their
+ * owners document. The cache owns what it hands out: callers never close it; everything still open
+ * is closed once, by a JVM shutdown hook.
  */
 public final class ExecutorModelCache {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorModelCache.class);
@@ -58,7 +58,12 @@ public final class ExecutorModelCache {
     }
     Key previous = SLOTS.get(key.slot());
     if (previous != null) {
-      LOG.info("replacing cached {} on {} ({} -> {})", key.model(), key.device(), previous.variant(), key.variant());
+      LOG.info(
+          "replacing cached {} on {} ({} -> {})",
+          key.model(),
+          key.device(),
+          previous.variant(),
+          key.variant());
       closeQuietly(previous, INSTANCES.remove(previous));
     }
     installHook();
@@ -66,12 +71,17 @@ public final class ExecutorModelCache {
     try {
       long t0 = System.nanoTime();
       created = loader.load();
-      LOG.info("loaded {} on {} ({}) in {} ms", key.model(), key.device(), key.dtype(),
+      LOG.info(
+          "loaded {} on {} ({}) in {} ms",
+          key.model(),
+          key.device(),
+          key.dtype(),
           (System.nanoTime() - t0) / 1_000_000);
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
-      throw new IllegalStateException("cannot load " + key.model() + " on " + key.device() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot load " + key.model() + " on " + key.device() + ": " + e.getMessage(), e);
     }
     if (created == null) {
       throw new IllegalStateException("the loader of " + key + " returned null");
@@ -120,7 +130,8 @@ public final class ExecutorModelCache {
 
   private static void installHook() {
     if (!hookInstalled) {
-      Runtime.getRuntime().addShutdownHook(new Thread(ExecutorModelCache::closeAll, "editforge-model-cache-close"));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(ExecutorModelCache::closeAll, "editforge-model-cache-close"));
       hookInstalled = true;
     }
   }

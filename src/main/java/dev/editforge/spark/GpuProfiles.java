@@ -22,8 +22,12 @@ public final class GpuProfiles {
    * {@code note} (the stage manifest) and tells {@code log} when GPUs were asked for but a local
    * master cannot schedule them; {@code who} names the stage in that line.
    */
-  public static ResourceProfile forTasks(SparkSession spark, double gpusPerTask, String who,
-      Map<String, Object> note, Consumer<String> log) {
+  public static ResourceProfile forTasks(
+      SparkSession spark,
+      double gpusPerTask,
+      String who,
+      Map<String, Object> note,
+      Consumer<String> log) {
     if (gpusPerTask <= 0) {
       note.put("resource_profile", "none (gpus-per-task = 0: CPU)");
       return null;
@@ -31,8 +35,13 @@ public final class GpuProfiles {
     String master = spark.sparkContext().master();
     if (master.startsWith("local")) {
       note.put("resource_profile", "none (master " + master + " has no stage-level scheduling)");
-      log.accept(who + ": gpus-per-task = " + gpusPerTask + " but master " + master
-          + " has no stage-level scheduling; tasks run without a GPU profile and bind to a usable GPU if any");
+      log.accept(
+          who
+              + ": gpus-per-task = "
+              + gpusPerTask
+              + " but master "
+              + master
+              + " has no stage-level scheduling; tasks run without a GPU profile and bind to a usable GPU if any");
       return null;
     }
     TaskResourceRequests task = new TaskResourceRequests().cpus(1).resource("gpu", gpusPerTask);

@@ -7,8 +7,8 @@ import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * Ships the driver's Hadoop configuration (S3A credentials, HDFS nameservices) to executors,
- * which Hadoop's own {@link Configuration} cannot do since it is not serializable.
+ * Ships the driver's Hadoop configuration (S3A credentials, HDFS nameservices) to executors, which
+ * Hadoop's own {@link Configuration} cannot do since it is not serializable.
  */
 public final class HadoopConf implements Serializable {
   private static final long serialVersionUID = 1L;

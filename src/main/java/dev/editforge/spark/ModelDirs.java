@@ -11,14 +11,16 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * Model references as the driver writes them and a task resolves them: a local directory (made
- * absolute on the driver), a Hadoop URI (hdfs://, s3a://: copied to a local temporary directory
- * in the task, e.g. a previous run's {@code finetune/merged}) or a hub id (resolved through the
+ * absolute on the driver), a Hadoop URI (hdfs://, s3a://: copied to a local temporary directory in
+ * the task, e.g. a previous run's {@code finetune/merged}) or a hub id (resolved through the
  * Hugging Face cache by {@link HubClient}).
  */
 public final class ModelDirs {
   private ModelDirs() {}
 
-  /** On the driver: an existing local directory becomes absolute; anything else is kept as written. */
+  /**
+   * On the driver: an existing local directory becomes absolute; anything else is kept as written.
+   */
   public static String normalize(String ref) {
     if (ref == null || ref.isBlank()) {
       return ref;
@@ -36,13 +38,15 @@ public final class ModelDirs {
   }
 
   /** In the task: the local directory holding the model. */
-  public static Path localize(String ref, Configuration conf, java.util.function.Consumer<String> log) {
+  public static Path localize(
+      String ref, Configuration conf, java.util.function.Consumer<String> log) {
     if (ref.contains("://")) {
       try {
         org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(ref);
         Path local = Files.createTempDirectory("editforge-model-");
         Files.delete(local);
-        src.getFileSystem(conf).copyToLocalFile(false, src, new org.apache.hadoop.fs.Path(local.toUri()), true);
+        src.getFileSystem(conf)
+            .copyToLocalFile(false, src, new org.apache.hadoop.fs.Path(local.toUri()), true);
         log.accept("copied model " + ref + " to " + local);
         return local;
       } catch (IOException e) {

@@ -4,17 +4,17 @@ import java.util.List;
 
 /**
  * A stage: a name, the tables it reads, and its plan — the outputs it will write, each with what
- * its fingerprint is made of and the computation that writes it. Everything around the
- * computation (input checks, skip when up to date, staging, commit, manifest, run record,
- * console line, exit code) is the {@link StageRunner}'s, so a stage never does it by hand.
+ * its fingerprint is made of and the computation that writes it. Everything around the computation
+ * (input checks, skip when up to date, staging, commit, manifest, run record, console line, exit
+ * code) is the {@link StageRunner}'s, so a stage never does it by hand.
  */
 public interface PipelineStage {
   String name();
 
   /**
    * Tables this stage always reads. When one is absent the stage has nothing to do (in {@code
-   * editforge run} it is passed over); when one exists but did not complete the runner refuses
-   * with exit 2 and names the command that writes it.
+   * editforge run} it is passed over); when one exists but did not complete the runner refuses with
+   * exit 2 and names the command that writes it.
    */
   default List<String> requires() {
     return List.of();

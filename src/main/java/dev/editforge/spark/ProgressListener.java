@@ -8,17 +8,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.executor.TaskMetrics;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.executor.TaskMetrics;
 
 /**
- * Progress of long stages: tasks done / total, rows read, rows/s and ETA for the running Spark
- * job, labelled with its job description (the stage name editforge sets). On a terminal one line
- * is redrawn every second; otherwise a plain line is logged every {@code interval}. Listener
- * callbacks run on Spark's listener thread; counters are atomic, so it is thread-safe.
+ * Progress of long stages: tasks done / total, rows read, rows/s and ETA for the running Spark job,
+ * labelled with its job description (the stage name editforge sets). On a terminal one line is
+ * redrawn every second; otherwise a plain line is logged every {@code interval}. Listener callbacks
+ * run on Spark's listener thread; counters are atomic, so it is thread-safe.
  */
 public final class ProgressListener extends SparkListener implements AutoCloseable {
   private final PrintStream out;
@@ -35,11 +35,13 @@ public final class ProgressListener extends SparkListener implements AutoCloseab
   public ProgressListener(PrintStream out, boolean terminal, Duration interval) {
     this.out = out;
     this.terminal = terminal;
-    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "editforge-progress");
-      t.setDaemon(true);
-      return t;
-    });
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "editforge-progress");
+              t.setDaemon(true);
+              return t;
+            });
     long period = terminal ? 1000 : Math.max(1000, interval.toMillis());
     ticker.scheduleAtFixedRate(this::tick, period, period, TimeUnit.MILLISECONDS);
   }
@@ -58,7 +60,10 @@ public final class ProgressListener extends SparkListener implements AutoCloseab
       tasks += it.next().numTasks();
     }
     totalTasks.addAndGet(tasks);
-    String d = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.job.description");
+    String d =
+        jobStart.properties() == null
+            ? null
+            : jobStart.properties().getProperty("spark.job.description");
     label = d == null ? "spark job " + jobStart.jobId() : d;
   }
 
@@ -94,9 +99,18 @@ public final class ProgressListener extends SparkListener implements AutoCloseab
     int done = doneTasks.get();
     double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
     long r = rows.get();
-    String eta = done == 0 || done >= total ? "--:--" : clock((long) (secs * (total - done) / done));
-    return String.format(Locale.ROOT, "[%s] tasks %d/%d · %,d rows · %,.0f rows/s · elapsed %s · ETA %s",
-        label, done, total, r, r / secs, clock((long) secs), eta);
+    String eta =
+        done == 0 || done >= total ? "--:--" : clock((long) (secs * (total - done) / done));
+    return String.format(
+        Locale.ROOT,
+        "[%s] tasks %d/%d · %,d rows · %,.0f rows/s · elapsed %s · ETA %s",
+        label,
+        done,
+        total,
+        r,
+        r / secs,
+        clock((long) secs),
+        eta);
   }
 
   private void tick() {
@@ -117,7 +131,8 @@ public final class ProgressListener extends SparkListener implements AutoCloseab
 
   private static String clock(long seconds) {
     return seconds >= 3600
-        ? String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, (seconds / 60) % 60, seconds % 60)
+        ? String.format(
+            Locale.ROOT, "%d:%02d:%02d", seconds / 3600, (seconds / 60) % 60, seconds % 60)
         : String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
   }
 

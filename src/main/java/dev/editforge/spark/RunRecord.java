@@ -2,9 +2,9 @@ package dev.editforge.spark;
 
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
-import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
+import dev.editforge.text.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -12,15 +12,19 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Runs one piece of work (training, an evaluation) as a single Spark task, so a GPU job is just
  * another stage of the application an Airflow DAG submits: {@code parallelize([1], 1).map(work)}.
- * With {@code gpus > 0} the stage carries the {@link GpuProfiles} profile asking for that many
- * GPUs per task (left off under a {@code local} master). Inside the task, {@link #device} binds
- * the GPU Spark assigned.
+ * With {@code gpus > 0} the stage carries the {@link GpuProfiles} profile asking for that many GPUs
+ * per task (left off under a {@code local} master). Inside the task, {@link #device} binds the GPU
+ * Spark assigned.
  */
 public final class SingleTask {
   private SingleTask() {}
 
   /** Runs {@code work} in one task and returns its result to the driver. */
-  public static <T> T run(SparkSession spark, int gpus, String description, Function<Integer, T> work,
+  public static <T> T run(
+      SparkSession spark,
+      int gpus,
+      String description,
+      Function<Integer, T> work,
       java.util.function.Consumer<String> log) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     spark.sparkContext().setJobDescription(description);

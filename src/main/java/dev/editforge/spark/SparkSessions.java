@@ -17,16 +17,21 @@ public final class SparkSessions {
   private SparkSessions() {}
 
   public static synchronized SparkSession getOrCreate(SparkSettings s, PrintStream console) {
-    SparkSession active = SparkSession.getActiveSession().isDefined()
-        ? SparkSession.getActiveSession().get()
-        : (SparkSession.getDefaultSession().isDefined() ? SparkSession.getDefaultSession().get() : null);
+    SparkSession active =
+        SparkSession.getActiveSession().isDefined()
+            ? SparkSession.getActiveSession().get()
+            : (SparkSession.getDefaultSession().isDefined()
+                ? SparkSession.getDefaultSession().get()
+                : null);
     if (active != null && !active.sparkContext().isStopped()) {
       return active;
     }
     SparkConf conf = new SparkConf();
     if (!conf.contains("spark.master")) {
       if (s.master().isEmpty()) {
-        throw new dev.editforge.config.SettingsException("editforge.spark.master", s.master(),
+        throw new dev.editforge.config.SettingsException(
+            "editforge.spark.master",
+            s.master(),
             "no Spark master: launch with spark-submit --master ... or set a master such as local[*]");
       }
       conf.setMaster(s.master());

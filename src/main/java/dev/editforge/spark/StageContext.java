@@ -7,7 +7,11 @@ import org.apache.spark.sql.SparkSession;
 
 /** What every stage job receives: settings, Spark, the run directory, --force, and the console. */
 public record StageContext(
-    EditforgeSettings settings, SparkSession spark, RunDir runDir, boolean force, PrintStream console) {
+    EditforgeSettings settings,
+    SparkSession spark,
+    RunDir runDir,
+    boolean force,
+    PrintStream console) {
 
   public HadoopConf hadoopConf() {
     return new HadoopConf(spark.sparkContext().hadoopConfiguration());

@@ -4,8 +4,8 @@ import dev.editforge.io.Manifest;
 import java.util.List;
 
 /**
- * What a stage did: the manifests of the tables it wrote or skipped, and the exit code it asks
- * for (0 ok, 3 when a quality threshold such as max-rejected-fraction was exceeded).
+ * What a stage did: the manifests of the tables it wrote or skipped, and the exit code it asks for
+ * (0 ok, 3 when a quality threshold such as max-rejected-fraction was exceeded).
  */
 public record StageOutcome(String stage, List<Manifest> manifests, int exitCode, String message) {
   public static StageOutcome ok(String stage, List<Manifest> manifests) {

@@ -34,8 +34,15 @@ public final class StageOutput {
   private final String skipSummary;
   private final Consumer<Manifest> onReuse;
 
-  private StageOutput(String table, String fingerprintName, String configHash, List<String> inputs,
-      Predicate<Manifest> reusable, Writer writer, String skipSummary, Consumer<Manifest> onReuse) {
+  private StageOutput(
+      String table,
+      String fingerprintName,
+      String configHash,
+      List<String> inputs,
+      Predicate<Manifest> reusable,
+      Writer writer,
+      String skipSummary,
+      Consumer<Manifest> onReuse) {
     this.table = Objects.requireNonNull(table);
     this.fingerprintName = fingerprintName;
     this.configHash = Objects.requireNonNull(configHash);
@@ -49,20 +56,26 @@ public final class StageOutput {
   /**
    * @param table the output's name under the run directory
    * @param configHash the hash of the settings that change what is written
-   * @param inputs fingerprints of everything else it is computed from (upstream tables, files, models)
+   * @param inputs fingerprints of everything else it is computed from (upstream tables, files,
+   *     models)
    */
-  public static StageOutput of(String table, String configHash, List<String> inputs, Writer writer) {
-    return new StageOutput(table, null, configHash, inputs, m -> true, writer, null, m -> { });
+  public static StageOutput of(
+      String table, String configHash, List<String> inputs, Writer writer) {
+    return new StageOutput(table, null, configHash, inputs, m -> true, writer, null, m -> {});
   }
 
-  /** The name the fingerprint is keyed by when it is not the stage's (e.g. {@code generate:self-edits}). */
+  /**
+   * The name the fingerprint is keyed by when it is not the stage's (e.g. {@code
+   * generate:self-edits}).
+   */
   public StageOutput withFingerprintName(String name) {
     return new StageOutput(table, name, configHash, inputs, reusable, writer, skipSummary, onReuse);
   }
 
   /** An extra condition for reusing an up-to-date output (e.g. the last run left no error rows). */
   public StageOutput reusableWhen(Predicate<Manifest> condition) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, condition, writer, skipSummary, onReuse);
+    return new StageOutput(
+        table, fingerprintName, configHash, inputs, condition, writer, skipSummary, onReuse);
   }
 
   /**
@@ -70,7 +83,8 @@ public final class StageOutput {
    * read differently from the default (scripts and docs match on it).
    */
   public StageOutput withSkipSummary(String line) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, line, onReuse);
+    return new StageOutput(
+        table, fingerprintName, configHash, inputs, reusable, writer, line, onReuse);
   }
 
   /**
@@ -78,7 +92,8 @@ public final class StageOutput {
    * from it outside its directory (select's exports) that were deleted since.
    */
   public StageOutput whenReused(Consumer<Manifest> action) {
-    return new StageOutput(table, fingerprintName, configHash, inputs, reusable, writer, skipSummary, action);
+    return new StageOutput(
+        table, fingerprintName, configHash, inputs, reusable, writer, skipSummary, action);
   }
 
   public String table() {
@@ -105,10 +120,21 @@ public final class StageOutput {
     return writer;
   }
 
-  /** The console line when the output is skipped: {@link #withSkipSummary}'s, else table, rows and place. */
+  /**
+   * The console line when the output is skipped: {@link #withSkipSummary}'s, else table, rows and
+   * place.
+   */
   String skipSummary(String stage, Manifest skipped, RunDir run) {
-    return skipSummary != null ? skipSummary : stage + ": " + table + " skipped: up-to-date (" + skipped.count("output")
-        + " rows in " + run.table(table) + ")";
+    return skipSummary != null
+        ? skipSummary
+        : stage
+            + ": "
+            + table
+            + " skipped: up-to-date ("
+            + skipped.count("output")
+            + " rows in "
+            + run.table(table)
+            + ")";
   }
 
   void reused(Manifest m) {
@@ -117,7 +143,13 @@ public final class StageOutput {
 
   /** The default console line after a commit: the table, its status, rows and place. */
   String defaultSummary(String stage, Manifest m, RunDir run) {
-    return String.format(Locale.ROOT, "%s: %s %s: %,d rows -> %s", stage, table, m.status(), m.count("output"),
+    return String.format(
+        Locale.ROOT,
+        "%s: %s %s: %,d rows -> %s",
+        stage,
+        table,
+        m.status(),
+        m.count("output"),
         run.table(table));
   }
 
@@ -161,8 +193,8 @@ public final class StageOutput {
     }
 
     /**
-     * Marks the output failed on a quality threshold: it is still committed (rejects and
-     * manifest stay inspectable), no later stage reads it, and the stage exits 3 with {@code why}.
+     * Marks the output failed on a quality threshold: it is still committed (rejects and manifest
+     * stay inspectable), no later stage reads it, and the stage exits 3 with {@code why}.
      */
     public void fail(String why) {
       manifest.put("failure", why);

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * What a stage will produce in this run: its outputs in order, and notes for the console — why a
- * part has nothing to do (no model configured, no queries, ...). A plan without outputs is a
- * normal outcome: exit 0, with the notes printed.
+ * part has nothing to do (no model configured, no queries, ...). A plan without outputs is a normal
+ * outcome: exit 0, with the notes printed.
  */
 public record StagePlan(List<StageOutput> outputs, List<String> notes) {
   public StagePlan {

@@ -17,10 +17,10 @@ import org.slf4j.LoggerFactory;
  * The skeleton every stage runs on, written once: check the stage's input tables, plan, and for
  * each output compute its fingerprint (stage, code version, config hash, inputs), skip it when up
  * to date (unless --force), otherwise let the stage write it into {@code _staging/}, check the
- * counts ({@code input = accepted + rejected + duplicates}), write the manifest, commit by
- * rename, report one line, and record the outcome in the run record. A quality failure (a
- * manifest marked {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown
- * exception leaves no staging behind and propagates to the CLI's exit-code mapping.
+ * counts ({@code input = accepted + rejected + duplicates}), write the manifest, commit by rename,
+ * report one line, and record the outcome in the run record. A quality failure (a manifest marked
+ * {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown exception leaves no
+ * staging behind and propagates to the CLI's exit-code mapping.
  *
  * <p>Not thread-safe: one runner per command invocation, used from the driver thread.
  */
@@ -65,8 +65,9 @@ public final class StageRunner {
     List<String> absent = absentInputs(stage);
     if (!absent.isEmpty()) {
       String t = absent.get(0);
-      return StageOutcome.nothingToDo(stage.name(), "no " + t + " table in " + run.root() + " (run `"
-          + Tables.producer(t) + "` first)");
+      return StageOutcome.nothingToDo(
+          stage.name(),
+          "no " + t + " table in " + run.root() + " (run `" + Tables.producer(t) + "` first)");
     }
     for (String t : stage.requires()) {
       if (!StageTables.isUsable(run, t)) {
@@ -89,14 +90,20 @@ public final class StageRunner {
         failures.add(String.valueOf(m.get("failure")));
       }
     }
-    return failures.isEmpty() ? StageOutcome.ok(stage.name(), manifests)
+    return failures.isEmpty()
+        ? StageOutcome.ok(stage.name(), manifests)
         : new StageOutcome(stage.name(), manifests, ExitCodes.QUALITY, String.join("\n", failures));
   }
 
-  /** The fingerprint an output's manifest carries; equal fingerprints mean the output is up to date. */
+  /**
+   * The fingerprint an output's manifest carries; equal fingerprints mean the output is up to date.
+   */
   public String fingerprint(String stage, StageOutput output) {
-    return Fingerprints.combine(output.fingerprintName(stage), context.settings().codeVersion(),
-        output.configHash(), output.inputs());
+    return Fingerprints.combine(
+        output.fingerprintName(stage),
+        context.settings().codeVersion(),
+        output.configHash(),
+        output.inputs());
   }
 
   /** Writes (or skips as up to date) one output of {@code stage}; returns its manifest. */
@@ -113,8 +120,9 @@ public final class StageRunner {
         return skipped;
       }
     }
-    Manifest manifest = Manifest.start(stage, table, output.configHash(), context.settings().codeVersion(),
-        fingerprint);
+    Manifest manifest =
+        Manifest.start(
+            stage, table, output.configHash(), context.settings().codeVersion(), fingerprint);
     Path staging = run.newStaging(table);
     StageOutput.Staged staged = new StageOutput.Staged(context, staging, manifest);
     long t0 = System.nanoTime();
@@ -134,7 +142,8 @@ public final class StageRunner {
     for (Runnable action : staged.afterCommitActions()) {
       action.run();
     }
-    context.say(staged.summary() != null ? staged.summary() : output.defaultSummary(stage, manifest, run));
+    context.say(
+        staged.summary() != null ? staged.summary() : output.defaultSummary(stage, manifest, run));
     return manifest;
   }
 
@@ -144,8 +153,17 @@ public final class StageRunner {
     if (c.containsKey("input") && c.containsKey("accepted") && c.containsKey("rejected")) {
       long sum = m.count("accepted") + m.count("rejected") + m.count("duplicates");
       if (sum != m.count("input")) {
-        throw new IllegalStateException(stage + ": " + table + ": input " + m.count("input")
-            + " != accepted + rejected + duplicates " + sum + " (" + c + "); nothing was committed");
+        throw new IllegalStateException(
+            stage
+                + ": "
+                + table
+                + ": input "
+                + m.count("input")
+                + " != accepted + rejected + duplicates "
+                + sum
+                + " ("
+                + c
+                + "); nothing was committed");
       }
     }
   }

@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What Spark gave the running task, and the one place that reads it: its GPUs (from {@code
- * TaskContext.resources()}, so a model binds to the assigned address, not to "GPU 0") and its
- * cores ({@code spark.task.cpus}), which size engine threads so threads x concurrent tasks never
- * exceed the executor's cores. Outside a task (the driver) there is no GPU assignment and one core.
+ * TaskContext.resources()}, so a model binds to the assigned address, not to "GPU 0") and its cores
+ * ({@code spark.task.cpus}), which size engine threads so threads x concurrent tasks never exceed
+ * the executor's cores. Outside a task (the driver) there is no GPU assignment and one core.
  *
  * <p>Thread-safe: stateless apart from the once-per-JVM CPU fallback warning.
  */
@@ -32,7 +32,10 @@ public final class TaskResources {
     }
   }
 
-  /** The GPU addresses Spark assigned to the running task; empty outside a task or without GPU scheduling. */
+  /**
+   * The GPU addresses Spark assigned to the running task; empty outside a task or without GPU
+   * scheduling.
+   */
   public static List<String> gpuAddresses() {
     TaskContext tc = TaskContext.get();
     if (tc == null) {
@@ -57,8 +60,8 @@ public final class TaskResources {
   }
 
   /**
-   * The device this task's model should bind to: the first GPU address Spark assigned when CUDA
-   * can use it; with no assignment but {@code wantsGpu} (a local master, where Spark schedules no
+   * The device this task's model should bind to: the first GPU address Spark assigned when CUDA can
+   * use it; with no assignment but {@code wantsGpu} (a local master, where Spark schedules no
    * GPUs), the first visible GPU; otherwise the CPU. Falling back to the CPU although a GPU was
    * assigned or asked for logs one warning per JVM, naming {@code who}.
    */
@@ -88,8 +91,12 @@ public final class TaskResources {
       }
     }
     if (CPU_FALLBACK_WARNED.compareAndSet(false, true)) {
-      LOG.warn("{}: GPU {} was {} but CUDA is not usable here (libtorch sees {} GPUs); the model runs on the CPU",
-          who, address == null ? "(none assigned)" : address, address == null ? "asked for" : "assigned", gpus);
+      LOG.warn(
+          "{}: GPU {} was {} but CUDA is not usable here (libtorch sees {} GPUs); the model runs on the CPU",
+          who,
+          address == null ? "(none assigned)" : address,
+          address == null ? "asked for" : "assigned",
+          gpus);
     }
     return new Binding(address, Device.cpu());
   }

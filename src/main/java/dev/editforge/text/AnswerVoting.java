@@ -14,17 +14,18 @@ import java.util.regex.PatternSyntaxException;
  * votes over several sampled traces of one question (self-consistency).
  *
  * <p>Extraction: the text (by default only its last non-blank line) is NFKC-normalized — so
- * full-width "Ａ" and "：" count as "A" and ":" — and searched with each pattern in turn; the
- * first pattern that matches decides, and within it the last match (the final answer when a
- * line restates an earlier one). Group 1 is the letter. A letter outside the problem's options
- * counts as no answer. The default patterns accept "Answer: X" and "answer is X" (any case of
- * "answer", optional markdown bold or parenthesis before X, X not followed by a letter) and "答案是：X" / "答案是:X" / "答案为X" / "答案：X".
+ * full-width "Ａ" and "：" count as "A" and ":" — and searched with each pattern in turn; the first
+ * pattern that matches decides, and within it the last match (the final answer when a line restates
+ * an earlier one). Group 1 is the letter. A letter outside the problem's options counts as no
+ * answer. The default patterns accept "Answer: X" and "answer is X" (any case of "answer", optional
+ * markdown bold or parenthesis before X, X not followed by a letter) and "答案是：X" / "答案是:X" / "答案为X"
+ * / "答案：X".
  *
  * <p>Voting: no-answer samples do not vote but do count in the share. The majority letter wins;
- * {@code voteShare} = its votes / all samples. Tie rule: among letters with the most votes, the
- * one voted for first in sample order wins — deterministic, independent of letter order, and what
- * Python's {@code Counter(answers).most_common(1)} returns, which most self-consistency code
- * uses. With no answer at all the majority is null and the share 0.
+ * {@code voteShare} = its votes / all samples. Tie rule: among letters with the most votes, the one
+ * voted for first in sample order wins — deterministic, independent of letter order, and what
+ * Python's {@code Counter(answers).most_common(1)} returns, which most self-consistency code uses.
+ * With no answer at all the majority is null and the share 0.
  */
 public final class AnswerVoting {
   public static final List<String> DEFAULT_PATTERNS =
@@ -45,10 +46,12 @@ public final class AnswerVoting {
       try {
         c = Pattern.compile(p);
       } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException("answer pattern " + p + " is not a valid regex: " + e.getDescription(), e);
+        throw new IllegalArgumentException(
+            "answer pattern " + p + " is not a valid regex: " + e.getDescription(), e);
       }
       if (c.matcher("").groupCount() < 1) {
-        throw new IllegalArgumentException("answer pattern " + p + " needs a capture group around the option letter");
+        throw new IllegalArgumentException(
+            "answer pattern " + p + " needs a capture group around the option letter");
       }
       compiled.add(c);
     }
@@ -60,12 +63,16 @@ public final class AnswerVoting {
     return new AnswerVoting(DEFAULT_PATTERNS, true);
   }
 
-  /** The option letter the trace ends on, or null. {@code optionCount} bounds the letters (0: any A-Z). */
+  /**
+   * The option letter the trace ends on, or null. {@code optionCount} bounds the letters (0: any
+   * A-Z).
+   */
   public String extract(String trace, int optionCount) {
     if (trace == null) {
       return null;
     }
-    String text = Normalizer.normalize(lastLineOnly ? lastLine(trace) : trace, Normalizer.Form.NFKC);
+    String text =
+        Normalizer.normalize(lastLineOnly ? lastLine(trace) : trace, Normalizer.Form.NFKC);
     for (Pattern p : patterns) {
       Matcher m = p.matcher(text);
       String found = null;
@@ -93,8 +100,8 @@ public final class AnswerVoting {
 
   /**
    * The gold answer as a letter. Accepted, in this order: a letter naming an option ("B", "b",
-   * "(B)"); the exact text of an option; a 0-based option index ("1" = B). Null when the answer
-   * is missing or matches none.
+   * "(B)"); the exact text of an option; a 0-based option index ("1" = B). Null when the answer is
+   * missing or matches none.
    */
   public static String goldLetter(String answer, List<String> options) {
     if (answer == null || answer.isBlank()) {
@@ -123,7 +130,13 @@ public final class AnswerVoting {
   }
 
   /** The outcome of voting over one question's samples. */
-  public record Vote(String answer, double voteShare, int samples, int answered, Map<String, Integer> counts, boolean tie) {
+  public record Vote(
+      String answer,
+      double voteShare,
+      int samples,
+      int answered,
+      Map<String, Integer> counts,
+      boolean tie) {
     public Vote {
       counts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(counts));
     }

@@ -11,9 +11,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * where a different configuration is needed.
  */
 public final class Json {
-  public static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+  public static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
   public static final ObjectMapper COMPACT = new ObjectMapper();
 
   private Json() {}

@@ -11,7 +11,12 @@ public final class NamedTemplates {
     String t = templates.get(key);
     if (t == null) {
       throw new IllegalArgumentException(
-          "unknown " + kind + " prompt \"" + key + "\"; known: " + String.join(", ", List.copyOf(templates.keySet())));
+          "unknown "
+              + kind
+              + " prompt \""
+              + key
+              + "\"; known: "
+              + String.join(", ", List.copyOf(templates.keySet())));
     }
     return t;
   }

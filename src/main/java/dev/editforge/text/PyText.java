@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * Python {@code str} semantics that SEAL's protocol depends on. SEAL builds train sequences and
  * grades answers with {@code str.strip()}, {@code str.splitlines()} and {@code \s} in {@code re}
- * patterns; Java's {@code String.strip()} and {@code lines()} disagree with them on characters
- * such as U+00A0 (Python strips it, Java does not) or U+2028 (a line break for Python only), so
+ * patterns; Java's {@code String.strip()} and {@code lines()} disagree with them on characters such
+ * as U+00A0 (Python strips it, Java does not) or U+2028 (a line break for Python only), so
  * byte-identical train sequences need Python's own definitions.
  */
 public final class PyText {
@@ -91,8 +91,8 @@ public final class PyText {
   }
 
   /**
-   * Python's {@code s.splitlines()} (without keepends): breaks at \n, \r, \r\n, \v, \f, \x1c,
-   * \x1d, \x1e, \x85, U+2028 and U+2029; a trailing break does not produce an empty last line.
+   * Python's {@code s.splitlines()} (without keepends): breaks at \n, \r, \r\n, \v, \f, \x1c, \x1d,
+   * \x1e, \x85, U+2028 and U+2029; a trailing break does not produce an empty last line.
    */
   public static List<String> splitLines(String s) {
     List<String> out = new ArrayList<>();
@@ -158,14 +158,20 @@ public final class PyText {
         String field = template.substring(i + 1, close);
         if (!field.matches("[A-Za-z_][A-Za-z0-9_]*")) {
           throw new IllegalArgumentException(
-              "unsupported field {" + field + "} at offset " + i + ": only named fields such as "
+              "unsupported field {"
+                  + field
+                  + "} at offset "
+                  + i
+                  + ": only named fields such as "
                   + String.join(", ", values.keySet().stream().map(k -> "{" + k + "}").toList())
                   + " are allowed; write {{ and }} for literal braces");
         }
         String value = values.get(field);
         if (value == null) {
           throw new IllegalArgumentException(
-              "unknown field {" + field + "} in template; known fields: "
+              "unknown field {"
+                  + field
+                  + "} in template; known fields: "
                   + String.join(", ", values.keySet().stream().map(k -> "{" + k + "}").toList()));
         }
         out.append(value);
@@ -176,7 +182,8 @@ public final class PyText {
           i += 2;
           continue;
         }
-        throw new IllegalArgumentException("single '}' at offset " + i + " in template; write }} for a literal brace");
+        throw new IllegalArgumentException(
+            "single '}' at offset " + i + " in template; write }} for a literal brace");
       } else {
         out.append(c);
         i++;

@@ -10,15 +10,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Prompts for reasoning traces on multiple-choice logic problems. A teacher prompt gives the
- * model the problem, the question, the lettered options and the correct answer and asks for a
+ * Prompts for reasoning traces on multiple-choice logic problems. A teacher prompt gives the model
+ * the problem, the question, the lettered options and the correct answer and asks for a
  * step-by-step explanation a student can follow, ending with the answer line; a student prompt is
  * the same problem without the answer — the prompt of the SFT row whose completion is the trace.
  *
  * <p>Built-ins: {@code explain-en}, {@code explain-zh} (teacher) and {@code solve-en}, {@code
- * solve-zh} (student). User templates use the fields {@code {problem}}, {@code {question}},
- * {@code {options}} (one {@code "A: ..."} line per option) and, in teacher templates only,
- * {@code {answer}} ({@code "B: <option text>"}); {@code {{}/{@code }}} are literal braces.
+ * solve-zh} (student). User templates use the fields {@code {problem}}, {@code {question}}, {@code
+ * {options}} (one {@code "A: ..."} line per option) and, in teacher templates only, {@code
+ * {answer}} ({@code "B: <option text>"}); {@code {{}/{@code }}} are literal braces.
  */
 public final class ReasoningPrompts {
   public static final String EXPLAIN_EN =
@@ -64,7 +64,9 @@ public final class ReasoningPrompts {
     BUILT_IN = Collections.unmodifiableMap(m);
   }
 
-  /** An option text that starts with a letter label ("A. ", "(A) ", "A: "), to avoid "A: A. ...". */
+  /**
+   * An option text that starts with a letter label ("A. ", "(A) ", "A: "), to avoid "A: A. ...".
+   */
   private static final Pattern OWN_LETTER = Pattern.compile("^\\s*[(（]?([A-Z])[)）.:：、]\\s*");
 
   private final Map<String, String> templates;
@@ -74,12 +76,15 @@ public final class ReasoningPrompts {
     for (Map.Entry<String, String> e : userTemplates.entrySet()) {
       if (BUILT_IN.containsKey(e.getKey())) {
         throw new IllegalArgumentException(
-            "reasoning template \"" + e.getKey() + "\" is built in; give your template another name");
+            "reasoning template \""
+                + e.getKey()
+                + "\" is built in; give your template another name");
       }
       try {
         PyText.format(e.getValue(), fields("", "", "", ""));
       } catch (IllegalArgumentException bad) {
-        throw new IllegalArgumentException("reasoning template \"" + e.getKey() + "\": " + bad.getMessage(), bad);
+        throw new IllegalArgumentException(
+            "reasoning template \"" + e.getKey() + "\": " + bad.getMessage(), bad);
       }
       all.put(e.getKey(), e.getValue());
     }
@@ -103,10 +108,9 @@ public final class ReasoningPrompts {
     return template(key).replace("{{", "").contains("{answer}");
   }
 
-  /**
-   * The teacher prompt: {@code answerLetter} must name one of the options.
-   */
-  public String teacher(String key, String problem, String question, List<String> options, String answerLetter) {
+  /** The teacher prompt: {@code answerLetter} must name one of the options. */
+  public String teacher(
+      String key, String problem, String question, List<String> options, String answerLetter) {
     int index = letterIndex(answerLetter, options.size());
     String answer = letter(index) + ": " + optionText(options.get(index), index);
     return PyText.format(template(key), fields(problem, question, formatOptions(options), answer));
@@ -115,7 +119,8 @@ public final class ReasoningPrompts {
   /** The student prompt; a template that shows {@code {answer}} is refused here. */
   public String student(String key, String problem, String question, List<String> options) {
     if (usesAnswer(key)) {
-      throw new IllegalArgumentException("reasoning prompt \"" + key + "\" shows the answer and cannot be a student prompt");
+      throw new IllegalArgumentException(
+          "reasoning prompt \"" + key + "\" shows the answer and cannot be a student prompt");
     }
     return PyText.format(template(key), fields(problem, question, formatOptions(options), ""));
   }
@@ -137,8 +142,15 @@ public final class ReasoningPrompts {
   }
 
   static int letterIndex(String letter, int optionCount) {
-    if (letter == null || letter.length() != 1 || letter.charAt(0) < 'A' || letter.charAt(0) >= 'A' + optionCount) {
-      throw new IllegalArgumentException("answer \"" + letter + "\" is not one of the option letters A.." + letter(optionCount - 1));
+    if (letter == null
+        || letter.length() != 1
+        || letter.charAt(0) < 'A'
+        || letter.charAt(0) >= 'A' + optionCount) {
+      throw new IllegalArgumentException(
+          "answer \""
+              + letter
+              + "\" is not one of the option letters A.."
+              + letter(optionCount - 1));
     }
     return letter.charAt(0) - 'A';
   }
@@ -150,7 +162,8 @@ public final class ReasoningPrompts {
     return m.find() && m.group(1).equals(letter(index)) ? s.substring(m.end()) : s;
   }
 
-  private static Map<String, String> fields(String problem, String question, String options, String answer) {
+  private static Map<String, String> fields(
+      String problem, String question, String options, String answer) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("problem", problem);
     m.put("question", question);

@@ -2,7 +2,6 @@ package dev.editforge.text;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -10,16 +9,16 @@ import java.util.Set;
  * The self-edit generation prompts: SEAL's five built-in templates plus user templates.
  *
  * <p>The built-ins are protocol constants: a model trained on SEAL data expects exactly these
- * bytes, so they are written out here verbatim (SEAL {@code make_squad_data.py},
- * {@code MAKE_SQUAD_DATA_TEMPLATES_BASE}) and tested against {@code reference/seal_prompts.json}
- * and against the {@code prompt} field of every article SEAL wrote. SEAL renders them with
- * Python's {@code str.format(title=..., context=...)} on the raw title and context — no stripping
- * — and so does {@link #render}.
+ * bytes, so they are written out here verbatim (SEAL {@code make_squad_data.py}, {@code
+ * MAKE_SQUAD_DATA_TEMPLATES_BASE}) and tested against {@code reference/seal_prompts.json} and
+ * against the {@code prompt} field of every article SEAL wrote. SEAL renders them with Python's
+ * {@code str.format(title=..., context=...)} on the raw title and context — no stripping — and so
+ * does {@link #render}.
  *
  * <p>User templates use the same {@code {title}}/{@code {context}} fields ({@code {{}/{@code }}}
- * for literal braces); they are validated when this object is built. A user template may not
- * reuse a built-in name: silently changing what "implications" means would produce data that
- * claims to be SEAL's and is not.
+ * for literal braces); they are validated when this object is built. A user template may not reuse
+ * a built-in name: silently changing what "implications" means would produce data that claims to be
+ * SEAL's and is not.
  */
 public final class SelfEditPrompts {
   public static final String DEFAULT_KEY = "implications";
@@ -74,7 +73,9 @@ public final class SelfEditPrompts {
       String key = e.getKey();
       if (BUILT_IN.containsKey(key)) {
         throw new IllegalArgumentException(
-            "self-edit template \"" + key + "\" is a built-in SEAL template and cannot be redefined; "
+            "self-edit template \""
+                + key
+                + "\" is a built-in SEAL template and cannot be redefined; "
                 + "give your template another name");
       }
       String text = e.getValue();
@@ -84,7 +85,8 @@ public final class SelfEditPrompts {
       try {
         PyText.format(text, fields("", ""));
       } catch (IllegalArgumentException bad) {
-        throw new IllegalArgumentException("self-edit template \"" + key + "\": " + bad.getMessage(), bad);
+        throw new IllegalArgumentException(
+            "self-edit template \"" + key + "\": " + bad.getMessage(), bad);
       }
       all.put(key, text);
     }

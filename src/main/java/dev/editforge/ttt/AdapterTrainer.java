@@ -4,9 +4,9 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * Trains the inner LoRA adapter of one (edit, repeat) and saves it in PEFT layout
- * ({@code adapter_config.json} + {@code adapter_model.safetensors}) at a path the vLLM server can
- * read — what SEAL's server mode needs from the LoRA trainer. Used by {@link VllmEditScorer}.
+ * Trains the inner LoRA adapter of one (edit, repeat) and saves it in PEFT layout ({@code
+ * adapter_config.json} + {@code adapter_model.safetensors}) at a path the vLLM server can read —
+ * what SEAL's server mode needs from the LoRA trainer. Used by {@link VllmEditScorer}.
  */
 public interface AdapterTrainer extends AutoCloseable {
   /** A saved adapter: its directory and how many tokens it was trained on. */

@@ -7,8 +7,9 @@ import java.util.List;
  * One unit of score work shipped to an executor: an article with its questions and its accepted
  * self-edits (sorted by edit id). Serializable twin of {@link TttArticle} + {@link TttEdit}.
  */
-public record ArticleWork(String articleId, String title, String context, List<Question> questions,
-    List<Edit> edits) implements Serializable {
+public record ArticleWork(
+    String articleId, String title, String context, List<Question> questions, List<Edit> edits)
+    implements Serializable {
 
   public record Question(String question, List<String> answers) implements Serializable {
     public Question {
@@ -24,7 +25,10 @@ public record ArticleWork(String articleId, String title, String context, List<Q
   }
 
   public TttArticle article() {
-    return new TttArticle(articleId, title, context,
+    return new TttArticle(
+        articleId,
+        title,
+        context,
         questions.stream().map(q -> new TttQuestion(q.question(), q.answers())).toList());
   }
 

@@ -1,12 +1,11 @@
 package dev.editforge.ttt;
 
-import dev.editforge.text.AnswerPrompt;
-import dev.editforge.config.TttSettings;
 import ai.djl.Device;
+import dev.editforge.config.TttSettings;
 import dev.editforge.judge.Judge;
 import dev.editforge.llm.DecoderModel;
-import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.LlmTokenizer;
+import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.lora.LoraAdapter;
 import dev.editforge.lora.LoraGenerator;
 import dev.editforge.lora.LoraStack;
@@ -14,6 +13,7 @@ import dev.editforge.lora.LoraTrainer;
 import dev.editforge.lora.OutOfMemory;
 import dev.editforge.lora.Seeds;
 import dev.editforge.lora.TrainSample;
+import dev.editforge.text.AnswerPrompt;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,19 +26,19 @@ import java.util.Set;
  * adapters trained and evaluated per batch.
  *
  * <p>Per article: the baseline answers (greedy, SEAL's answer prompt, at most {@code
- * max-new-tokens}, stopping at the model's eos) are computed and judged once and shared by all
- * its edits (cached by article id, so later calls for the same article reuse them). Per edit and
- * repeat: SEAL's train sequences ({@link TrainSequences}) are tokenized as Hugging Face's
- * tokenizer does (special tokens added, cut to {@code max-length}), a fresh adapter is trained
- * with seed {@code mix(seed, hash(edit id), repeat)}, every question is answered with it and
- * judged by the injected {@link Judge} (given SEAL's question field {@code "Topic: {title}\n..."}).
- * With {@code train-once}, one adapter per edit is trained (repeat 0's seed) and its evaluation,
- * deterministic under greedy decoding, is reported for every repeat.
+ * max-new-tokens}, stopping at the model's eos) are computed and judged once and shared by all its
+ * edits (cached by article id, so later calls for the same article reuse them). Per edit and
+ * repeat: SEAL's train sequences ({@link TrainSequences}) are tokenized as Hugging Face's tokenizer
+ * does (special tokens added, cut to {@code max-length}), a fresh adapter is trained with seed
+ * {@code mix(seed, hash(edit id), repeat)}, every question is answered with it and judged by the
+ * injected {@link Judge} (given SEAL's question field {@code "Topic: {title}\n..."}). With {@code
+ * train-once}, one adapter per edit is trained (repeat 0's seed) and its evaluation, deterministic
+ * under greedy decoding, is reported for every repeat.
  *
  * <p>Up to {@code adapters-per-batch} (edit, repeat) adapters are trained together in one
- * multi-adapter loop and answer in one batched decode ({@link LoraTrainer}, {@link
- * LoraGenerator}); when the engine runs out of memory the batch is halved and retried. Results
- * depend only on the inputs and the seed (not on the batch size, up to float rounding).
+ * multi-adapter loop and answer in one batched decode ({@link LoraTrainer}, {@link LoraGenerator});
+ * when the engine runs out of memory the batch is halved and retried. Results depend only on the
+ * inputs and the seed (not on the batch size, up to float rounding).
  *
  * <p>{@code seconds} of a result: its share of its batch's training, answering and judging time
  * plus its share of the article's baseline time. Not thread-safe: one scorer per task thread (they
@@ -51,12 +51,13 @@ public final class LocalEditScorer implements EditScorer {
   private final LoadedDecoder decoder;
   private final TttSettings settings;
   private final Judge judge;
-  private final Map<String, Baseline> baselines = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Baseline> eldest) {
-      return size() > BASELINE_CACHE;
-    }
-  };
+  private final Map<String, Baseline> baselines =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Baseline> eldest) {
+          return size() > BASELINE_CACHE;
+        }
+      };
   private final Timings timings = new Timings();
   private int adaptersPerBatch;
 
@@ -69,6 +70,7 @@ public final class LocalEditScorer implements EditScorer {
     public long adapters;
     public long batches;
     public int oomRetries;
+
     /** Mean training loss of the last optimizer step of the adapters of the latest batch. */
     public double lastLoss = Double.NaN;
 
@@ -79,7 +81,8 @@ public final class LocalEditScorer implements EditScorer {
 
   private record Baseline(List<String> answers, List<Boolean> correct, double seconds) {}
 
-  private record Job(TttEdit edit, int repeat, long seed, List<TrainSample> samples, int sequences, long tokens) {}
+  private record Job(
+      TttEdit edit, int repeat, long seed, List<TrainSample> samples, int sequences, long tokens) {}
 
   public LocalEditScorer(LoadedDecoder decoder, TttSettings settings, Judge judge) {
     this.decoder = decoder;
@@ -120,8 +123,9 @@ public final class LocalEditScorer implements EditScorer {
     List<Job> jobs = new ArrayList<>();
     int trainedRepeats = settings.trainOnce() ? 1 : settings.evalTimes();
     for (TttEdit e : edits) {
-      List<String> sequences = TrainSequences.build(e.completion(), article.title(), article.context(),
-          settings.splitNewlines());
+      List<String> sequences =
+          TrainSequences.build(
+              e.completion(), article.title(), article.context(), settings.splitNewlines());
       List<TrainSample> samples = new ArrayList<>();
       long tokens = 0;
       for (String s : sequences) {
@@ -130,8 +134,14 @@ public final class LocalEditScorer implements EditScorer {
         tokens += sample.length();
       }
       for (int r = 0; r < trainedRepeats; r++) {
-        jobs.add(new Job(e, r, Seeds.mix(settings.seed(), Seeds.hash(e.editId()), r), samples, sequences.size(),
-            tokens));
+        jobs.add(
+            new Job(
+                e,
+                r,
+                Seeds.mix(settings.seed(), Seeds.hash(e.editId()), r),
+                samples,
+                sequences.size(),
+                tokens));
       }
     }
     double baselineShare = jobs.isEmpty() ? 0 : baseline.seconds() / jobs.size();
@@ -158,9 +168,19 @@ public final class LocalEditScorer implements EditScorer {
     for (TttResult r : done) {
       if (settings.trainOnce()) {
         for (int rep = 0; rep < settings.evalTimes(); rep++) {
-          out.add(new TttResult(r.editId(), r.articleId(), rep, r.baselineAccuracy(), r.adapterAccuracy(),
-              r.adapterGain(), r.gains(), r.questions(), r.trainSequences(), r.trainTokens(),
-              r.seconds() / settings.evalTimes()));
+          out.add(
+              new TttResult(
+                  r.editId(),
+                  r.articleId(),
+                  rep,
+                  r.baselineAccuracy(),
+                  r.adapterAccuracy(),
+                  r.adapterGain(),
+                  r.gains(),
+                  r.questions(),
+                  r.trainSequences(),
+                  r.trainTokens(),
+                  r.seconds() / settings.evalTimes()));
         }
       } else {
         out.add(r);
@@ -202,7 +222,11 @@ public final class LocalEditScorer implements EditScorer {
     return ids.isEmpty() ? 0 : ids.get(0);
   }
 
-  private List<TttResult> runBatch(TttArticle article, Baseline baseline, List<int[]> prompts, List<Job> batch,
+  private List<TttResult> runBatch(
+      TttArticle article,
+      Baseline baseline,
+      List<int[]> prompts,
+      List<Job> batch,
       double baselineShare) {
     DecoderModel model = decoder.model();
     int n = batch.size();
@@ -218,7 +242,8 @@ public final class LocalEditScorer implements EditScorer {
     List<List<String>> answers;
     long t1;
     try (LoraStack stack = LoraStack.of(init, model.device())) {
-      try (LoraTrainer trainer = new LoraTrainer(model, stack, data, settings.train(), seeds, padId())) {
+      try (LoraTrainer trainer =
+          new LoraTrainer(model, stack, data, settings.train(), seeds, padId())) {
         LoraTrainer.Report report = trainer.train();
         double sum = 0;
         for (double l : report.lastLoss()) {
@@ -257,8 +282,14 @@ public final class LocalEditScorer implements EditScorer {
     return out;
   }
 
-  private TttResult result(TttArticle article, Job j, List<String> baseAnswers, List<Boolean> baseCorrect,
-      List<String> answers, List<Boolean> correct, double seconds) {
+  private TttResult result(
+      TttArticle article,
+      Job j,
+      List<String> baseAnswers,
+      List<Boolean> baseCorrect,
+      List<String> answers,
+      List<Boolean> correct,
+      double seconds) {
     int q = article.questions().size();
     List<QuestionResult> questions = new ArrayList<>();
     List<Integer> gains = new ArrayList<>();
@@ -266,8 +297,14 @@ public final class LocalEditScorer implements EditScorer {
     int right = 0;
     for (int i = 0; i < q; i++) {
       TttQuestion tq = article.questions().get(i);
-      QuestionResult qr = new QuestionResult(tq.question(), String.join(" | ", tq.answers()), baseAnswers.get(i),
-          answers.get(i), baseCorrect.get(i), correct.get(i));
+      QuestionResult qr =
+          new QuestionResult(
+              tq.question(),
+              String.join(" | ", tq.answers()),
+              baseAnswers.get(i),
+              answers.get(i),
+              baseCorrect.get(i),
+              correct.get(i));
       questions.add(qr);
       gains.add(qr.gain());
       baseRight += baseCorrect.get(i) ? 1 : 0;
@@ -275,11 +312,24 @@ public final class LocalEditScorer implements EditScorer {
     }
     double baseAcc = q == 0 ? 0.0 : (double) baseRight / q;
     double acc = q == 0 ? 0.0 : (double) right / q;
-    return new TttResult(j.edit().editId(), article.articleId(), j.repeat(), baseAcc, acc, acc - baseAcc, gains,
-        questions, j.sequences(), j.tokens(), seconds);
+    return new TttResult(
+        j.edit().editId(),
+        article.articleId(),
+        j.repeat(),
+        baseAcc,
+        acc,
+        acc - baseAcc,
+        gains,
+        questions,
+        j.sequences(),
+        j.tokens(),
+        seconds);
   }
 
-  /** Greedy answers of every group to every prompt, in decode batches of at most max-generation-rows rows. */
+  /**
+   * Greedy answers of every group to every prompt, in decode batches of at most max-generation-rows
+   * rows.
+   */
   private List<List<String>> answer(LoraStack stack, int[] groups, List<int[]> prompts) {
     List<List<String>> out = new ArrayList<>();
     Set<Integer> stop = decoder.eosTokenIds();
@@ -287,7 +337,9 @@ public final class LocalEditScorer implements EditScorer {
     int groupsPerDecode = Math.max(1, settings.maxGenerationRows() / q);
     for (int g0 = 0; g0 < groups.length; g0 += groupsPerDecode) {
       int[] part = Arrays.copyOfRange(groups, g0, Math.min(groups.length, g0 + groupsPerDecode));
-      int[][][] ids = LoraGenerator.greedy(decoder.model(), stack, part, prompts, settings.maxNewTokens(), stop);
+      int[][][] ids =
+          LoraGenerator.greedy(
+              decoder.model(), stack, part, prompts, settings.maxNewTokens(), stop);
       for (int[][] group : ids) {
         List<String> texts = new ArrayList<>();
         for (int[] t : group) {
@@ -303,7 +355,11 @@ public final class LocalEditScorer implements EditScorer {
     List<Judge.Item> items = new ArrayList<>();
     for (int i = 0; i < answers.size(); i++) {
       TttQuestion q = article.questions().get(i);
-      items.add(new Judge.Item(AnswerPrompt.questionField(article.title(), q.question()), q.answers(), answers.get(i)));
+      items.add(
+          new Judge.Item(
+              AnswerPrompt.questionField(article.title(), q.question()),
+              q.answers(),
+              answers.get(i)));
     }
     return judge.correctAll(items);
   }

@@ -16,9 +16,9 @@ import java.util.List;
 
 /**
  * {@code editforge.ttt.mode = local}: one {@link LocalEditScorer} (base model + LoRA engine) per
- * executor JVM. It ships the resolved config as text, since settings records are not
- * serializable, and the model as a local directory resolved on the driver (hub ids go through the
- * HF cache there; on a cluster the directory must be on a path every executor sees).
+ * executor JVM. It ships the resolved config as text, since settings records are not serializable,
+ * and the model as a local directory resolved on the driver (hub ids go through the HF cache there;
+ * on a cluster the directory must be on a path every executor sees).
  */
 public final class LocalScorerFactory implements EditScorerFactory {
   private static final long serialVersionUID = 1L;
@@ -43,14 +43,26 @@ public final class LocalScorerFactory implements EditScorerFactory {
 
   @Override
   public EditScorer create(ScoreDevice device) {
-    EditforgeSettings settings = EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
+    EditforgeSettings settings =
+        EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
     Device djl = device.isGpu() ? Device.gpu(Integer.parseInt(device.gpu())) : Device.cpu();
-    OpenAiClient client = "llm".equals(settings.judge().kind()) ? new OpenAiClient(settings.remote()) : null;
-    Judge judge = settings.judge().create(client == null ? null
-        : prompt -> client.chat(settings.judge().llmModel(), List.of(ChatMessage.user(prompt)), SamplingParams.greedy(64)));
+    OpenAiClient client =
+        "llm".equals(settings.judge().kind()) ? new OpenAiClient(settings.remote()) : null;
+    Judge judge =
+        settings
+            .judge()
+            .create(
+                client == null
+                    ? null
+                    : prompt ->
+                        client.chat(
+                            settings.judge().llmModel(),
+                            List.of(ChatMessage.user(prompt)),
+                            SamplingParams.greedy(64)));
     LoadedDecoder decoder = DecoderLoader.load(Path.of(modelDir), djl, settings.llm());
     LocalEditScorer scorer = new LocalEditScorer(decoder, settings.ttt(), judge);
-    // This factory is the owner of the decoder and the judge's client: the scorer only borrows them.
+    // This factory is the owner of the decoder and the judge's client: the scorer only borrows
+    // them.
     return new EditScorer() {
       @Override
       public List<TttResult> score(TttArticle article, List<TttEdit> edits) {

@@ -14,7 +14,8 @@ import java.util.List;
  * @param cpus the task's CPU cores ({@code spark.task.cpus}; 1 outside a task): size engine
  *     intra-op threads to it, so threads x concurrent tasks stay within the executor's cores
  */
-public record ScoreDevice(String type, String gpu, List<String> assigned, int cpus) implements Serializable {
+public record ScoreDevice(String type, String gpu, List<String> assigned, int cpus)
+    implements Serializable {
   public ScoreDevice {
     assigned = List.copyOf(assigned);
     cpus = Math.max(1, cpus);
@@ -47,13 +48,16 @@ public record ScoreDevice(String type, String gpu, List<String> assigned, int cp
         return cpu(assigned);
       case "gpu":
         if (assigned.isEmpty()) {
-          throw new IllegalStateException("editforge.ttt.device = gpu but Spark assigned no GPU to this task; "
-              + "set spark.executor.resource.gpu.amount / spark.task.resource.gpu.amount (and a discovery script), "
-              + "or use device = auto or gpu:N");
+          throw new IllegalStateException(
+              "editforge.ttt.device = gpu but Spark assigned no GPU to this task; "
+                  + "set spark.executor.resource.gpu.amount / spark.task.resource.gpu.amount (and a discovery script), "
+                  + "or use device = auto or gpu:N");
         }
         return new ScoreDevice("gpu", assigned.get(0), assigned, TaskResources.cpus());
       case "auto":
-        return assigned.isEmpty() ? cpu(assigned) : new ScoreDevice("gpu", assigned.get(0), assigned, TaskResources.cpus());
+        return assigned.isEmpty()
+            ? cpu(assigned)
+            : new ScoreDevice("gpu", assigned.get(0), assigned, TaskResources.cpus());
       default:
         throw new IllegalArgumentException("unknown device setting " + setting);
     }

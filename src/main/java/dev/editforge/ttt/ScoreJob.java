@@ -1,6 +1,5 @@
 package dev.editforge.ttt;
 
-import dev.editforge.config.ScoreSettings;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
@@ -18,6 +17,7 @@ import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
 import com.typesafe.config.Config;
+import dev.editforge.config.ScoreSettings;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
@@ -65,8 +65,8 @@ import org.apache.spark.util.CollectionAccumulator;
  *       blank completion, an unknown article or an article without questions is rejected (counted
  *       by reason in the manifest, with sample ids, and listed in {@code ttt_scores/_rejects} with
  *       {@code line = 0}, a Parquet input having no lines); a repeated edit_id is a duplicate.
- *   <li>Groups the accepted edits by article and scores them on executors, one scorer per
- *       executor JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
+ *   <li>Groups the accepted edits by article and scores them on executors, one scorer per executor
+ *       JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
  *   <li>Commits results in batches of {@code editforge.ttt.commit-every} articles, each its own
  *       Parquet part under {@code <run-dir>/_work/score/<fingerprint>/part-<hash of its article
  *       ids>} ({@link WorkParts}: written to a temporary directory, renamed, then marked {@code
@@ -119,10 +119,19 @@ public final class ScoreJob implements PipelineStage {
     ScoreSettings s = ScoreSettings.from(ctx.settings());
     RunDir run = ctx.runDir();
     EditScorerFactory injected = factory;
-    return StagePlan.of(StageOutput.of(Tables.TTT_SCORES, configHash(ctx),
-        List.of(Fingerprints.ofTable(run, Tables.SELF_EDITS), Fingerprints.ofTable(run, Tables.ARTICLES)),
-        // the configured scorer resolves its model (a hub lookup), so only once there is work
-        out -> score(out, s, injected != null ? injected : ScorerFactories.forSettings(ctx.settings(), s))));
+    return StagePlan.of(
+        StageOutput.of(
+            Tables.TTT_SCORES,
+            configHash(ctx),
+            List.of(
+                Fingerprints.ofTable(run, Tables.SELF_EDITS),
+                Fingerprints.ofTable(run, Tables.ARTICLES)),
+            // the configured scorer resolves its model (a hub lookup), so only once there is work
+            out ->
+                score(
+                    out,
+                    s,
+                    injected != null ? injected : ScorerFactories.forSettings(ctx.settings(), s))));
   }
 
   /** The ttt and judge sections; commit-every only changes how often results are committed. */
@@ -133,7 +142,8 @@ public final class ScoreJob implements PipelineStage {
   }
 
   /** The accepted work, by article, and how many self-edits got each status (with sample ids). */
-  record Classified(List<ArticleWork> todo, Map<String, Long> byStatus, Map<String, List<String>> samples) {
+  record Classified(
+      List<ArticleWork> todo, Map<String, Long> byStatus, Map<String, List<String>> samples) {
     long count(String status) {
       return byStatus.getOrDefault(status, 0L);
     }
@@ -147,14 +157,21 @@ public final class ScoreJob implements PipelineStage {
     }
   }
 
-  /** Writes ttt_scores into {@code out}: plans, scores what no committed part holds, unions the parts. */
+  /**
+   * Writes ttt_scores into {@code out}: plans, scores what no committed part holds, unions the
+   * parts.
+   */
   static void score(StageOutput.Staged out, ScoreSettings s, EditScorerFactory f) throws Exception {
     StageContext ctx = out.context();
     RunDir run = ctx.runDir();
     SparkSession spark = ctx.spark();
     Manifest manifest = out.manifest();
-    manifest.put("model", s.model()).put("mode", s.mode().name().toLowerCase(Locale.ROOT))
-        .put("device_setting", s.device()).put("judge", s.judgeKind()).put("eval_times", s.evalTimes())
+    manifest
+        .put("model", s.model())
+        .put("mode", s.mode().name().toLowerCase(Locale.ROOT))
+        .put("device_setting", s.device())
+        .put("judge", s.judgeKind())
+        .put("eval_times", s.evalTimes())
         .put("seed", s.seed());
 
     WorkParts work = prepareWork(ctx, manifest.fingerprint());
@@ -167,18 +184,40 @@ public final class ScoreJob implements PipelineStage {
     List<ArticleWork> pending = todo.stream().filter(w -> !done.contains(w.articleId())).toList();
     int resumed = todo.size() - pending.size();
     if (resumed > 0) {
-      ctx.say(String.format(Locale.ROOT, "score: resuming: %,d of %,d articles already scored in %s",
-          resumed, todo.size(), work.dir()));
+      ctx.say(
+          String.format(
+              Locale.ROOT,
+              "score: resuming: %,d of %,d articles already scored in %s",
+              resumed,
+              todo.size(),
+              work.dir()));
     }
-    CollectionAccumulator<String> devices = spark.sparkContext().collectionAccumulator("score devices");
+    CollectionAccumulator<String> devices =
+        spark.sparkContext().collectionAccumulator("score devices");
     int batches = runBatches(ctx, s, f, work, pending, devices);
 
-    // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat order.
-    readParts(spark, work).repartition(1).sortWithinPartitions("edit_id", "repeat").write().parquet(out.uri());
+    // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat
+    // order.
+    readParts(spark, work)
+        .repartition(1)
+        .sortWithinPartitions("edit_id", "repeat")
+        .write()
+        .parquet(out.uri());
     writeRejects(spark, run, out.rejectsUri());
-    Row st = spark.read().parquet(out.uri()).agg(count(lit(1)), countDistinct(col("edit_id"), col("repeat")),
-        countDistinct(col("edit_id")), countDistinct(col("article_id")), avg("baseline_accuracy"),
-        avg("adapter_accuracy"), avg("adapter_gain"), sum("seconds")).first();
+    Row st =
+        spark
+            .read()
+            .parquet(out.uri())
+            .agg(
+                count(lit(1)),
+                countDistinct(col("edit_id"), col("repeat")),
+                countDistinct(col("edit_id")),
+                countDistinct(col("article_id")),
+                avg("baseline_accuracy"),
+                avg("adapter_accuracy"),
+                avg("adapter_gain"),
+                sum("seconds"))
+            .first();
     long rows = st.getLong(0);
     long distinctRows = st.getLong(1);
     long articles = st.getLong(3);
@@ -187,10 +226,17 @@ public final class ScoreJob implements PipelineStage {
     Map<String, Long> rejectsByReason = c.rejects(c.byStatus());
     long rejected = rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
 
-    manifest.count("input", accepted + rejected + duplicates).count("accepted", accepted)
-        .count("rejected", rejected).count("duplicates", duplicates).count("output", rows)
-        .count("edits_scored", st.getLong(2)).count("repeats", s.evalTimes()).count("articles", articles)
-        .count("resumed_articles", resumed).count("batches", batches);
+    manifest
+        .count("input", accepted + rejected + duplicates)
+        .count("accepted", accepted)
+        .count("rejected", rejected)
+        .count("duplicates", duplicates)
+        .count("output", rows)
+        .count("edits_scored", st.getLong(2))
+        .count("repeats", s.evalTimes())
+        .count("articles", articles)
+        .count("resumed_articles", resumed)
+        .count("batches", batches);
     manifest.put("rejects_by_reason", rejectsByReason);
     manifest.put("reject_samples", c.rejects(c.samples()));
     manifest.put("mean_baseline_accuracy", st.isNullAt(4) ? null : st.getDouble(4));
@@ -203,17 +249,35 @@ public final class ScoreJob implements PipelineStage {
     }
     long expected = accepted * s.evalTimes();
     if (rows != expected || distinctRows != rows || articles != todo.size()) {
-      throw new IllegalStateException(String.format(Locale.ROOT,
-          "score: the committed parts in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but %d accepted "
-              + "edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
-          work.dir(), rows, distinctRows, articles, accepted, s.evalTimes(), expected, todo.size()));
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "score: the committed parts in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but %d accepted "
+                  + "edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
+              work.dir(),
+              rows,
+              distinctRows,
+              articles,
+              accepted,
+              s.evalTimes(),
+              expected,
+              todo.size()));
     }
-    out.summary(String.format(Locale.ROOT,
-        "score: ttt_scores completed: %,d rows (%,d edits x %d repeats over %,d articles; %,d rejected, %,d duplicates "
-            + "of %,d self-edits); mean accuracy %s before, %s after -> %s",
-        rows, st.getLong(2), s.evalTimes(), articles, rejected, duplicates, accepted + rejected + duplicates,
-        fmt(manifest.get("mean_baseline_accuracy")), fmt(manifest.get("mean_adapter_accuracy")),
-        run.table(Tables.TTT_SCORES)));
+    out.summary(
+        String.format(
+            Locale.ROOT,
+            "score: ttt_scores completed: %,d rows (%,d edits x %d repeats over %,d articles; %,d rejected, %,d duplicates "
+                + "of %,d self-edits); mean accuracy %s before, %s after -> %s",
+            rows,
+            st.getLong(2),
+            s.evalTimes(),
+            articles,
+            rejected,
+            duplicates,
+            accepted + rejected + duplicates,
+            fmt(manifest.get("mean_baseline_accuracy")),
+            fmt(manifest.get("mean_adapter_accuracy")),
+            run.table(Tables.TTT_SCORES)));
   }
 
   /** Classifies every self-edit once and plans the accepted ones. */
@@ -222,23 +286,39 @@ public final class ScoreJob implements PipelineStage {
     try {
       Map<String, Long> byStatus = new TreeMap<>();
       Map<String, List<String>> samples = new TreeMap<>();
-      for (Row r : classified.groupBy("status").agg(count(lit(1)).as("n"),
-          slice(sort_array(collect_list("edit_id")), 1, REJECT_SAMPLES).as("ids")).collectAsList()) {
+      for (Row r :
+          classified
+              .groupBy("status")
+              .agg(
+                  count(lit(1)).as("n"),
+                  slice(sort_array(collect_list("edit_id")), 1, REJECT_SAMPLES).as("ids"))
+              .collectAsList()) {
         byStatus.put(r.getString(0), r.getLong(1));
         samples.put(r.getString(0), new ArrayList<>(r.<String>getList(2)));
       }
-      return new Classified(plan(classified.filter(col("status").equalTo("accepted"))), byStatus, samples);
+      return new Classified(
+          plan(classified.filter(col("status").equalTo("accepted"))), byStatus, samples);
     } finally {
       classified.unpersist(false);
     }
   }
 
-  /** The rejected self-edits, one JSON line each with {@code line = 0} (a Parquet input has no lines). */
+  /**
+   * The rejected self-edits, one JSON line each with {@code line = 0} (a Parquet input has no
+   * lines).
+   */
   static void writeRejects(SparkSession spark, RunDir run, String uri) {
-    classify(spark, run).filter(col("status").notEqual("accepted").and(col("status").notEqual("duplicate")))
-        .select(col("status").as("reason"), lit(run.tableUri(Tables.SELF_EDITS)).as("source_file"),
-            lit(0L).as("line"), to_json(struct(col("edit_id"), col("article_id"), col("error"))).as("record"))
-        .orderBy("record").coalesce(1).write().json(uri);
+    classify(spark, run)
+        .filter(col("status").notEqual("accepted").and(col("status").notEqual("duplicate")))
+        .select(
+            col("status").as("reason"),
+            lit(run.tableUri(Tables.SELF_EDITS)).as("source_file"),
+            lit(0L).as("line"),
+            to_json(struct(col("edit_id"), col("article_id"), col("error"))).as("record"))
+        .orderBy("record")
+        .coalesce(1)
+        .write()
+        .json(uri);
   }
 
   private static String fmt(Object d) {
@@ -268,44 +348,78 @@ public final class ScoreJob implements PipelineStage {
 
   /** Every self-edit with its status: accepted, duplicate or a reject reason; plus its article. */
   static Dataset<Row> classify(SparkSession spark, RunDir run) {
-    Dataset<Row> edits = spark.read().parquet(run.tableUri(Tables.SELF_EDITS))
-        .select("edit_id", "article_id", "completion", "error");
-    Dataset<Row> articles = spark.read().parquet(run.tableUri(Tables.ARTICLES))
-        .select(col("article_id").as("a_id"), col("title"), col("context"), col("questions"));
-    Dataset<Row> joined = edits.join(articles, edits.col("article_id").equalTo(articles.col("a_id")), "left");
-    Column reason = when(col("error").isNotNull(), lit(REASON_ERROR))
-        .when(col("completion").isNull().or(col("completion").rlike("(?U)^\\s*$")), lit(REASON_BLANK))
-        .when(col("a_id").isNull(), lit(REASON_UNKNOWN_ARTICLE))
-        .when(size(col("questions")).leq(0), lit(REASON_NO_QUESTIONS))
-        .otherwise(lit(null).cast("string"));
+    Dataset<Row> edits =
+        spark
+            .read()
+            .parquet(run.tableUri(Tables.SELF_EDITS))
+            .select("edit_id", "article_id", "completion", "error");
+    Dataset<Row> articles =
+        spark
+            .read()
+            .parquet(run.tableUri(Tables.ARTICLES))
+            .select(col("article_id").as("a_id"), col("title"), col("context"), col("questions"));
+    Dataset<Row> joined =
+        edits.join(articles, edits.col("article_id").equalTo(articles.col("a_id")), "left");
+    Column reason =
+        when(col("error").isNotNull(), lit(REASON_ERROR))
+            .when(
+                col("completion").isNull().or(col("completion").rlike("(?U)^\\s*$")),
+                lit(REASON_BLANK))
+            .when(col("a_id").isNull(), lit(REASON_UNKNOWN_ARTICLE))
+            .when(size(col("questions")).leq(0), lit(REASON_NO_QUESTIONS))
+            .otherwise(lit(null).cast("string"));
     Dataset<Row> withReason = joined.withColumn("reason", reason);
     // Of rows sharing an edit_id, a usable one wins; ties by content, so the choice is stable.
-    Dataset<Row> ranked = withReason.withColumn("rn", row_number().over(Window.partitionBy("edit_id")
-        .orderBy(col("reason").isNull().desc(), col("article_id").asc(), col("completion").asc_nulls_last())));
-    return ranked.withColumn("status", when(col("rn").gt(1), lit("duplicate"))
-        .when(col("reason").isNull(), lit("accepted")).otherwise(col("reason")))
+    Dataset<Row> ranked =
+        withReason.withColumn(
+            "rn",
+            row_number()
+                .over(
+                    Window.partitionBy("edit_id")
+                        .orderBy(
+                            col("reason").isNull().desc(),
+                            col("article_id").asc(),
+                            col("completion").asc_nulls_last())));
+    return ranked
+        .withColumn(
+            "status",
+            when(col("rn").gt(1), lit("duplicate"))
+                .when(col("reason").isNull(), lit("accepted"))
+                .otherwise(col("reason")))
         .drop("rn", "reason", "a_id");
   }
 
   /** Accepted edits grouped by article, articles and edits sorted by id. */
   static List<ArticleWork> plan(Dataset<Row> accepted) {
-    List<Row> groups = accepted.groupBy("article_id").agg(first("title").as("title"), first("context").as("context"),
-        first("questions").as("questions"), collect_list(struct(col("edit_id"), col("completion"))).as("edits"))
-        .collectAsList();
+    List<Row> groups =
+        accepted
+            .groupBy("article_id")
+            .agg(
+                first("title").as("title"),
+                first("context").as("context"),
+                first("questions").as("questions"),
+                collect_list(struct(col("edit_id"), col("completion"))).as("edits"))
+            .collectAsList();
     List<ArticleWork> out = new ArrayList<>(groups.size());
     for (Row g : groups) {
       List<ArticleWork.Question> questions = new ArrayList<>();
       for (Row q : g.<Row>getList(g.fieldIndex("questions"))) {
-        questions.add(new ArticleWork.Question(q.getString(q.fieldIndex("question")),
-            q.<String>getList(q.fieldIndex("answers"))));
+        questions.add(
+            new ArticleWork.Question(
+                q.getString(q.fieldIndex("question")), q.<String>getList(q.fieldIndex("answers"))));
       }
       List<ArticleWork.Edit> edits = new ArrayList<>();
       for (Row e : g.<Row>getList(g.fieldIndex("edits"))) {
         edits.add(new ArticleWork.Edit(e.getString(0), e.getString(1)));
       }
       edits.sort(Comparator.comparing(ArticleWork.Edit::editId));
-      out.add(new ArticleWork(g.getString(0), g.getString(g.fieldIndex("title")), g.getString(g.fieldIndex("context")),
-          questions, edits));
+      out.add(
+          new ArticleWork(
+              g.getString(0),
+              g.getString(g.fieldIndex("title")),
+              g.getString(g.fieldIndex("context")),
+              questions,
+              edits));
     }
     out.sort(Comparator.comparing(ArticleWork::articleId));
     return out;
@@ -316,7 +430,9 @@ public final class ScoreJob implements PipelineStage {
     if (parts.isEmpty()) {
       return spark.createDataFrame(List.of(), Tables.TTT_SCORES_SCHEMA);
     }
-    return spark.read().schema(Tables.TTT_SCORES_SCHEMA)
+    return spark
+        .read()
+        .schema(Tables.TTT_SCORES_SCHEMA)
         .parquet(parts.stream().map(Path::toString).toArray(String[]::new));
   }
 
@@ -340,11 +456,17 @@ public final class ScoreJob implements PipelineStage {
   /**
    * Scores the pending articles in batches of commit-every, several batches at once so every
    * executor slot stays busy; each batch is one Spark job (one task per article) whose output is
-   * committed by renaming its temporary directory. After a failure no new batch starts, the
-   * running ones finish and commit, and the failure is rethrown.
+   * committed by renaming its temporary directory. After a failure no new batch starts, the running
+   * ones finish and commit, and the failure is rethrown.
    */
-  private static int runBatches(StageContext ctx, ScoreSettings s, EditScorerFactory f, WorkParts work,
-      List<ArticleWork> pending, CollectionAccumulator<String> devices) throws Exception {
+  private static int runBatches(
+      StageContext ctx,
+      ScoreSettings s,
+      EditScorerFactory f,
+      WorkParts work,
+      List<ArticleWork> pending,
+      CollectionAccumulator<String> devices)
+      throws Exception {
     if (pending.isEmpty()) {
       return 0;
     }
@@ -359,32 +481,49 @@ public final class ScoreJob implements PipelineStage {
     AtomicBoolean failed = new AtomicBoolean();
     AtomicInteger committed = new AtomicInteger();
     AtomicInteger articlesDone = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "editforge-score-batch");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "editforge-score-batch");
+              t.setDaemon(true);
+              return t;
+            });
     List<Future<?>> futures = new ArrayList<>();
     try {
       for (int i = 0; i < batches.size(); i++) {
         List<ArticleWork> batch = batches.get(i);
         int index = i + 1;
-        futures.add(pool.submit(() -> {
-          if (failed.get()) {
-            return null;
-          }
-          try {
-            runBatch(ctx, jsc, task, work, batch, "score: batch " + index + "/" + batches.size());
-          } catch (Exception | Error e) {
-            failed.set(true);
-            throw e;
-          }
-          int n = committed.incrementAndGet();
-          int a = articlesDone.addAndGet(batch.size());
-          ctx.say(String.format(Locale.ROOT, "score: committed batch %d/%d (%,d of %,d articles)", n, batches.size(),
-              a, pending.size()));
-          return null;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  if (failed.get()) {
+                    return null;
+                  }
+                  try {
+                    runBatch(
+                        ctx,
+                        jsc,
+                        task,
+                        work,
+                        batch,
+                        "score: batch " + index + "/" + batches.size());
+                  } catch (Exception | Error e) {
+                    failed.set(true);
+                    throw e;
+                  }
+                  int n = committed.incrementAndGet();
+                  int a = articlesDone.addAndGet(batch.size());
+                  ctx.say(
+                      String.format(
+                          Locale.ROOT,
+                          "score: committed batch %d/%d (%,d of %,d articles)",
+                          n,
+                          batches.size(),
+                          a,
+                          pending.size()));
+                  return null;
+                }));
       }
       Throwable first = null;
       for (Future<?> fu : futures) {
@@ -398,10 +537,18 @@ public final class ScoreJob implements PipelineStage {
         }
       }
       if (first != null) {
-        throw new IllegalStateException(String.format(Locale.ROOT,
-            "score failed after committing %d of %d batches (%,d of %,d articles are kept in %s; "
-                + "rerun to resume from there): %s", committed.get(), batches.size(), articlesDone.get(),
-            pending.size(), work.dir(), first.getMessage()), first);
+        throw new IllegalStateException(
+            String.format(
+                Locale.ROOT,
+                "score failed after committing %d of %d batches (%,d of %,d articles are kept in %s; "
+                    + "rerun to resume from there): %s",
+                committed.get(),
+                batches.size(),
+                articlesDone.get(),
+                pending.size(),
+                work.dir(),
+                first.getMessage()),
+            first);
       }
       return batches.size();
     } finally {
@@ -409,13 +556,24 @@ public final class ScoreJob implements PipelineStage {
     }
   }
 
-  private static void runBatch(StageContext ctx, JavaSparkContext jsc, ScoreTask task, WorkParts work,
-      List<ArticleWork> batch, String description) {
+  private static void runBatch(
+      StageContext ctx,
+      JavaSparkContext jsc,
+      ScoreTask task,
+      WorkParts work,
+      List<ArticleWork> batch,
+      String description) {
     jsc.setJobDescription(description);
     Path tmp = work.newTemp();
-    Dataset<Row> df = ctx.spark().createDataFrame(jsc.parallelize(new ArrayList<>(batch), batch.size()).flatMap(task),
-        Tables.TTT_SCORES_SCHEMA);
+    Dataset<Row> df =
+        ctx.spark()
+            .createDataFrame(
+                jsc.parallelize(new ArrayList<>(batch), batch.size()).flatMap(task),
+                Tables.TTT_SCORES_SCHEMA);
     df.write().parquet(tmp.toString());
-    work.commit(tmp, partName(batch), String.join("\n", batch.stream().map(ArticleWork::articleId).toList()) + "\n");
+    work.commit(
+        tmp,
+        partName(batch),
+        String.join("\n", batch.stream().map(ArticleWork::articleId).toList()) + "\n");
   }
 }

@@ -19,11 +19,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scores one article's edits on an executor: resolves the task's device (its Spark-assigned GPU
- * or the CPU), takes this JVM's scorer for (model, device, dtype) from {@link
- * ExecutorModelCache} — created through the factory only the first time — and turns the results
- * into {@code ttt_scores} rows. A scorer that is not thread-safe is used by one task thread at a
- * time. Checks that every edit came back exactly {@code eval-times} times.
+ * Scores one article's edits on an executor: resolves the task's device (its Spark-assigned GPU or
+ * the CPU), takes this JVM's scorer for (model, device, dtype) from {@link ExecutorModelCache} —
+ * created through the factory only the first time — and turns the results into {@code ttt_scores}
+ * rows. A scorer that is not thread-safe is used by one task thread at a time. Checks that every
+ * edit came back exactly {@code eval-times} times.
  */
 final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
   private static final long serialVersionUID = 1L;
@@ -47,14 +47,27 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
   public Iterator<Row> call(ArticleWork work) {
     List<String> assigned = TaskResources.gpuAddresses();
     ScoreDevice device = ScoreDevice.resolve(deviceSetting, assigned);
-    ExecutorModelCache.Key key = new ExecutorModelCache.Key(factory.model(), device.name(), factory.dtype(),
-        factory.variant());
+    ExecutorModelCache.Key key =
+        new ExecutorModelCache.Key(
+            factory.model(), device.name(), factory.dtype(), factory.variant());
     EditScorer scorer = ExecutorModelCache.get(key, () -> factory.create(device));
     String used = factory.deviceUsed(scorer, device);
     String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-    String where = "executor=" + executor + " assigned=" + (assigned.isEmpty() ? "none" : String.join(",", assigned))
-        + " device=" + device.name() + " used=" + used;
-    LOG.info("scoring article {} ({} edits x {}) on {}", work.articleId(), work.edits().size(), evalTimes, where);
+    String where =
+        "executor="
+            + executor
+            + " assigned="
+            + (assigned.isEmpty() ? "none" : String.join(",", assigned))
+            + " device="
+            + device.name()
+            + " used="
+            + used;
+    LOG.info(
+        "scoring article {} ({} edits x {}) on {}",
+        work.articleId(),
+        work.edits().size(),
+        evalTimes,
+        where);
     if (devices != null) {
       devices.add(where);
     }
@@ -83,17 +96,29 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
     for (TttResult r : results) {
       TreeSet<Integer> seen = repeats.get(r.editId());
       if (seen == null || !work.articleId().equals(r.articleId())) {
-        throw new IllegalStateException("scorer returned a result for edit " + r.editId() + " of article "
-            + r.articleId() + ", which was not asked for (article " + work.articleId() + ")");
+        throw new IllegalStateException(
+            "scorer returned a result for edit "
+                + r.editId()
+                + " of article "
+                + r.articleId()
+                + ", which was not asked for (article "
+                + work.articleId()
+                + ")");
       }
       if (!seen.add(r.repeat())) {
-        throw new IllegalStateException("scorer returned repeat " + r.repeat() + " of edit " + r.editId() + " twice");
+        throw new IllegalStateException(
+            "scorer returned repeat " + r.repeat() + " of edit " + r.editId() + " twice");
       }
     }
     for (Map.Entry<String, TreeSet<Integer>> e : repeats.entrySet()) {
       if (e.getValue().size() != evalTimes) {
-        throw new IllegalStateException("scorer returned " + e.getValue().size() + " repeats of edit " + e.getKey()
-            + ", editforge.ttt.eval-times = " + evalTimes);
+        throw new IllegalStateException(
+            "scorer returned "
+                + e.getValue().size()
+                + " repeats of edit "
+                + e.getKey()
+                + ", editforge.ttt.eval-times = "
+                + evalTimes);
       }
     }
   }
@@ -101,13 +126,36 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
   static Row row(TttResult r, ScoreSettings.Lora lora) {
     List<Row> questions = new ArrayList<>(r.questions().size());
     for (QuestionResult q : r.questions()) {
-      questions.add(RowFactory.create(q.question(), q.gold(), q.baselineAnswer(), q.adapterAnswer(),
-          q.baselineCorrect(), q.adapterCorrect()));
+      questions.add(
+          RowFactory.create(
+              q.question(),
+              q.gold(),
+              q.baselineAnswer(),
+              q.adapterAnswer(),
+              q.baselineCorrect(),
+              q.adapterCorrect()));
     }
-    Row loraRow = RowFactory.create(lora.rank(), lora.alpha(), lora.dropout(), Rows.seq(lora.targets()),
-        lora.epochs(), lora.lr(), lora.seed());
-    return RowFactory.create(r.editId(), r.articleId(), r.repeat(), r.baselineAccuracy(), r.adapterAccuracy(),
-        r.adapterGain(), Rows.seq(r.gains()), Rows.seq(questions), r.trainSequences(), r.trainTokens(), loraRow,
+    Row loraRow =
+        RowFactory.create(
+            lora.rank(),
+            lora.alpha(),
+            lora.dropout(),
+            Rows.seq(lora.targets()),
+            lora.epochs(),
+            lora.lr(),
+            lora.seed());
+    return RowFactory.create(
+        r.editId(),
+        r.articleId(),
+        r.repeat(),
+        r.baselineAccuracy(),
+        r.adapterAccuracy(),
+        r.adapterGain(),
+        Rows.seq(r.gains()),
+        Rows.seq(questions),
+        r.trainSequences(),
+        r.trainTokens(),
+        loraRow,
         r.seconds());
   }
 }

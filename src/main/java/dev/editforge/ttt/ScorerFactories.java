@@ -1,11 +1,10 @@
 package dev.editforge.ttt;
 
+import dev.editforge.config.EditforgeSettings;
 import dev.editforge.config.ScoreSettings;
+import dev.editforge.config.SettingsException;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
-
-import dev.editforge.config.EditforgeSettings;
-import dev.editforge.config.SettingsException;
 
 /**
  * The {@link EditScorerFactory} that {@code editforge score} uses for the configured {@code
@@ -13,8 +12,8 @@ import dev.editforge.config.SettingsException;
  *
  * <ul>
  *   <li>local: a serializable factory whose {@code create(ScoreDevice)} builds {@code
- *       LocalEditScorer} on that device (e.g. {@code new LocalScorerFactory(settings)} carrying
- *       the rendered config, as {@link VllmScorerFactory} does);
+ *       LocalEditScorer} on that device (e.g. {@code new LocalScorerFactory(settings)} carrying the
+ *       rendered config, as {@link VllmScorerFactory} does);
  *   <li>vllm: {@code new VllmScorerFactory(settings, device -> new <trainer>(...))}, the trainer
  *       saving PEFT adapters where the vLLM server can read them.
  * </ul>
@@ -29,7 +28,9 @@ public final class ScorerFactories {
           return new LocalScorerFactory(settings, hub.resolve(score.model()));
         }
       case VLLM:
-        throw new SettingsException("editforge.ttt.mode", "vllm",
+        throw new SettingsException(
+            "editforge.ttt.mode",
+            "vllm",
             "vLLM scoring needs the LoRA trainer to save adapters, which is not part of this build");
       default:
         throw new IllegalStateException("unknown mode " + score.mode());

@@ -11,21 +11,21 @@ import java.util.regex.Pattern;
  * build_train_sequences} (knowledge-incorporation {@code utils.py}) builds them:
  *
  * <ol>
- *   <li>split the completion on every {@code ---}, strip each part, drop empty parts; with no
- *       part left, the whole stripped completion is the one part;
- *   <li>with split-newlines on: if the raw completion contains both {@code Question N:} and
- *       {@code Answer:} (self-QA output), the stripped completion is instead split before every
- *       {@code \nQuestion N:} — parts are not stripped, and a first part that does not start with
+ *   <li>split the completion on every {@code ---}, strip each part, drop empty parts; with no part
+ *       left, the whole stripped completion is the one part;
+ *   <li>with split-newlines on: if the raw completion contains both {@code Question N:} and {@code
+ *       Answer:} (self-QA output), the stripped completion is instead split before every {@code
+ *       \nQuestion N:} — parts are not stripped, and a first part that does not start with
  *       "Question" gets {@code "Question 1: "} prefixed (the self-QA prompt ends with it, so the
  *       model's text starts after it); otherwise every non-blank stripped line of every part is a
- *       sequence, and the first line is dropped when the second starts with {@code 1.} (a
- *       preamble such as "Here are the implications:");
+ *       sequence, and the first line is dropped when the second starts with {@code 1.} (a preamble
+ *       such as "Here are the implications:");
  *   <li>each sequence is {@code "{title}\n{text}"}, and the passage itself, {@code
  *       "{title}\n{context stripped}"}, is always appended last.
  * </ol>
  *
- * Whitespace, line breaks and {@code \s}/{@code \d} follow Python's definitions ({@link PyText})
- * so the bytes match SEAL's for any input.
+ * Whitespace, line breaks and {@code \s}/{@code \d} follow Python's definitions ({@link PyText}) so
+ * the bytes match SEAL's for any input.
  */
 public final class TrainSequences {
   /** SEAL's {@code TRAINING_SEQUENCE_TEMPLATE}, {@code "{title}\n{completion_text}"}. */
@@ -34,12 +34,14 @@ public final class TrainSequences {
   private static final String WS = "[" + PyText.WHITESPACE_CLASS + "]";
   private static final Pattern QUESTION_N = Pattern.compile("Question" + WS + "+\\p{Nd}+:");
   private static final Pattern ANSWER = Pattern.compile("Answer" + WS + "*:");
-  private static final Pattern BEFORE_QUESTION_N = Pattern.compile("\n(?=Question" + WS + "+\\p{Nd}+:)");
+  private static final Pattern BEFORE_QUESTION_N =
+      Pattern.compile("\n(?=Question" + WS + "+\\p{Nd}+:)");
 
   private TrainSequences() {}
 
   /** The train sequences of one self-edit of the article {@code title}/{@code context}. */
-  public static List<String> build(String completion, String title, String context, boolean splitNewlines) {
+  public static List<String> build(
+      String completion, String title, String context, boolean splitNewlines) {
     List<String> out = new ArrayList<>();
     for (String text : segments(completion, splitNewlines)) {
       out.add(sequence(title, text));
@@ -64,7 +66,8 @@ public final class TrainSequences {
       return segs;
     }
     if (QUESTION_N.matcher(completion).find() && ANSWER.matcher(completion).find()) {
-      List<String> qa = new ArrayList<>(Arrays.asList(BEFORE_QUESTION_N.split(PyText.strip(completion), -1)));
+      List<String> qa =
+          new ArrayList<>(Arrays.asList(BEFORE_QUESTION_N.split(PyText.strip(completion), -1)));
       if (!PyText.lstrip(qa.get(0)).startsWith("Question")) {
         qa.set(0, "Question 1: " + PyText.strip(qa.get(0)));
       }

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * only for this) breaks its rule, and the same classes without the planted one pass it.
  */
 class ArchitectureRulesTest {
-  private static final Class<?>[] CLEAN = {Launch.class, IngestJob.class, StageRunner.class, Manifest.class,
-      ChatMessage.class};
+  private static final Class<?>[] CLEAN = {
+    Launch.class, IngestJob.class, StageRunner.class, Manifest.class, ChatMessage.class
+  };
 
   private static JavaClasses with(String planted) throws ClassNotFoundException {
     Class<?>[] classes = java.util.Arrays.copyOf(CLEAN, CLEAN.length + 1);
@@ -29,7 +30,8 @@ class ArchitectureRulesTest {
   }
 
   private static void caught(ArchRule rule, String planted, String mentions) throws Exception {
-    assertFalse(rule.evaluate(new ClassFileImporter().importClasses(CLEAN)).hasViolation(),
+    assertFalse(
+        rule.evaluate(new ClassFileImporter().importClasses(CLEAN)).hasViolation(),
         "the clean classes pass " + rule.getDescription());
     EvaluationResult r = rule.evaluate(with(planted));
     assertTrue(r.hasViolation(), rule.getDescription() + " misses " + planted);
@@ -39,17 +41,25 @@ class ArchitectureRulesTest {
 
   @Test
   void aRuntimeLibraryReachingIntoCliIsCaught() throws Exception {
-    caught(Layers.runtimeStaysBelow(), "dev.editforge.llm.PlantedBackEdge", "dev.editforge.cli.Launch");
+    caught(
+        Layers.runtimeStaysBelow(),
+        "dev.editforge.llm.PlantedBackEdge",
+        "dev.editforge.cli.Launch");
   }
 
   @Test
   void aStageImportingAnotherStageIsCaught() throws Exception {
-    caught(Layers.stagesDoNotImportEachOther(), "dev.editforge.select.PlantedStageEdge",
+    caught(
+        Layers.stagesDoNotImportEachOther(),
+        "dev.editforge.select.PlantedStageEdge",
         "dev.editforge.ingest.IngestJob");
   }
 
   @Test
   void aPackageCycleIsCaught() throws Exception {
-    caught(Layers.noPackageCycles(), "dev.editforge.io.PlantedCycle", "dev.editforge.spark.StageRunner");
+    caught(
+        Layers.noPackageCycles(),
+        "dev.editforge.io.PlantedCycle",
+        "dev.editforge.spark.StageRunner");
   }
 }

@@ -8,53 +8,98 @@ import java.util.List;
 
 /**
  * editforge's layers, from the bottom (DESIGN.md, "The systems on top of the single round"):
- * runtime libraries; {@code io}, {@code config}, {@code spark}; the stages; {@code cli} (and
- * {@code Main}), the only code that knows every stage. Arrows point down only.
+ * runtime libraries; {@code io}, {@code config}, {@code spark}; the stages; {@code cli} (and {@code
+ * Main}), the only code that knows every stage. Arrows point down only.
  */
 final class Layers {
-  static final String[] RUNTIME = {"dev.editforge.llm..", "dev.editforge.lora..", "dev.editforge.encoders..",
-      "dev.editforge.lucene..", "dev.editforge.judge..", "dev.editforge.text.."};
-  static final String[] INFRA = {"dev.editforge.io..", "dev.editforge.config..", "dev.editforge.spark.."};
-  static final List<String> STAGES = List.of("ingest", "embed", "index", "retrieve", "generate", "ttt", "select",
-      "finetune", "evaluate");
-  static final String[] STAGE_PACKAGES = STAGES.stream().map(s -> "dev.editforge." + s + "..").toArray(String[]::new);
+  static final String[] RUNTIME = {
+    "dev.editforge.llm..",
+    "dev.editforge.lora..",
+    "dev.editforge.encoders..",
+    "dev.editforge.lucene..",
+    "dev.editforge.judge..",
+    "dev.editforge.text.."
+  };
+  static final String[] INFRA = {
+    "dev.editforge.io..", "dev.editforge.config..", "dev.editforge.spark.."
+  };
+  static final List<String> STAGES =
+      List.of(
+          "ingest",
+          "embed",
+          "index",
+          "retrieve",
+          "generate",
+          "ttt",
+          "select",
+          "finetune",
+          "evaluate");
+  static final String[] STAGE_PACKAGES =
+      STAGES.stream().map(s -> "dev.editforge." + s + "..").toArray(String[]::new);
   static final String CLI = "dev.editforge.cli..";
 
   private Layers() {}
 
   static ArchRule runtimeStaysBelow() {
-    return noClasses().that().resideInAnyPackage(RUNTIME)
-        .should().dependOnClassesThat().resideInAnyPackage(concat(INFRA_ABOVE_RUNTIME, STAGE_PACKAGES, CLI))
-        .as("runtime libraries (llm, lora, encoders, lucene, judge, text) import neither config, spark, "
-            + "a stage nor cli");
+    return noClasses()
+        .that()
+        .resideInAnyPackage(RUNTIME)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(concat(INFRA_ABOVE_RUNTIME, STAGE_PACKAGES, CLI))
+        .as(
+            "runtime libraries (llm, lora, encoders, lucene, judge, text) import neither config, spark, "
+                + "a stage nor cli");
   }
 
   /** io is the shared contract layer runtime libraries may use (rows, JSON, run-dir files). */
-  private static final String[] INFRA_ABOVE_RUNTIME = {"dev.editforge.config..", "dev.editforge.spark.."};
+  private static final String[] INFRA_ABOVE_RUNTIME = {
+    "dev.editforge.config..", "dev.editforge.spark.."
+  };
 
   static ArchRule infraStaysBelowStages() {
-    return noClasses().that().resideInAnyPackage(INFRA)
-        .should().dependOnClassesThat().resideInAnyPackage(concat(STAGE_PACKAGES, CLI))
+    return noClasses()
+        .that()
+        .resideInAnyPackage(INFRA)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(concat(STAGE_PACKAGES, CLI))
         .as("io, config and spark import neither a stage nor cli");
   }
 
   static ArchRule stagesDoNotImportCli() {
-    return noClasses().that().resideInAnyPackage(STAGE_PACKAGES)
-        .should().dependOnClassesThat().resideInAnyPackage(CLI, "dev.editforge")
+    return noClasses()
+        .that()
+        .resideInAnyPackage(STAGE_PACKAGES)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(CLI, "dev.editforge")
         .as("stages import neither cli nor Main");
   }
 
   static ArchRule stagesDoNotImportEachOther() {
-    return slices().matching("dev.editforge.(" + String.join("|", STAGES) + ")..").should().notDependOnEachOther()
-        .as("no stage imports another stage (they talk through tables; shared contracts live in io)");
+    return slices()
+        .matching("dev.editforge.(" + String.join("|", STAGES) + ")..")
+        .should()
+        .notDependOnEachOther()
+        .as(
+            "no stage imports another stage (they talk through tables; shared contracts live in io)");
   }
 
   static ArchRule noPackageCycles() {
-    return slices().matching("dev.editforge.(*)..").should().beFreeOfCycles().as("no package cycles");
+    return slices()
+        .matching("dev.editforge.(*)..")
+        .should()
+        .beFreeOfCycles()
+        .as("no package cycles");
   }
 
   static List<ArchRule> all() {
-    return List.of(runtimeStaysBelow(), infraStaysBelowStages(), stagesDoNotImportCli(), stagesDoNotImportEachOther(),
+    return List.of(
+        runtimeStaysBelow(),
+        infraStaysBelowStages(),
+        stagesDoNotImportCli(),
+        stagesDoNotImportEachOther(),
         noPackageCycles());
   }
 

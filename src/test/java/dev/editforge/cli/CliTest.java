@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void helpListsTheCommands() {
@@ -30,7 +29,8 @@ class CliTest {
   void versionShowsTheCodeDigestAndTheGitCommit() {
     CliRun r = CliRun.of("--version");
     assertEquals(0, r.exitCode(), r.toString());
-    assertTrue(r.out().matches("(?s)editforge [^\\s+]+\\+[0-9a-f]{12}\\R+git commit \\S+.*"), r.out());
+    assertTrue(
+        r.out().matches("(?s)editforge [^\\s+]+\\+[0-9a-f]{12}\\R+git commit \\S+.*"), r.out());
   }
 
   @Test
@@ -43,17 +43,27 @@ class CliTest {
     assertTrue(unknown.err().contains("frobnicate"), unknown.err());
     CliRun flag = CliRun.of("ingest", "--no-such-flag");
     assertEquals(2, flag.exitCode());
-    assertTrue(flag.err().contains("--no-such-flag") && flag.err().contains("Usage: editforge ingest"), flag.err());
+    assertTrue(
+        flag.err().contains("--no-such-flag") && flag.err().contains("Usage: editforge ingest"),
+        flag.err());
   }
 
   @Test
   void badSettingsExitTwoWithOneMessageBeforeAnyWork() {
-    CliRun typo = CliRun.of("ingest", "--set", "ingest.max-rejected-fractoin=0.2", "--run-dir", dir.toString());
+    CliRun typo =
+        CliRun.of(
+            "ingest", "--set", "ingest.max-rejected-fractoin=0.2", "--run-dir", dir.toString());
     assertEquals(2, typo.exitCode(), typo.toString());
-    assertTrue(typo.err().contains("unknown setting editforge.ingest.max-rejected-fractoin"), typo.err());
-    CliRun range = CliRun.of("ingest", "--set", "ingest.max-rejected-fraction=2", "--run-dir", dir.toString());
+    assertTrue(
+        typo.err().contains("unknown setting editforge.ingest.max-rejected-fractoin"), typo.err());
+    CliRun range =
+        CliRun.of("ingest", "--set", "ingest.max-rejected-fraction=2", "--run-dir", dir.toString());
     assertEquals(2, range.exitCode());
-    assertTrue(range.err().contains("editforge.ingest.max-rejected-fraction = 2: must be a number in [0.0, 1.0]"), range.err());
+    assertTrue(
+        range
+            .err()
+            .contains("editforge.ingest.max-rejected-fraction = 2: must be a number in [0.0, 1.0]"),
+        range.err());
     assertFalse(Files.exists(dir.resolve("_runs")), "nothing ran, so no run record");
   }
 

@@ -35,8 +35,7 @@ class StandaloneClusterIT {
   private static final String[] TABLES = {"articles", "passages", "problems", "instructions"};
   private final List<Process> processes = new ArrayList<>();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @AfterEach
   void stopCluster() throws IOException {
@@ -57,28 +56,45 @@ class StandaloneClusterIT {
   @Test
   void ingestSubmittedToAStandaloneClusterEqualsTheLocalRun() throws Exception {
     String jarProp = System.getProperty("editforge.appjar", "");
-    assumeTrue(!jarProp.isBlank(), "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
+    assumeTrue(
+        !jarProp.isBlank(),
+        "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
     Path appJar = Path.of(jarProp);
-    assertTrue(Files.isRegularFile(appJar), "mvn should have built " + appJar + " in the package phase, before the ITs");
+    assertTrue(
+        Files.isRegularFile(appJar),
+        "mvn should have built " + appJar + " in the package phase, before the ITs");
     String master = startCluster(2, 1, List.of(), Map.of());
     Path sample = extractSample();
-    List<String> ingestArgs = new ArrayList<>(List.of("ingest",
-        "--input", "squad:" + sample.resolve("articles.json"),
-        "--input", "dpr:" + sample.resolve("passages.tsv"),
-        "--input", "logic:" + sample.resolve("logic.jsonl"),
-        "--input", "instructions:" + sample.resolve("instructions.jsonl"),
-        "--set", "ingest.min-partitions=3"));
+    List<String> ingestArgs =
+        new ArrayList<>(
+            List.of(
+                "ingest",
+                "--input",
+                "squad:" + sample.resolve("articles.json"),
+                "--input",
+                "dpr:" + sample.resolve("passages.tsv"),
+                "--input",
+                "logic:" + sample.resolve("logic.jsonl"),
+                "--input",
+                "instructions:" + sample.resolve("instructions.jsonl"),
+                "--set",
+                "ingest.min-partitions=3"));
 
     Path clusterRun = dir.resolve("cluster-run");
     List<String> args = new ArrayList<>(ingestArgs);
     args.addAll(List.of("--run-dir", clusterRun.toString()));
-    String submitOut = submit(master, appJar, List.of("spark.executor.cores=1", "spark.cores.max=2"), args);
+    String submitOut =
+        submit(master, appJar, List.of("spark.executor.cores=1", "spark.cores.max=2"), args);
     assertTrue(submitOut.contains("ingest: articles completed: 15 rows"), submitOut);
 
     List<Path> executorDirs = new ArrayList<>();
     for (Path work : workDirs) {
       try (Stream<Path> s = Files.walk(work, 2)) {
-        s.filter(p -> p.getParent() != null && p.getParent().getFileName().toString().startsWith("app-")).forEach(executorDirs::add);
+        s.filter(
+                p ->
+                    p.getParent() != null
+                        && p.getParent().getFileName().toString().startsWith("app-"))
+            .forEach(executorDirs::add);
       }
     }
     assertFalse(executorDirs.isEmpty(), "the workers launched no executor JVM");
@@ -90,53 +106,113 @@ class StandaloneClusterIT {
     assertEquals(0, local.exitCode(), local.toString());
 
     for (String table : TABLES) {
-      assertEquals(rows(localRun, table), rows(clusterRun, table), "table " + table + " differs between cluster and local[2]");
-      Manifest a = Manifest.parse(Files.readString(localRun.resolve(table).resolve("_manifest.json")));
-      Manifest b = Manifest.parse(Files.readString(clusterRun.resolve(table).resolve("_manifest.json")));
+      assertEquals(
+          rows(localRun, table),
+          rows(clusterRun, table),
+          "table " + table + " differs between cluster and local[2]");
+      Manifest a =
+          Manifest.parse(Files.readString(localRun.resolve(table).resolve("_manifest.json")));
+      Manifest b =
+          Manifest.parse(Files.readString(clusterRun.resolve(table).resolve("_manifest.json")));
       assertEquals(a.counts(), b.counts(), "manifest counts of " + table);
-      assertEquals(a.fingerprint(), b.fingerprint(), "same inputs and config give the same fingerprint");
+      assertEquals(
+          a.fingerprint(), b.fingerprint(), "same inputs and config give the same fingerprint");
     }
   }
 
   /**
    * GPU fan-out on a real cluster: one worker advertises two (fake) GPUs through
    * jobs/gpu-discovery.sh, the application asks for one GPU per task, and the generate stage's
-   * concurrent tasks must receive distinct addresses; the runtime records the address each task
-   * was given and the device it actually used (the CPU here: CUDA is not usable, one warning).
+   * concurrent tasks must receive distinct addresses; the runtime records the address each task was
+   * given and the device it actually used (the CPU here: CUDA is not usable, one warning).
    */
   @Test
   void generateTasksOnFakeGpusGetDistinctAddressesAndRecordTheDeviceUsed() throws Exception {
     String jarProp = System.getProperty("editforge.appjar", "");
-    assumeTrue(!jarProp.isBlank(), "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
+    assumeTrue(
+        !jarProp.isBlank(),
+        "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
     Path script = Path.of("jobs", "gpu-discovery.sh").toAbsolutePath();
-    String master = startCluster(1, 2, List.of("-Dspark.worker.resource.gpu.amount=2",
-        "-Dspark.worker.resource.gpu.discoveryScript=" + script), Map.of("EDITFORGE_FAKE_GPUS", "2"));
+    String master =
+        startCluster(
+            1,
+            2,
+            List.of(
+                "-Dspark.worker.resource.gpu.amount=2",
+                "-Dspark.worker.resource.gpu.discoveryScript=" + script),
+            Map.of("EDITFORGE_FAKE_GPUS", "2"));
     Path sample = extractSample();
-    Path model = dev.editforge.generate.TinyRandomModel.write(dir.resolve("tiny-model"), 64, 2, 1024, 7);
+    Path model =
+        dev.editforge.generate.TinyRandomModel.write(dir.resolve("tiny-model"), 64, 2, 1024, 7);
     Path run = dir.resolve("gpu-run");
-    String out = submit(master, Path.of(jarProp), List.of("spark.executor.cores=2", "spark.cores.max=2",
-        "spark.executor.resource.gpu.amount=2", "spark.task.resource.gpu.amount=1"), List.of("run", "--to", "generate",
-        "--input", "squad:" + sample.resolve("articles.json"), "--run-dir", run.toString(),
-        "--set", "generate.model=" + model, "--set", "generate.gpus-per-task=1", "--set", "generate.partitions=6",
-        "--set", "generate.self-edit.k=2", "--set", "generate.self-edit.max-new-tokens=2"));
+    String out =
+        submit(
+            master,
+            Path.of(jarProp),
+            List.of(
+                "spark.executor.cores=2",
+                "spark.cores.max=2",
+                "spark.executor.resource.gpu.amount=2",
+                "spark.task.resource.gpu.amount=1"),
+            List.of(
+                "run",
+                "--to",
+                "generate",
+                "--input",
+                "squad:" + sample.resolve("articles.json"),
+                "--run-dir",
+                run.toString(),
+                "--set",
+                "generate.model=" + model,
+                "--set",
+                "generate.gpus-per-task=1",
+                "--set",
+                "generate.partitions=6",
+                "--set",
+                "generate.self-edit.k=2",
+                "--set",
+                "generate.self-edit.max-new-tokens=2"));
     assertTrue(out.contains("self_edits completed: 30 rows"), out);
-    Manifest m = Manifest.parse(Files.readString(run.resolve("self_edits").resolve("_manifest.json")));
+    Manifest m =
+        Manifest.parse(Files.readString(run.resolve("self_edits").resolve("_manifest.json")));
     @SuppressWarnings("unchecked")
     List<String> bindings = (List<String>) m.get("executors");
-    assertTrue(bindings.stream().anyMatch(b -> b.contains("gpu_address=0")), "bindings " + bindings);
-    assertTrue(bindings.stream().anyMatch(b -> b.contains("gpu_address=1")), "bindings " + bindings);
-    assertTrue(bindings.stream().allMatch(b -> b.contains("device=cpu()")),
+    assertTrue(
+        bindings.stream().anyMatch(b -> b.contains("gpu_address=0")), "bindings " + bindings);
+    assertTrue(
+        bindings.stream().anyMatch(b -> b.contains("gpu_address=1")), "bindings " + bindings);
+    assertTrue(
+        bindings.stream().allMatch(b -> b.contains("device=cpu()")),
         "no usable CUDA here, so every task must record the CPU it fell back to: " + bindings);
-    assertTrue(bindings.stream().noneMatch(b -> b.contains("executor=driver")), "tasks ran on executor JVMs: " + bindings);
+    assertTrue(
+        bindings.stream().noneMatch(b -> b.contains("executor=driver")),
+        "tasks ran on executor JVMs: " + bindings);
   }
 
   /** spark-submit of the application jar in client mode; returns what the driver printed. */
-  private String submit(String master, Path appJar, List<String> sparkConf, List<String> editforgeArgs) throws Exception {
-    List<String> submit = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit",
-        "--master", master, "--deploy-mode", "client", "--class", "dev.editforge.Main",
-        "--conf", "spark.executor.memory=512m", "--conf", "spark.driver.host=127.0.0.1",
-        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", flags),
-        "--conf", "spark.executorEnv.OPT_OUT_TRACKING=true", "--conf", "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE"));
+  private String submit(
+      String master, Path appJar, List<String> sparkConf, List<String> editforgeArgs)
+      throws Exception {
+    List<String> submit =
+        new ArrayList<>(
+            List.of(
+                "org.apache.spark.deploy.SparkSubmit",
+                "--master",
+                master,
+                "--deploy-mode",
+                "client",
+                "--class",
+                "dev.editforge.Main",
+                "--conf",
+                "spark.executor.memory=512m",
+                "--conf",
+                "spark.driver.host=127.0.0.1",
+                "--conf",
+                "spark.executor.extraJavaOptions=" + String.join(" ", flags),
+                "--conf",
+                "spark.executorEnv.OPT_OUT_TRACKING=true",
+                "--conf",
+                "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE"));
     for (String c : sparkConf) {
       submit.addAll(List.of("--conf", c));
     }
@@ -144,7 +220,9 @@ class StandaloneClusterIT {
     submit.addAll(editforgeArgs);
     Path submitLog = dir.resolve("submit-" + System.nanoTime() + ".log");
     Process driver = start(submit, classpath, flags, sparkHome, submitLog, "1g", Map.of());
-    assertTrue(driver.waitFor(300, TimeUnit.SECONDS), "spark-submit did not finish in 5 minutes:\n" + tail(submitLog));
+    assertTrue(
+        driver.waitFor(300, TimeUnit.SECONDS),
+        "spark-submit did not finish in 5 minutes:\n" + tail(submitLog));
     assertEquals(0, driver.exitValue(), "spark-submit failed:\n" + tail(submitLog));
     return Files.readString(submitLog);
   }
@@ -154,8 +232,11 @@ class StandaloneClusterIT {
   private Path sparkHome;
   private final List<Path> workDirs = new ArrayList<>();
 
-  /** A master and {@code workers} workers on loopback; returns the master URL once all registered. */
-  private String startCluster(int workers, int cores, List<String> workerFlags, Map<String, String> workerEnv)
+  /**
+   * A master and {@code workers} workers on loopback; returns the master URL once all registered.
+   */
+  private String startCluster(
+      int workers, int cores, List<String> workerFlags, Map<String, String> workerEnv)
       throws Exception {
     Path buildDir = Path.of(System.getProperty("editforge.build.dir"));
     List<String> sparkJars = new ArrayList<>(jars(buildDir.resolve("classpath-provided.txt")));
@@ -170,41 +251,92 @@ class StandaloneClusterIT {
       Files.createSymbolicLink(sparkHome.resolve("jars").resolve(j.getFileName()), j);
     }
     classpath = sparkHome.resolve("jars") + "/*";
-    flags = Files.readAllLines(Path.of("jobs", "jvm-flags")).stream()
-        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    flags =
+        Files.readAllLines(Path.of("jobs", "jvm-flags")).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .toList();
     int masterPort = freePort();
     String master = "spark://127.0.0.1:" + masterPort;
     Path masterLog = dir.resolve("master.log");
-    start(List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", Integer.toString(masterPort),
-        "--webui-port", Integer.toString(freePort())), classpath, flags, sparkHome, masterLog, "512m", Map.of());
+    start(
+        List.of(
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(masterPort),
+            "--webui-port",
+            Integer.toString(freePort())),
+        classpath,
+        flags,
+        sparkHome,
+        masterLog,
+        "512m",
+        Map.of());
     for (int w = 0; w < workers; w++) {
       Path work = Files.createDirectories(dir.resolve("worker-" + w));
       workDirs.add(work);
       List<String> workerCmd = new ArrayList<>(workerFlags);
-      workerCmd.addAll(List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores",
-          Integer.toString(cores), "--memory", "1g", "--work-dir", work.toString(), "--webui-port",
-          Integer.toString(freePort()), master));
-      start(workerCmd, classpath, flags, sparkHome, dir.resolve("worker-" + w + ".log"), "512m", workerEnv);
+      workerCmd.addAll(
+          List.of(
+              "org.apache.spark.deploy.worker.Worker",
+              "--host",
+              "127.0.0.1",
+              "--cores",
+              Integer.toString(cores),
+              "--memory",
+              "1g",
+              "--work-dir",
+              work.toString(),
+              "--webui-port",
+              Integer.toString(freePort()),
+              master));
+      start(
+          workerCmd,
+          classpath,
+          flags,
+          sparkHome,
+          dir.resolve("worker-" + w + ".log"),
+          "512m",
+          workerEnv);
     }
     waitFor(masterLog, "Registering worker", workers, 120);
     return master;
   }
 
-  private static final java.util.regex.Pattern SPARK_SHIPS = java.util.regex.Pattern.compile(
-      "^(slf4j-api|jackson-core|jackson-databind|jackson-annotations|commons-codec|commons-lang3|commons-compress|javassist)-");
+  private static final java.util.regex.Pattern SPARK_SHIPS =
+      java.util.regex.Pattern.compile(
+          "^(slf4j-api|jackson-core|jackson-databind|jackson-annotations|commons-codec|commons-lang3|commons-compress|javassist)-");
 
   private static List<String> jars(Path classpathFile) throws IOException {
     return Files.readAllLines(classpathFile).stream()
-        .flatMap(l -> Stream.of(l.split(java.io.File.pathSeparator))).filter(s -> !s.isBlank()).distinct().toList();
+        .flatMap(l -> Stream.of(l.split(java.io.File.pathSeparator)))
+        .filter(s -> !s.isBlank())
+        .distinct()
+        .toList();
   }
 
   private static List<String> rows(Path run, String table) {
-    return TestSpark.session().read().parquet(run.resolve(table).toString())
-        .toJSON().collectAsList().stream().sorted().toList();
+    return TestSpark.session()
+        .read()
+        .parquet(run.resolve(table).toString())
+        .toJSON()
+        .collectAsList()
+        .stream()
+        .sorted()
+        .toList();
   }
 
-  private Process start(List<String> mainAndArgs, String classpath, List<String> flags, Path sparkHome, Path log,
-      String heap, Map<String, String> env) throws IOException {
+  private Process start(
+      List<String> mainAndArgs,
+      String classpath,
+      List<String> flags,
+      Path sparkHome,
+      Path log,
+      String heap,
+      Map<String, String> env)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
@@ -212,9 +344,11 @@ class StandaloneClusterIT {
     cmd.add("-cp");
     cmd.add(classpath);
     cmd.addAll(mainAndArgs);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("SPARK_HOME", sparkHome.toString());
-    pb.environment().put("SPARK_SCALA_VERSION", System.getProperty("editforge.scala.binary.version", "2.13"));
+    pb.environment()
+        .put("SPARK_SCALA_VERSION", System.getProperty("editforge.scala.binary.version", "2.13"));
     pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     pb.environment().put("OPT_OUT_TRACKING", "true");
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
@@ -239,7 +373,15 @@ class StandaloneClusterIT {
       }
       Thread.sleep(500);
     }
-    throw new AssertionError("cluster did not come up: no " + times + "× '" + marker + "' in " + log + ":\n" + tail(log));
+    throw new AssertionError(
+        "cluster did not come up: no "
+            + times
+            + "× '"
+            + marker
+            + "' in "
+            + log
+            + ":\n"
+            + tail(log));
   }
 
   private static String tail(Path log) throws IOException {
@@ -259,7 +401,8 @@ class StandaloneClusterIT {
   private Path extractSample() throws IOException {
     Path sample = Files.createDirectories(dir.resolve("sample"));
     for (String f : List.of("articles.json", "passages.tsv", "logic.jsonl", "instructions.jsonl")) {
-      try (InputStream in = getClass().getClassLoader().getResourceAsStream("editforge/sample/" + f)) {
+      try (InputStream in =
+          getClass().getClassLoader().getResourceAsStream("editforge/sample/" + f)) {
         Files.copy(in, sample.resolve(f), StandardCopyOption.REPLACE_EXISTING);
       }
     }

@@ -18,12 +18,16 @@ import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The code version changes exactly when editforge's classes do, for a classes dir and a jar alike. */
+/**
+ * The code version changes exactly when editforge's classes do, for a classes dir and a jar alike.
+ */
 class CodeDigestTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  /** Entry name to bytes; insertion order deliberately not sorted, as a jar or file system may list them. */
+  /**
+   * Entry name to bytes; insertion order deliberately not sorted, as a jar or file system may list
+   * them.
+   */
   private static Map<String, byte[]> classes() {
     Map<String, byte[]> c = new LinkedHashMap<>();
     c.put("dev/editforge/b/Y.class", bytes("class Y v1"));
@@ -50,7 +54,8 @@ class CodeDigestTest {
 
   private Path jar(String name, Map<String, byte[]> files) throws IOException {
     Path jar = tmp.resolve(name);
-    try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out)) {
+    try (OutputStream out = Files.newOutputStream(jar);
+        JarOutputStream j = new JarOutputStream(out)) {
       // Directory entries, as real jars have, must not matter.
       j.putNextEntry(new JarEntry("dev/"));
       j.closeEntry();
@@ -84,11 +89,13 @@ class CodeDigestTest {
 
     Map<String, byte[]> changed = classes();
     changed.put("dev/editforge/a/X.class", bytes("class X v2"));
-    assertNotEquals(d1, CodeDigest.of(dir("changed", changed)), "one changed byte must rerun stages");
+    assertNotEquals(
+        d1, CodeDigest.of(dir("changed", changed)), "one changed byte must rerun stages");
 
     Map<String, byte[]> renamed = classes();
     renamed.put("dev/editforge/a/Z.class", renamed.remove("dev/editforge/a/X.class"));
-    assertNotEquals(d1, CodeDigest.of(dir("renamed", renamed)), "same bytes under another name is other code");
+    assertNotEquals(
+        d1, CodeDigest.of(dir("renamed", renamed)), "same bytes under another name is other code");
 
     Map<String, byte[]> added = classes();
     added.put("dev/editforge/c/New.class", bytes("new"));
@@ -125,14 +132,17 @@ class CodeDigestTest {
     String digest = BuildInfo.codeDigest();
     assertTrue(digest.matches("[0-9a-f]{64}"), "target/classes should be readable: " + digest);
     assertTrue(BuildInfo.version().endsWith("+" + digest.substring(0, 12)), BuildInfo.version());
-    assertTrue(!BuildInfo.version().startsWith("+") && !BuildInfo.version().contains("${"), BuildInfo.version());
+    assertTrue(
+        !BuildInfo.version().startsWith("+") && !BuildInfo.version().contains("${"),
+        BuildInfo.version());
   }
 
   @Test
   void fingerprintsDifferWhenOnlyTheCodeVersionDiffers() {
     List<String> inputs = List.of("table:articles:abc:2024-01-01T00:00:00Z");
     String old = Fingerprints.combine("ingest", "0.1.0+3fa2b9c01d4e", "cfg", inputs);
-    assertEquals(old, Fingerprints.combine("ingest", "0.1.0+3fa2b9c01d4e", "cfg", inputs), "deterministic");
+    assertEquals(
+        old, Fingerprints.combine("ingest", "0.1.0+3fa2b9c01d4e", "cfg", inputs), "deterministic");
     assertNotEquals(old, Fingerprints.combine("ingest", "0.1.0+3fa2b9c01d4f", "cfg", inputs));
   }
 }

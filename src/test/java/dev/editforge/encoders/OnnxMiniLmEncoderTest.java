@@ -59,7 +59,8 @@ class OnnxMiniLmEncoderTest {
   void paddingAndBatchOrderDoNotChangeAVector() {
     List<String> texts = new ArrayList<>();
     texts.add("Short one.");
-    texts.add("A considerably longer sentence that forces the short ones in its batch to be padded a lot.");
+    texts.add(
+        "A considerably longer sentence that forces the short ones in its batch to be padded a lot.");
     for (int i = 0; i < 9; i++) {
       texts.add("Filler sentence number " + i + " about rivers and mountains.");
     }
@@ -72,7 +73,9 @@ class OnnxMiniLmEncoderTest {
 
   @Test
   void emptyTextsAreRejectedWithAReasonAndTheRestStillEmbedded() {
-    EncodedBatch b = encoder.encode(Arrays.asList("fine text", "", null, "   ", "also fine"), Encoder.Role.PASSAGE);
+    EncodedBatch b =
+        encoder.encode(
+            Arrays.asList("fine text", "", null, "   ", "also fine"), Encoder.Role.PASSAGE);
     assertEquals(3, b.rejectedCount());
     assertNotNull(b.vectors()[0]);
     assertNotNull(b.vectors()[4]);
@@ -112,7 +115,8 @@ class OnnxMiniLmEncoderTest {
     for (List<String> w : work) {
       sequential.add(encoder.embedPassages(w));
     }
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
     try {
       List<java.util.concurrent.Future<float[][]>> futures = new ArrayList<>();
       for (List<String> w : work) {
@@ -131,7 +135,8 @@ class OnnxMiniLmEncoderTest {
 
   @Test
   void maxLengthBeyondThePositionTableIsRefusedAtLoad() {
-    EmbeddingException e = assertThrows(EmbeddingException.class, () -> OnnxMiniLmEncoder.load(1024, 8, 4096, 1));
+    EmbeddingException e =
+        assertThrows(EmbeddingException.class, () -> OnnxMiniLmEncoder.load(1024, 8, 4096, 1));
     assertTrue(e.getMessage().contains("512"), e.getMessage());
   }
 }

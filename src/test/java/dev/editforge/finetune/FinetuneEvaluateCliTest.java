@@ -1,6 +1,5 @@
 package dev.editforge.finetune;
 
-import dev.editforge.cli.FinetuneCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,13 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
+import dev.editforge.cli.FinetuneCommand;
 import dev.editforge.cli.Launch;
-import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
+import dev.editforge.io.SftTable;
 import dev.editforge.io.Tables;
 import dev.editforge.llm.TinyModels;
-import dev.editforge.io.SftTable;
+import dev.editforge.text.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +39,8 @@ class FinetuneEvaluateCliTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    // Load the engine on this (the test) thread: DJL turns libtorch's per-thread grad mode off only on
+    // Load the engine on this (the test) thread: DJL turns libtorch's per-thread grad mode off only
+    // on
     // the loading thread, and later tests in this JVM train on the main thread.
     ai.djl.engine.Engine.getEngine("PyTorch");
     model = TinyModels.qwen2(dir.resolve("model"), TinyModels.Size.TINY, 31);
@@ -48,28 +49,63 @@ class FinetuneEvaluateCliTest {
     for (int a = 0; a < 3; a++) {
       List<Row> qs = new ArrayList<>();
       for (int q = 0; q <= a; q++) {
-        qs.add(RowFactory.create("q" + a + "-" + q, "What is thing " + q + "?", Rows.seq(List.of("thing " + q))));
+        qs.add(
+            RowFactory.create(
+                "q" + a + "-" + q, "What is thing " + q + "?", Rows.seq(List.of("thing " + q))));
       }
       rows.add(RowFactory.create("art" + a, "Title " + a, "context " + a, Rows.seq(qs)));
     }
-    TestSpark.session().createDataFrame(rows, Tables.ARTICLES_SCHEMA).coalesce(1).write().parquet(articles.toString());
+    TestSpark.session()
+        .createDataFrame(rows, Tables.ARTICLES_SCHEMA)
+        .coalesce(1)
+        .write()
+        .parquet(articles.toString());
   }
 
   static Path runWithSft(String name) throws Exception {
     Path run = dir.resolve(name);
     Path table = run.resolve("sft");
-    SftTable.write(TestSpark.session(), FinetuneRunnerTest.rows(12), new org.apache.hadoop.fs.Path(table.toUri()));
-    Files.writeString(table.resolve("_manifest.json"),
-        Manifest.start("select", "sft", "c", "v", "f").count("output", 12).finish(Manifest.COMPLETED).toJson());
+    SftTable.write(
+        TestSpark.session(),
+        FinetuneRunnerTest.rows(12),
+        new org.apache.hadoop.fs.Path(table.toUri()));
+    Files.writeString(
+        table.resolve("_manifest.json"),
+        Manifest.start("select", "sft", "c", "v", "f")
+            .count("output", 12)
+            .finish(Manifest.COMPLETED)
+            .toJson());
     return run;
   }
 
   static String[] finetuneArgs(Path run) {
-    return new String[] {"finetune", "--model", model.toString(), "--run-dir", run.toString(), "--max-steps", "6",
-        "--batching", "concat", "--set", "finetune.batch-size=2", "--set", "finetune.learning-rate=0.02",
-        "--set", "finetune.checkpoint-every=2", "--set", "finetune.eval-fraction=0.25",
-        "--set", "finetune.lora.rank=4", "--set", "finetune.lora.alpha=8", "--set", "finetune.max-length=128",
-        "--set", "finetune.chat-template=none"};
+    return new String[] {
+      "finetune",
+      "--model",
+      model.toString(),
+      "--run-dir",
+      run.toString(),
+      "--max-steps",
+      "6",
+      "--batching",
+      "concat",
+      "--set",
+      "finetune.batch-size=2",
+      "--set",
+      "finetune.learning-rate=0.02",
+      "--set",
+      "finetune.checkpoint-every=2",
+      "--set",
+      "finetune.eval-fraction=0.25",
+      "--set",
+      "finetune.lora.rank=4",
+      "--set",
+      "finetune.lora.alpha=8",
+      "--set",
+      "finetune.max-length=128",
+      "--set",
+      "finetune.chat-template=none"
+    };
   }
 
   /**
@@ -81,13 +117,18 @@ class FinetuneEvaluateCliTest {
     FinetuneCommand c = new FinetuneCommand();
     new CommandLine(c).parseArgs(Arrays.copyOfRange(args, 1, args.length));
     TestSpark.session();
-    Launch launch = Launch.of("finetune", c.common, c.flagOverrides(),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    Launch launch =
+        Launch.of(
+            "finetune",
+            c.common,
+            c.flagOverrides(),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     return assertThrows(Exception.class, () -> launch.runner().run(new FinetuneJob(listener)));
   }
 
   @Test
-  void finetuneLowersEvalLossWritesAdapterAndMergedModelThenSkipsAndEvaluateComparesBaseAndTuned() throws Exception {
+  void finetuneLowersEvalLossWritesAdapterAndMergedModelThenSkipsAndEvaluateComparesBaseAndTuned()
+      throws Exception {
     Path run = runWithSft("run1");
     CliRun r = CliRun.of(finetuneArgs(run));
     assertEquals(0, r.exitCode(), r.toString());
@@ -97,14 +138,18 @@ class FinetuneEvaluateCliTest {
     assertEquals(6, m.get("counts").get("steps").asInt());
     assertEquals(12, m.get("counts").get("input").asInt());
     assertEquals(3, m.get("counts").get("eval_samples").asInt());
-    assertTrue(m.get("best_eval_loss").asDouble() < m.get("initial_eval_loss").asDouble() - 0.05, m.toString());
+    assertTrue(
+        m.get("best_eval_loss").asDouble() < m.get("initial_eval_loss").asDouble() - 0.05,
+        m.toString());
     assertTrue(Files.exists(out.resolve("adapter/adapter_model.safetensors")));
     assertTrue(Files.exists(out.resolve("merged/model.safetensors")));
     assertTrue(Files.exists(out.resolve("merged/config.json")));
     assertTrue(Files.exists(out.resolve("trainer_log.json")));
     try (var s = Files.list(run.resolve("_work"))) {
       for (Path p : s.toList()) {
-        assertTrue(!Files.exists(p.resolve("checkpoints")), "checkpoints are removed once the output is committed");
+        assertTrue(
+            !Files.exists(p.resolve("checkpoints")),
+            "checkpoints are removed once the output is committed");
       }
     }
 
@@ -112,8 +157,19 @@ class FinetuneEvaluateCliTest {
     assertEquals(0, again.exitCode(), again.toString());
     assertTrue(again.out().contains("finetune: skipped: up-to-date"), again.out());
 
-    CliRun ev = CliRun.of("evaluate", "--model", model.toString(), "--articles", articles.toString(), "--run-dir",
-        run.toString(), "--set", "judge.kind=normalized-contains", "--set", "evaluate.max-new-tokens=6");
+    CliRun ev =
+        CliRun.of(
+            "evaluate",
+            "--model",
+            model.toString(),
+            "--articles",
+            articles.toString(),
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "judge.kind=normalized-contains",
+            "--set",
+            "evaluate.max-new-tokens=6");
     assertEquals(0, ev.exitCode(), ev.toString());
     JsonNode summary = JSON.readTree(run.resolve("evaluation/summary.json").toFile());
     assertEquals(run.resolve("finetune/merged").toString(), summary.get("tuned_model").asText());
@@ -125,18 +181,38 @@ class FinetuneEvaluateCliTest {
   @Test
   void identicalModelsGiveIdenticalAnswersAndAccuracyInTheTableAndOutputs() throws Exception {
     Path run = dir.resolve("run2");
-    CliRun ev = CliRun.of("evaluate", "--model", model.toString(), "--tuned", model.toString(), "--articles",
-        articles.toString(), "--run-dir", run.toString(), "--set", "judge.kind=normalized-contains",
-        "--set", "evaluate.max-new-tokens=6", "--max-articles", "2");
+    CliRun ev =
+        CliRun.of(
+            "evaluate",
+            "--model",
+            model.toString(),
+            "--tuned",
+            model.toString(),
+            "--articles",
+            articles.toString(),
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "judge.kind=normalized-contains",
+            "--set",
+            "evaluate.max-new-tokens=6",
+            "--max-articles",
+            "2");
     assertEquals(0, ev.exitCode(), ev.toString());
     JsonNode summary = JSON.readTree(run.resolve("evaluation/summary.json").toFile());
-    assertEquals(2, summary.get("articles").asInt(), "max-articles keeps the first 2 by article_id");
+    assertEquals(
+        2, summary.get("articles").asInt(), "max-articles keeps the first 2 by article_id");
     assertEquals(3, summary.get("questions").asInt());
-    assertEquals(summary.get("base_accuracy").asDouble(), summary.get("tuned_accuracy").asDouble(), 0.0);
+    assertEquals(
+        summary.get("base_accuracy").asDouble(), summary.get("tuned_accuracy").asDouble(), 0.0);
     assertEquals(0.0, summary.get("gain").asDouble(), 0.0);
 
-    List<Row> perArticle = TestSpark.session().read().parquet(run.resolve("evaluation/articles").toString())
-        .orderBy("article_id").collectAsList();
+    List<Row> perArticle =
+        TestSpark.session()
+            .read()
+            .parquet(run.resolve("evaluation/articles").toString())
+            .orderBy("article_id")
+            .collectAsList();
     assertEquals(2, perArticle.size());
     assertEquals("art0", perArticle.get(0).getString(0));
     assertEquals(1, perArticle.get(0).getInt(2));
@@ -144,11 +220,15 @@ class FinetuneEvaluateCliTest {
     for (Row a : perArticle) {
       assertEquals(a.getInt(3), a.getInt(4), "same model, same correct count");
     }
-    List<Row> perQuestion = TestSpark.session().read().parquet(run.resolve("evaluation/questions").toString())
-        .collectAsList();
+    List<Row> perQuestion =
+        TestSpark.session()
+            .read()
+            .parquet(run.resolve("evaluation/questions").toString())
+            .collectAsList();
     assertEquals(3, perQuestion.size());
     for (Row q : perQuestion) {
-      assertEquals(q.getString(q.fieldIndex("base_answer")), q.getString(q.fieldIndex("tuned_answer")));
+      assertEquals(
+          q.getString(q.fieldIndex("base_answer")), q.getString(q.fieldIndex("tuned_answer")));
     }
     // table: header, one line per article, totals, mean
     List<String> lines = ev.out().lines().toList();
@@ -171,21 +251,32 @@ class FinetuneEvaluateCliTest {
     Path whole = runWithSft("whole");
     assertEquals(0, CliRun.of(finetuneArgs(whole)).exitCode());
     Path killed = runWithSft("killed");
-    Exception first = runWithListener(killed, (step, total) -> {
-      if (step == 3) {
-        throw new IllegalStateException("killed at step 3");
-      }
-    });
-    assertTrue(String.valueOf(first.getMessage()).contains("killed at step 3"), String.valueOf(first));
+    Exception first =
+        runWithListener(
+            killed,
+            (step, total) -> {
+              if (step == 3) {
+                throw new IllegalStateException("killed at step 3");
+              }
+            });
+    assertTrue(
+        String.valueOf(first.getMessage()).contains("killed at step 3"), String.valueOf(first));
     assertTrue(!Files.exists(killed.resolve("finetune")), "nothing committed by the killed run");
     CliRun resumed = CliRun.of(finetuneArgs(killed));
     assertEquals(0, resumed.exitCode(), resumed.toString());
     assertTrue(resumed.out().contains("resumed from step 2"), resumed.out());
-    assertEquals(2, JSON.readTree(killed.resolve("finetune/_manifest.json").toFile()).get("counts")
-        .get("resumed_from_step").asInt());
+    assertEquals(
+        2,
+        JSON.readTree(killed.resolve("finetune/_manifest.json").toFile())
+            .get("counts")
+            .get("resumed_from_step")
+            .asInt());
     for (String f : List.of("adapter/adapter_model.safetensors", "merged/model.safetensors")) {
-      assertTrue(java.util.Arrays.equals(Files.readAllBytes(whole.resolve("finetune").resolve(f)),
-          Files.readAllBytes(killed.resolve("finetune").resolve(f))), f + " identical to the uninterrupted run's");
+      assertTrue(
+          java.util.Arrays.equals(
+              Files.readAllBytes(whole.resolve("finetune").resolve(f)),
+              Files.readAllBytes(killed.resolve("finetune").resolve(f))),
+          f + " identical to the uninterrupted run's");
     }
   }
 
@@ -194,7 +285,9 @@ class FinetuneEvaluateCliTest {
     CliRun noModel = CliRun.of("finetune", "--run-dir", dir.resolve("empty").toString());
     assertEquals(2, noModel.exitCode(), noModel.toString());
     assertTrue(noModel.err().contains("--model"), noModel.err());
-    CliRun noSft = CliRun.of("finetune", "--model", model.toString(), "--run-dir", dir.resolve("empty").toString());
+    CliRun noSft =
+        CliRun.of(
+            "finetune", "--model", model.toString(), "--run-dir", dir.resolve("empty").toString());
     assertEquals(2, noSft.exitCode(), noSft.toString());
     assertTrue(noSft.err().contains("sft"), noSft.err());
   }

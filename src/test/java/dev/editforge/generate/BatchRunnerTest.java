@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Test;
 
 /** Out-of-memory halving and empty-completion retries, with a fake generator. */
 class BatchRunnerTest {
-  /** Answers each request with {@code text(request)}; throws CUDA's OOM message above {@code maxBatch}. */
+  /**
+   * Answers each request with {@code text(request)}; throws CUDA's OOM message above {@code
+   * maxBatch}.
+   */
   static final class Fake implements TextGenerator {
     final int maxBatch;
     final Function<GenerationRequest, String> text;
@@ -38,10 +41,22 @@ class BatchRunnerTest {
       List<GenerationResult> out = new ArrayList<>();
       for (GenerationRequest r : requests) {
         seeds.add(r.sampling().seed());
-        String t = text.apply(r.isChat() ? GenerationRequest.text(r.id(), "chat:" + r.messages().get(0).role() + ":"
-            + r.messages().get(0).content(), r.sampling()) : r);
-        out.add(t == null ? GenerationResult.failed(r.id(), "boom")
-            : new GenerationResult(r.id(), List.of(new Completion(t, List.of(1, 2), FinishReason.STOP, 2)), 5, null));
+        String t =
+            text.apply(
+                r.isChat()
+                    ? GenerationRequest.text(
+                        r.id(),
+                        "chat:" + r.messages().get(0).role() + ":" + r.messages().get(0).content(),
+                        r.sampling())
+                    : r);
+        out.add(
+            t == null
+                ? GenerationResult.failed(r.id(), "boom")
+                : new GenerationResult(
+                    r.id(),
+                    List.of(new Completion(t, List.of(1, 2), FinishReason.STOP, 2)),
+                    5,
+                    null));
       }
       return out;
     }
@@ -58,7 +73,11 @@ class BatchRunnerTest {
   static List<BatchRunner.Job> jobs(int n) {
     List<BatchRunner.Job> jobs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      jobs.add(new BatchRunner.Job("j" + i, "prompt " + i, new SamplingParams(8, 1.0, 0.95, 0, 1, List.of(), List.of(), 100 + i)));
+      jobs.add(
+          new BatchRunner.Job(
+              "j" + i,
+              "prompt " + i,
+              new SamplingParams(8, 1.0, 0.95, 0, 1, List.of(), List.of(), 100 + i)));
     }
     return jobs;
   }
@@ -82,7 +101,8 @@ class BatchRunnerTest {
   void oneRequestThatStillDoesNotFitFailsAloneAndAFailedRequestIsAnErrorOutcome() {
     Fake fake = new Fake(0, r -> "x");
     List<BatchRunner.Outcome> out = new BatchRunner(fake, false, 0).run(jobs(2));
-    assertTrue(out.get(0).error().startsWith("out of memory even for a single request"), out.toString());
+    assertTrue(
+        out.get(0).error().startsWith("out of memory even for a single request"), out.toString());
     Fake failing = new Fake(10, r -> r.prompt().endsWith("1") ? null : "ok");
     List<BatchRunner.Outcome> mixed = new BatchRunner(failing, false, 0).run(jobs(2));
     assertEquals("ok", mixed.get(0).text());
@@ -93,16 +113,27 @@ class BatchRunnerTest {
   void blankCompletionsAreRetriedWithDerivedSeedsThenReported() {
     long lucky = BatchRunner.attemptSeed(101, 1);
     // Job 0 is always blank; job 1 is blank until its first retry seed.
-    Fake fake = new Fake(10, r -> !r.prompt().startsWith("chat:user:prompt ") ? "not a user message"
-        : r.prompt().endsWith("0") ? " \n" : r.sampling().seed() == lucky ? "finally" : "");
+    Fake fake =
+        new Fake(
+            10,
+            r ->
+                !r.prompt().startsWith("chat:user:prompt ")
+                    ? "not a user message"
+                    : r.prompt().endsWith("0")
+                        ? " \n"
+                        : r.sampling().seed() == lucky ? "finally" : "");
     BatchRunner runner = new BatchRunner(fake, true, 2);
     List<BatchRunner.Outcome> out = runner.run(jobs(2));
     assertEquals("finally", out.get(1).text());
     assertEquals(lucky, out.get(1).seed());
     assertEquals(2, out.get(1).attempts());
-    assertTrue(out.get(0).error().contains("empty completion after 3 attempts"), out.get(0).toString());
+    assertTrue(
+        out.get(0).error().contains("empty completion after 3 attempts"), out.get(0).toString());
     assertEquals(BatchRunner.attemptSeed(100, 2), out.get(0).seed());
-    assertEquals(List.of(100L, 101L, BatchRunner.attemptSeed(100, 1), lucky, BatchRunner.attemptSeed(100, 2)), fake.seeds);
+    assertEquals(
+        List.of(
+            100L, 101L, BatchRunner.attemptSeed(100, 1), lucky, BatchRunner.attemptSeed(100, 2)),
+        fake.seeds);
     assertEquals(3, runner.stats().emptyRetries);
   }
 }

@@ -26,21 +26,34 @@ import org.junit.jupiter.api.io.TempDir;
  * interrupted rename (a copy on S3A) leaves, so its rows may be partial and must not be read.
  */
 class GenerateResumeTest {
-  @TempDir
-  static Path shared;
+  @TempDir static Path shared;
 
   static Path model;
 
   @BeforeAll
   static void writeModel() {
     // Not named tiny-qwen: SelfEditJobTest counts the tiny-qwen models cached in this JVM.
-    model = TinyModels.write(shared.resolve("resume-decoder"), TinyModels.Family.QWEN2,
-        TinyModels.config(TinyModels.Family.QWEN2, TinyModels.Size.TINY).withMaxPositionEmbeddings(1024), 7);
+    model =
+        TinyModels.write(
+            shared.resolve("resume-decoder"),
+            TinyModels.Family.QWEN2,
+            TinyModels.config(TinyModels.Family.QWEN2, TinyModels.Size.TINY)
+                .withMaxPositionEmbeddings(1024),
+            7);
   }
 
   static CliRun generate(Path run) {
-    CliRun r = CliRun.of("generate", "--model", model.toString(), "--k", "1", "--run-dir", run.toString(),
-        "--set", "generate.self-edit.max-new-tokens=3");
+    CliRun r =
+        CliRun.of(
+            "generate",
+            "--model",
+            model.toString(),
+            "--k",
+            "1",
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "generate.self-edit.max-new-tokens=3");
     assertEquals(0, r.exitCode(), r.toString());
     return r;
   }
@@ -50,8 +63,8 @@ class GenerateResumeTest {
   }
 
   @Test
-  void aChunkWithoutCommittedMarkerIsDiscardedAndRegeneratedWhileACommittedChunkIsKept(@TempDir Path dir)
-      throws Exception {
+  void aChunkWithoutCommittedMarkerIsDiscardedAndRegeneratedWhileACommittedChunkIsKept(
+      @TempDir Path dir) throws Exception {
     // The reference: the same settings in one go.
     Path ref = SelfEditJobTest.ingested(dir.resolve("ref"));
     generate(ref);
@@ -65,13 +78,21 @@ class GenerateResumeTest {
     // pass every keep condition (no error, same prompt, model, sampling and seed) and show up.
     Path run = SelfEditJobTest.ingested(dir.resolve("run"));
     Path work = run.resolve("_work").resolve("self_edits");
-    WorkParts parts = new WorkParts(new org.apache.hadoop.fs.Path(work.toUri()),
-        TestSpark.session().sparkContext().hadoopConfiguration());
+    WorkParts parts =
+        new WorkParts(
+            new org.apache.hadoop.fs.Path(work.toUri()),
+            TestSpark.session().sparkContext().hadoopConfiguration());
     org.apache.hadoop.fs.Path temp = parts.newTemp();
-    table(ref.resolve("self_edits")).filter(col("article_id").isin(first8)).write().parquet(temp.toString());
+    table(ref.resolve("self_edits"))
+        .filter(col("article_id").isin(first8))
+        .write()
+        .parquet(temp.toString());
     parts.commit(temp, "chunk-killed-00000", "8 tasks");
-    table(ref.resolve("self_edits")).filter(not(col("article_id").isin(first8)))
-        .withColumn("completion", lit("half-copied")).write().parquet(work.resolve("chunk-killed-00001").toString());
+    table(ref.resolve("self_edits"))
+        .filter(not(col("article_id").isin(first8)))
+        .withColumn("completion", lit("half-copied"))
+        .write()
+        .parquet(work.resolve("chunk-killed-00001").toString());
     assertEquals(1, parts.committed("chunk-").size());
     assertEquals(7, table(work.resolve("chunk-killed-00001")).count());
 
@@ -79,7 +100,8 @@ class GenerateResumeTest {
     Manifest m = SelfEditJobTest.manifest(run);
     assertEquals(8, m.count("reused"), m.toJson());
     assertEquals(7, m.count("generated"), m.toJson());
-    assertTrue(resumed.out().contains("7 of 15 (article, sample) pairs to generate"), resumed.toString());
+    assertTrue(
+        resumed.out().contains("7 of 15 (article, sample) pairs to generate"), resumed.toString());
     assertTrue(resumed.out().contains("8 kept from earlier runs"), resumed.toString());
     List<Row> rows = SelfEditJobTest.edits(run);
     List<String> texts = rows.stream().map(r -> r.getString(4)).toList();

@@ -1,8 +1,5 @@
 package dev.editforge.generate;
 
-import dev.editforge.text.AnswerVoting;
-import dev.editforge.text.ReasoningPrompts;
-import dev.editforge.config.ReasoningSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,40 +8,57 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.editforge.config.ConfigReader;
+import dev.editforge.config.ReasoningSettings;
 import dev.editforge.config.SettingsException;
+import dev.editforge.text.AnswerVoting;
+import dev.editforge.text.ReasoningPrompts;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ReasoningTest {
-  static final List<String> OPTIONS = List.of("All cats sleep.", "B. Some cats sleep.", "No cat sleeps.", "I. Kant is right.");
+  static final List<String> OPTIONS =
+      List.of("All cats sleep.", "B. Some cats sleep.", "No cat sleeps.", "I. Kant is right.");
 
   @Test
   void teacherPromptShowsLetteredOptionsAndTheAnswer() {
     ReasoningPrompts p = ReasoningPrompts.builtIn();
     String t = p.teacher("explain-en", "Every cat sleeps.", "Which must be true?", OPTIONS, "B");
-    assertTrue(t.contains("Options:\nA: All cats sleep.\nB: Some cats sleep.\nC: No cat sleeps.\nD: I. Kant is right.\n"), t);
+    assertTrue(
+        t.contains(
+            "Options:\nA: All cats sleep.\nB: Some cats sleep.\nC: No cat sleeps.\nD: I. Kant is right.\n"),
+        t);
     assertTrue(t.contains("Correct answer: B: Some cats sleep.\n"), t);
     assertTrue(t.contains("step by step"), t);
     assertTrue(t.endsWith("\"Answer: X\", where X is the letter of the correct option.\n"), t);
     String zh = p.teacher("explain-zh", "每只猫都睡觉。", "哪一项一定为真？", OPTIONS, "A");
     assertTrue(zh.contains("正确答案：A: All cats sleep."), zh);
     assertTrue(zh.contains("答案是：X"), zh);
-    assertThrows(IllegalArgumentException.class, () -> p.teacher("explain-en", "p", "q", OPTIONS, "E"));
+    assertThrows(
+        IllegalArgumentException.class, () -> p.teacher("explain-en", "p", "q", OPTIONS, "E"));
   }
 
   @Test
   void studentPromptHidesTheAnswerAndUserTemplatesWork() {
-    ReasoningPrompts p = new ReasoningPrompts(Map.of("mine", "{problem} | {question} | {options} | {answer}", "ask", "Q: {question}\n{options}"));
+    ReasoningPrompts p =
+        new ReasoningPrompts(
+            Map.of(
+                "mine",
+                "{problem} | {question} | {options} | {answer}",
+                "ask",
+                "Q: {question}\n{options}"));
     assertEquals("p | q | A: x\nB: y | B: y", p.teacher("mine", "p", "q", List.of("x", "y"), "B"));
     assertEquals("Q: q\nA: x\nB: y", p.student("ask", "p", "q", List.of("x", "y")));
     String s = p.student("solve-en", "Every cat sleeps.", "Which must be true?", OPTIONS);
     assertFalse(s.contains("Correct answer"), s);
     assertThrows(IllegalArgumentException.class, () -> p.student("explain-en", "p", "q", OPTIONS));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.template("nope"));
-    assertTrue(e.getMessage().contains("explain-en, explain-zh, solve-en, solve-zh"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new ReasoningPrompts(Map.of("bad", "{choices}")));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> p.template("nope"));
+    assertTrue(
+        e.getMessage().contains("explain-en, explain-zh, solve-en, solve-zh"), e.getMessage());
+    assertThrows(
+        IllegalArgumentException.class, () -> new ReasoningPrompts(Map.of("bad", "{choices}")));
   }
 
   @Test
@@ -64,8 +78,10 @@ class ReasoningTest {
     assertNull(v.extract("", 4));
     AnswerVoting anywhere = new AnswerVoting(List.of("Option ([A-Z]) is correct"), false);
     assertEquals("C", anywhere.extract("Option C is correct.\nThat is all.", 0));
-    assertThrows(IllegalArgumentException.class, () -> new AnswerVoting(List.of("Answer: [A-Z]"), true));
-    assertThrows(IllegalArgumentException.class, () -> new AnswerVoting(List.of("Answer: ([A-Z]"), true));
+    assertThrows(
+        IllegalArgumentException.class, () -> new AnswerVoting(List.of("Answer: [A-Z]"), true));
+    assertThrows(
+        IllegalArgumentException.class, () -> new AnswerVoting(List.of("Answer: ([A-Z]"), true));
   }
 
   @Test
@@ -102,14 +118,30 @@ class ReasoningTest {
 
   @Test
   void settingsRefuseAStudentPromptThatShowsTheAnswer() {
-    String defaults = "teacher-prompt = explain-en, student-prompt = solve-en, templates {}, last-line-only = true, samples = 1, "
-        + "answer-patterns = [\"(?i:answer)\\\\s*:\\\\s*([A-Z])\"]";
-    ReasoningSettings ok = ReasoningSettings.from(new ConfigReader(ConfigFactory.parseString(defaults), "editforge.generate.reasoning"));
+    String defaults =
+        "teacher-prompt = explain-en, student-prompt = solve-en, templates {}, last-line-only = true, samples = 1, "
+            + "answer-patterns = [\"(?i:answer)\\\\s*:\\\\s*([A-Z])\"]";
+    ReasoningSettings ok =
+        ReasoningSettings.from(
+            new ConfigReader(ConfigFactory.parseString(defaults), "editforge.generate.reasoning"));
     assertEquals("A", ok.voting().extract("x\nAnswer: A", 2));
-    SettingsException e = assertThrows(SettingsException.class, () -> ReasoningSettings.from(new ConfigReader(
-        ConfigFactory.parseString("student-prompt = explain-zh").withFallback(ConfigFactory.parseString(defaults)), "editforge.generate.reasoning")));
+    SettingsException e =
+        assertThrows(
+            SettingsException.class,
+            () ->
+                ReasoningSettings.from(
+                    new ConfigReader(
+                        ConfigFactory.parseString("student-prompt = explain-zh")
+                            .withFallback(ConfigFactory.parseString(defaults)),
+                        "editforge.generate.reasoning")));
     assertTrue(e.getMessage().contains("student-prompt"), e.getMessage());
-    assertThrows(SettingsException.class, () -> ReasoningSettings.from(new ConfigReader(
-        ConfigFactory.parseString("answer-patterns = [\"no group\"]").withFallback(ConfigFactory.parseString(defaults)), "editforge.generate.reasoning")));
+    assertThrows(
+        SettingsException.class,
+        () ->
+            ReasoningSettings.from(
+                new ConfigReader(
+                    ConfigFactory.parseString("answer-patterns = [\"no group\"]")
+                        .withFallback(ConfigFactory.parseString(defaults)),
+                    "editforge.generate.reasoning")));
   }
 }

@@ -39,6 +39,7 @@ class ReasoningVotesTest {
     assertEquals(List.of(false, false), none.agrees());
     assertEquals(List.of(0.0, 0.0), none.voteShares());
     // With gold, a tie does not matter: agreement is with the gold letter.
-    assertEquals(List.of(true, false), ReasoningVotes.decide(Arrays.asList("A", "B"), "A").agrees());
+    assertEquals(
+        List.of(true, false), ReasoningVotes.decide(Arrays.asList("A", "B"), "A").agrees());
   }
 }

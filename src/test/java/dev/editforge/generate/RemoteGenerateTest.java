@@ -22,12 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The generate stages with backend openai against a scripted fake server on loopback. */
 class RemoteGenerateTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static String article(String title) {
-    return "{\"title\":\"" + title + "\",\"context\":\"" + title + " is a small place.\","
-        + "\"questions\":[{\"question\":\"What is " + title + "?\",\"answer\":\"a place\"}]}";
+    return "{\"title\":\""
+        + title
+        + "\",\"context\":\""
+        + title
+        + " is a small place.\","
+        + "\"questions\":[{\"question\":\"What is "
+        + title
+        + "?\",\"answer\":\"a place\"}]}";
   }
 
   static String[] remote(String endpoint, Path run, String... extra) {
@@ -35,10 +40,29 @@ class RemoteGenerateTest {
   }
 
   static String[] remoteWithTimeout(String endpoint, Path run, String timeout, String... extra) {
-    List<String> a = new java.util.ArrayList<>(List.of("--backend", "openai", "--endpoint", endpoint, "--model", "served",
-        "--run-dir", run.toString(),
-        "--set", "remote.max-retries=1", "--set", "remote.initial-backoff=5ms", "--set", "remote.max-backoff=10ms",
-        "--set", "remote.request-timeout=" + timeout, "--set", "remote.api-key-env=\"\"", "--set", "generate.empty-retries=1"));
+    List<String> a =
+        new java.util.ArrayList<>(
+            List.of(
+                "--backend",
+                "openai",
+                "--endpoint",
+                endpoint,
+                "--model",
+                "served",
+                "--run-dir",
+                run.toString(),
+                "--set",
+                "remote.max-retries=1",
+                "--set",
+                "remote.initial-backoff=5ms",
+                "--set",
+                "remote.max-backoff=10ms",
+                "--set",
+                "remote.request-timeout=" + timeout,
+                "--set",
+                "remote.api-key-env=\"\"",
+                "--set",
+                "generate.empty-retries=1"));
     a.addAll(List.of(extra));
     return a.toArray(String[]::new);
   }
@@ -50,33 +74,59 @@ class RemoteGenerateTest {
   @Test
   void faultsBecomeErrorRowsAndARerunRetriesOnlyThem() throws Exception {
     Path input = dir.resolve("articles.json");
-    Files.writeString(input, "[" + String.join(",", article("Okland"), article("Failmoor"), article("Emptyvale"),
-        article("Slowfield")) + "]");
+    Files.writeString(
+        input,
+        "["
+            + String.join(
+                ",",
+                article("Okland"),
+                article("Failmoor"),
+                article("Emptyvale"),
+                article("Slowfield"))
+            + "]");
     Path run = dir.resolve("run");
-    assertEquals(0, CliRun.of("ingest", "--input", "squad:" + input, "--run-dir", run.toString()).exitCode());
+    assertEquals(
+        0,
+        CliRun.of("ingest", "--input", "squad:" + input, "--run-dir", run.toString()).exitCode());
 
-    try (FakeOpenAi server = new FakeOpenAi(call -> {
-      String p = call.key();
-      if (p.contains("Failmoor")) {
-        return FakeOpenAi.Reply.error(500);
-      }
-      if (p.contains("Emptyvale")) {
-        return FakeOpenAi.Reply.text(call, "  ");
-      }
-      if (p.contains("Slowfield")) {
-        return FakeOpenAi.Reply.text(call, "late").delayed(4000);
-      }
-      return FakeOpenAi.Reply.text(call, "implication " + call.body().path("seed").asLong());
-    })) {
-      CliRun r = CliRun.of(prepend("generate", remoteWithTimeout(server.endpoint().toString(), run, "1s", "--k", "2")));
+    try (FakeOpenAi server =
+        new FakeOpenAi(
+            call -> {
+              String p = call.key();
+              if (p.contains("Failmoor")) {
+                return FakeOpenAi.Reply.error(500);
+              }
+              if (p.contains("Emptyvale")) {
+                return FakeOpenAi.Reply.text(call, "  ");
+              }
+              if (p.contains("Slowfield")) {
+                return FakeOpenAi.Reply.text(call, "late").delayed(4000);
+              }
+              return FakeOpenAi.Reply.text(
+                  call, "implication " + call.body().path("seed").asLong());
+            })) {
+      CliRun r =
+          CliRun.of(
+              prepend(
+                  "generate",
+                  remoteWithTimeout(server.endpoint().toString(), run, "1s", "--k", "2")));
       assertEquals(0, r.exitCode(), "a failed request never fails the job: " + r);
-      List<Row> rows = TestSpark.session().read().parquet(run.resolve("self_edits").toString()).collectAsList();
+      List<Row> rows =
+          TestSpark.session().read().parquet(run.resolve("self_edits").toString()).collectAsList();
       assertEquals(8, rows.size());
-      Map<String, List<Row>> byTitle = rows.stream().collect(Collectors.groupingBy(
-          row -> row.getString(3).replaceAll("(?s).*?(Okland|Failmoor|Emptyvale|Slowfield).*", "$1")));
+      Map<String, List<Row>> byTitle =
+          rows.stream()
+              .collect(
+                  Collectors.groupingBy(
+                      row ->
+                          row.getString(3)
+                              .replaceAll("(?s).*?(Okland|Failmoor|Emptyvale|Slowfield).*", "$1")));
       for (Row ok : byTitle.get("Okland")) {
         assertNull(ok.get(8));
-        assertEquals("implication " + ok.getStruct(6).getLong(4), ok.getString(4), "the row's seed is the one sent");
+        assertEquals(
+            "implication " + ok.getStruct(6).getLong(4),
+            ok.getString(4),
+            "the row's seed is the one sent");
         assertEquals("served", ok.getString(5));
       }
       for (Row bad : byTitle.get("Failmoor")) {
@@ -84,25 +134,34 @@ class RemoteGenerateTest {
         assertNull(bad.get(4));
       }
       for (Row empty : byTitle.get("Emptyvale")) {
-        assertTrue(empty.getString(8).startsWith("empty completion after 2 attempts"), empty.getString(8));
+        assertTrue(
+            empty.getString(8).startsWith("empty completion after 2 attempts"), empty.getString(8));
       }
       for (Row slow : byTitle.get("Slowfield")) {
         assertTrue(slow.getString(8).contains("no response within 1000 ms"), slow.getString(8));
       }
       List<FakeOpenAi.Call> emptyCalls = server.callsContaining("Emptyvale");
       assertEquals(4, emptyCalls.size(), "2 samples x (1 + 1 empty retry)");
-      assertEquals(4, new HashSet<>(emptyCalls.stream().map(c -> c.body().path("seed").asLong()).toList()).size(),
+      assertEquals(
+          4,
+          new HashSet<>(emptyCalls.stream().map(c -> c.body().path("seed").asLong()).toList())
+              .size(),
           "each retry has its own seed");
-      assertEquals(4, server.callsContaining("Failmoor").size(), "2 samples x (1 + remote.max-retries)");
+      assertEquals(
+          4, server.callsContaining("Failmoor").size(), "2 samples x (1 + remote.max-retries)");
       Manifest m = manifest(run, "self_edits");
       assertEquals(6, m.count("errors"));
       assertEquals(8, m.count("input"));
-      assertEquals(m.count("input"), m.count("accepted") + m.count("rejected") + m.count("duplicates"));
+      assertEquals(
+          m.count("input"), m.count("accepted") + m.count("rejected") + m.count("duplicates"));
     }
 
     // The server is fixed: a rerun asks only for the 6 failed rows and keeps the 2 good ones.
-    try (FakeOpenAi fixed = new FakeOpenAi(call -> FakeOpenAi.Reply.text(call, "fixed " + call.body().path("seed").asLong()))) {
-      CliRun r = CliRun.of(prepend("generate", remote(fixed.endpoint().toString(), run, "--k", "2")));
+    try (FakeOpenAi fixed =
+        new FakeOpenAi(
+            call -> FakeOpenAi.Reply.text(call, "fixed " + call.body().path("seed").asLong()))) {
+      CliRun r =
+          CliRun.of(prepend("generate", remote(fixed.endpoint().toString(), run, "--k", "2")));
       assertEquals(0, r.exitCode(), r.toString());
       assertEquals(6, fixed.calls.size());
       assertEquals(0, fixed.callsContaining("Okland").size());
@@ -115,7 +174,8 @@ class RemoteGenerateTest {
   @Test
   void reasoningAgreesWithGoldAndVotesWithoutIt() throws Exception {
     Path input = dir.resolve("logic.jsonl");
-    Files.writeString(input,
+    Files.writeString(
+        input,
         "{\"id\": \"P1\", \"problem\": \"Ann is taller than Bob. Bob is taller than Cy.\", \"questions\": ["
             + "{\"question\": \"Who is tallest?\", \"options\": [\"Bob\", \"Ann\", \"Cy\"], \"answer\": \"B\"},"
             + "{\"question\": \"Who is shortest?\", \"options\": [\"Cy\", \"Ann\", \"Bob\"], \"answer\": null},"
@@ -123,27 +183,47 @@ class RemoteGenerateTest {
     Path run = dir.resolve("run");
     CliRun ing = CliRun.of("ingest", "--input", "logic:" + input, "--run-dir", run.toString());
     assertEquals(0, ing.exitCode(), ing.toString());
-    // Per question, the k-th call gets a scripted answer (calls of one question may come in any order,
+    // Per question, the k-th call gets a scripted answer (calls of one question may come in any
+    // order,
     // but the multiset of answers is fixed).
     Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    Map<String, List<String>> answers = Map.of(
-        "tallest", List.of("Answer: B", "Answer: B", "Answer: C"),
-        "shortest", List.of("Answer: A", "Answer: A", "the answer is C"),
-        "middle", List.of("Answer: A", "Answer: B", "I do not know"));
-    try (FakeOpenAi server = new FakeOpenAi(call -> {
-      String p = call.key();
-      String q = p.contains("tallest") ? "tallest" : p.contains("shortest") ? "shortest" : "middle";
-      int i = calls.computeIfAbsent(q, x -> new AtomicInteger()).getAndIncrement();
-      return FakeOpenAi.Reply.text(call, "Step by step.\n" + answers.get(q).get(i % 3));
-    })) {
-      CliRun r = CliRun.of(prepend("generate", remote(server.endpoint().toString(), run, "--what", "reasoning", "--n", "3")));
+    Map<String, List<String>> answers =
+        Map.of(
+            "tallest", List.of("Answer: B", "Answer: B", "Answer: C"),
+            "shortest", List.of("Answer: A", "Answer: A", "the answer is C"),
+            "middle", List.of("Answer: A", "Answer: B", "I do not know"));
+    try (FakeOpenAi server =
+        new FakeOpenAi(
+            call -> {
+              String p = call.key();
+              String q =
+                  p.contains("tallest")
+                      ? "tallest"
+                      : p.contains("shortest") ? "shortest" : "middle";
+              int i = calls.computeIfAbsent(q, x -> new AtomicInteger()).getAndIncrement();
+              return FakeOpenAi.Reply.text(call, "Step by step.\n" + answers.get(q).get(i % 3));
+            })) {
+      CliRun r =
+          CliRun.of(
+              prepend(
+                  "generate",
+                  remote(server.endpoint().toString(), run, "--what", "reasoning", "--n", "3")));
       assertEquals(0, r.exitCode(), r.toString());
-      assertEquals(3, server.callsContaining("Correct answer: B: Ann").size(), "the teacher prompt shows the gold answer: "
-          + server.calls.stream().map(FakeOpenAi.Call::key).toList());
-      assertEquals(6, server.calls.stream().filter(c -> !c.key().contains("Correct answer")).count(),
+      assertEquals(
+          3,
+          server.callsContaining("Correct answer: B: Ann").size(),
+          "the teacher prompt shows the gold answer: "
+              + server.calls.stream().map(FakeOpenAi.Call::key).toList());
+      assertEquals(
+          6,
+          server.calls.stream().filter(c -> !c.key().contains("Correct answer")).count(),
           "questions without gold get the student prompt");
-      List<Row> rows = TestSpark.session().read().parquet(run.resolve("reasoning").toString())
-          .orderBy("question_index", "sample_index").collectAsList();
+      List<Row> rows =
+          TestSpark.session()
+              .read()
+              .parquet(run.resolve("reasoning").toString())
+              .orderBy("question_index", "sample_index")
+              .collectAsList();
       assertEquals(9, rows.size());
       Map<Integer, List<Row>> byQ = rows.stream().collect(Collectors.groupingBy(x -> x.getInt(2)));
       // Gold B: two traces agree, each with share 2/3; the C trace does not (1/3).
@@ -168,11 +248,22 @@ class RemoteGenerateTest {
 
       // only-agreeing: the same traces (nothing generated again), only the 4 agreeing kept.
       int before = server.calls.size();
-      CliRun o = CliRun.of(prepend("generate", remote(server.endpoint().toString(), run, "--what", "reasoning", "--n", "3",
-          "--only-agreeing")));
+      CliRun o =
+          CliRun.of(
+              prepend(
+                  "generate",
+                  remote(
+                      server.endpoint().toString(),
+                      run,
+                      "--what",
+                      "reasoning",
+                      "--n",
+                      "3",
+                      "--only-agreeing")));
       assertEquals(0, o.exitCode(), o.toString());
       assertEquals(before, server.calls.size());
-      List<Row> kept = TestSpark.session().read().parquet(run.resolve("reasoning").toString()).collectAsList();
+      List<Row> kept =
+          TestSpark.session().read().parquet(run.resolve("reasoning").toString()).collectAsList();
       assertEquals(4, kept.size());
       assertTrue(kept.stream().allMatch(x -> x.getBoolean(7)));
       assertEquals(5, manifest(run, "reasoning").count("dropped_not_agreeing"));

@@ -10,7 +10,8 @@ class ShardAssignerTest {
 
   @Test
   void assignmentsMatchAnIndependentSha256Computation() {
-    // Expected values from Python: int.from_bytes(sha256(id.encode()).digest()[:8], 'big', signed=True) % n
+    // Expected values from Python: int.from_bytes(sha256(id.encode()).digest()[:8], 'big',
+    // signed=True) % n
     assertEquals(1, new ShardAssigner(3).shardOf("p-0"));
     assertEquals(3, new ShardAssigner(8).shardOf("p-0"));
     assertEquals(715, new ShardAssigner(1000).shardOf("p-0"));

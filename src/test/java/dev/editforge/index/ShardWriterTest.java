@@ -1,16 +1,16 @@
 package dev.editforge.index;
 
-import dev.editforge.config.IndexSettings;
-import dev.editforge.lucene.IndexVerificationException;
-import dev.editforge.lucene.VectorQuantization;
-import dev.editforge.lucene.TextAnalyzer;
-import dev.editforge.lucene.IndexManifest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.editforge.config.IndexSettings;
 import dev.editforge.encoders.VectorSimilarity;
+import dev.editforge.lucene.IndexManifest;
+import dev.editforge.lucene.IndexVerificationException;
+import dev.editforge.lucene.TextAnalyzer;
+import dev.editforge.lucene.VectorQuantization;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ShardWriterTest {
-  static final EncoderInfo ENC = new EncoderInfo("test-model", "minilm", 16, VectorSimilarity.COSINE);
+  static final EncoderInfo ENC =
+      new EncoderInfo("test-model", "minilm", 16, VectorSimilarity.COSINE);
 
   static IndexManifest build(Path dir, IndexSettings s, List<IndexedPassage> passages) {
     try (IndexBuilder b = new IndexBuilder(dir, s, ENC)) {
@@ -68,21 +69,28 @@ class ShardWriterTest {
     List<String> problems = m.verify(dir);
     assertEquals(2, problems.size(), problems.toString());
     assertTrue(problems.get(0).startsWith("shard 1 is missing"), problems.get(0));
-    assertTrue(problems.get(1).startsWith("shard 2 (shard-00002) checksum mismatch"), problems.get(1));
-    IndexVerificationException e = assertThrows(IndexVerificationException.class, () -> m.verifyOrThrow(dir));
+    assertTrue(
+        problems.get(1).startsWith("shard 2 (shard-00002) checksum mismatch"), problems.get(1));
+    IndexVerificationException e =
+        assertThrows(IndexVerificationException.class, () -> m.verifyOrThrow(dir));
     assertEquals(2, e.problems().size());
   }
 
   @Test
   void aMissingManifestIsReportedAsAnUnfinishedIndex(@TempDir Path dir) {
-    IndexVerificationException e = assertThrows(IndexVerificationException.class, () -> IndexManifest.read(dir));
+    IndexVerificationException e =
+        assertThrows(IndexVerificationException.class, () -> IndexManifest.read(dir));
     assertTrue(e.getMessage().contains("not finished"), e.getMessage());
   }
 
   @Test
   void duplicatePassageIdsReplaceEarlierOnes(@TempDir Path dir) {
     List<IndexedPassage> ps = TestCorpus.passages(10, 16, true, 3);
-    try (ShardWriter w = new ShardWriter(dir, IndexSettings.defaults(1), new ShardWriter.VectorSpec(16, VectorSimilarity.COSINE))) {
+    try (ShardWriter w =
+        new ShardWriter(
+            dir,
+            IndexSettings.defaults(1),
+            new ShardWriter.VectorSpec(16, VectorSimilarity.COSINE))) {
       ps.forEach(w::add);
       w.add(ps.get(4));
       ShardWriter.ShardStats s = w.finish();
@@ -95,34 +103,65 @@ class ShardWriterTest {
 
   @Test
   void badVectorsAreRefusedWithThePassageId(@TempDir Path dir) {
-    try (ShardWriter w = new ShardWriter(dir.resolve("a"), IndexSettings.defaults(1), new ShardWriter.VectorSpec(16, VectorSimilarity.DOT_PRODUCT))) {
+    try (ShardWriter w =
+        new ShardWriter(
+            dir.resolve("a"),
+            IndexSettings.defaults(1),
+            new ShardWriter.VectorSpec(16, VectorSimilarity.DOT_PRODUCT))) {
       IllegalArgumentException wrongDim =
-          assertThrows(IllegalArgumentException.class, () -> w.add(new IndexedPassage("p1", null, "t", "x", new float[15])));
-      assertTrue(wrongDim.getMessage().contains("p1") && wrongDim.getMessage().contains("16"), wrongDim.getMessage());
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> w.add(new IndexedPassage("p1", null, "t", "x", new float[15])));
+      assertTrue(
+          wrongDim.getMessage().contains("p1") && wrongDim.getMessage().contains("16"),
+          wrongDim.getMessage());
       float[] notUnit = new float[16];
       notUnit[0] = 2f;
       IllegalArgumentException norm =
-          assertThrows(IllegalArgumentException.class, () -> w.add(new IndexedPassage("p2", null, "t", "x", notUnit)));
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> w.add(new IndexedPassage("p2", null, "t", "x", notUnit)));
       assertTrue(norm.getMessage().contains("unit"), norm.getMessage());
       float[] nan = TestCorpus.unit(new float[16]);
       nan[3] = Float.NaN;
-      assertThrows(IllegalArgumentException.class, () -> w.add(new IndexedPassage("p3", null, "t", "x", nan)));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> w.add(new IndexedPassage("p3", null, "t", "x", nan)));
     }
   }
 
   @Test
   void anIndexSimilarityTheEncoderCannotSupportIsRefused() {
-    IndexSettings dot = new IndexSettings(1, TextAnalyzer.ENGLISH, 1.2f, 0.75f, true, VectorSimilarity.DOT_PRODUCT,
-        16, 100, VectorQuantization.NONE, 1, 1, 64);
-    assertEquals(VectorSimilarity.DOT_PRODUCT, dot.resolveSimilarity(VectorSimilarity.COSINE, true));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> dot.resolveSimilarity(VectorSimilarity.MAXIMUM_INNER_PRODUCT, false));
+    IndexSettings dot =
+        new IndexSettings(
+            1,
+            TextAnalyzer.ENGLISH,
+            1.2f,
+            0.75f,
+            true,
+            VectorSimilarity.DOT_PRODUCT,
+            16,
+            100,
+            VectorQuantization.NONE,
+            1,
+            1,
+            64);
+    assertEquals(
+        VectorSimilarity.DOT_PRODUCT, dot.resolveSimilarity(VectorSimilarity.COSINE, true));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> dot.resolveSimilarity(VectorSimilarity.MAXIMUM_INNER_PRODUCT, false));
     assertTrue(e.getMessage().contains("not normalized"), e.getMessage());
   }
 
   @Test
   void anUnfinishedShardLeavesNoCommit(@TempDir Path dir) throws IOException {
-    try (ShardWriter w = new ShardWriter(dir, IndexSettings.defaults(1), new ShardWriter.VectorSpec(16, VectorSimilarity.COSINE))) {
+    try (ShardWriter w =
+        new ShardWriter(
+            dir,
+            IndexSettings.defaults(1),
+            new ShardWriter.VectorSpec(16, VectorSimilarity.COSINE))) {
       TestCorpus.passages(5, 16, true, 4).forEach(w::add);
     }
     try (Stream<Path> s = Files.list(dir)) {

@@ -7,13 +7,17 @@ import java.util.Random;
 /** A small synthetic corpus with clustered vectors, for index and retrieval tests. */
 public final class TestCorpus {
   public static final String[] TOPICS = {
-    "volcano lava eruption magma", "violin orchestra symphony concerto", "glacier ice arctic melting",
+    "volcano lava eruption magma", "violin orchestra symphony concerto",
+        "glacier ice arctic melting",
     "bitcoin blockchain ledger mining", "tennis racket serve tournament", "bread yeast flour oven"
   };
 
   private TestCorpus() {}
 
-  /** {@code n} passages; passage i is about topic i % 6 and its vector sits near that topic's centre. */
+  /**
+   * {@code n} passages; passage i is about topic i % 6 and its vector sits near that topic's
+   * centre.
+   */
   public static List<IndexedPassage> passages(int n, int dim, boolean normalize, long seed) {
     Random rnd = new Random(seed);
     float[][] centres = new float[TOPICS.length][dim];
@@ -33,7 +37,16 @@ public final class TestCorpus {
         unit(v);
       }
       String word = TOPICS[t].split(" ")[i % 4];
-      String text = "Passage " + i + " talks about " + TOPICS[t] + ", especially " + word + " number w" + i + ".";
+      String text =
+          "Passage "
+              + i
+              + " talks about "
+              + TOPICS[t]
+              + ", especially "
+              + word
+              + " number w"
+              + i
+              + ".";
       out.add(new IndexedPassage("pid-" + i, "src-" + i, "Title " + word, text, v));
     }
     return out;

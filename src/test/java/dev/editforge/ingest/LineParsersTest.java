@@ -25,7 +25,9 @@ class LineParsersTest {
   private static void assertRejected(Parsed p, String category, String messagePart) {
     assertFalse(p.isAccepted(), "expected a reject, got " + p);
     assertEquals(category, p.category, p.reason);
-    assertTrue(p.reason.contains(messagePart), "reason \"" + p.reason + "\" should mention " + messagePart);
+    assertTrue(
+        p.reason.contains(messagePart),
+        "reason \"" + p.reason + "\" should mention " + messagePart);
     assertEquals("f.txt", p.file);
     assertEquals(7, p.line);
   }
@@ -66,68 +68,117 @@ class LineParsersTest {
     assertRejected(parse(InputKind.DPR, "1\ta\tb\tc"), RejectReason.MALFORMED, "found 4");
     assertRejected(parse(InputKind.DPR, "1\t\tTitle"), RejectReason.EMPTY_FIELD, "text");
     assertRejected(parse(InputKind.DPR, "\ttext\tTitle"), RejectReason.EMPTY_FIELD, "id");
-    assertRejected(parse(InputKind.DPR, "1\t\"never closed\tTitle"), RejectReason.MALFORMED, "unterminated");
+    assertRejected(
+        parse(InputKind.DPR, "1\t\"never closed\tTitle"), RejectReason.MALFORMED, "unterminated");
   }
 
   @Test
   void everyKindRejectsInvalidUtf8AndOversizedRecords() {
     byte[] bad = {'1', '\t', 'a', (byte) 0xC3, (byte) 0x28, '\t', 'T'};
-    for (InputKind kind : List.of(InputKind.DPR, InputKind.PASSAGES_JSONL, InputKind.LOGIC, InputKind.INSTRUCTIONS)) {
+    for (InputKind kind :
+        List.of(InputKind.DPR, InputKind.PASSAGES_JSONL, InputKind.LOGIC, InputKind.INSTRUCTIONS)) {
       assertRejected(parseBytes(kind, bad), RejectReason.INVALID_UTF8, "UTF-8");
-      assertRejected(parse(kind, "x".repeat((int) MAX + 1)), RejectReason.TOO_LARGE, "max-record-bytes");
+      assertRejected(
+          parse(kind, "x".repeat((int) MAX + 1)), RejectReason.TOO_LARGE, "max-record-bytes");
     }
   }
 
   @Test
   void passagesJsonl() {
-    Parsed ok = parse(InputKind.PASSAGES_JSONL, "{\"id\": 42, \"title\": \"T\", \"text\": \"Body.\"}");
+    Parsed ok =
+        parse(InputKind.PASSAGES_JSONL, "{\"id\": 42, \"title\": \"T\", \"text\": \"Body.\"}");
     assertTrue(ok.isAccepted());
     assertEquals("42", ok.row.getString(1));
     assertEquals("passages-jsonl", ok.row.getString(4));
-    assertRejected(parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"title\": \"T\", \"text\": "), RejectReason.MALFORMED, "malformed JSON");
+    assertRejected(
+        parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"title\": \"T\", \"text\": "),
+        RejectReason.MALFORMED,
+        "malformed JSON");
     assertRejected(parse(InputKind.PASSAGES_JSONL, "[1, 2]"), RejectReason.WRONG_TYPE, "object");
-    assertRejected(parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"text\": \"x\"}"), RejectReason.MISSING_FIELD, "title");
-    assertRejected(parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"title\": \"T\", \"text\": \"  \"}"), RejectReason.EMPTY_FIELD, "text");
-    assertRejected(parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"title\": 5, \"text\": \"x\"}"), RejectReason.WRONG_TYPE, "title must be a string");
-    assertRejected(parse(InputKind.PASSAGES_JSONL, "{\"id\": [1], \"title\": \"T\", \"text\": \"x\"}"), RejectReason.WRONG_TYPE, "id");
+    assertRejected(
+        parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"text\": \"x\"}"),
+        RejectReason.MISSING_FIELD,
+        "title");
+    assertRejected(
+        parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"title\": \"T\", \"text\": \"  \"}"),
+        RejectReason.EMPTY_FIELD,
+        "text");
+    assertRejected(
+        parse(InputKind.PASSAGES_JSONL, "{\"id\": 1, \"title\": 5, \"text\": \"x\"}"),
+        RejectReason.WRONG_TYPE,
+        "title must be a string");
+    assertRejected(
+        parse(InputKind.PASSAGES_JSONL, "{\"id\": [1], \"title\": \"T\", \"text\": \"x\"}"),
+        RejectReason.WRONG_TYPE,
+        "id");
   }
 
   @Test
   void logicStoresAnswersAsLettersAndKeepsUnlabeledQuestions() {
-    Parsed ok = parse(InputKind.LOGIC, "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": ["
-        + "{\"question\": \"q1\", \"options\": [\"x\", \"y\", \"z\"], \"answer\": \"b\"},"
-        + "{\"question\": \"q2\", \"options\": [\"x\", \"y\"], \"answer\": \"y\"},"
-        + "{\"question\": \"q3\", \"options\": [\"x\", \"y\"]}]}");
+    Parsed ok =
+        parse(
+            InputKind.LOGIC,
+            "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": ["
+                + "{\"question\": \"q1\", \"options\": [\"x\", \"y\", \"z\"], \"answer\": \"b\"},"
+                + "{\"question\": \"q2\", \"options\": [\"x\", \"y\"], \"answer\": \"y\"},"
+                + "{\"question\": \"q3\", \"options\": [\"x\", \"y\"]}]}");
     assertTrue(ok.isAccepted(), String.valueOf(ok.reason));
     List<Row> qs = ok.row.getList(2);
     assertEquals("B", qs.get(0).getString(2));
     assertEquals("B", qs.get(1).getString(2));
     assertTrue(qs.get(2).isNullAt(2));
-    assertRejected(parse(InputKind.LOGIC, "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": ["
-        + "{\"question\": \"q\", \"options\": [\"x\", \"y\"], \"answer\": \"E\"}]}"), RejectReason.INVALID_VALUE, "option letter");
-    assertRejected(parse(InputKind.LOGIC, "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": []}"), RejectReason.EMPTY_FIELD, "questions");
-    assertRejected(parse(InputKind.LOGIC, "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": ["
-        + "{\"question\": \"q\", \"options\": \"x\"}]}"), RejectReason.WRONG_TYPE, "options must be a list");
+    assertRejected(
+        parse(
+            InputKind.LOGIC,
+            "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": ["
+                + "{\"question\": \"q\", \"options\": [\"x\", \"y\"], \"answer\": \"E\"}]}"),
+        RejectReason.INVALID_VALUE,
+        "option letter");
+    assertRejected(
+        parse(InputKind.LOGIC, "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": []}"),
+        RejectReason.EMPTY_FIELD,
+        "questions");
+    assertRejected(
+        parse(
+            InputKind.LOGIC,
+            "{\"id\": \"L1\", \"problem\": \"P\", \"questions\": ["
+                + "{\"question\": \"q\", \"options\": \"x\"}]}"),
+        RejectReason.WRONG_TYPE,
+        "options must be a list");
   }
 
   @Test
   void instructionsAcceptAlpacaAndMessages() {
-    Parsed alpaca = parse(InputKind.INSTRUCTIONS, "{\"instruction\": \"Sum\", \"input\": \"1+1\", \"output\": \"2\"}");
+    Parsed alpaca =
+        parse(
+            InputKind.INSTRUCTIONS,
+            "{\"instruction\": \"Sum\", \"input\": \"1+1\", \"output\": \"2\"}");
     assertTrue(alpaca.isAccepted());
     List<Row> m = alpaca.row.getList(1);
     assertEquals("Sum\n\n1+1", m.get(0).getString(1));
     assertEquals("assistant", m.get(1).getString(0));
     assertEquals("alpaca", alpaca.row.getString(2));
-    Parsed chat = parse(InputKind.INSTRUCTIONS, "{\"messages\": [{\"role\": \"system\", \"content\": \"s\"},"
-        + "{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}");
+    Parsed chat =
+        parse(
+            InputKind.INSTRUCTIONS,
+            "{\"messages\": [{\"role\": \"system\", \"content\": \"s\"},"
+                + "{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}");
     assertTrue(chat.isAccepted());
     assertEquals(3, chat.row.getList(1).size());
-    assertRejected(parse(InputKind.INSTRUCTIONS, "{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}"),
-        RejectReason.INVALID_VALUE, "role");
-    assertRejected(parse(InputKind.INSTRUCTIONS, "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}"),
-        RejectReason.INVALID_VALUE, "assistant");
-    assertRejected(parse(InputKind.INSTRUCTIONS, "{\"prompt\": \"x\"}"), RejectReason.MISSING_FIELD, "alpaca");
-    assertRejected(parse(InputKind.INSTRUCTIONS, "{\"instruction\": \"x\"}"), RejectReason.MISSING_FIELD, "output");
+    assertRejected(
+        parse(InputKind.INSTRUCTIONS, "{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}"),
+        RejectReason.INVALID_VALUE,
+        "role");
+    assertRejected(
+        parse(InputKind.INSTRUCTIONS, "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}"),
+        RejectReason.INVALID_VALUE,
+        "assistant");
+    assertRejected(
+        parse(InputKind.INSTRUCTIONS, "{\"prompt\": \"x\"}"), RejectReason.MISSING_FIELD, "alpaca");
+    assertRejected(
+        parse(InputKind.INSTRUCTIONS, "{\"instruction\": \"x\"}"),
+        RejectReason.MISSING_FIELD,
+        "output");
   }
 
   @Test

@@ -13,8 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Ingest of the real reference files in ../shared (skipped when absent). */
 class SharedIngestTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static Manifest manifest(Path run, String table) throws Exception {
     return Manifest.parse(Files.readString(run.resolve(table).resolve("_manifest.json")));
@@ -37,11 +36,21 @@ class SharedIngestTest {
   void dprSampleAndNestedSquadV2() throws Exception {
     Path dpr = SharedData.require("data/dpr/psgs_w100_sample.tsv");
     Path v2 = SharedData.require("data/squad/squad_v2_small.json");
-    CliRun r = CliRun.of("ingest", "--input", "dpr:" + dpr, "--input", "squad:" + v2, "--run-dir", dir.toString());
+    CliRun r =
+        CliRun.of(
+            "ingest",
+            "--input",
+            "dpr:" + dpr,
+            "--input",
+            "squad:" + v2,
+            "--run-dir",
+            dir.toString());
     assertEquals(0, r.exitCode(), r.toString());
     assertEquals(751, manifest(dir, "passages").count("output"));
     Manifest v2m = manifest(dir, "articles");
-    assertEquals(626, v2m.count("questions") + v2m.count("impossible_questions"),
+    assertEquals(
+        626,
+        v2m.count("questions") + v2m.count("impossible_questions"),
         "every question of the file is either kept or counted as unanswerable");
     assertTrue(v2m.count("impossible_questions") > 0);
   }

@@ -27,9 +27,11 @@ class SquadReaderTest {
 
   @Test
   void sealShapeGivesOneArticleWithItsQuestions() {
-    List<Parsed> out = read("[\n{\"title\": \"Veltmoor\", \"context\": \"An island.\", \"questions\": ["
-        + "{\"question\": \"What is it?\", \"answer\": \"An island\"}]},\n"
-        + "{\"title\": \"B\", \"context\": \"C\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]}\n]");
+    List<Parsed> out =
+        read(
+            "[\n{\"title\": \"Veltmoor\", \"context\": \"An island.\", \"questions\": ["
+                + "{\"question\": \"What is it?\", \"answer\": \"An island\"}]},\n"
+                + "{\"title\": \"B\", \"context\": \"C\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]}\n]");
     assertEquals(2, out.size());
     Parsed p = out.get(0);
     assertTrue(p.isAccepted());
@@ -43,12 +45,14 @@ class SquadReaderTest {
 
   @Test
   void nestedSquadKeepsAllAnswersAndLeavesOutUnanswerable() {
-    List<Parsed> out = read("{\"version\": \"v2.0\", \"data\": [{\"title\": \"T\", \"paragraphs\": ["
-        + "{\"context\": \"ctx one\", \"qas\": ["
-        + "{\"id\": \"q1\", \"question\": \"Q1?\", \"answers\": [{\"text\": \"a\"}, {\"text\": \"b\"}, {\"text\": \"a\"}]},"
-        + "{\"id\": \"q2\", \"question\": \"Q2?\", \"answers\": [], \"is_impossible\": true}]},"
-        + "{\"context\": \"ctx two\", \"qas\": [{\"id\": \"q3\", \"question\": \"Q3?\", \"answers\": [], \"is_impossible\": true}]}"
-        + "]}]}");
+    List<Parsed> out =
+        read(
+            "{\"version\": \"v2.0\", \"data\": [{\"title\": \"T\", \"paragraphs\": ["
+                + "{\"context\": \"ctx one\", \"qas\": ["
+                + "{\"id\": \"q1\", \"question\": \"Q1?\", \"answers\": [{\"text\": \"a\"}, {\"text\": \"b\"}, {\"text\": \"a\"}]},"
+                + "{\"id\": \"q2\", \"question\": \"Q2?\", \"answers\": [], \"is_impossible\": true}]},"
+                + "{\"context\": \"ctx two\", \"qas\": [{\"id\": \"q3\", \"question\": \"Q3?\", \"answers\": [], \"is_impossible\": true}]}"
+                + "]}]}");
     assertEquals(2, out.size());
     Parsed ok = out.get(0);
     assertTrue(ok.isAccepted());
@@ -65,11 +69,13 @@ class SquadReaderTest {
 
   @Test
   void badRecordsAreRejectedAndTheRestStillParses() {
-    List<Parsed> out = read("[{\"title\": \"T\", \"questions\": []},"
-        + "{\"title\": 3, \"context\": \"c\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]},"
-        + "{\"title\": \"T\", \"context\": \" \", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]},"
-        + "{\"title\": \"T\", \"context\": \"c\", \"questions\": [{\"question\": \"q\"}]},"
-        + "{\"title\": \"T\", \"context\": \"c\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]}]");
+    List<Parsed> out =
+        read(
+            "[{\"title\": \"T\", \"questions\": []},"
+                + "{\"title\": 3, \"context\": \"c\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]},"
+                + "{\"title\": \"T\", \"context\": \" \", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]},"
+                + "{\"title\": \"T\", \"context\": \"c\", \"questions\": [{\"question\": \"q\"}]},"
+                + "{\"title\": \"T\", \"context\": \"c\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]}]");
     assertEquals(5, out.size());
     assertEquals(RejectReason.MISSING_FIELD, out.get(0).category);
     assertEquals(RejectReason.WRONG_TYPE, out.get(1).category);
@@ -84,9 +90,12 @@ class SquadReaderTest {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     b.write("[{\"title\": \"T\", \"context\": \"bad ".getBytes(StandardCharsets.UTF_8));
     b.write(new byte[] {(byte) 0xFF, (byte) 0xFE});
-    b.write("\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]},\n".getBytes(StandardCharsets.UTF_8));
-    b.write("{\"title\": \"Ünïcödé\", \"context\": \"fine\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]}]"
-        .getBytes(StandardCharsets.UTF_8));
+    b.write(
+        "\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]},\n"
+            .getBytes(StandardCharsets.UTF_8));
+    b.write(
+        "{\"title\": \"Ünïcödé\", \"context\": \"fine\", \"questions\": [{\"question\": \"q\", \"answer\": \"a\"}]}]"
+            .getBytes(StandardCharsets.UTF_8));
     List<Parsed> out = read(b.toByteArray(), 1 << 20);
     assertEquals(2, out.size());
     assertEquals(RejectReason.INVALID_UTF8, out.get(0).category);
@@ -97,14 +106,21 @@ class SquadReaderTest {
   @Test
   void oversizedRecordIsRejected() {
     String big = "x".repeat(500);
-    List<Parsed> out = read(("[{\"title\": \"T\", \"context\": \"" + big + "\", \"questions\": "
-        + "[{\"question\": \"q\", \"answer\": \"a\"}]}]").getBytes(StandardCharsets.UTF_8), 200);
+    List<Parsed> out =
+        read(
+            ("[{\"title\": \"T\", \"context\": \""
+                    + big
+                    + "\", \"questions\": "
+                    + "[{\"question\": \"q\", \"answer\": \"a\"}]}]")
+                .getBytes(StandardCharsets.UTF_8),
+            200);
     assertEquals(RejectReason.TOO_LARGE, out.get(0).category);
   }
 
   @Test
   void aDocumentThatIsNotSquadIsAWholeFileError() {
-    InputException notJson = assertThrows(InputException.class, () -> read("[{\"title\": \"T\",, }]"));
+    InputException notJson =
+        assertThrows(InputException.class, () -> read("[{\"title\": \"T\",, }]"));
     assertTrue(notJson.getMessage().contains("not valid JSON at line 1"), notJson.getMessage());
     InputException noData = assertThrows(InputException.class, () -> read("{\"version\": 1}"));
     assertTrue(noData.getMessage().contains("no \"data\""), noData.getMessage());

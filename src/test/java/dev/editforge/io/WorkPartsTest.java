@@ -20,14 +20,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The one commit protocol for incremental parts, on the checksummed local file system Hadoop uses
- * for {@code file:} and on a file system whose directory rename is a file-by-file copy that a
- * kill can interrupt, as S3A's is.
+ * for {@code file:} and on a file system whose directory rename is a file-by-file copy that a kill
+ * can interrupt, as S3A's is.
  */
 class WorkPartsTest {
-  @TempDir
-  java.nio.file.Path dir;
+  @TempDir java.nio.file.Path dir;
 
-  /** file: through Hadoop's default LocalFileSystem, or s3sim: through {@link CopyRenameFileSystem}. */
+  /**
+   * file: through Hadoop's default LocalFileSystem, or s3sim: through {@link CopyRenameFileSystem}.
+   */
   private WorkParts parts(String fs) {
     Configuration c = new Configuration(false);
     if (fs.equals("copy-rename")) {
@@ -67,7 +68,8 @@ class WorkPartsTest {
     Files.writeString(unmarked.resolve("rows-1"), "half");
     writeTemp(parts, "rows-1");
 
-    assertEquals(List.of("chunk-a"), parts.committed("chunk-").stream().map(Path::getName).toList());
+    assertEquals(
+        List.of("chunk-a"), parts.committed("chunk-").stream().map(Path::getName).toList());
     assertEquals(2, parts.discardUncommitted());
     assertFalse(Files.exists(unmarked));
     try (var left = Files.list(dir.resolve("work"))) {
@@ -120,8 +122,8 @@ class WorkPartsTest {
   }
 
   /**
-   * A local file system whose directory rename copies file by file and then deletes the source,
-   * as S3A's does, and can be told to die after n files, as a killed driver would.
+   * A local file system whose directory rename copies file by file and then deletes the source, as
+   * S3A's does, and can be told to die after n files, as a killed driver would.
    */
   public static final class CopyRenameFileSystem extends RawLocalFileSystem {
     static volatile int failAfterFiles = -1;
@@ -151,7 +153,8 @@ class WorkPartsTest {
         if (failAfterFiles >= 0 && copied >= failAfterFiles) {
           throw new IOException("killed during the copy of " + src);
         }
-        FileUtil.copy(this, f.getPath(), this, new Path(dst, f.getPath().getName()), false, getConf());
+        FileUtil.copy(
+            this, f.getPath(), this, new Path(dst, f.getPath().getName()), false, getConf());
         copied++;
       }
       return delete(src, true);

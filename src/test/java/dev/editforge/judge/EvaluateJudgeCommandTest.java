@@ -17,25 +17,41 @@ class EvaluateJudgeCommandTest {
 
   @Test
   void printsTheTableAndEndsWithTheJudgeLine(@TempDir Path dir) throws Exception {
-    String qs = String.join(",",
-        JudgeEvaluationTest.q("Where?", "Otrar", "the town of otrar", true, "Bukhara", false),
-        JudgeEvaluationTest.q("Who?", "Subutai and Jebe", "Subutai and Jebe did", true, "", false));
+    String qs =
+        String.join(
+            ",",
+            JudgeEvaluationTest.q("Where?", "Otrar", "the town of otrar", true, "Bukhara", false),
+            JudgeEvaluationTest.q(
+                "Who?", "Subutai and Jebe", "Subutai and Jebe did", true, "", false));
     Path f = dir.resolve("run.json");
-    Files.writeString(f, "{\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":[{\"text\":\"E\","
-        + "\"stats\":{\"adapter_mean\":0.0,\"baseline_mean\":1.0},\"questions\":[" + qs + "]}]}]}");
-    CliRun r = CliRun.of("evaluate-judge", "--seal-run", f.toString(), "--run-dir", dir.resolve("run").toString());
+    Files.writeString(
+        f,
+        "{\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":[{\"text\":\"E\","
+            + "\"stats\":{\"adapter_mean\":0.0,\"baseline_mean\":1.0},\"questions\":["
+            + qs
+            + "]}]}]}");
+    CliRun r =
+        CliRun.of(
+            "evaluate-judge",
+            "--seal-run",
+            f.toString(),
+            "--run-dir",
+            dir.resolve("run").toString());
     assertEquals(0, r.exitCode(), r.toString());
     Matcher m = JudgeEvaluationTest.lastLine(r.out());
     assertEquals("normalized-contains", m.group(1), r.out());
     assertEquals("4", m.group(4));
     assertTrue(r.out().contains("token-recall"), "every local judge has a row: " + r.out());
-    assertFalse(Files.exists(dir.resolve("run")), "no Spark, no run directory: evaluate-judge only reads the file");
+    assertFalse(
+        Files.exists(dir.resolve("run")),
+        "no Spark, no run directory: evaluate-judge only reads the file");
   }
 
   @Test
   void configuredThresholdReachesTheJudges(@TempDir Path dir) throws Exception {
     Path f = SharedData.require("data/seal/rank_iter0.json");
-    CliRun r = CliRun.of("evaluate-judge", "--seal-run", f.toString(), "--set", "judge.f1-threshold=0.5");
+    CliRun r =
+        CliRun.of("evaluate-judge", "--seal-run", f.toString(), "--set", "judge.f1-threshold=0.5");
     assertEquals(0, r.exitCode(), r.toString());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("f1 ") && l.contains("0.5000")), r.out());
     JudgeEvaluationTest.lastLine(r.out());

@@ -21,7 +21,13 @@ class JudgeAgreementTest {
 
   @Test
   void addCountsEachCell() {
-    JudgeAgreement a = JudgeAgreement.empty().add(true, true).add(false, true).add(true, false).add(false, false).add(false, false);
+    JudgeAgreement a =
+        JudgeAgreement.empty()
+            .add(true, true)
+            .add(false, true)
+            .add(true, false)
+            .add(false, false)
+            .add(false, false);
     assertEquals(new JudgeAgreement(1, 1, 1, 2), a);
   }
 

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JudgeEvaluationTest {
-  static final Pattern LAST = Pattern.compile("JUDGE best=(\\S+) kappa=(\\S+) accuracy=(\\S+) n=(\\d+)");
+  static final Pattern LAST =
+      Pattern.compile("JUDGE best=(\\S+) kappa=(\\S+) accuracy=(\\S+) n=(\\d+)");
 
   static String run(Path file) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -32,19 +33,41 @@ class JudgeEvaluationTest {
     return m;
   }
 
-  static String q(String question, String answer, String base, boolean baseOk, String adapter, boolean adapterOk) {
-    return "{\"rep\":0,\"question\":\"" + question + "\",\"answer\":\"" + answer + "\",\"baseline_answer\":\"" + base
-        + "\",\"baseline_correct\":" + baseOk + ",\"adapter_answer\":\"" + adapter + "\",\"adapter_correct\":" + adapterOk + "}";
+  static String q(
+      String question,
+      String answer,
+      String base,
+      boolean baseOk,
+      String adapter,
+      boolean adapterOk) {
+    return "{\"rep\":0,\"question\":\""
+        + question
+        + "\",\"answer\":\""
+        + answer
+        + "\",\"baseline_answer\":\""
+        + base
+        + "\",\"baseline_correct\":"
+        + baseOk
+        + ",\"adapter_answer\":\""
+        + adapter
+        + "\",\"adapter_correct\":"
+        + adapterOk
+        + "}";
   }
 
   @Test
   void smallRunPicksTheJudgeThatAgrees(@TempDir Path dir) throws Exception {
     // GPT said yes to lower-case "otrar" and to an answer with extra words, no to a wrong one.
-    String qs = String.join(",",
-        q("Where?", "Otrar", "the town of otrar", true, "Bukhara", false),
-        q("Who?", "Subutai and Jebe", "Subutai and Jebe did", true, "", false));
-    String json = "{\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":[{\"text\":\"E\","
-        + "\"stats\":{\"adapter_mean\":0.0,\"baseline_mean\":1.0},\"questions\":[" + qs + "]}]}]}";
+    String qs =
+        String.join(
+            ",",
+            q("Where?", "Otrar", "the town of otrar", true, "Bukhara", false),
+            q("Who?", "Subutai and Jebe", "Subutai and Jebe did", true, "", false));
+    String json =
+        "{\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":[{\"text\":\"E\","
+            + "\"stats\":{\"adapter_mean\":0.0,\"baseline_mean\":1.0},\"questions\":["
+            + qs
+            + "]}]}]}";
     Path f = dir.resolve("run.json");
     Files.writeString(f, json);
     String out = run(f);
@@ -54,13 +77,15 @@ class JudgeEvaluationTest {
     assertEquals("normalized-contains", m.group(1), out);
     assertEquals("1.0000", m.group(2));
     assertEquals("1.0000", m.group(3));
-    assertTrue(out.contains("4 graded answers (4 distinct question/gold/answer triples, 1 blank)"), out);
+    assertTrue(
+        out.contains("4 graded answers (4 distinct question/gold/answer triples, 1 blank)"), out);
   }
 
   @Test
   void unreadableFileIsAnUnusableInput(@TempDir Path dir) {
-    var e = org.junit.jupiter.api.Assertions.assertThrows(dev.editforge.io.UnusableInputException.class,
-        () -> run(dir.resolve("missing.json")));
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            dev.editforge.io.UnusableInputException.class, () -> run(dir.resolve("missing.json")));
     assertTrue(e.getMessage().startsWith("cannot read SEAL run"), e.getMessage());
   }
 
@@ -73,7 +98,9 @@ class JudgeEvaluationTest {
       for (JsonNode c : a.get("completions")) {
         for (JsonNode q : c.get("questions")) {
           expected += 2;
-          gptYes += (q.get("baseline_correct").asBoolean() ? 1 : 0) + (q.get("adapter_correct").asBoolean() ? 1 : 0);
+          gptYes +=
+              (q.get("baseline_correct").asBoolean() ? 1 : 0)
+                  + (q.get("adapter_correct").asBoolean() ? 1 : 0);
         }
       }
     }
@@ -87,12 +114,15 @@ class JudgeEvaluationTest {
     assertTrue(kappa > 0.5 && kappa < 1.0, "best kappa " + kappa);
     assertTrue(out.contains("reference GPT-4.1 says correct for " + gptYes), out);
     // Every judge's table row covers all judgments: tp+fn is GPT's yes count.
-    var results = JudgeEvaluation.evaluate(
-        JudgeEvaluation.judgments(dev.editforge.io.SealRunFile.read(file)), JudgeEvaluation.localJudges(JudgeSettings.defaults()));
+    var results =
+        JudgeEvaluation.evaluate(
+            JudgeEvaluation.judgments(dev.editforge.io.SealRunFile.read(file)),
+            JudgeEvaluation.localJudges(JudgeSettings.defaults()));
     for (var r : results) {
       assertEquals(gptYes, r.agreement().tp() + r.agreement().fn(), r.judge().name());
       assertEquals(expected, r.agreement().n());
     }
-    assertEquals(List.copyOf(LocalJudges.NAMES), results.stream().map(r -> r.judge().name()).toList());
+    assertEquals(
+        List.copyOf(LocalJudges.NAMES), results.stream().map(r -> r.judge().name()).toList());
   }
 }

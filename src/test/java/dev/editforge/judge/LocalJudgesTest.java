@@ -19,7 +19,8 @@ class LocalJudgesTest {
     assertEquals("cats hat", SquadText.normalize("The  Cat's hat!"));
     assertEquals("apple", SquadText.normalize("An apple."));
     assertEquals("theatre", SquadText.normalize("the theatre")); // "the" inside a word stays
-    assertEquals("1750–1840", SquadText.normalize("(1750–1840)")); // non-ASCII dash is not punctuation
+    assertEquals(
+        "1750–1840", SquadText.normalize("(1750–1840)")); // non-ASCII dash is not punctuation
     assertEquals("", SquadText.normalize(" a an THE "));
   }
 
@@ -72,7 +73,8 @@ class LocalJudgesTest {
     for (String name : LocalJudges.NAMES) {
       assertEquals(name, LocalJudges.byName(name, s).name());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LocalJudges.byName("bleu", s));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> LocalJudges.byName("bleu", s));
     assertTrue(e.getMessage().contains("normalized-contains"), e.getMessage());
   }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 class ChatTemplateTest {
   /** Meta-Llama-3.1-8B-Instruct's chat_template, verbatim: slicing, tests, filters and comments. */
-  static final String LLAMA31_CHAT_TEMPLATE = """
+  static final String LLAMA31_CHAT_TEMPLATE =
+"""
 {{- bos_token }}
 {%- if custom_tools is defined %}
     {%- set tools = custom_tools %}
@@ -122,11 +123,12 @@ class ChatTemplateTest {
 {%- endif %}
 """;
 
-  private static final List<ChatMessage> CONVERSATION = List.of(
-      ChatMessage.system("Be brief."),
-      ChatMessage.user("Hi  "),
-      ChatMessage.assistant("Hello!"),
-      ChatMessage.user("Why?"));
+  private static final List<ChatMessage> CONVERSATION =
+      List.of(
+          ChatMessage.system("Be brief."),
+          ChatMessage.user("Hi  "),
+          ChatMessage.assistant("Hello!"),
+          ChatMessage.user("Why?"));
 
   @Test
   void qwen25TemplateRendersLikeTransformers() {
@@ -143,7 +145,8 @@ class ChatTemplateTest {
 
   @Test
   void llama3TemplateTrimsContentAndStartsWithBos() {
-    ChatTemplate t = ChatTemplate.of(TinyModels.LLAMA3_CHAT_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>");
+    ChatTemplate t =
+        ChatTemplate.of(TinyModels.LLAMA3_CHAT_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>");
     assertEquals(
         "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
             + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
@@ -156,36 +159,49 @@ class ChatTemplateTest {
   @Test
   void llama31TemplateWithItsDefaultDateAndSystemSlot() {
     ChatTemplate t = ChatTemplate.of(LLAMA31_CHAT_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>");
-    String header = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
-        + "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n";
-    assertEquals(header + "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+    String header =
+        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+            + "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n";
+    assertEquals(
+        header
+            + "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
             + "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
             + "<|start_header_id|>user<|end_header_id|>\n\nWhy?<|eot_id|>"
             + "<|start_header_id|>assistant<|end_header_id|>\n\n",
         t.render(CONVERSATION, true));
-    assertEquals(header + "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
+    assertEquals(
+        header + "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
         t.render(List.of(ChatMessage.user("Hi")), false));
-    assertTrue(t.render(List.of(ChatMessage.user("Hi")), false, Map.of("date_string", "1 Jan 2025"))
-        .contains("Today Date: 1 Jan 2025\n"));
+    assertTrue(
+        t.render(List.of(ChatMessage.user("Hi")), false, Map.of("date_string", "1 Jan 2025"))
+            .contains("Today Date: 1 Jan 2025\n"));
   }
 
   @Test
   void raiseExceptionInATemplateBecomesAClearError() {
     ChatTemplate t = ChatTemplate.of(TinyModels.MISTRAL_CHAT_TEMPLATE, "<s>", "</s>");
-    assertEquals("<s>[INST] Hi [/INST]Hello!</s>[INST] Why? [/INST]",
-        t.render(List.of(ChatMessage.user("Hi"), ChatMessage.assistant("Hello!"), ChatMessage.user("Why?")), true));
+    assertEquals(
+        "<s>[INST] Hi [/INST]Hello!</s>[INST] Why? [/INST]",
+        t.render(
+            List.of(
+                ChatMessage.user("Hi"), ChatMessage.assistant("Hello!"), ChatMessage.user("Why?")),
+            true));
     ChatTemplate.ChatTemplateException e =
         assertThrows(ChatTemplate.ChatTemplateException.class, () -> t.render(CONVERSATION, true));
-    assertEquals("chat template model refused the conversation: "
-        + "Conversation roles must alternate user/assistant/user/assistant/...", e.getMessage());
+    assertEquals(
+        "chat template model refused the conversation: "
+            + "Conversation roles must alternate user/assistant/user/assistant/...",
+        e.getMessage());
   }
 
   @Test
   void notBindsLooserThanIsTestsAsInJinja() {
     List<ChatMessage> one = List.of(ChatMessage.user("x"));
-    ChatTemplate t = ChatTemplate.of(
-        "{% if not d is defined %}undefined{% else %}{{ d }}{% endif %}|{{ 'not d is defined' }}|"
-            + "{% if not d is not none %}none{% endif %}", "", "");
+    ChatTemplate t =
+        ChatTemplate.of(
+            "{% if not d is defined %}undefined{% else %}{{ d }}{% endif %}|{{ 'not d is defined' }}|"
+                + "{% if not d is not none %}none{% endif %}",
+            "", "");
     assertEquals("undefined|not d is defined|none", t.render(one, false));
     assertEquals("v|not d is defined|", t.render(one, false, Map.of("d", "v")));
   }
@@ -198,7 +214,8 @@ class ChatTemplateTest {
 
   @Test
   void builtInChatml() {
-    assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi  <|im_end|>\n"
+    assertEquals(
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi  <|im_end|>\n"
             + "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n",
         ChatTemplate.builtIn("chatml", null, null).render(CONVERSATION, true));
   }
@@ -206,47 +223,61 @@ class ChatTemplateTest {
   @Test
   void builtInAlpacaUsesTheSystemMessageOrItsDefaultPreamble() {
     ChatTemplate t = ChatTemplate.builtIn("alpaca", null, null);
-    assertEquals("Be brief.\n\n### Instruction:\nHi  \n\n### Response:\nHello!\n\n### Instruction:\nWhy?\n\n"
-        + "### Response:\n", t.render(CONVERSATION, true));
-    assertEquals("Below is an instruction that describes a task. Write a response that appropriately completes the "
-        + "request.\n\n### Instruction:\nAdd 2 and 2.\n\n", t.render(List.of(ChatMessage.user("Add 2 and 2.")), false));
+    assertEquals(
+        "Be brief.\n\n### Instruction:\nHi  \n\n### Response:\nHello!\n\n### Instruction:\nWhy?\n\n"
+            + "### Response:\n",
+        t.render(CONVERSATION, true));
+    assertEquals(
+        "Below is an instruction that describes a task. Write a response that appropriately completes the "
+            + "request.\n\n### Instruction:\nAdd 2 and 2.\n\n",
+        t.render(List.of(ChatMessage.user("Add 2 and 2.")), false));
   }
 
   @Test
   void builtInVicuna() {
-    assertEquals("Be brief. USER: Hi   ASSISTANT: Hello!</s>USER: Why? ASSISTANT:",
+    assertEquals(
+        "Be brief. USER: Hi   ASSISTANT: Hello!</s>USER: Why? ASSISTANT:",
         ChatTemplate.builtIn("vicuna", null, null).render(CONVERSATION, true));
-    assertEquals("A chat between a curious user and an artificial intelligence assistant. The assistant gives "
+    assertEquals(
+        "A chat between a curious user and an artificial intelligence assistant. The assistant gives "
             + "helpful, detailed, and polite answers to the user's questions. USER: Hi ASSISTANT:",
-        ChatTemplate.builtIn("vicuna", "<s>", "</s>").render(List.of(ChatMessage.user("Hi")), true));
+        ChatTemplate.builtIn("vicuna", "<s>", "</s>")
+            .render(List.of(ChatMessage.user("Hi")), true));
   }
 
   @Test
   void builtInLlama2PutsTheSystemPromptInTheFirstInstBlock() {
     ChatTemplate t = ChatTemplate.builtIn("llama2", "<s>", "</s>");
-    assertEquals("<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s><s>[INST] Why? [/INST]",
+    assertEquals(
+        "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s><s>[INST] Why? [/INST]",
         t.render(CONVERSATION, true));
     assertEquals("<s>[INST] Hi [/INST]", t.render(List.of(ChatMessage.user("Hi")), true));
-    assertThrows(ChatTemplate.ChatTemplateException.class,
+    assertThrows(
+        ChatTemplate.ChatTemplateException.class,
         () -> t.render(List.of(ChatMessage.user("a"), ChatMessage.user("b")), true));
   }
 
   @Test
   void builtInGemmaFoldsTheSystemMessageIntoTheFirstUserTurn() {
-    assertEquals("<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n"
+    assertEquals(
+        "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n"
             + "<start_of_turn>user\nWhy?<end_of_turn>\n<start_of_turn>model\n",
         ChatTemplate.builtIn("gemma", null, null).render(CONVERSATION, true));
   }
 
   @Test
   void builtInPlainIsJustTheContents() {
-    assertEquals("Be brief.\nHi  \nHello!\nWhy?\n", ChatTemplate.builtIn("plain", null, null).render(CONVERSATION, true));
+    assertEquals(
+        "Be brief.\nHi  \nHello!\nWhy?\n",
+        ChatTemplate.builtIn("plain", null, null).render(CONVERSATION, true));
   }
 
   @Test
   void unknownBuiltInListsTheChoices() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> ChatTemplate.builtIn("zephyr", null, null));
-    assertTrue(e.getMessage().contains("chatml, alpaca, vicuna, llama2, gemma, plain"), e.getMessage());
+        assertThrows(
+            IllegalArgumentException.class, () -> ChatTemplate.builtIn("zephyr", null, null));
+    assertTrue(
+        e.getMessage().contains("chatml, alpaca, vicuna, llama2, gemma, plain"), e.getMessage());
   }
 }

@@ -15,8 +15,10 @@ class LlmSettingsTest {
           + "dtype = auto\nthreads = 0\n";
 
   private static LlmSettings read(String overrides) {
-    return dev.editforge.config.RuntimeSettings.llm(new ConfigReader(
-        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(DEFAULTS)), "editforge.llm"));
+    return dev.editforge.config.RuntimeSettings.llm(
+        new ConfigReader(
+            ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(DEFAULTS)),
+            "editforge.llm"));
   }
 
   @Test
@@ -26,15 +28,19 @@ class LlmSettingsTest {
 
   @Test
   void readsEveryKey() {
-    LlmSettings s = read("max-batch-size = 4, context-window = 2048, truncate-prompt = true, chat-template = chatml,"
-        + " dtype = float32, threads = 2");
+    LlmSettings s =
+        read(
+            "max-batch-size = 4, context-window = 2048, truncate-prompt = true, chat-template = chatml,"
+                + " dtype = float32, threads = 2");
     assertEquals(new LlmSettings(4, 2048, true, "chatml", "float32", 2), s);
   }
 
   @Test
   void badValuesNameTheKeyAndTheChoices() {
-    SettingsException e = assertThrows(SettingsException.class, () -> read("chat-template = zephyr"));
-    assertTrue(e.getMessage().contains("editforge.llm.chat-template") && e.getMessage().contains("chatml"),
+    SettingsException e =
+        assertThrows(SettingsException.class, () -> read("chat-template = zephyr"));
+    assertTrue(
+        e.getMessage().contains("editforge.llm.chat-template") && e.getMessage().contains("chatml"),
         e.getMessage());
     e = assertThrows(SettingsException.class, () -> read("max-batch-size = 0"));
     assertTrue(e.getMessage().contains("editforge.llm.max-batch-size"), e.getMessage());

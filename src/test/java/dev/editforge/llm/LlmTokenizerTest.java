@@ -36,7 +36,10 @@ class LlmTokenizerTest {
   @Test
   void specialTokensAreAddedAsTransformersAddsThem() {
     int[] l = llama.encode("the end");
-    assertEquals(llama.specialTokenId("<|begin_of_text|>"), l[0], "Llama 3: the post-processor prepends BOS");
+    assertEquals(
+        llama.specialTokenId("<|begin_of_text|>"),
+        l[0],
+        "Llama 3: the post-processor prepends BOS");
     assertArrayEquals(Arrays.copyOfRange(l, 1, l.length), llama.encode("the end", false));
     int[] m = mistral.encode("the end");
     assertEquals(1, m[0], "Mistral: add_bos_token");
@@ -62,7 +65,8 @@ class LlmTokenizerTest {
       assertEquals(text, t.decode(t.encode(text)));
     }
     int[] chat = qwen.encode("<|im_start|>user\nhi<|im_end|>", false);
-    assertEquals(qwen.specialTokenId("<|im_start|>"), chat[0], "special tokens in text are matched as such");
+    assertEquals(
+        qwen.specialTokenId("<|im_start|>"), chat[0], "special tokens in text are matched as such");
     assertEquals("user\nhi", qwen.decode(chat));
     assertEquals("<|im_start|>user\nhi<|im_end|>", qwen.decode(chat, false));
   }
@@ -97,7 +101,8 @@ class LlmTokenizerTest {
       }
       String expected = t.decode(all).substring(t.decode(prompt).length());
       assertEquals(expected, d.text());
-      assertTrue(expected.startsWith(" "), "the completion keeps its leading space: [" + expected + "]");
+      assertTrue(
+          expected.startsWith(" "), "the completion keeps its leading space: [" + expected + "]");
       assertTrue(expected.endsWith("日本 and the rest"), expected);
     }
     // SentencePiece strips the leading space of a lone decode; in context it is kept.

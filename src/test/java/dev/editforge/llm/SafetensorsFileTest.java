@@ -140,7 +140,8 @@ class SafetensorsFileTest {
   @Test
   void rejectsShapeThatDisagreesWithTheByteRange() throws IOException {
     Path file = dir.resolve("shape.safetensors");
-    writeRaw(file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[3,3],\"data_offsets\":[0,16]}}", new byte[16]);
+    writeRaw(
+        file, "{\"w\":{\"dtype\":\"F32\",\"shape\":[3,3],\"data_offsets\":[0,16]}}", new byte[16]);
     assertProblem(file, "needs 36 bytes but data offsets give 16");
   }
 
@@ -153,7 +154,9 @@ class SafetensorsFileTest {
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
       assertEquals(2, f.bytes("pos").getLong(8));
       ModelLoadException e = assertThrows(ModelLoadException.class, () -> f.readFloats("pos"));
-      assertTrue(e.getMessage().contains("I64") && e.getMessage().contains("F32, F16 or BF16"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("I64") && e.getMessage().contains("F32, F16 or BF16"),
+          e.getMessage());
     }
   }
 
@@ -172,7 +175,8 @@ class SafetensorsFileTest {
       for (String name : a.names()) {
         assertArrayEquals(a.readFloats(name), b.readFloats(name), name);
       }
-      assertTrue(!b.fileOf(DecoderLayout.EMBED).path().equals(b.fileOf(DecoderLayout.FINAL_NORM).path()));
+      assertTrue(
+          !b.fileOf(DecoderLayout.EMBED).path().equals(b.fileOf(DecoderLayout.FINAL_NORM).path()));
     }
   }
 
@@ -182,8 +186,11 @@ class SafetensorsFileTest {
     Path sharded = dir.resolve("m");
     RandomDecoderWriter.write(sharded, c, 5, SafetensorsDType.F32, 2);
     Files.delete(sharded.resolve("model-00002-of-00002.safetensors"));
-    ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafetensorsCheckpoint.open(sharded));
-    assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors") && e.getMessage().contains("missing"),
+    ModelLoadException e =
+        assertThrows(ModelLoadException.class, () -> SafetensorsCheckpoint.open(sharded));
+    assertTrue(
+        e.getMessage().contains("model-00002-of-00002.safetensors")
+            && e.getMessage().contains("missing"),
         e.getMessage());
   }
 
@@ -193,7 +200,8 @@ class SafetensorsFileTest {
     Files.createDirectories(model);
     Files.writeString(model.resolve("config.json"), "{}");
     Files.write(model.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
-    ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafetensorsCheckpoint.open(model));
+    ModelLoadException e =
+        assertThrows(ModelLoadException.class, () -> SafetensorsCheckpoint.open(model));
     String msg = e.getMessage();
     assertTrue(msg.contains("pytorch_model.bin"), msg);
     assertTrue(msg.contains("arbitrary code"), msg);
@@ -216,7 +224,9 @@ class SafetensorsFileTest {
 
   private static ModelLoadException assertProblem(Path file, String expected) {
     ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafetensorsFile.open(file));
-    assertTrue(e.getMessage().contains(file.getFileName().toString()), "names the file: " + e.getMessage());
+    assertTrue(
+        e.getMessage().contains(file.getFileName().toString()),
+        "names the file: " + e.getMessage());
     assertTrue(e.getMessage().contains(expected), "says \"" + expected + "\": " + e.getMessage());
     return e;
   }

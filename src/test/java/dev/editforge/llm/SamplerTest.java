@@ -38,18 +38,23 @@ class SamplerTest {
     float[] logits = {1f, 5f, 2f, 5f};
     assertEquals(1, Sampler.next(logits, 0, 4, SamplingParams.greedy(1), Sampler.stream(0, 0)));
     float[] twoRows = {9f, 0f, 0f, 0f, 0f, 3f};
-    assertEquals(2, Sampler.next(twoRows, 3, 3, SamplingParams.greedy(1), Sampler.stream(0, 0)), "reads its own row");
+    assertEquals(
+        2,
+        Sampler.next(twoRows, 3, 3, SamplingParams.greedy(1), Sampler.stream(0, 0)),
+        "reads its own row");
   }
 
   @Test
   void temperatureOneSamplesTheSoftmax() {
-    assertFrequencies(new double[] {1 / 6.0, 2 / 6.0, 3 / 6.0}, frequencies(params(1, 1, 0), 60000));
+    assertFrequencies(
+        new double[] {1 / 6.0, 2 / 6.0, 3 / 6.0}, frequencies(params(1, 1, 0), 60000));
   }
 
   @Test
   void lowerTemperatureSharpens() {
     // T = 0.5 squares the probabilities: 1, 4, 9 over 14.
-    assertFrequencies(new double[] {1 / 14.0, 4 / 14.0, 9 / 14.0}, frequencies(params(0.5, 1, 0), 60000));
+    assertFrequencies(
+        new double[] {1 / 14.0, 4 / 14.0, 9 / 14.0}, frequencies(params(0.5, 1, 0), 60000));
   }
 
   @Test

@@ -32,7 +32,9 @@ public final class TinyModels {
     MISTRAL
   }
 
-  /** Model sizes: {@code TINY} for logic tests, {@code SMALL} when some capacity matters (training). */
+  /**
+   * Model sizes: {@code TINY} for logic tests, {@code SMALL} when some capacity matters (training).
+   */
   public enum Size {
     TINY(64, 128, 2, 4, 2, 16),
     SMALL(128, 256, 3, 8, 2, 16);
@@ -55,7 +57,8 @@ public final class TinyModels {
   }
 
   /** Qwen2.5-Instruct's chat_template, verbatim. */
-  public static final String QWEN25_CHAT_TEMPLATE = """
+  public static final String QWEN25_CHAT_TEMPLATE =
+"""
 {%- if tools %}
     {{- '<|im_start|>system\\n' }}
     {%- if messages[0]['role'] == 'system' %}
@@ -139,32 +142,90 @@ public final class TinyModels {
     return write(dir, Family.MISTRAL, config(Family.MISTRAL, size), seed);
   }
 
-  /** The config {@link #llama} etc. use; change it (ModelConfig's {@code with...}) and pass it to {@link #write}. */
+  /**
+   * The config {@link #llama} etc. use; change it (ModelConfig's {@code with...}) and pass it to
+   * {@link #write}.
+   */
   public static ModelConfig config(Family family, Size size) {
     TinyTokenizerWriter.Vocab v = vocab(family);
     int vocabSize = (v.size() + 15) / 16 * 16;
     return switch (family) {
-      case LLAMA -> new ModelConfig("llama", vocabSize, size.hidden, size.intermediate, size.layers, size.heads,
-          size.kvHeads, size.headDim, 1e-5, 500000.0, null, 256, true, false, false, false, 0,
-          v.id("<|begin_of_text|>"), List.of(v.id("<|end_of_text|>"), v.id("<|eot_id|>")));
-      case QWEN2 -> new ModelConfig("qwen2", vocabSize, size.hidden, size.intermediate, size.layers, size.heads,
-          size.kvHeads, size.headDim, 1e-6, 1000000.0, null, 256, false, true, false, false, 0,
-          v.id("<|endoftext|>"), List.of(v.id("<|im_end|>"), v.id("<|endoftext|>")));
-      case MISTRAL -> new ModelConfig("mistral", vocabSize, size.hidden, size.intermediate, size.layers, size.heads,
-          size.kvHeads, size.headDim, 1e-5, 10000.0, null, 256, false, false, false, false, 4096,
-          v.id("<s>"), List.of(v.id("</s>")));
+      case LLAMA ->
+          new ModelConfig(
+              "llama",
+              vocabSize,
+              size.hidden,
+              size.intermediate,
+              size.layers,
+              size.heads,
+              size.kvHeads,
+              size.headDim,
+              1e-5,
+              500000.0,
+              null,
+              256,
+              true,
+              false,
+              false,
+              false,
+              0,
+              v.id("<|begin_of_text|>"),
+              List.of(v.id("<|end_of_text|>"), v.id("<|eot_id|>")));
+      case QWEN2 ->
+          new ModelConfig(
+              "qwen2",
+              vocabSize,
+              size.hidden,
+              size.intermediate,
+              size.layers,
+              size.heads,
+              size.kvHeads,
+              size.headDim,
+              1e-6,
+              1000000.0,
+              null,
+              256,
+              false,
+              true,
+              false,
+              false,
+              0,
+              v.id("<|endoftext|>"),
+              List.of(v.id("<|im_end|>"), v.id("<|endoftext|>")));
+      case MISTRAL ->
+          new ModelConfig(
+              "mistral",
+              vocabSize,
+              size.hidden,
+              size.intermediate,
+              size.layers,
+              size.heads,
+              size.kvHeads,
+              size.headDim,
+              1e-5,
+              10000.0,
+              null,
+              256,
+              false,
+              false,
+              false,
+              false,
+              4096,
+              v.id("<s>"),
+              List.of(v.id("</s>")));
     };
   }
 
   /** Writes a model of {@code family}'s tokenizer and template with architecture {@code config}. */
   public static Path write(Path dir, Family family, ModelConfig config, long seed) {
     RandomDecoderWriter.write(dir, config, seed);
-    String bos = family == Family.MISTRAL ? "<s>" : family == Family.LLAMA ? "<|begin_of_text|>" : null;
+    String bos =
+        family == Family.MISTRAL ? "<s>" : family == Family.LLAMA ? "<|begin_of_text|>" : null;
     TinyTokenizerWriter.write(dir, vocab(family), family == Family.QWEN2, bos, true);
     ObjectMapper json = new ObjectMapper();
     try {
-      json.writerWithDefaultPrettyPrinter().writeValue(
-          dir.resolve("tokenizer_config.json").toFile(), tokenizerConfig(family));
+      json.writerWithDefaultPrettyPrinter()
+          .writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizerConfig(family));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -173,9 +234,16 @@ public final class TinyModels {
 
   private static TinyTokenizerWriter.Vocab vocab(Family family) {
     return switch (family) {
-      case LLAMA -> TinyTokenizerWriter.byteLevel(List.of("<|begin_of_text|>", "<|end_of_text|>",
-          "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"));
-      case QWEN2 -> TinyTokenizerWriter.byteLevel(List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>"));
+      case LLAMA ->
+          TinyTokenizerWriter.byteLevel(
+              List.of(
+                  "<|begin_of_text|>",
+                  "<|end_of_text|>",
+                  "<|start_header_id|>",
+                  "<|end_header_id|>",
+                  "<|eot_id|>"));
+      case QWEN2 ->
+          TinyTokenizerWriter.byteLevel(List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>"));
       case MISTRAL -> TinyTokenizerWriter.sentencePiece(List.of("<unk>", "<s>", "</s>"));
     };
   }

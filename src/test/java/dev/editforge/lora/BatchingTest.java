@@ -72,7 +72,9 @@ class BatchingTest {
     Map<Integer, int[]> where = new HashMap<>();
     for (int r = 0; r < rows.size(); r++) {
       for (int t = 0; t < rows.get(r).length(); t++) {
-        assertTrue(where.put(rows.get(r).inputIds()[t], new int[] {r, t}) == null, "each token appears once");
+        assertTrue(
+            where.put(rows.get(r).inputIds()[t], new int[] {r, t}) == null,
+            "each token appears once");
       }
     }
     for (TokenizedSample s : samples) {
@@ -83,8 +85,10 @@ class BatchingTest {
         assertEquals(first[1] + t, at[1], "sample contiguous");
       }
     }
-    assertEquals(samples.stream().mapToInt(TokenizedSample::length).sum(),
-        rows.stream().mapToInt(Row::length).sum(), "token count conserved");
+    assertEquals(
+        samples.stream().mapToInt(TokenizedSample::length).sum(),
+        rows.stream().mapToInt(Row::length).sum(),
+        "token count conserved");
   }
 
   @Test
@@ -106,7 +110,8 @@ class BatchingTest {
     assertEquals(IGNORE, b.labels()[5 + 4]);
     assertEquals(0, b.attention()[5 + 3]);
     assertEquals(1, b.attention()[5 + 2]);
-    assertEquals((5 - 2) + (3 - 1), b.lossTokens(), "padding adds no loss and the prompts stay masked");
+    assertEquals(
+        (5 - 2) + (3 - 1), b.lossTokens(), "padding adds no loss and the prompts stay masked");
     assertEquals(7, batches.get(1).time());
     assertEquals(lossTokens(s), batches.stream().mapToLong(Batch::lossTokens).sum());
     assertEquals(null, b.attendMask(), "padding rows need no block mask");
@@ -155,8 +160,14 @@ class BatchingTest {
   @Test
   void concatPairsLongestWithShortestWithoutSplitting() {
     // lengths 9, 8, 5, 3, 2, 1 into rows of 12: [9, 1, 2], [8, 3], [5]
-    List<TokenizedSample> s = List.of(sample(1, 5, 0), sample(2, 9, 0), sample(3, 1, 0), sample(4, 8, 0),
-        sample(5, 3, 0), sample(6, 2, 0));
+    List<TokenizedSample> s =
+        List.of(
+            sample(1, 5, 0),
+            sample(2, 9, 0),
+            sample(3, 1, 0),
+            sample(4, 8, 0),
+            sample(5, 3, 0),
+            sample(6, 2, 0));
     Plan p = Batching.plan(s, Mode.CONCAT, 12);
     assertEquals(3, p.rows().size());
     assertEquals(List.of(12, 11, 5), p.rows().stream().map(Row::length).toList());
@@ -168,7 +179,10 @@ class BatchingTest {
     for (int t = 0; t < first.length(); t++) {
       assertEquals(t, first.positionIds()[t], "concat keeps one running position");
     }
-    assertEquals(IGNORE, first.labels()[9], "a joined sample's first label is not predicted from its neighbour");
+    assertEquals(
+        IGNORE,
+        first.labels()[9],
+        "a joined sample's first label is not predicted from its neighbour");
     assertEquals(IGNORE, first.labels()[10]);
     assertEquals(2002, first.labels()[1]);
   }
@@ -179,7 +193,8 @@ class BatchingTest {
     Plan p = Batching.plan(s, Mode.CONCAT, 32);
     assertWholeSamples(s, p.rows());
     assertTrue(p.rows().stream().allMatch(r -> r.length() <= 32));
-    assertEquals(lossTokens(s), rowLossTokens(p.rows()), "every scored label is still scored, no new ones");
+    assertEquals(
+        lossTokens(s), rowLossTokens(p.rows()), "every scored label is still scored, no new ones");
     Map<Integer, Integer> labels = labelsById(s);
     for (Row r : p.rows()) {
       for (int t = 0; t < r.length(); t++) {
@@ -191,10 +206,18 @@ class BatchingTest {
 
   @Test
   void bfdPacksBestFitDecreasingWithRestartingPositionsAndSegments() {
-    // lengths 7, 6, 5, 4, 3, 2, 2 into bins of 10: 7 -> A, 6 -> B, 5 -> C, 4 -> B (fills it), 3 -> A (fills),
+    // lengths 7, 6, 5, 4, 3, 2, 2 into bins of 10: 7 -> A, 6 -> B, 5 -> C, 4 -> B (fills it), 3 ->
+    // A (fills),
     // 2 -> C (3 left), 2 -> C (1 left)
-    List<TokenizedSample> s = List.of(sample(1, 2, 0), sample(2, 7, 0), sample(3, 4, 0), sample(4, 6, 0),
-        sample(5, 5, 0), sample(6, 3, 0), sample(7, 2, 0));
+    List<TokenizedSample> s =
+        List.of(
+            sample(1, 2, 0),
+            sample(2, 7, 0),
+            sample(3, 4, 0),
+            sample(4, 6, 0),
+            sample(5, 5, 0),
+            sample(6, 3, 0),
+            sample(7, 2, 0));
     Plan p = Batching.plan(s, Mode.BFD, 10);
     assertEquals(List.of(10, 10, 9), p.rows().stream().map(Row::length).toList());
     assertWholeSamples(s, p.rows());
@@ -203,13 +226,16 @@ class BatchingTest {
     assertArrayEquals(new int[] {0, 0, 0, 0, 0, 0, 0, 1, 1, 1}, a.segmentIds());
     Row c = p.rows().get(2);
     assertEquals(3, c.samples());
-    assertArrayEquals(new int[] {5001, 5002, 5003, 5004, 5005, 1001, 1002, 7001, 7002},
-        c.inputIds(), "5, then the two 2s in dataset order");
+    assertArrayEquals(
+        new int[] {5001, 5002, 5003, 5004, 5005, 1001, 1002, 7001, 7002},
+        c.inputIds(),
+        "5, then the two 2s in dataset order");
 
     Batch b = Batching.batch(p.rows(), 0);
     byte[] m = b.attendMask();
     int t = b.time();
-    // row 2 (c): token 6 (segment 1) may see token 5 (segment 1), not token 4 (segment 0); padding sees nothing
+    // row 2 (c): token 6 (segment 1) may see token 5 (segment 1), not token 4 (segment 0); padding
+    // sees nothing
     assertEquals(1, m[(2 * t + 6) * t + 5]);
     assertEquals(0, m[(2 * t + 6) * t + 4]);
     assertEquals(0, m[(2 * t + 9) * t + 9]);
@@ -225,7 +251,9 @@ class BatchingTest {
     assertEquals(lossTokens(s), rowLossTokens(bfd.rows()));
     long total = s.stream().mapToInt(TokenizedSample::length).sum();
     assertTrue(bfd.rows().size() >= (total + 47) / 48);
-    assertTrue(bfd.rows().size() <= concat.rows().size(), bfd.rows().size() + " vs " + concat.rows().size());
+    assertTrue(
+        bfd.rows().size() <= concat.rows().size(),
+        bfd.rows().size() + " vs " + concat.rows().size());
     for (Row r : bfd.rows()) {
       assertTrue(r.length() <= 48);
       for (int t = 0; t < r.length(); t++) {
@@ -249,7 +277,9 @@ class BatchingTest {
     assertArrayEquals(new int[] {8, 9, 10, 11, 12}, cut.inputIds());
     assertArrayEquals(new int[] {-100, -100, 10, 11, 12}, cut.labels());
     int[] scoredHead = {-100, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-    assertArrayEquals(new int[] {1, 2, 3, 4, 5}, new TokenizedSample(ids, scoredHead).truncate(5).inputIds(),
+    assertArrayEquals(
+        new int[] {1, 2, 3, 4, 5},
+        new TokenizedSample(ids, scoredHead).truncate(5).inputIds(),
         "a head that scores is kept, as transformers truncates");
   }
 }

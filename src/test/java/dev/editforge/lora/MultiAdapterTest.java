@@ -33,8 +33,11 @@ class MultiAdapterTest {
   @BeforeAll
   static void load() {
     LoraTestSupport.oneEngineThread();
-    model = DecoderModel.load(TinyModels.llama(dir.resolve("llama"), TinyModels.Size.TINY, 3), Device.cpu(),
-        DataType.FLOAT32);
+    model =
+        DecoderModel.load(
+            TinyModels.llama(dir.resolve("llama"), TinyModels.Size.TINY, 3),
+            Device.cpu(),
+            DataType.FLOAT32);
   }
 
   @AfterAll
@@ -42,13 +45,17 @@ class MultiAdapterTest {
     model.close();
   }
 
-  private static List<LoraAdapter> train(List<LoraAdapter> init, List<List<TrainSample>> data, TrainSettings s,
-      long[] seeds) {
+  private static List<LoraAdapter> train(
+      List<LoraAdapter> init, List<List<TrainSample>> data, TrainSettings s, long[] seeds) {
     return train(init, data, s, seeds, null);
   }
 
-  private static List<LoraAdapter> train(List<LoraAdapter> init, List<List<TrainSample>> data, TrainSettings s,
-      long[] seeds, Runnable beforeBackward) {
+  private static List<LoraAdapter> train(
+      List<LoraAdapter> init,
+      List<List<TrainSample>> data,
+      TrainSettings s,
+      long[] seeds,
+      Runnable beforeBackward) {
     try (LoraStack stack = LoraStack.of(init, Device.cpu());
         LoraTrainer t = new LoraTrainer(model, stack, data, s, seeds, 0, beforeBackward)) {
       t.train();
@@ -71,10 +78,11 @@ class MultiAdapterTest {
   private static void checkEquivalence(LoraConfig config, TrainSettings s) {
     // Different sample counts and lengths: the adapters take different numbers of steps, with
     // different schedules, and sit out once finished.
-    List<List<TrainSample>> data = List.of(
-        LoraTestSupport.samples(1, 3, 12, 250),
-        LoraTestSupport.samples(2, 5, 7, 250),
-        LoraTestSupport.samples(3, 2, 16, 250));
+    List<List<TrainSample>> data =
+        List.of(
+            LoraTestSupport.samples(1, 3, 12, 250),
+            LoraTestSupport.samples(2, 5, 7, 250),
+            LoraTestSupport.samples(3, 2, 16, 250));
     long[] seeds = {101, 202, 303};
     List<LoraAdapter> init = new ArrayList<>();
     for (int k = 0; k < 3; k++) {
@@ -82,23 +90,41 @@ class MultiAdapterTest {
     }
     List<LoraAdapter> together = train(init, data, s, seeds);
     for (int k = 0; k < 3; k++) {
-      LoraAdapter alone = train(List.of(init.get(k)), List.of(data.get(k)), s, new long[] {seeds[k]}).get(0);
-      float moved = LoraTestSupport.maxAbsDiff(alone.factors().get("0.q_proj").b(), init.get(k).factors().get("0.q_proj").b());
-      assertTrue(moved > 1e-3, "adapter " + k + " was trained: moved " + moved + " together " + LoraTestSupport.maxAbs(together.get(k).factors().get("0.q_proj").b()));
+      LoraAdapter alone =
+          train(List.of(init.get(k)), List.of(data.get(k)), s, new long[] {seeds[k]}).get(0);
+      float moved =
+          LoraTestSupport.maxAbsDiff(
+              alone.factors().get("0.q_proj").b(), init.get(k).factors().get("0.q_proj").b());
+      assertTrue(
+          moved > 1e-3,
+          "adapter "
+              + k
+              + " was trained: moved "
+              + moved
+              + " together "
+              + LoraTestSupport.maxAbs(together.get(k).factors().get("0.q_proj").b()));
       assertSame(together.get(k), alone, TOLERANCE, "adapter " + k);
     }
   }
 
   @Test
   void adaptersTrainedTogetherEqualEachTrainedAlone() {
-    checkEquivalence(new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj")),
-        TrainSettings.defaults().withEpochs(3).withLearningRate(5e-3).withPadding(32, TrainSettings.PadTo.LONGEST, false));
+    checkEquivalence(
+        new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj")),
+        TrainSettings.defaults()
+            .withEpochs(3)
+            .withLearningRate(5e-3)
+            .withPadding(32, TrainSettings.PadTo.LONGEST, false));
   }
 
   @Test
   void equivalenceHoldsWithBatchesAccumulationPaddingLabelsDropoutDecayAndCosine() {
-    checkEquivalence(new LoraConfig(2, 4, 0.1, List.of("all-linear")),
-        TrainSettings.defaults().withEpochs(2).withLearningRate(5e-3).withBatching(2, 2)
+    checkEquivalence(
+        new LoraConfig(2, 4, 0.1, List.of("all-linear")),
+        TrainSettings.defaults()
+            .withEpochs(2)
+            .withLearningRate(5e-3)
+            .withBatching(2, 2)
             .withPadding(12, TrainSettings.PadTo.LONGEST, true)
             .withSchedule(TrainSettings.Schedule.COSINE, 1)
             .withOptimizer(0.9, 0.99, 1e-6, 0.01, 0.5));
@@ -107,7 +133,8 @@ class MultiAdapterTest {
   @Test
   void batchedGenerationWithOneAdapterPerGroupEqualsOneAdapterAtATime() {
     LoraConfig config = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "o_proj"));
-    // Strong random adapters (B nonzero, as after training) so each visibly changes the greedy text.
+    // Strong random adapters (B nonzero, as after training) so each visibly changes the greedy
+    // text.
     List<LoraAdapter> trained = new ArrayList<>();
     for (int k = 0; k < 3; k++) {
       LoraAdapter init = LoraAdapter.initialize(model.config(), config, 7 + k);
@@ -122,7 +149,8 @@ class MultiAdapterTest {
       }
       trained.add(new LoraAdapter(config, f));
     }
-    List<int[]> prompts = List.of(new int[] {5, 6, 7}, new int[] {40, 41, 42, 43, 44, 45}, new int[] {100});
+    List<int[]> prompts =
+        List.of(new int[] {5, 6, 7}, new int[] {40, 41, 42, 43, 44, 45}, new int[] {100});
     Set<Integer> stop = Set.of(1);
     int[][][] together;
     try (LoraStack s = LoraStack.of(trained, Device.cpu())) {
@@ -148,8 +176,9 @@ class MultiAdapterTest {
     assertTrue(anyDiffers, "the adapters change what the model generates");
 
     // The llm runtime's LocalGenerator with one adapter (or none) per request, batched as it likes.
-    try (dev.editforge.llm.LoadedDecoder d = dev.editforge.llm.DecoderLoader.load(
-            dir.resolve("llama"), Device.cpu(), DataType.FLOAT32);
+    try (dev.editforge.llm.LoadedDecoder d =
+            dev.editforge.llm.DecoderLoader.load(
+                dir.resolve("llama"), Device.cpu(), DataType.FLOAT32);
         LoraStack s = LoraStack.of(trained, Device.cpu())) {
       dev.editforge.llm.LocalGenerator gen =
           new dev.editforge.llm.LocalGenerator(d, dev.editforge.llm.LlmSettings.defaults(), false);
@@ -157,17 +186,26 @@ class MultiAdapterTest {
       int[] adapterOf = {2, -1, 0, 1};
       String[] texts = {"the rain", "in the", "the rain", "on a hill"};
       for (int i = 0; i < texts.length; i++) {
-        requests.add(dev.editforge.llm.GenerationRequest.text("r" + i, texts[i],
-            dev.editforge.llm.SamplingParams.greedy(8)));
+        requests.add(
+            dev.editforge.llm.GenerationRequest.text(
+                "r" + i, texts[i], dev.editforge.llm.SamplingParams.greedy(8)));
       }
-      List<dev.editforge.llm.GenerationResult> viaRuntime = gen.generate(requests, s.batchDelta(adapterOf));
+      List<dev.editforge.llm.GenerationResult> viaRuntime =
+          gen.generate(requests, s.batchDelta(adapterOf));
       for (int i = 0; i < texts.length; i++) {
         int[] prompt = d.tokenizer().encode(texts[i]);
-        int[][][] expected = adapterOf[i] < 0
-            ? LoraGenerator.greedy(d.model(), null, new int[] {0}, List.of(prompt), 8, d.eosTokenIds())
-            : LoraGenerator.greedy(d.model(), s, new int[] {adapterOf[i]}, List.of(prompt), 8, d.eosTokenIds());
+        int[][][] expected =
+            adapterOf[i] < 0
+                ? LoraGenerator.greedy(
+                    d.model(), null, new int[] {0}, List.of(prompt), 8, d.eosTokenIds())
+                : LoraGenerator.greedy(
+                    d.model(), s, new int[] {adapterOf[i]}, List.of(prompt), 8, d.eosTokenIds());
         List<Integer> got = viaRuntime.get(i).completions().get(0).tokenIds();
-        int[] gotIds = got.stream().filter(t -> !d.eosTokenIds().contains(t)).mapToInt(Integer::intValue).toArray();
+        int[] gotIds =
+            got.stream()
+                .filter(t -> !d.eosTokenIds().contains(t))
+                .mapToInt(Integer::intValue)
+                .toArray();
         assertArrayEquals(expected[0][0], gotIds, "request " + i);
       }
     }
@@ -177,13 +215,19 @@ class MultiAdapterTest {
   void aPackedSampleTrainsLikeItsDocumentsAsSeparateRows() {
     LoraConfig config = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "up_proj"));
     List<TrainSample> docs = LoraTestSupport.samples(31, 3, 9, 250);
-    TrainSample packed = TrainSample.packed(docs.stream().map(TrainSample::inputIds).toList(), null);
+    TrainSample packed =
+        TrainSample.packed(docs.stream().map(TrainSample::inputIds).toList(), null);
     // One optimizer step over all three documents either way (no shuffle effect: one micro-batch).
-    TrainSettings s = TrainSettings.defaults().withMaxSteps(2).withLearningRate(1e-2)
-        .withPadding(64, TrainSettings.PadTo.LONGEST, false);
+    TrainSettings s =
+        TrainSettings.defaults()
+            .withMaxSteps(2)
+            .withLearningRate(1e-2)
+            .withPadding(64, TrainSettings.PadTo.LONGEST, false);
     LoraAdapter init = LoraAdapter.initialize(model.config(), config, 5);
-    LoraAdapter asRows = train(List.of(init), List.of(docs), s.withBatching(3, 1), new long[] {5}).get(0);
-    LoraAdapter asPacked = train(List.of(init), List.of(List.of(packed)), s.withBatching(1, 1), new long[] {5}).get(0);
+    LoraAdapter asRows =
+        train(List.of(init), List.of(docs), s.withBatching(3, 1), new long[] {5}).get(0);
+    LoraAdapter asPacked =
+        train(List.of(init), List.of(List.of(packed)), s.withBatching(1, 1), new long[] {5}).get(0);
     assertTrue(LoraTestSupport.maxAbs(asRows.factors().get("0.up_proj").b()) > 1e-3, "trained");
     assertSame(asRows, asPacked, TOLERANCE, "packed vs rows");
   }
@@ -192,15 +236,23 @@ class MultiAdapterTest {
   void sameSeedSameAdapterAndCheckpointResumesExactly() {
     LoraConfig config = new LoraConfig(4, 8, 0.1, List.of("q_proj", "v_proj"));
     List<List<TrainSample>> data = List.of(LoraTestSupport.samples(8, 4, 10, 250));
-    TrainSettings s = TrainSettings.defaults().withEpochs(3).withLearningRate(5e-3)
-        .withPadding(32, TrainSettings.PadTo.LONGEST, false);
+    TrainSettings s =
+        TrainSettings.defaults()
+            .withEpochs(3)
+            .withLearningRate(5e-3)
+            .withPadding(32, TrainSettings.PadTo.LONGEST, false);
     LoraAdapter init = LoraAdapter.initialize(model.config(), config, 77);
     LoraAdapter full = train(List.of(init), data, s, new long[] {77}).get(0);
     // A GC between every forward and backward: tensors that autograd saved must not live in Java
-    // memory the JVM may free (DJL's CPU arrays made from Java data do), or this run drifts or NaNs.
-    assertSame(full, train(List.of(init), data, s, new long[] {77}, System::gc).get(0), 0f, "same seed");
+    // memory the JVM may free (DJL's CPU arrays made from Java data do), or this run drifts or
+    // NaNs.
+    assertSame(
+        full, train(List.of(init), data, s, new long[] {77}, System::gc).get(0), 0f, "same seed");
     LoraAdapter other = train(List.of(init), data, s, new long[] {78}).get(0);
-    assertTrue(LoraTestSupport.maxAbsDiff(full.factors().get("0.q_proj").b(), other.factors().get("0.q_proj").b()) > 0,
+    assertTrue(
+        LoraTestSupport.maxAbsDiff(
+                full.factors().get("0.q_proj").b(), other.factors().get("0.q_proj").b())
+            > 0,
         "another seed shuffles and drops out differently");
     Path ckpt = dir.resolve("ckpt");
     try (LoraStack stack = LoraStack.of(List.of(init), Device.cpu());
@@ -211,7 +263,8 @@ class MultiAdapterTest {
       t.saveCheckpoint(ckpt, "tiny");
     }
     LoraTrainer resumed = LoraTrainer.resume(model, ckpt, data, s);
-    try (LoraStack stack = resumed.stack(); resumed) {
+    try (LoraStack stack = resumed.stack();
+        resumed) {
       assertEquals(5, resumed.stepsDone(0));
       assertFalse(resumed.done());
       resumed.train();

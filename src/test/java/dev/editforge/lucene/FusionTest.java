@@ -1,10 +1,10 @@
 package dev.editforge.lucene;
 
-import dev.editforge.retrieve.TopK;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.editforge.retrieve.TopK;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +44,8 @@ class FusionTest {
   @Test
   void minMaxHandlesConstantAndEmptyLists() {
     assertArrayEquals(new double[] {1, 1}, Fusion.minMax(List.of(d(1, 5), d(2, 5))), 0);
-    assertArrayEquals(new double[] {1, 0.5, 0}, Fusion.minMax(List.of(d(1, 4), d(2, 3), d(3, 2))), 1e-12);
+    assertArrayEquals(
+        new double[] {1, 0.5, 0}, Fusion.minMax(List.of(d(1, 4), d(2, 3), d(3, 2))), 1e-12);
     assertEquals(0, Fusion.minMax(List.of()).length);
     assertEquals(1, Fusion.linear(0.5).fuse(List.of(), List.of(d(7, 0.3)), 5).size());
   }

@@ -15,12 +15,14 @@ class AnswerMatchTest {
     assertTrue(AnswerMatch.hasAnswer(List.of("denver broncos"), text));
     assertTrue(AnswerMatch.hasAnswer(List.of("Carolina", "Super Bowl 50"), text));
     assertFalse(AnswerMatch.hasAnswer(List.of("201"), text), "a token prefix is not a match");
-    assertFalse(AnswerMatch.hasAnswer(List.of("Broncos won Bowl"), text), "tokens must be contiguous");
+    assertFalse(
+        AnswerMatch.hasAnswer(List.of("Broncos won Bowl"), text), "tokens must be contiguous");
   }
 
   @Test
   void tokenizesLikeDprSimpleTokenizer() {
-    assertEquals(List.of("u", ".", "s", ".", "army", "'", "s", "1st", "-", "rate"),
+    assertEquals(
+        List.of("u", ".", "s", ".", "army", "'", "s", "1st", "-", "rate"),
         AnswerMatch.tokens("U.S. Army's 1st-rate"));
     assertTrue(AnswerMatch.hasAnswer(List.of("U.S."), "the U.S. Navy"));
   }

@@ -1,14 +1,14 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.config.RetrieveSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.SharedData;
-import dev.editforge.index.IndexBuilder;
 import dev.editforge.config.IndexSettings;
+import dev.editforge.config.RetrieveSettings;
+import dev.editforge.index.IndexBuilder;
 import dev.editforge.index.IndexedPassage;
 import dev.editforge.lucene.TextAnalyzer;
 import dev.editforge.lucene.VectorQuantization;
@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * BM25 retrieval over the 751 real DPR passages for their 5 NQ-dev questions, written as
- * Self-RAG JSONL; reads ../shared in place and skips without it.
+ * BM25 retrieval over the 751 real DPR passages for their 5 NQ-dev questions, written as Self-RAG
+ * JSONL; reads ../shared in place and skips without it.
  */
 class DprSampleRetrievalTest {
   static final Path DPR = SharedData.ROOT.resolve("data/dpr");
@@ -31,8 +31,20 @@ class DprSampleRetrievalTest {
   @Test
   void nqQuestionsFindTheirAnswersAmongRealPassages(@TempDir Path dir) throws Exception {
     SharedData.require("data/dpr/psgs_w100_sample.tsv");
-    IndexSettings bm25Only = new IndexSettings(3, TextAnalyzer.ENGLISH, 1.2f, 0.75f, false, null, 16, 100,
-        VectorQuantization.NONE, 1, 1, 64);
+    IndexSettings bm25Only =
+        new IndexSettings(
+            3,
+            TextAnalyzer.ENGLISH,
+            1.2f,
+            0.75f,
+            false,
+            null,
+            16,
+            100,
+            VectorQuantization.NONE,
+            1,
+            1,
+            64);
     List<String> texts = new java.util.ArrayList<>();
     try (IndexBuilder b = new IndexBuilder(dir, bm25Only, null)) {
       List<String> lines = Files.readAllLines(DPR.resolve("psgs_w100_sample.tsv"));
@@ -49,15 +61,17 @@ class DprSampleRetrievalTest {
 
     // Passages holding each question's answer, counted independently with a Python port of
     // DPR's has_answer over the same file: 4, 5, 2, 1, 17.
-    List<Long> withAnswer = queries.queries().stream()
-        .map(q -> texts.stream().filter(t -> AnswerMatch.hasAnswer(q.answers(), t)).count())
-        .toList();
+    List<Long> withAnswer =
+        queries.queries().stream()
+            .map(q -> texts.stream().filter(t -> AnswerMatch.hasAnswer(q.answers(), t)).count())
+            .toList();
     assertEquals(List.of(4L, 5L, 2L, 1L, 17L), withAnswer);
 
     RetrievalMetrics metrics = new RetrievalMetrics(1, 5, 20);
     StringWriter out = new StringWriter();
     SelfRagJsonlWriter writer = new SelfRagJsonlWriter(out);
-    try (Retriever r = Retriever.open(dir, RetrieveSettings.defaults().withMode(RetrieveSettings.Mode.BM25))) {
+    try (Retriever r =
+        Retriever.open(dir, RetrieveSettings.defaults().withMode(RetrieveSettings.Mode.BM25))) {
       for (QueryReader.Query q : queries.queries()) {
         List<Hit> hits = r.search(q.text(), null);
         writer.write(q, hits);
@@ -65,8 +79,10 @@ class DprSampleRetrievalTest {
         for (JsonNode c : q.source().path("positive_ctxs")) {
           gold.add("dpr-" + c.path("passage_id").asText());
         }
-        metrics.add(hits.stream().map(Hit::passageId).toList(),
-            hits.stream().map(h -> AnswerMatch.hasAnswer(q.answers(), h.text())).toList(), gold);
+        metrics.add(
+            hits.stream().map(Hit::passageId).toList(),
+            hits.stream().map(h -> AnswerMatch.hasAnswer(q.answers(), h.text())).toList(),
+            gold);
       }
     }
     RetrievalMetrics.Report rep = metrics.report();

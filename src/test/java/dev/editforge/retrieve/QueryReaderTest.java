@@ -13,17 +13,19 @@ class QueryReaderTest {
 
   @Test
   void jsonlRecordsBecomeQueriesAndBadLinesRejectsWithLineNumbers() throws Exception {
-    String in = String.join("\n",
-        "{\"question\": \"Who wrote Hamlet?\", \"answers\": [\"Shakespeare\"], \"id\": 7}",
-        "",
-        "{\"instruction\": \"Summarize the French Revolution\"}",
-        "{\"question\": \"broken",
-        "{\"answers\": [\"x\"]}",
-        "{\"question\": \"   \"}",
-        "[1, 2]",
-        "{\"question\": \"Where?\", \"answer\": \"Paris\", \"id\": \"q-paris\"}",
-        "{\"question\": \"What?\", \"id\": 1.5}",
-        "{\"question\": \"SQuAD shape\", \"answers\": [{\"text\": \"Denver\", \"answer_start\": 3}]}");
+    String in =
+        String.join(
+            "\n",
+            "{\"question\": \"Who wrote Hamlet?\", \"answers\": [\"Shakespeare\"], \"id\": 7}",
+            "",
+            "{\"instruction\": \"Summarize the French Revolution\"}",
+            "{\"question\": \"broken",
+            "{\"answers\": [\"x\"]}",
+            "{\"question\": \"   \"}",
+            "[1, 2]",
+            "{\"question\": \"Where?\", \"answer\": \"Paris\", \"id\": \"q-paris\"}",
+            "{\"question\": \"What?\", \"id\": 1.5}",
+            "{\"question\": \"SQuAD shape\", \"answers\": [{\"text\": \"Denver\", \"answer_start\": 3}]}");
     QueryReader.Result r = QueryReader.read(new StringReader(in));
     assertEquals(4, r.queries().size());
     assertEquals(5, r.rejects().size());
@@ -62,7 +64,8 @@ class QueryReaderTest {
 
   @Test
   void jsonArraysAreReadWithTheLineWhereEachRecordStarts() throws Exception {
-    String in = "[\n  {\"question\": \"first\"},\n  {\"nope\": 1},\n  {\"question\": \"third\",\n   \"answers\": \"x\"}\n]";
+    String in =
+        "[\n  {\"question\": \"first\"},\n  {\"nope\": 1},\n  {\"question\": \"third\",\n   \"answers\": \"x\"}\n]";
     QueryReader.Result r = QueryReader.read(new StringReader(in));
     assertEquals(2, r.queries().size());
     assertEquals(2, r.queries().get(0).line());
@@ -73,7 +76,8 @@ class QueryReaderTest {
 
   @Test
   void aSyntaxErrorInsideAJsonArrayIsReportedNotSwallowed() throws Exception {
-    QueryReader.Result r = QueryReader.read(new StringReader("[{\"question\": \"ok\"},\n{\"question\": }]"));
+    QueryReader.Result r =
+        QueryReader.read(new StringReader("[{\"question\": \"ok\"},\n{\"question\": }]"));
     assertEquals(1, r.queries().size());
     assertEquals(1, r.rejects().size());
     assertEquals(2, r.rejects().get(0).line());
@@ -83,13 +87,18 @@ class QueryReaderTest {
   @Test
   void writerAddsCtxsToTheRecordAsRead() throws Exception {
     QueryReader.Query q =
-        QueryReader.read(new StringReader("{\"question\": \"Who won?\", \"answers\": [\"Broncos\"], \"pop\": 3}"))
-            .queries().get(0);
+        QueryReader.read(
+                new StringReader(
+                    "{\"question\": \"Who won?\", \"answers\": [\"Broncos\"], \"pop\": 3}"))
+            .queries()
+            .get(0);
     StringWriter out = new StringWriter();
     SelfRagJsonlWriter w = new SelfRagJsonlWriter(out);
-    w.write(q, List.of(
-        new Hit("p1", "123", "Super Bowl 50", "The Broncos won.", 0.75),
-        new Hit("p2", null, "Other", "Nothing here.", 0.5)));
+    w.write(
+        q,
+        List.of(
+            new Hit("p1", "123", "Super Bowl 50", "The Broncos won.", 0.75),
+            new Hit("p2", null, "Other", "Nothing here.", 0.5)));
     String line = out.toString();
     assertTrue(line.endsWith("\n"));
     var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);

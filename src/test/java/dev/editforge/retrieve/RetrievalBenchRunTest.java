@@ -1,9 +1,9 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.cli.RetrievalBench;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.editforge.SharedData;
+import dev.editforge.cli.RetrievalBench;
 import dev.editforge.encoders.OnnxMiniLmEncoder;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The full retrieval bench (several minutes on 2 cores), for developers:
- * {@code mvn -o test -Dtest=RetrievalBenchRunTest -Dtest.groups.excluded=none}. Excluded from
- * {@code mvn test} by its tag; the CLI's {@code bench retrieval} is the supported way to run it.
+ * The full retrieval bench (several minutes on 2 cores), for developers: {@code mvn -o test
+ * -Dtest=RetrievalBenchRunTest -Dtest.groups.excluded=none}. Excluded from {@code mvn test} by its
+ * tag; the CLI's {@code bench retrieval} is the supported way to run it.
  */
 @Tag("slow")
 class RetrievalBenchRunTest {

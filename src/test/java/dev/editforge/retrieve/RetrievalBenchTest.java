@@ -1,9 +1,9 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.cli.RetrievalBench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.editforge.cli.RetrievalBench;
 import dev.editforge.encoders.OnnxMiniLmEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,21 +21,28 @@ class RetrievalBenchTest {
   void hnswRecallIsMeasuredAgainstExactSearchForBothVariants(@TempDir Path work) {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     List<RetrievalBench.HnswResult> r =
-        RetrievalBench.hnswRecall(work, 3000, 32, 100, 7, new PrintStream(buf, true, StandardCharsets.UTF_8));
-    assertEquals(List.of("fp32", "int8"), r.stream().map(RetrievalBench.HnswResult::variant).toList());
+        RetrievalBench.hnswRecall(
+            work, 3000, 32, 100, 7, new PrintStream(buf, true, StandardCharsets.UTF_8));
+    assertEquals(
+        List.of("fp32", "int8"), r.stream().map(RetrievalBench.HnswResult::variant).toList());
     for (RetrievalBench.HnswResult h : r) {
       assertTrue(h.recallAt10() >= 0.95, h.toString());
-      assertTrue(h.recallAt10() >= h.recallAt10AskingTen(), "asking for more candidates cannot lose recall");
+      assertTrue(
+          h.recallAt10() >= h.recallAt10AskingTen(),
+          "asking for more candidates cannot lose recall");
       assertTrue(h.queriesPerSecond() > 0 && h.indexBytes() > h.searchedBytes());
     }
-    assertTrue(r.get(1).searchedBytes() < r.get(0).searchedBytes(), "int8 graph search reads fewer bytes");
+    assertTrue(
+        r.get(1).searchedBytes() < r.get(0).searchedBytes(), "int8 graph search reads fewer bytes");
     assertTrue(buf.toString(StandardCharsets.UTF_8).contains("recall@10"));
   }
 
   @Test
   void squadBenchRunsEndToEndOnATinyCorpus(@TempDir Path work) throws Exception {
     Path json = work.resolve("tiny_squad.json");
-    Files.writeString(json, """
+    Files.writeString(
+        json,
+        """
         [
           {"title": "Volcano", "context": "Mount Etna is an active stratovolcano on the east coast of Sicily. Its eruptions produce lava flows.",
            "questions": [{"question": "Where is Mount Etna?", "answer": "Sicily"},
@@ -57,16 +64,20 @@ class RetrievalBenchTest {
         ]
         """);
     try (OnnxMiniLmEncoder enc = OnnxMiniLmEncoder.load(128, 8, 4096, 1)) {
-      RetrievalBench.SquadResult r = RetrievalBench.squad(json, work, enc, new PrintStream(new ByteArrayOutputStream()));
+      RetrievalBench.SquadResult r =
+          RetrievalBench.squad(json, work, enc, new PrintStream(new ByteArrayOutputStream()));
       assertEquals(8, r.passages());
       assertEquals(9, r.questions());
-      assertEquals(List.of("bm25", "dense", "hybrid-rrf60", "hybrid-rrf10", "hybrid-linear0.5"),
+      assertEquals(
+          List.of("bm25", "dense", "hybrid-rrf60", "hybrid-rrf10", "hybrid-linear0.5"),
           r.modes().stream().map(RetrievalBench.ModeResult::mode).toList());
       for (RetrievalBench.ModeResult m : r.modes()) {
         assertTrue(m.top1() >= 7.0 / 9 && m.top5() == 1.0, m.toString());
         assertTrue(m.top1() <= m.top5() && m.top5() <= m.top20());
       }
-      double pps = RetrievalBench.bareEmbedPassagesPerSecond(enc, List.of("one passage", "another passage", "a third"));
+      double pps =
+          RetrievalBench.bareEmbedPassagesPerSecond(
+              enc, List.of("one passage", "another passage", "a third"));
       assertTrue(pps > 0);
     }
   }

@@ -15,18 +15,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The cheap failure paths of embed / index / retrieve / bench: refused before any work. */
 class RetrievalCommandsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void aDimensionMismatchIsRefusedBeforeEmbeddingAnything() throws Exception {
     Path tsv = dir.resolve("p.tsv");
-    Files.writeString(tsv, "id\ttext\ttitle\n1\tSome passage text.\tA title\n2\tAnother passage.\tB\n");
+    Files.writeString(
+        tsv, "id\ttext\ttitle\n1\tSome passage text.\tA title\n2\tAnother passage.\tB\n");
     Path run = dir.resolve("run");
-    assertEquals(0, CliRun.of("ingest", "--input", "dpr:" + tsv, "--run-dir", run.toString()).exitCode());
+    assertEquals(
+        0, CliRun.of("ingest", "--input", "dpr:" + tsv, "--run-dir", run.toString()).exitCode());
     CliRun r = CliRun.of("embed", "--run-dir", run.toString(), "--set", "embed.dimension=768");
     assertEquals(2, r.exitCode(), r.toString());
-    assertTrue(r.err().contains("editforge.embed.dimension = 768") && r.err().contains("384-dimensional"), r.err());
+    assertTrue(
+        r.err().contains("editforge.embed.dimension = 768") && r.err().contains("384-dimensional"),
+        r.err());
     assertFalse(Files.exists(run.resolve("embeddings")), "nothing was embedded");
   }
 
@@ -38,7 +41,8 @@ class RetrievalCommandsTest {
     CliRun r = CliRun.of("retrieve", "--run-dir", run.toString(), "--queries", q.toString());
     assertEquals(2, r.exitCode(), r.toString());
     assertTrue(r.err().contains("editforge index"), r.err());
-    CliRun noQueries = CliRun.of("retrieve", "--run-dir", run.toString(), "--set", "retrieve.queries=");
+    CliRun noQueries =
+        CliRun.of("retrieve", "--run-dir", run.toString(), "--set", "retrieve.queries=");
     assertEquals(2, noQueries.exitCode(), noQueries.toString());
     assertTrue(noQueries.err().contains("--queries"), noQueries.err());
   }
@@ -48,12 +52,15 @@ class RetrievalCommandsTest {
     assertTrue(BenchCommand.benches().containsKey("retrieval"));
     CliRun r = CliRun.of("bench", "no-such-bench", "--run-dir", dir.resolve("b").toString());
     assertEquals(2, r.exitCode(), r.toString());
-    assertTrue(r.err().contains("unknown bench no-such-bench; benches:") && r.err().contains("retrieval"), r.err());
+    assertTrue(
+        r.err().contains("unknown bench no-such-bench; benches:") && r.err().contains("retrieval"),
+        r.err());
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("spark_vs_bare", 0.91234567);
     f.put("bytes_fp32", 31_700_000L);
     f.put("tiny", 1e-7);
-    assertEquals("BENCH retrieval spark_vs_bare=0.912346 bytes_fp32=31700000 tiny=0.0000001",
+    assertEquals(
+        "BENCH retrieval spark_vs_bare=0.912346 bytes_fp32=31700000 tiny=0.0000001",
         BenchCommand.benchLine("retrieval", f));
   }
 }

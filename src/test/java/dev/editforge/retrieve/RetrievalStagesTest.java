@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.SharedData;
 import dev.editforge.TestSpark;
-import dev.editforge.lucene.IndexManifest;
 import dev.editforge.index.ShardAssigner;
+import dev.editforge.io.Manifest;
+import dev.editforge.lucene.IndexManifest;
 import dev.editforge.lucene.ShardFields;
 import dev.editforge.text.Json;
-import dev.editforge.io.Manifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,14 +33,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * embed → index → retrieve (and evaluate-retrieval) through the CLI on the shared local[2]
- * session, over the bundled sample: 163 passages, 38 queries with answers.
+ * embed → index → retrieve (and evaluate-retrieval) through the CLI on the shared local[2] session,
+ * over the bundled sample: 163 passages, 38 queries with answers.
  */
 class RetrievalStagesTest {
   static final Path SAMPLE = Paths.get("src", "main", "resources", "editforge", "sample");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static Manifest manifest(Path table) throws IOException {
     return Manifest.parse(Files.readString(table.resolve("_manifest.json")));
@@ -87,7 +86,9 @@ class RetrievalStagesTest {
   void embedIndexRetrieveOnTheBundledSample() throws Exception {
     Path run = dir.resolve("run");
     String runDir = run.toString();
-    CliRun ingest = CliRun.of("ingest", "--input", "dpr:" + SAMPLE.resolve("passages.tsv"), "--run-dir", runDir);
+    CliRun ingest =
+        CliRun.of(
+            "ingest", "--input", "dpr:" + SAMPLE.resolve("passages.tsv"), "--run-dir", runDir);
     assertEquals(0, ingest.exitCode(), ingest.toString());
 
     // embed: one vector per passage, 384 dims, counts add up.
@@ -98,12 +99,15 @@ class RetrievalStagesTest {
     assertEquals(163, em.count("input"));
     assertEquals(163, em.count("accepted"));
     assertEquals(0, em.count("rejected"));
-    assertEquals(em.count("input"), em.count("accepted") + em.count("rejected") + em.count("duplicates"));
+    assertEquals(
+        em.count("input"), em.count("accepted") + em.count("rejected") + em.count("duplicates"));
     assertTrue(em.counts().containsKey("truncated"));
-    List<Row> vectors = TestSpark.session().read().parquet(run.resolve("embeddings").toString()).collectAsList();
+    List<Row> vectors =
+        TestSpark.session().read().parquet(run.resolve("embeddings").toString()).collectAsList();
     assertEquals(163, vectors.size());
     assertTrue(vectors.stream().allMatch(r -> r.getList(1).size() == 384));
-    assertEquals(Set.of("sentence-transformers/all-MiniLM-L6-v2"),
+    assertEquals(
+        Set.of("sentence-transformers/all-MiniLM-L6-v2"),
         Set.copyOf(vectors.stream().map(r -> r.getString(2)).toList()));
     CliRun again = CliRun.of("embed", "--run-dir", runDir);
     assertTrue(again.out().contains("skipped: up-to-date"), again.out());
@@ -131,9 +135,21 @@ class RetrievalStagesTest {
 
     // retrieve: hybrid top-5 with Self-RAG JSONL.
     Path out = dir.resolve("out.jsonl");
-    CliRun retrieve = CliRun.of("retrieve", "--run-dir", runDir, "--set", "index.shards=3",
-        "--queries", SAMPLE.resolve("queries.jsonl").toString(), "--mode", "hybrid", "--k", "5",
-        "--out", out.toString());
+    CliRun retrieve =
+        CliRun.of(
+            "retrieve",
+            "--run-dir",
+            runDir,
+            "--set",
+            "index.shards=3",
+            "--queries",
+            SAMPLE.resolve("queries.jsonl").toString(),
+            "--mode",
+            "hybrid",
+            "--k",
+            "5",
+            "--out",
+            out.toString());
     assertEquals(0, retrieve.exitCode(), retrieve.toString());
     Manifest rm = manifest(run.resolve("retrievals"));
     assertEquals(38, rm.count("input"));
@@ -159,13 +175,19 @@ class RetrievalStagesTest {
       found += any ? 1 : 0;
     }
     assertTrue(found >= 0.8 * 38, "queries with an answer in their top 5: " + found + " of 38");
-    List<Row> retrievals = TestSpark.session().read().parquet(run.resolve("retrievals").toString()).collectAsList();
+    List<Row> retrievals =
+        TestSpark.session().read().parquet(run.resolve("retrievals").toString()).collectAsList();
     assertEquals(38, retrievals.size());
     assertEquals(5, retrievals.get(0).getList(2).size());
 
     // evaluate-retrieval: a table with the three modes.
-    CliRun eval = CliRun.of("evaluate-retrieval", "--run-dir", runDir, "--queries",
-        SAMPLE.resolve("queries.jsonl").toString());
+    CliRun eval =
+        CliRun.of(
+            "evaluate-retrieval",
+            "--run-dir",
+            runDir,
+            "--queries",
+            SAMPLE.resolve("queries.jsonl").toString());
     assertEquals(0, eval.exitCode(), eval.toString());
     for (String mode : List.of("bm25", "dense", "hybrid")) {
       assertTrue(eval.out().lines().anyMatch(l -> l.startsWith(mode + " ")), eval.out());
@@ -175,19 +197,25 @@ class RetrievalStagesTest {
 
     // Malformed query lines become rejects with their line numbers.
     Path bad = dir.resolve("bad.jsonl");
-    Files.writeString(bad, String.join("\n",
-        "{\"id\": \"a\", \"question\": \"Which town is the capital of Veltmoor?\", \"answers\": [\"Pellicott\"]}",
-        "{\"id\": \"b\", \"question\": ",
-        "{\"id\": \"c\", \"question\": \"Who led the first settlement of Veltmoor?\"}",
-        "{\"id\": \"d\", \"answers\": [\"x\"]}") + "\n");
-    CliRun withBad = CliRun.of("retrieve", "--run-dir", runDir, "--queries", bad.toString(), "--mode", "bm25");
+    Files.writeString(
+        bad,
+        String.join(
+                "\n",
+                "{\"id\": \"a\", \"question\": \"Which town is the capital of Veltmoor?\", \"answers\": [\"Pellicott\"]}",
+                "{\"id\": \"b\", \"question\": ",
+                "{\"id\": \"c\", \"question\": \"Who led the first settlement of Veltmoor?\"}",
+                "{\"id\": \"d\", \"answers\": [\"x\"]}")
+            + "\n");
+    CliRun withBad =
+        CliRun.of("retrieve", "--run-dir", runDir, "--queries", bad.toString(), "--mode", "bm25");
     assertEquals(0, withBad.exitCode(), withBad.toString());
     Manifest bm = manifest(run.resolve("retrievals"));
     assertEquals(4, bm.count("input"));
     assertEquals(2, bm.count("accepted"));
     assertEquals(2, bm.count("rejected"));
     List<JsonNode> rejects = jsonLines(run.resolve("retrievals").resolve("_rejects"));
-    assertEquals(List.of(2L, 4L), rejects.stream().map(j -> j.get("line").asLong()).sorted().toList());
+    assertEquals(
+        List.of(2L, 4L), rejects.stream().map(j -> j.get("line").asLong()).sorted().toList());
     assertTrue(rejects.stream().allMatch(j -> j.get("source_file").asText().endsWith("bad.jsonl")));
 
     // A shard whose bytes changed, then a missing shard: exit 2 naming the shard, before any query.
@@ -197,7 +225,13 @@ class RetrievalStagesTest {
       victim = s.filter(p -> p.getFileName().toString().endsWith(".si")).findFirst().orElseThrow();
     }
     Files.write(victim, new byte[] {1}, StandardOpenOption.APPEND);
-    CliRun altered = CliRun.of("retrieve", "--run-dir", runDir, "--queries", SAMPLE.resolve("queries.jsonl").toString());
+    CliRun altered =
+        CliRun.of(
+            "retrieve",
+            "--run-dir",
+            runDir,
+            "--queries",
+            SAMPLE.resolve("queries.jsonl").toString());
     assertEquals(2, altered.exitCode(), altered.toString());
     assertTrue(altered.err().contains("shard 1 (shard-00001) checksum mismatch"), altered.err());
 
@@ -206,7 +240,13 @@ class RetrievalStagesTest {
         Files.delete(p);
       }
     }
-    CliRun missing = CliRun.of("retrieve", "--run-dir", runDir, "--queries", SAMPLE.resolve("queries.jsonl").toString());
+    CliRun missing =
+        CliRun.of(
+            "retrieve",
+            "--run-dir",
+            runDir,
+            "--queries",
+            SAMPLE.resolve("queries.jsonl").toString());
     assertEquals(2, missing.exitCode(), missing.toString());
     assertTrue(missing.err().contains("shard 2 is missing"), missing.err());
     assertNotEquals(0, missing.exitCode());
@@ -218,8 +258,11 @@ class RetrievalStagesTest {
     Path nq = SharedData.require("data/dpr/nq_dev_sample.json");
     Path run = dir.resolve("dpr-run");
     String runDir = run.toString();
-    String[] common = {"--run-dir", runDir, "--set", "index.shards=2", "--set", "embed.max-length=128"};
-    assertEquals(0, CliRun.of(cat(new String[] {"ingest", "--input", "dpr:" + tsv}, common)).exitCode());
+    String[] common = {
+      "--run-dir", runDir, "--set", "index.shards=2", "--set", "embed.max-length=128"
+    };
+    assertEquals(
+        0, CliRun.of(cat(new String[] {"ingest", "--input", "dpr:" + tsv}, common)).exitCode());
     CliRun embed = CliRun.of(cat(new String[] {"embed"}, common));
     assertEquals(0, embed.exitCode(), embed.toString());
     assertEquals(751, manifest(run.resolve("embeddings")).count("output"));
@@ -227,21 +270,30 @@ class RetrievalStagesTest {
     assertEquals(0, index.exitCode(), index.toString());
     assertEquals(751, IndexManifest.read(run.resolve("index")).docs());
     Path out = dir.resolve("nq.jsonl");
-    CliRun retrieve = CliRun.of(cat(new String[] {"retrieve", "--queries", nq.toString(), "--k", "20", "--out",
-        out.toString()}, common));
+    CliRun retrieve =
+        CliRun.of(
+            cat(
+                new String[] {
+                  "retrieve", "--queries", nq.toString(), "--k", "20", "--out", out.toString()
+                },
+                common));
     assertEquals(0, retrieve.exitCode(), retrieve.toString());
     List<JsonNode> records = jsonLines(out);
     assertEquals(5, records.size());
     for (JsonNode rec : records) {
       assertEquals(20, rec.get("ctxs").size());
-      assertTrue(rec.get("ctxs").get(0).get("id").asText().matches("\\d+"), "ctx ids are DPR ids: " + rec.get("ctxs").get(0));
+      assertTrue(
+          rec.get("ctxs").get(0).get("id").asText().matches("\\d+"),
+          "ctx ids are DPR ids: " + rec.get("ctxs").get(0));
       assertTrue(rec.has("positive_ctxs") || rec.has("question"), "the input record is kept");
     }
-    CliRun eval = CliRun.of(cat(new String[] {"evaluate-retrieval", "--queries", nq.toString()}, common));
+    CliRun eval =
+        CliRun.of(cat(new String[] {"evaluate-retrieval", "--queries", nq.toString()}, common));
     assertEquals(0, eval.exitCode(), eval.toString());
     System.out.println(eval.out());
     String bm25 = eval.out().lines().filter(l -> l.startsWith("bm25 ")).findFirst().orElseThrow();
-    // DprSampleRetrievalTest's count, now through Spark: BM25 finds answers for 3 of the 5 in its top 20.
+    // DprSampleRetrievalTest's count, now through Spark: BM25 finds answers for 3 of the 5 in its
+    // top 20.
     assertEquals("60.0", bm25.trim().split("\\s+")[3], eval.out());
   }
 

@@ -1,17 +1,17 @@
 package dev.editforge.retrieve;
 
-import dev.editforge.config.RetrieveSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.editforge.config.IndexSettings;
+import dev.editforge.config.RetrieveSettings;
 import dev.editforge.encoders.EncodedBatch;
 import dev.editforge.encoders.Encoder;
 import dev.editforge.encoders.EncoderPreset;
 import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.index.EncoderInfo;
 import dev.editforge.index.IndexBuilder;
-import dev.editforge.config.IndexSettings;
 import dev.editforge.index.IndexedPassage;
 import dev.editforge.index.TestCorpus;
 import java.nio.file.Path;
@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RetrieverTest {
   static final int DIM = 16;
 
-  /** An encoder that only describes itself; the retriever must refuse mismatches before encoding. */
+  /**
+   * An encoder that only describes itself; the retriever must refuse mismatches before encoding.
+   */
   record FakeEncoder(String modelName, EncoderPreset preset, int dimension) implements Encoder {
     @Override
     public EncodedBatch encode(List<String> texts, Role role) {
@@ -51,7 +53,8 @@ class RetrieverTest {
   @Test
   void eachModeAnswersWithKHitsAndHybridCombinesBoth(@TempDir Path dir) {
     List<IndexedPassage> ps = build(dir, IndexSettings.defaults(3));
-    // The text names passage 40; the vector is passage 41's: each retriever alone finds one of them.
+    // The text names passage 40; the vector is passage 41's: each retriever alone finds one of
+    // them.
     String q = "w40";
     float[] v = ps.get(41).vector();
     RetrieveSettings base = RetrieveSettings.defaults().withK(5);
@@ -73,28 +76,48 @@ class RetrieverTest {
     build(dir, IndexSettings.defaults(1));
     try (Retriever r = Retriever.open(dir, RetrieveSettings.defaults())) {
       r.checkEncoder(new FakeEncoder("test-model", EncoderPreset.MINILM, DIM));
-      IllegalArgumentException dim = assertThrows(IllegalArgumentException.class,
-          () -> r.checkEncoder(new FakeEncoder("test-model", EncoderPreset.MINILM, 384)));
+      IllegalArgumentException dim =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> r.checkEncoder(new FakeEncoder("test-model", EncoderPreset.MINILM, 384)));
       assertTrue(dim.getMessage().contains("384-dimensional"), dim.getMessage());
-      IllegalArgumentException model = assertThrows(IllegalArgumentException.class,
-          () -> r.checkEncoder(new FakeEncoder("other-model", EncoderPreset.MINILM, DIM)));
+      IllegalArgumentException model =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> r.checkEncoder(new FakeEncoder("other-model", EncoderPreset.MINILM, DIM)));
       assertTrue(model.getMessage().contains("other-model"), model.getMessage());
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> r.checkEncoder(new FakeEncoder("test-model", EncoderPreset.E5, DIM)));
     }
   }
 
   @Test
   void denseModesNeedAnIndexWithVectors(@TempDir Path dir) {
-    IndexSettings noVectors = new IndexSettings(2, dev.editforge.lucene.TextAnalyzer.ENGLISH, 1.2f, 0.75f, false,
-        null, 16, 100, dev.editforge.lucene.VectorQuantization.NONE, 1, 1, 64);
+    IndexSettings noVectors =
+        new IndexSettings(
+            2,
+            dev.editforge.lucene.TextAnalyzer.ENGLISH,
+            1.2f,
+            0.75f,
+            false,
+            null,
+            16,
+            100,
+            dev.editforge.lucene.VectorQuantization.NONE,
+            1,
+            1,
+            64);
     try (IndexBuilder b = new IndexBuilder(dir, noVectors, null)) {
       TestCorpus.passages(20, DIM, true, 12).forEach(b::add);
       assertEquals(0, b.finish().dimension());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Retriever.open(dir, RetrieveSettings.defaults()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Retriever.open(dir, RetrieveSettings.defaults()));
     assertTrue(e.getMessage().contains("BM25-only"), e.getMessage());
-    try (Retriever r = Retriever.open(dir, RetrieveSettings.defaults().withMode(RetrieveSettings.Mode.BM25))) {
+    try (Retriever r =
+        Retriever.open(dir, RetrieveSettings.defaults().withMode(RetrieveSettings.Mode.BM25))) {
       assertEquals("pid-7", r.search("w7", null).get(0).passageId());
     }
   }

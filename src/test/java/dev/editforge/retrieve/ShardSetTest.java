@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.editforge.config.IndexSettings;
 import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.index.EncoderInfo;
 import dev.editforge.index.IndexBuilder;
-import dev.editforge.config.IndexSettings;
-import dev.editforge.lucene.IndexVerificationException;
 import dev.editforge.index.IndexedPassage;
 import dev.editforge.index.TestCorpus;
+import dev.editforge.lucene.IndexVerificationException;
 import dev.editforge.lucene.VectorQuantization;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,8 @@ class ShardSetTest {
   static final int DIM = 16;
 
   static void build(Path dir, IndexSettings s, VectorSimilarity sim, List<IndexedPassage> ps) {
-    try (IndexBuilder b = new IndexBuilder(dir, s, new EncoderInfo("test-model", "minilm", DIM, sim))) {
+    try (IndexBuilder b =
+        new IndexBuilder(dir, s, new EncoderInfo("test-model", "minilm", DIM, sim))) {
       ps.forEach(b::add);
       b.finish();
     }
@@ -59,7 +60,9 @@ class ShardSetTest {
       for (int i = 0; i < 10; i++) {
         assertEquals(a.get(i).score(), b.get(i).score(), 1e-4, "rank " + i);
       }
-      assertEquals(a.stream().map(Hit::passageId).sorted().toList(), b.stream().map(Hit::passageId).sorted().toList());
+      assertEquals(
+          a.stream().map(Hit::passageId).sorted().toList(),
+          b.stream().map(Hit::passageId).sorted().toList());
       // Shard-local statistics give different IDF per shard, hence different scores.
       List<Hit> c = local.load(local.bm25(q, 10));
       double maxDiff = 0;
@@ -79,9 +82,17 @@ class ShardSetTest {
       List<Hit> hits = set.load(set.dense(target.vector(), 5, 100));
       assertEquals("pid-77", hits.get(0).passageId());
       assertEquals(1.0, hits.get(0).score(), 1e-5);
-      IndexedPassage second = ps.stream().filter(p -> p.passageId().equals(hits.get(1).passageId())).findFirst().orElseThrow();
-      assertEquals(VectorSimilarity.COSINE.compare(target.vector(), second.vector()), hits.get(1).score(), 1e-5);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> set.dense(new float[DIM + 1], 5, 100));
+      IndexedPassage second =
+          ps.stream()
+              .filter(p -> p.passageId().equals(hits.get(1).passageId()))
+              .findFirst()
+              .orElseThrow();
+      assertEquals(
+          VectorSimilarity.COSINE.compare(target.vector(), second.vector()),
+          hits.get(1).score(),
+          1e-5);
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> set.dense(new float[DIM + 1], 5, 100));
       assertTrue(e.getMessage().contains("dimensions"));
     }
   }
@@ -113,7 +124,11 @@ class ShardSetTest {
   @Test
   void int8QuantizedShardsStillFindNearestNeighbours(@TempDir Path dir) {
     List<IndexedPassage> ps = TestCorpus.passages(300, DIM, true, 9);
-    build(dir, IndexSettings.defaults(2).withQuantization(VectorQuantization.INT8), VectorSimilarity.COSINE, ps);
+    build(
+        dir,
+        IndexSettings.defaults(2).withQuantization(VectorQuantization.INT8),
+        VectorSimilarity.COSINE,
+        ps);
     try (ShardSet set = ShardSet.open(dir, true, true)) {
       assertEquals("int8", set.manifest().quantization());
       int self = 0;
@@ -124,8 +139,17 @@ class ShardSetTest {
       }
       assertEquals(30, self, "re-ranked by exact similarity, every vector finds itself");
       Hit top = set.load(set.dense(ps.get(5).vector(), 2, 50)).get(1);
-      float[] v = ps.stream().filter(p -> p.passageId().equals(top.passageId())).findFirst().orElseThrow().vector();
-      assertEquals(VectorSimilarity.COSINE.compare(ps.get(5).vector(), v), top.score(), 1e-9, "exact, not quantized, score");
+      float[] v =
+          ps.stream()
+              .filter(p -> p.passageId().equals(top.passageId()))
+              .findFirst()
+              .orElseThrow()
+              .vector();
+      assertEquals(
+          VectorSimilarity.COSINE.compare(ps.get(5).vector(), v),
+          top.score(),
+          1e-9,
+          "exact, not quantized, score");
     }
   }
 
@@ -143,9 +167,14 @@ class ShardSetTest {
 
   @Test
   void openingRefusesATamperedIndexUnlessVerificationIsOff(@TempDir Path dir) throws Exception {
-    build(dir, IndexSettings.defaults(2), VectorSimilarity.COSINE, TestCorpus.passages(20, DIM, true, 10));
+    build(
+        dir,
+        IndexSettings.defaults(2),
+        VectorSimilarity.COSINE,
+        TestCorpus.passages(20, DIM, true, 10));
     Files.writeString(dir.resolve("shard-00000").resolve("extra.bin"), "x");
-    IndexVerificationException e = assertThrows(IndexVerificationException.class, () -> ShardSet.open(dir, true, true));
+    IndexVerificationException e =
+        assertThrows(IndexVerificationException.class, () -> ShardSet.open(dir, true, true));
     assertTrue(e.getMessage().contains("shard 0"), e.getMessage());
     try (ShardSet set = ShardSet.open(dir, false, true)) {
       assertEquals(20, set.numDocs());

@@ -1,22 +1,24 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
-import dev.editforge.config.SelectSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
 import dev.editforge.config.ConfigReader;
+import dev.editforge.config.SelectSettings;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BestKSelectorTest {
 
-  static EditScore edit(String article, int ordinal, String text, List<Double> adapter, List<Double> baseline) {
-    return new EditScore(article, article + "-" + ordinal, ordinal, "P(" + article + ")", text, adapter, baseline);
+  static EditScore edit(
+      String article, int ordinal, String text, List<Double> adapter, List<Double> baseline) {
+    return new EditScore(
+        article, article + "-" + ordinal, ordinal, "P(" + article + ")", text, adapter, baseline);
   }
 
   static EditScore edit(String article, int ordinal, String text, double... adapter) {
@@ -66,11 +68,25 @@ class BestKSelectorTest {
     double naiveB = (0.7778 + 0.4444 + 0.2222) / 3;
     assertNotEquals(naiveA, naiveB);
     assertEquals(0.4814666666666667, EditScore.mean(List.of(0.2222, 0.4444, 0.7778)));
-    assertEquals(EditScore.mean(List.of(0.2222, 0.4444, 0.7778)), EditScore.mean(List.of(0.7778, 0.4444, 0.2222)));
+    assertEquals(
+        EditScore.mean(List.of(0.2222, 0.4444, 0.7778)),
+        EditScore.mean(List.of(0.7778, 0.4444, 0.2222)));
     for (boolean swap : new boolean[] {false, true}) {
-      EditScore first = edit("a", 0, "first", swap ? new double[] {0.7778, 0.4444, 0.2222} : new double[] {0.2222, 0.4444, 0.7778});
-      EditScore second = edit("a", 1, "second", swap ? new double[] {0.2222, 0.4444, 0.7778} : new double[] {0.7778, 0.4444, 0.2222});
-      assertEquals(List.of("first"), completions(new BestKSelector(SelectSettings.seal()).select(List.of(first, second))));
+      EditScore first =
+          edit(
+              "a",
+              0,
+              "first",
+              swap ? new double[] {0.7778, 0.4444, 0.2222} : new double[] {0.2222, 0.4444, 0.7778});
+      EditScore second =
+          edit(
+              "a",
+              1,
+              "second",
+              swap ? new double[] {0.2222, 0.4444, 0.7778} : new double[] {0.7778, 0.4444, 0.2222});
+      assertEquals(
+          List.of("first"),
+          completions(new BestKSelector(SelectSettings.seal()).select(List.of(first, second))));
     }
   }
 
@@ -118,18 +134,34 @@ class BestKSelectorTest {
     assertEquals(1, c.belowGain());
     assertEquals(1, c.belowAccuracy());
     assertEquals(1, c.duplicates());
-    assertEquals(c.input(), c.selected() + c.unscored() + c.blank() + c.belowGain() + c.belowAccuracy() + c.duplicates() + c.beyondK());
+    assertEquals(
+        c.input(),
+        c.selected()
+            + c.unscored()
+            + c.blank()
+            + c.belowGain()
+            + c.belowAccuracy()
+            + c.duplicates()
+            + c.beyondK());
     // Off by default: the zero-gain edit competes and the duplicate counts twice.
-    assertEquals(List.of("dup", "dup", "ok", "no gain", "small"), completions(new BestKSelector(new SelectSettings(5, null, null, false)).select(in)));
+    assertEquals(
+        List.of("dup", "dup", "ok", "no gain", "small"),
+        completions(new BestKSelector(new SelectSettings(5, null, null, false)).select(in)));
   }
 
   @Test
   void settingsFromConfig() {
-    String conf = "k = 2, drop-duplicates = true, require-gain-above = null, min-adapter-accuracy = 0.25";
-    SelectSettings s = SelectSettings.from(new ConfigReader(ConfigFactory.parseString(conf), "editforge.select"));
+    String conf =
+        "k = 2, drop-duplicates = true, require-gain-above = null, min-adapter-accuracy = 0.25";
+    SelectSettings s =
+        SelectSettings.from(new ConfigReader(ConfigFactory.parseString(conf), "editforge.select"));
     assertEquals(new SelectSettings(2, null, 0.25, true), s);
     assertThrows(
         RuntimeException.class,
-        () -> SelectSettings.from(new ConfigReader(ConfigFactory.parseString("k = 0, drop-duplicates = false"), "editforge.select")));
+        () ->
+            SelectSettings.from(
+                new ConfigReader(
+                    ConfigFactory.parseString("k = 0, drop-duplicates = false"),
+                    "editforge.select")));
   }
 }

@@ -1,10 +1,10 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import org.junit.jupiter.api.Test;
 
 class ReasoningRowsTest {
@@ -13,10 +13,15 @@ class ReasoningRowsTest {
   @Test
   void keepsOnlyAgreeingTracesWithTextByDefault() {
     assertNull(ReasoningRows.drop(null, "Answer: A", true, 0.4, DEFAULT));
-    assertEquals(ReasoningRows.Drop.NOT_AGREEING, ReasoningRows.drop(null, "Answer: B", false, 1.0, DEFAULT));
-    assertEquals(ReasoningRows.Drop.NOT_AGREEING, ReasoningRows.drop(null, "no gold", null, 1.0, DEFAULT),
+    assertEquals(
+        ReasoningRows.Drop.NOT_AGREEING,
+        ReasoningRows.drop(null, "Answer: B", false, 1.0, DEFAULT));
+    assertEquals(
+        ReasoningRows.Drop.NOT_AGREEING,
+        ReasoningRows.drop(null, "no gold", null, 1.0, DEFAULT),
         "unknown agreement does not pass only-agreeing");
-    assertEquals(ReasoningRows.Drop.FAILED, ReasoningRows.drop("timeout", "partial", true, 1.0, DEFAULT));
+    assertEquals(
+        ReasoningRows.Drop.FAILED, ReasoningRows.drop("timeout", "partial", true, 1.0, DEFAULT));
     assertEquals(ReasoningRows.Drop.FAILED, ReasoningRows.drop(null, " \n ", true, 1.0, DEFAULT));
   }
 

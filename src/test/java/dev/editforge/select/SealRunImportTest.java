@@ -1,11 +1,11 @@
 package dev.editforge.select;
 
-import dev.editforge.config.SelectSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.SharedData;
+import dev.editforge.config.SelectSettings;
 import dev.editforge.io.SealRunFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,12 +34,22 @@ class SealRunImportTest {
         if (qs.length() > 0) {
           qs.append(',');
         }
-        qs.append("{\"rep\":" + rep + ",\"question\":\"q" + i + "\",\"answer\":\"a\",\"baseline_answer\":\"x\","
-            + "\"adapter_answer\":\"y\",\"baseline_correct\":false,\"adapter_correct\":" + ok + "}");
+        qs.append(
+            "{\"rep\":"
+                + rep
+                + ",\"question\":\"q"
+                + i
+                + "\",\"answer\":\"a\",\"baseline_answer\":\"x\","
+                + "\"adapter_answer\":\"y\",\"baseline_correct\":false,\"adapter_correct\":"
+                + ok
+                + "}");
       }
     }
-    String json = "{\"eval_times\":2,\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":["
-        + "{\"text\":\"E\",\"stats\":{\"adapter_mean\":0.3333,\"baseline_mean\":0.0},\"questions\":[" + qs + "]}]}]}";
+    String json =
+        "{\"eval_times\":2,\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":["
+            + "{\"text\":\"E\",\"stats\":{\"adapter_mean\":0.3333,\"baseline_mean\":0.0},\"questions\":["
+            + qs
+            + "]}]}]}";
     Path f = dir.resolve("run.json");
     Files.writeString(f, json);
     List<EditScore> edits = SealRunImport.read(f);
@@ -58,8 +68,12 @@ class SealRunImportTest {
     for (SealRunFile.Article a : run.articles()) {
       for (SealRunFile.Completion c : a.completions()) {
         EditScore e = edits.get(i++);
-        assertEquals(c.adapterMean(), e.meanAdapter(), "adapter_mean of " + a.title() + " #" + e.ordinal());
-        assertEquals(c.baselineMean(), e.meanBaseline(), "baseline_mean of " + a.title() + " #" + e.ordinal());
+        assertEquals(
+            c.adapterMean(), e.meanAdapter(), "adapter_mean of " + a.title() + " #" + e.ordinal());
+        assertEquals(
+            c.baselineMean(),
+            e.meanBaseline(),
+            "baseline_mean of " + a.title() + " #" + e.ordinal());
         assertEquals(3, e.adapterAccuracies().size());
       }
     }
@@ -78,8 +92,12 @@ class SealRunImportTest {
     for (int i = 0; i < lines.size(); i++) {
       JsonNode g = json.readTree(lines.get(i));
       assertEquals(2, g.size(), "golden rows have exactly prompt and completion");
-      assertEquals(g.get("prompt").asText(), selection.rows().get(i).prompt(), "row " + i + " prompt");
-      assertEquals(g.get("completion").asText(), selection.rows().get(i).completion(), "row " + i + " completion");
+      assertEquals(
+          g.get("prompt").asText(), selection.rows().get(i).prompt(), "row " + i + " prompt");
+      assertEquals(
+          g.get("completion").asText(),
+          selection.rows().get(i).completion(),
+          "row " + i + " completion");
     }
     assertEquals(200, selection.counts().beyondK());
   }

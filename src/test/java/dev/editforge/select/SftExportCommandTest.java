@@ -1,17 +1,17 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftTable;
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
-import dev.editforge.text.Json;
 import dev.editforge.io.Manifest;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
+import dev.editforge.io.SftTable;
 import dev.editforge.llm.ChatMessage;
+import dev.editforge.text.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,26 +23,50 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code editforge export --table sft --format jsonl|alpaca|messages}: what trainers load. */
 class SftExportCommandTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Path run;
 
-  static final List<SftRow> ROWS = List.of(
-      SftRow.exchange("Passage: ü \"quoted\"", "Implications:\n1. x", SftSource.SELF_EDIT, "e1", 0.5),
-      new SftRow("u2", "a2", List.of(ChatMessage.system("be brief"), ChatMessage.user("u1"), ChatMessage.assistant("a1"),
-          ChatMessage.user("u2"), ChatMessage.assistant("a2")), SftSource.INSTRUCTION, "i1", null));
+  static final List<SftRow> ROWS =
+      List.of(
+          SftRow.exchange(
+              "Passage: ü \"quoted\"", "Implications:\n1. x", SftSource.SELF_EDIT, "e1", 0.5),
+          new SftRow(
+              "u2",
+              "a2",
+              List.of(
+                  ChatMessage.system("be brief"),
+                  ChatMessage.user("u1"),
+                  ChatMessage.assistant("a1"),
+                  ChatMessage.user("u2"),
+                  ChatMessage.assistant("a2")),
+              SftSource.INSTRUCTION,
+              "i1",
+              null));
 
   @BeforeEach
   void writeSftTable() throws Exception {
     run = dir.resolve("run");
     Path table = run.resolve("sft");
     SftTable.write(TestSpark.session(), ROWS, new org.apache.hadoop.fs.Path(table.toUri()));
-    Files.writeString(table.resolve("_manifest.json"),
-        Manifest.start("select", "sft", "c", "v", "f").count("output", 2).finish(Manifest.COMPLETED).toJson());
+    Files.writeString(
+        table.resolve("_manifest.json"),
+        Manifest.start("select", "sft", "c", "v", "f")
+            .count("output", 2)
+            .finish(Manifest.COMPLETED)
+            .toJson());
   }
 
   CliRun export(String format, Path out) {
-    return CliRun.of("export", "--table", "sft", "--format", format, "--out", out.toString(), "--run-dir", run.toString());
+    return CliRun.of(
+        "export",
+        "--table",
+        "sft",
+        "--format",
+        format,
+        "--out",
+        out.toString(),
+        "--run-dir",
+        run.toString());
   }
 
   @Test
@@ -60,14 +84,16 @@ class SftExportCommandTest {
       assertEquals(ROWS.get(i).prompt(), n.get("prompt").asText());
       assertEquals(ROWS.get(i).completion(), n.get("completion").asText());
     }
-    assertTrue(lines.get(0).contains("ü"), "ensure_ascii=False, as SEAL writes it: " + lines.get(0));
+    assertTrue(
+        lines.get(0).contains("ü"), "ensure_ascii=False, as SEAL writes it: " + lines.get(0));
   }
 
   @Test
   void alpacaWritesTheArrayAndADatasetInfoEntryKeepingOtherEntries() throws Exception {
     Path out = dir.resolve("out");
     Files.createDirectories(out);
-    Files.writeString(out.resolve("dataset_info.json"), "{\"other\": {\"file_name\": \"other.json\"}}");
+    Files.writeString(
+        out.resolve("dataset_info.json"), "{\"other\": {\"file_name\": \"other.json\"}}");
     CliRun r = export("alpaca", out);
     assertEquals(0, r.exitCode(), r.toString());
     JsonNode data = Json.MAPPER.readTree(out.resolve("sft_alpaca.json").toFile());
@@ -87,7 +113,10 @@ class SftExportCommandTest {
     assertEquals("output", entry.get("columns").get("response").asText());
     assertEquals("system", entry.get("columns").get("system").asText());
     assertEquals("history", entry.get("columns").get("history").asText());
-    assertEquals("other.json", info.get("other").get("file_name").asText(), "other datasets stay registered");
+    assertEquals(
+        "other.json",
+        info.get("other").get("file_name").asText(),
+        "other datasets stay registered");
   }
 
   @Test
@@ -107,8 +136,17 @@ class SftExportCommandTest {
     CliRun bad = export("parquet", out);
     assertEquals(2, bad.exitCode(), bad.toString());
     assertTrue(bad.out().contains("formats: jsonl, alpaca, messages"), bad.out());
-    CliRun notSft = CliRun.of("export", "--table", "articles", "--format", "alpaca", "--out", out.toString(),
-        "--run-dir", run.toString());
+    CliRun notSft =
+        CliRun.of(
+            "export",
+            "--table",
+            "articles",
+            "--format",
+            "alpaca",
+            "--out",
+            out.toString(),
+            "--run-dir",
+            run.toString());
     assertEquals(2, notSft.exitCode(), notSft.toString());
     assertTrue(notSft.out().contains("formats: jsonl"), notSft.out());
   }

@@ -1,8 +1,5 @@
 package dev.editforge.select;
 
-import dev.editforge.io.SftSource;
-import dev.editforge.io.SftRow;
-import dev.editforge.config.SelectSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,8 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import dev.editforge.SharedData;
 import dev.editforge.config.ConfigReader;
+import dev.editforge.config.SelectSettings;
+import dev.editforge.io.SftRow;
+import dev.editforge.io.SftSource;
 import dev.editforge.llm.ChatMessage;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,18 +26,32 @@ class SftExportTest {
   static List<SftRow> sample() {
     return List.of(
         SftRow.exchange("Passage:\nT\n\"quoted\"\n", "1. é\n2. 詞", SftSource.SELF_EDIT, "e1", 0.4),
-        InstructionData.fromMessages(List.of(ChatMessage.system("Be brief."), ChatMessage.user("u1"), ChatMessage.assistant("a1"),
-            ChatMessage.user("u2"), ChatMessage.assistant("a2"))));
+        InstructionData.fromMessages(
+            List.of(
+                ChatMessage.system("Be brief."),
+                ChatMessage.user("u1"),
+                ChatMessage.assistant("a1"),
+                ChatMessage.user("u2"),
+                ChatMessage.assistant("a2"))));
   }
 
   @Test
   void writesEveryFormat(@TempDir Path dir) throws Exception {
-    Files.writeString(dir.resolve("dataset_info.json"), "{\"other\": {\"file_name\": \"other.json\"}}");
-    SftExport.Settings settings = SftExport.Settings.from(new ConfigReader(
-        ConfigFactory.parseString("formats = [jsonl, alpaca, messages], name = mydata"), "editforge.select.export"));
+    Files.writeString(
+        dir.resolve("dataset_info.json"), "{\"other\": {\"file_name\": \"other.json\"}}");
+    SftExport.Settings settings =
+        SftExport.Settings.from(
+            new ConfigReader(
+                ConfigFactory.parseString("formats = [jsonl, alpaca, messages], name = mydata"),
+                "editforge.select.export"));
     List<Path> files = SftExport.write(sample(), dir, settings);
-    assertEquals(List.of(dir.resolve("mydata.jsonl"), dir.resolve("mydata_alpaca.json"), dir.resolve("dataset_info.json"),
-        dir.resolve("mydata_messages.jsonl")), files);
+    assertEquals(
+        List.of(
+            dir.resolve("mydata.jsonl"),
+            dir.resolve("mydata_alpaca.json"),
+            dir.resolve("dataset_info.json"),
+            dir.resolve("mydata_messages.jsonl")),
+        files);
 
     List<String> jsonl = Files.readAllLines(dir.resolve("mydata.jsonl"));
     assertEquals(2, jsonl.size());
@@ -46,7 +59,11 @@ class SftExportTest {
     assertEquals(List.of("prompt", "completion"), List.copyOf(iterable(first)));
     assertEquals("Passage:\nT\n\"quoted\"\n", first.get("prompt").asText());
     assertEquals("1. é\n2. 詞", first.get("completion").asText());
-    assertTrue(jsonl.get(0).startsWith("{\"prompt\": \"Passage:\\nT\\n\\\"quoted\\\"\\n\", \"completion\": "), jsonl.get(0));
+    assertTrue(
+        jsonl
+            .get(0)
+            .startsWith("{\"prompt\": \"Passage:\\nT\\n\\\"quoted\\\"\\n\", \"completion\": "),
+        jsonl.get(0));
     assertEquals("u2", JSON.readTree(jsonl.get(1)).get("prompt").asText());
 
     JsonNode alpaca = JSON.readTree(dir.resolve("mydata_alpaca.json").toFile());
@@ -61,7 +78,8 @@ class SftExportTest {
     assertEquals("[[\"u1\",\"a1\"]]", alpaca.get(1).get("history").toString());
 
     JsonNode info = JSON.readTree(dir.resolve("dataset_info.json").toFile());
-    assertEquals("other.json", info.get("other").get("file_name").asText(), "existing entries are kept");
+    assertEquals(
+        "other.json", info.get("other").get("file_name").asText(), "existing entries are kept");
     JsonNode entry = info.get("mydata");
     assertEquals("mydata_alpaca.json", entry.get("file_name").asText());
     assertEquals("instruction", entry.get("columns").get("prompt").asText());
@@ -87,7 +105,10 @@ class SftExportTest {
   @Test
   void jsonlOfTheGoldenSelectionIsSealsFileByteForByte(@TempDir Path dir) throws Exception {
     Path golden = SharedData.require("data/seal/sft_best1of5_iter0.jsonl");
-    var rows = new BestKSelector(SelectSettings.seal()).select(SealRunImport.read(SharedData.require("data/seal/rank_iter0.json"))).rows();
+    var rows =
+        new BestKSelector(SelectSettings.seal())
+            .select(SealRunImport.read(SharedData.require("data/seal/rank_iter0.json")))
+            .rows();
     SftExport.write(rows, dir, new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft"));
     assertArrayEquals(Files.readAllBytes(golden), Files.readAllBytes(dir.resolve("sft.jsonl")));
   }

@@ -36,14 +36,21 @@ class ExecutorModelCacheTest {
   void oneInstancePerJvmAcrossTasksAndPartitions() {
     int before = LOADS.get();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
-    List<Integer> seen = jsc.parallelize(IntStream.range(0, 12).boxed().toList(), 6)
-        .map(i -> {
-          Model m = ExecutorModelCache.get(new ExecutorModelCache.Key("cache-test", "cpu", "float32", "v1"), Model::new);
-          Thread.sleep(20);
-          return System.identityHashCode(m);
-        }).collect();
+    List<Integer> seen =
+        jsc.parallelize(IntStream.range(0, 12).boxed().toList(), 6)
+            .map(
+                i -> {
+                  Model m =
+                      ExecutorModelCache.get(
+                          new ExecutorModelCache.Key("cache-test", "cpu", "float32", "v1"),
+                          Model::new);
+                  Thread.sleep(20);
+                  return System.identityHashCode(m);
+                })
+            .collect();
     assertEquals(12, seen.size());
-    assertEquals(1, seen.stream().distinct().count(), "6 partitions on 2 task threads share one instance");
+    assertEquals(
+        1, seen.stream().distinct().count(), "6 partitions on 2 task threads share one instance");
     assertEquals(before + 1, LOADS.get(), "the loader ran once");
   }
 
@@ -59,7 +66,8 @@ class ExecutorModelCacheTest {
     Model b = ExecutorModelCache.get(k2, Model::new);
     assertNotSame(a, b);
     assertEquals(closes + 1, CLOSES.get(), "the old variant was closed");
-    assertSame(onGpu, ExecutorModelCache.get(other, Model::new), "another device keeps its own instance");
+    assertSame(
+        onGpu, ExecutorModelCache.get(other, Model::new), "another device keeps its own instance");
     assertTrue(ExecutorModelCache.size() >= 2);
   }
 
@@ -83,13 +91,17 @@ class ExecutorModelCacheTest {
     try {
       List<Future<Res>> got = new ArrayList<>();
       for (int i = 0; i < 16; i++) {
-        got.add(pool.submit(() -> {
-          start.await();
-          return ExecutorModelCache.get(v1, () -> {
-            opened.incrementAndGet();
-            return new Res();
-          });
-        }));
+        got.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return ExecutorModelCache.get(
+                      v1,
+                      () -> {
+                        opened.incrementAndGet();
+                        return new Res();
+                      });
+                }));
       }
       start.countDown();
       Res first = got.get(0).get(10, TimeUnit.SECONDS);
@@ -103,7 +115,9 @@ class ExecutorModelCacheTest {
       assertEquals(1, first.closed.get(), "the replaced instance is closed");
       assertEquals(0, second.closed.get());
       assertFalse(ExecutorModelCache.holds(v1));
-      assertTrue(ExecutorModelCache.loaded().containsAll(List.of(v1, v2)), "replaced keys stay in the history");
+      assertTrue(
+          ExecutorModelCache.loaded().containsAll(List.of(v1, v2)),
+          "replaced keys stay in the history");
     } finally {
       pool.shutdownNow();
     }

@@ -27,17 +27,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The skeleton every stage runs on, with stages that write plain files (no Spark needed). */
 class StageRunnerTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final ByteArrayOutputStream console = new ByteArrayOutputStream();
 
   private StageRunner runner(boolean force) {
-    EditforgeSettings settings = EditforgeSettings.from(ConfigLoader.load(null, List.of())
-        .withValue("editforge.run-dir", ConfigValueFactory.fromAnyRef(dir.toString())));
+    EditforgeSettings settings =
+        EditforgeSettings.from(
+            ConfigLoader.load(null, List.of())
+                .withValue("editforge.run-dir", ConfigValueFactory.fromAnyRef(dir.toString())));
     RunDir run = new RunDir(dir.toString(), new Configuration());
-    return StageRunner.of(new StageContext(settings, null, run, force,
-        new PrintStream(console, true, StandardCharsets.UTF_8)));
+    return StageRunner.of(
+        new StageContext(
+            settings, null, run, force, new PrintStream(console, true, StandardCharsets.UTF_8)));
   }
 
   private String console() {
@@ -67,22 +69,32 @@ class StageRunnerTest {
 
     @Override
     public StagePlan plan(StageContext context) {
-      return StagePlan.of(StageOutput.of("t", config, inputs, out -> {
-        writes.incrementAndGet();
-        Path staging = Path.of(out.path().toUri());
-        Files.createDirectories(staging);
-        Files.writeString(staging.resolve("rows.txt"), "r1\nr2\n");
-        if (thrown != null) {
-          throw thrown;
-        }
-        out.manifest().count("input", 2 + rejected).count("accepted", 2).count("rejected", rejected)
-            .count("duplicates", 0).count("output", 2);
-        if (failure != null) {
-          out.fail(failure);
-        }
-        Path committed = Path.of(context.runDir().table("t").toUri()).resolve("rows.txt");
-        out.afterCommit(() -> afterCommit.add(Files.exists(committed) ? "committed" : "not yet"));
-      }));
+      return StagePlan.of(
+          StageOutput.of(
+              "t",
+              config,
+              inputs,
+              out -> {
+                writes.incrementAndGet();
+                Path staging = Path.of(out.path().toUri());
+                Files.createDirectories(staging);
+                Files.writeString(staging.resolve("rows.txt"), "r1\nr2\n");
+                if (thrown != null) {
+                  throw thrown;
+                }
+                out.manifest()
+                    .count("input", 2 + rejected)
+                    .count("accepted", 2)
+                    .count("rejected", rejected)
+                    .count("duplicates", 0)
+                    .count("output", 2);
+                if (failure != null) {
+                  out.fail(failure);
+                }
+                Path committed = Path.of(context.runDir().table("t").toUri()).resolve("rows.txt");
+                out.afterCommit(
+                    () -> afterCommit.add(Files.exists(committed) ? "committed" : "not yet"));
+              }));
     }
   }
 
@@ -92,7 +104,8 @@ class StageRunnerTest {
     StageOutcome first = runner(false).run(stage);
     assertEquals(0, first.exitCode());
     assertEquals(1, stage.writes.get());
-    assertEquals(List.of("committed"), stage.afterCommit, "after-commit actions see the committed table");
+    assertEquals(
+        List.of("committed"), stage.afterCommit, "after-commit actions see the committed table");
     Manifest m = first.manifests().get(0);
     assertEquals(Manifest.COMPLETED, m.status());
     assertEquals("demo", m.stage());
@@ -118,7 +131,8 @@ class StageRunnerTest {
     stage.inputs = List.of("input-b");
     runner(false).run(stage);
     assertEquals(4, stage.writes.get(), "a changed input reruns");
-    assertNotEquals(before, Manifest.parse(Files.readString(dir.resolve("t/_manifest.json"))).fingerprint());
+    assertNotEquals(
+        before, Manifest.parse(Files.readString(dir.resolve("t/_manifest.json"))).fingerprint());
   }
 
   @Test
@@ -135,15 +149,27 @@ class StageRunnerTest {
 
   @Test
   void countsThatDoNotAddUpAreRefused() {
-    FileStage stage = new FileStage() {
-      @Override
-      public StagePlan plan(StageContext context) {
-        return StagePlan.of(StageOutput.of("t", "c", List.of(), out -> out.manifest().count("input", 5)
-            .count("accepted", 2).count("rejected", 1).count("duplicates", 1)));
-      }
-    };
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> runner(false).run(stage));
-    assertTrue(e.getMessage().contains("input 5 != accepted + rejected + duplicates 4"), e.getMessage());
+    FileStage stage =
+        new FileStage() {
+          @Override
+          public StagePlan plan(StageContext context) {
+            return StagePlan.of(
+                StageOutput.of(
+                    "t",
+                    "c",
+                    List.of(),
+                    out ->
+                        out.manifest()
+                            .count("input", 5)
+                            .count("accepted", 2)
+                            .count("rejected", 1)
+                            .count("duplicates", 1)));
+          }
+        };
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> runner(false).run(stage));
+    assertTrue(
+        e.getMessage().contains("input 5 != accepted + rejected + duplicates 4"), e.getMessage());
     assertFalse(Files.exists(dir.resolve("t")));
   }
 
@@ -163,15 +189,19 @@ class StageRunnerTest {
     runner(false).run(stage);
     assertEquals(2, stage.writes.get(), "a failed table is never up to date");
 
-    FileStage downstream = new FileStage() {
-      @Override
-      public String name() {
-        return "later";
-      }
-    };
+    FileStage downstream =
+        new FileStage() {
+          @Override
+          public String name() {
+            return "later";
+          }
+        };
     downstream.requires = List.of("t");
-    UnusableInputException e = assertThrows(UnusableInputException.class, () -> runner(false).run(downstream));
-    assertTrue(e.getMessage().contains("later needs table t") && e.getMessage().contains("failed"), e.getMessage());
+    UnusableInputException e =
+        assertThrows(UnusableInputException.class, () -> runner(false).run(downstream));
+    assertTrue(
+        e.getMessage().contains("later needs table t") && e.getMessage().contains("failed"),
+        e.getMessage());
   }
 
   @Test
@@ -184,18 +214,22 @@ class StageRunnerTest {
     assertTrue(o.message().startsWith("no passages table in "), o.message());
     assertTrue(o.message().contains("editforge ingest --input dpr:FILE"), o.message());
 
-    FileStage retried = new FileStage() {
-      @Override
-      public StagePlan plan(StageContext context) {
-        StageOutput base = super.plan(context).outputs().get(0);
-        return StagePlan.of(base.reusableWhen(m -> m.count("errors") == 0));
-      }
-    };
+    FileStage retried =
+        new FileStage() {
+          @Override
+          public StagePlan plan(StageContext context) {
+            StageOutput base = super.plan(context).outputs().get(0);
+            return StagePlan.of(base.reusableWhen(m -> m.count("errors") == 0));
+          }
+        };
     runner(false).run(retried);
     RunDir run = runner(false).context().runDir();
     Manifest m = run.manifest("t").orElseThrow().count("errors", 1);
     run.writeString(new org.apache.hadoop.fs.Path(run.table("t"), RunDir.MANIFEST), m.toJson());
     runner(false).run(retried);
-    assertEquals(2, retried.writes.get(), "an up-to-date output that fails its reuse condition is rewritten");
+    assertEquals(
+        2,
+        retried.writes.get(),
+        "an up-to-date output that fails its reuse condition is rewritten");
   }
 }

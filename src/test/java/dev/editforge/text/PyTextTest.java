@@ -22,7 +22,9 @@ class PyTextTest {
   @Test
   void splitLinesLikePython() {
     // Python: 'a\r\nb\rc\x0bd\x1ce\u2028f\n'.splitlines() == ['a','b','c','d','e','f']
-    assertEquals(List.of("a", "b", "c", "d", "e", "f"), PyText.splitLines("a\r\nb\rc\u000bd\u001ce\u2028f\n"));
+    assertEquals(
+        List.of("a", "b", "c", "d", "e", "f"),
+        PyText.splitLines("a\r\nb\rc\u000bd\u001ce\u2028f\n"));
     assertEquals(List.of("", "a", ""), PyText.splitLines("\na\n\n"));
     assertEquals(List.of(), PyText.splitLines(""));
   }

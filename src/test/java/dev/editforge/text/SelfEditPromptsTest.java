@@ -1,6 +1,5 @@
 package dev.editforge.text;
 
-import dev.editforge.config.SelfEditSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import dev.editforge.SharedData;
 import dev.editforge.config.ConfigReader;
+import dev.editforge.config.SelfEditSettings;
 import dev.editforge.config.SettingsException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -39,9 +39,16 @@ class SelfEditPromptsTest {
     SelfEditPrompts p = new SelfEditPrompts(user);
     assertEquals("Summarize X: Y {json}", p.render("summary", "X", "Y"));
     assertEquals(
-        List.of("implications", "implications-long", "implications-very-long", "rewrite", "self-qa", "summary"),
+        List.of(
+            "implications",
+            "implications-long",
+            "implications-very-long",
+            "rewrite",
+            "self-qa",
+            "summary"),
         new ArrayList<>(p.keys()));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.render("nope", "a", "b"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> p.render("nope", "a", "b"));
     assertTrue(e.getMessage().contains("\"nope\""), e.getMessage());
     assertTrue(e.getMessage().contains("implications, implications-long"), e.getMessage());
     assertTrue(e.getMessage().contains("summary"), e.getMessage());
@@ -49,22 +56,30 @@ class SelfEditPromptsTest {
 
   @Test
   void badUserTemplatesAreRefusedAtConstruction() {
-    assertThrows(IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("x", "Read {passage}")));
-    assertThrows(IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("x", "Read {0}")));
-    assertThrows(IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("x", "Read } {title}")));
+    assertThrows(
+        IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("x", "Read {passage}")));
+    assertThrows(
+        IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("x", "Read {0}")));
+    assertThrows(
+        IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("x", "Read } {title}")));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> new SelfEditPrompts(Map.of("rewrite", "{title}")));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new SelfEditPrompts(Map.of("rewrite", "{title}")));
     assertTrue(e.getMessage().contains("built-in"), e.getMessage());
   }
 
   @Test
   void settingsValidatePromptKeyAgainstUserTemplates() {
-    var ok = SelfEditSettings.from(reader("prompt-key = mine, templates { mine = \"{title}|{context}\" }"));
+    var ok =
+        SelfEditSettings.from(
+            reader("prompt-key = mine, templates { mine = \"{title}|{context}\" }"));
     assertEquals("mine", ok.promptKey());
     assertEquals("a|b", ok.prompts().render(ok.promptKey(), "a", "b"));
     assertEquals(5, ok.sampling().n());
     SettingsException e =
-        assertThrows(SettingsException.class, () -> SelfEditSettings.from(reader("prompt-key = missing")));
+        assertThrows(
+            SettingsException.class, () -> SelfEditSettings.from(reader("prompt-key = missing")));
     assertTrue(e.getMessage().contains("editforge.generate.self-edit.prompt-key"), e.getMessage());
     assertTrue(e.getMessage().contains("implications"), e.getMessage());
   }
@@ -73,7 +88,9 @@ class SelfEditPromptsTest {
     String defaults =
         "prompt-key = implications, templates {}, k = 5, temperature = 1.0, top-p = 0.95, max-new-tokens = 8192, seed = 0";
     return new ConfigReader(
-        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(defaults)).resolve(),
+        ConfigFactory.parseString(overrides)
+            .withFallback(ConfigFactory.parseString(defaults))
+            .resolve(),
         "editforge.generate.self-edit");
   }
 
@@ -93,11 +110,14 @@ class SelfEditPromptsTest {
   void implicationsReproducesEverySealPromptField() throws Exception {
     SelfEditPrompts p = SelfEditPrompts.builtIn();
     int checked = 0;
-    for (String file : List.of("data/seal/base_val.json", "data/seal/iter0_train.json", "data/seal/gpt4_1_val.json")) {
+    for (String file :
+        List.of(
+            "data/seal/base_val.json", "data/seal/iter0_train.json", "data/seal/gpt4_1_val.json")) {
       for (JsonNode a : SharedData.json(file)) {
         assertEquals(
             a.get("prompt").asText(),
-            p.render(SelfEditPrompts.DEFAULT_KEY, a.get("title").asText(), a.get("context").asText()),
+            p.render(
+                SelfEditPrompts.DEFAULT_KEY, a.get("title").asText(), a.get("context").asText()),
             file + ": " + a.get("title").asText());
         checked++;
       }

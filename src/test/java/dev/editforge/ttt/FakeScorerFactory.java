@@ -7,11 +7,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A deterministic stand-in for the LoRA engine: a result depends only on (seed, article,
- * question) for the baseline and (seed, edit, repeat, question) for the adapter, as the real
- * scorer's must for resumed runs to match. Counts factory calls and score calls per article in
- * static maps keyed by a test's tag (local mode runs the tasks in this JVM), and can simulate a
- * kill: after {@link #failAfter} successful score calls every further call throws.
+ * A deterministic stand-in for the LoRA engine: a result depends only on (seed, article, question)
+ * for the baseline and (seed, edit, repeat, question) for the adapter, as the real scorer's must
+ * for resumed runs to match. Counts factory calls and score calls per article in static maps keyed
+ * by a test's tag (local mode runs the tasks in this JVM), and can simulate a kill: after {@link
+ * #failAfter} successful score calls every further call throws.
  */
 final class FakeScorerFactory implements EditScorerFactory {
   private static final long serialVersionUID = 1L;
@@ -77,7 +77,10 @@ final class FakeScorerFactory implements EditScorerFactory {
   final class Scorer implements EditScorer {
     @Override
     public List<TttResult> score(TttArticle article, List<TttEdit> edits) {
-      CALLS.get(tag).computeIfAbsent(article.articleId(), k -> new AtomicInteger()).incrementAndGet();
+      CALLS
+          .get(tag)
+          .computeIfAbsent(article.articleId(), k -> new AtomicInteger())
+          .incrementAndGet();
       AtomicInteger budget = BUDGET.get(tag);
       if (budget != null && budget.getAndDecrement() <= 0) {
         throw new IllegalStateException("simulated kill while scoring " + article.articleId());
@@ -85,7 +88,8 @@ final class FakeScorerFactory implements EditScorerFactory {
       String s = Long.toString(seed);
       List<TttResult> out = new ArrayList<>();
       for (TttEdit e : edits) {
-        List<String> seqs = TrainSequences.build(e.completion(), article.title(), article.context(), true);
+        List<String> seqs =
+            TrainSequences.build(e.completion(), article.title(), article.context(), true);
         long tokens = seqs.stream().mapToLong(q -> q.split("\\s+").length).sum();
         for (int r = 0; r < evalTimes; r++) {
           List<QuestionResult> qs = new ArrayList<>();
@@ -96,15 +100,28 @@ final class FakeScorerFactory implements EditScorerFactory {
             TttQuestion q = article.questions().get(qi);
             boolean b = bit(s, article.articleId(), q.question()) == 1;
             boolean a = bit(s, e.editId(), Integer.toString(r), q.question()) == 1;
-            QuestionResult qr = new QuestionResult(q.question(), q.answers().get(0), "base " + qi, "adapted " + r, b, a);
+            QuestionResult qr =
+                new QuestionResult(
+                    q.question(), q.answers().get(0), "base " + qi, "adapted " + r, b, a);
             qs.add(qr);
             gains.add(qr.gain());
             base += b ? 1 : 0;
             adapted += a ? 1 : 0;
           }
           double n = article.questions().size();
-          out.add(new TttResult(e.editId(), e.articleId(), r, base / n, adapted / n, (adapted - base) / n, gains, qs,
-              seqs.size(), tokens, 0.25 * (r + 1)));
+          out.add(
+              new TttResult(
+                  e.editId(),
+                  e.articleId(),
+                  r,
+                  base / n,
+                  adapted / n,
+                  (adapted - base) / n,
+                  gains,
+                  qs,
+                  seqs.size(),
+                  tokens,
+                  0.25 * (r + 1)));
         }
       }
       return out;

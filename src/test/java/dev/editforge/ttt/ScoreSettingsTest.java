@@ -1,6 +1,5 @@
 package dev.editforge.ttt;
 
-import dev.editforge.config.ScoreSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.EditforgeSettings;
+import dev.editforge.config.ScoreSettings;
 import dev.editforge.config.SettingsException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,10 +41,15 @@ class ScoreSettingsTest {
 
   @Test
   void theLoraStructFollowsTheTrainerKeysWhenTheyExist() {
-    ScoreSettings s = ScoreSettings.from(new ConfigReader(ConfigFactory.parseString(
-        "model = m, eval-times = 1, seed = 7, commit-every = 1, mode = vllm, device = cpu, "
-            + "epochs = 2, lr = 0.01, lora { rank = 8, alpha = 16, dropout = 0.1, targets = [q_proj] }"), "editforge.ttt"),
-        "exact", "http://h:1/v1");
+    ScoreSettings s =
+        ScoreSettings.from(
+            new ConfigReader(
+                ConfigFactory.parseString(
+                    "model = m, eval-times = 1, seed = 7, commit-every = 1, mode = vllm, device = cpu, "
+                        + "epochs = 2, lr = 0.01, lora { rank = 8, alpha = 16, dropout = 0.1, targets = [q_proj] }"),
+                "editforge.ttt"),
+            "exact",
+            "http://h:1/v1");
     assertEquals(new ScoreSettings.Lora(8, 16.0, 0.1, List.of("q_proj"), 2, 0.01, 7), s.lora());
     assertEquals(ScoreSettings.Mode.VLLM, s.mode());
   }

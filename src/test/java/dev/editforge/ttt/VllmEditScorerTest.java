@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.EditforgeSettings;
-import dev.editforge.judge.LocalJudges;
 import dev.editforge.judge.JudgeSettings;
+import dev.editforge.judge.LocalJudges;
 import dev.editforge.llm.remote.FakeOpenAi;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.llm.remote.RemoteSettings;
@@ -42,8 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class VllmEditScorerTest {
   static final ObjectMapper JSON = dev.editforge.text.Json.MAPPER;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   FakeOpenAi server;
   final List<String> events = Collections.synchronizedList(new ArrayList<>());
@@ -96,7 +95,11 @@ class VllmEditScorerTest {
       assertEquals(0.0, body.path("temperature").asDouble(), "greedy");
       assertEquals(VllmEditScorer.MAX_ANSWER_TOKENS, body.path("max_tokens").asInt());
       ObjectNode resp = JSON.createObjectNode().put("model", model);
-      resp.putArray("choices").addObject().put("index", 0).put("text", text).put("finish_reason", "stop");
+      resp.putArray("choices")
+          .addObject()
+          .put("index", 0)
+          .put("text", text)
+          .put("finish_reason", "stop");
       out = text == null ? "{\"message\": \"no such model " + model + "\"}" : resp.toString();
     } else {
       status = 404;
@@ -130,29 +133,39 @@ class VllmEditScorerTest {
   }
 
   static TttArticle article() {
-    return new TttArticle("A1", "Veltmoor", "Veltmoor is a town.", List.of(
-        new TttQuestion("Who founded Veltmoor?", List.of("Ada Brun")),
-        new TttQuestion("Which river runs through Veltmoor?", List.of("the Sell"))));
+    return new TttArticle(
+        "A1",
+        "Veltmoor",
+        "Veltmoor is a town.",
+        List.of(
+            new TttQuestion("Who founded Veltmoor?", List.of("Ada Brun")),
+            new TttQuestion("Which river runs through Veltmoor?", List.of("the Sell"))));
   }
 
   OpenAiClient client() {
-    return new OpenAiClient(RemoteSettings.defaults(endpoint(), null)
-        .withRetries(0, Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofSeconds(10)), Map.of());
+    return new OpenAiClient(
+        RemoteSettings.defaults(endpoint(), null)
+            .withRetries(0, Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofSeconds(10)),
+        Map.of());
   }
 
   @Test
   void eachRepeatLoadsAnswersWithAndUnloadsItsOwnAdapter() {
     FakeTrainer trainer = new FakeTrainer(dir);
     var judge = LocalJudges.byName("normalized-contains", JudgeSettings.defaults());
-    List<TttEdit> edits = List.of(
-        new TttEdit("e1", "A1", "Veltmoor was founded by Ada Brun."),
-        new TttEdit("e2", "A1", "Veltmoor has a market."));
+    List<TttEdit> edits =
+        List.of(
+            new TttEdit("e1", "A1", "Veltmoor was founded by Ada Brun."),
+            new TttEdit("e2", "A1", "Veltmoor has a market."));
     List<TttResult> results;
-    try (VllmEditScorer scorer = new VllmEditScorer(client(), "base-model", trainer, judge, 2, 42)) {
+    try (VllmEditScorer scorer =
+        new VllmEditScorer(client(), "base-model", trainer, judge, 2, 42)) {
       results = scorer.score(article(), edits);
     }
     assertEquals(4, results.size());
-    assertEquals(List.of("e1#0", "e1#1", "e2#0", "e2#1"), results.stream().map(r -> r.editId() + "#" + r.repeat()).toList());
+    assertEquals(
+        List.of("e1#0", "e1#1", "e2#0", "e2#1"),
+        results.stream().map(r -> r.editId() + "#" + r.repeat()).toList());
     TttResult e1 = results.get(0);
     assertEquals(0.0, e1.baselineAccuracy());
     assertEquals(0.5, e1.adapterAccuracy(), "learned the founder, not the river");
@@ -161,19 +174,30 @@ class VllmEditScorerTest {
     assertEquals(0.0, results.get(2).adapterAccuracy());
     assertEquals(2, e1.trainSequences(), "one line + the passage");
 
-    assertEquals(2, events.stream().filter(e -> e.equals("answer base-model")).count(), "baseline once per article");
-    List<String> loads = events.stream().filter(e -> e.startsWith("load ")).map(e -> e.substring(5)).toList();
+    assertEquals(
+        2,
+        events.stream().filter(e -> e.equals("answer base-model")).count(),
+        "baseline once per article");
+    List<String> loads =
+        events.stream().filter(e -> e.startsWith("load ")).map(e -> e.substring(5)).toList();
     assertEquals(4, loads.size());
     assertEquals(4, loads.stream().distinct().count(), "a fresh adapter name per repeat");
     for (String name : loads) {
       int at = events.indexOf("load " + name);
-      assertEquals(List.of("load " + name, "answer " + name, "answer " + name, "unload " + name),
-          events.subList(at, at + 4), "load, answer with model=<adapter>, unload");
+      assertEquals(
+          List.of("load " + name, "answer " + name, "answer " + name, "unload " + name),
+          events.subList(at, at + 4),
+          "load, answer with model=<adapter>, unload");
     }
     assertTrue(loaded.isEmpty(), "nothing left loaded on the server");
     assertEquals(4, trainer.discarded.size());
-    assertEquals(List.of(VllmEditScorer.repeatSeed(42, "e1", 0), VllmEditScorer.repeatSeed(42, "e1", 1),
-        VllmEditScorer.repeatSeed(42, "e2", 0), VllmEditScorer.repeatSeed(42, "e2", 1)), trainer.seeds);
+    assertEquals(
+        List.of(
+            VllmEditScorer.repeatSeed(42, "e1", 0),
+            VllmEditScorer.repeatSeed(42, "e1", 1),
+            VllmEditScorer.repeatSeed(42, "e2", 0),
+            VllmEditScorer.repeatSeed(42, "e2", 1)),
+        trainer.seeds);
     assertEquals(4, trainer.seeds.stream().distinct().count());
   }
 
@@ -181,10 +205,18 @@ class VllmEditScorerTest {
   void aFailedAnswerStillUnloadsTheAdapter() {
     failAdapterAnswers = true;
     FakeTrainer trainer = new FakeTrainer(dir);
-    try (VllmEditScorer scorer = new VllmEditScorer(client(), "base-model", trainer,
-        LocalJudges.byName("contains", JudgeSettings.defaults()), 1, 1)) {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> scorer.score(article(), List.of(new TttEdit("e1", "A1", "x"))));
+    try (VllmEditScorer scorer =
+        new VllmEditScorer(
+            client(),
+            "base-model",
+            trainer,
+            LocalJudges.byName("contains", JudgeSettings.defaults()),
+            1,
+            1)) {
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class,
+              () -> scorer.score(article(), List.of(new TttEdit("e1", "A1", "x"))));
       assertTrue(e.getMessage().contains("failed"), e.getMessage());
     }
     assertTrue(loaded.isEmpty(), "unloaded although answering failed: " + events);
@@ -194,9 +226,17 @@ class VllmEditScorerTest {
   @Test
   void theFactoryShipsItsSettingsAndBuildsTheScorerOnTheExecutor() throws Exception {
     Path adapters = dir;
-    EditforgeSettings settings = EditforgeSettings.from(ConfigLoader.load(null, List.of(
-        "ttt.mode=vllm", "ttt.model=base-model", "ttt.eval-times=1", "judge.kind=normalized-contains",
-        "remote.endpoint=" + endpoint(), "remote.max-retries=0")));
+    EditforgeSettings settings =
+        EditforgeSettings.from(
+            ConfigLoader.load(
+                null,
+                List.of(
+                    "ttt.mode=vllm",
+                    "ttt.model=base-model",
+                    "ttt.eval-times=1",
+                    "judge.kind=normalized-contains",
+                    "remote.endpoint=" + endpoint(),
+                    "remote.max-retries=0")));
     String root = adapters.toString();
     VllmScorerFactory f = new VllmScorerFactory(settings, device -> new FakeTrainer(Path.of(root)));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -204,13 +244,15 @@ class VllmEditScorerTest {
       out.writeObject(f);
     }
     EditScorerFactory shipped;
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
       shipped = (EditScorerFactory) in.readObject();
     }
     assertEquals("base-model", shipped.model());
     assertEquals(f.variant(), shipped.variant());
     try (EditScorer scorer = shipped.create(ScoreDevice.cpu(List.of()))) {
-      List<TttResult> r = scorer.score(article(), List.of(new TttEdit("e1", "A1", "The Sell runs through it.")));
+      List<TttResult> r =
+          scorer.score(article(), List.of(new TttEdit("e1", "A1", "The Sell runs through it.")));
       assertEquals(1, r.size());
       assertEquals(List.of(0, 1), r.get(0).gains());
     }

@@ -24,9 +24,9 @@ import java.util.stream.Stream;
  *   snapshots/{sha}/{file}        relative symlink to ../../blobs/{etag}
  * </pre>
  *
- * A snapshot entry is created only after its blob is complete and verified, so an entry that
- * exists is whole. Every write is atomic (temp file + rename). Stateless apart from the root;
- * safe to use from several threads and processes.
+ * A snapshot entry is created only after its blob is complete and verified, so an entry that exists
+ * is whole. Every write is atomic (temp file + rename). Stateless apart from the root; safe to use
+ * from several threads and processes.
  */
 public final class HubCache {
   private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
@@ -46,7 +46,10 @@ public final class HubCache {
     return root.resolve(repo.cacheFolderName());
   }
 
-  /** The commit a revision resolves to locally: itself when it is a sha, else {@code refs/<revision>}. */
+  /**
+   * The commit a revision resolves to locally: itself when it is a sha, else {@code
+   * refs/<revision>}.
+   */
   public Optional<String> commitOf(ModelRef.HubRepo repo) {
     if (repo.isCommit()) {
       return Optional.of(repo.revision());
@@ -78,7 +81,8 @@ public final class HubCache {
 
   public Path blob(ModelRef.HubRepo repo, String etag) {
     if (!SAFE_NAME.matcher(etag).matches()) {
-      throw new HubException(HubException.Kind.IO, "refusing unexpected etag \"" + etag + "\" for " + repo.repoId());
+      throw new HubException(
+          HubException.Kind.IO, "refusing unexpected etag \"" + etag + "\" for " + repo.repoId());
     }
     return repoDir(repo).resolve("blobs").resolve(etag);
   }
@@ -88,19 +92,21 @@ public final class HubCache {
     Path dir = snapshotDir(repo, sha);
     Path p = dir.resolve(checkRelative(file)).normalize();
     if (!p.startsWith(dir) || p.equals(dir)) {
-      throw new HubException(HubException.Kind.IO, "refusing file name \"" + file + "\" from " + repo.repoId());
+      throw new HubException(
+          HubException.Kind.IO, "refusing file name \"" + file + "\" from " + repo.repoId());
     }
     return p;
   }
 
   /**
-   * Makes {@code pointer} a relative symlink to {@code blob} (what huggingface_hub does), or a
-   * copy where the file system has no symlinks. Replaces any previous entry atomically.
+   * Makes {@code pointer} a relative symlink to {@code blob} (what huggingface_hub does), or a copy
+   * where the file system has no symlinks. Replaces any previous entry atomically.
    */
   public static void link(Path blob, Path pointer) throws IOException {
     Files.createDirectories(pointer.getParent());
     Path target = pointer.getParent().relativize(blob);
-    Path tmp = pointer.resolveSibling("." + pointer.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    Path tmp =
+        pointer.resolveSibling("." + pointer.getFileName() + "." + UUID.randomUUID() + ".tmp");
     try {
       Files.createSymbolicLink(tmp, target);
     } catch (FileAlreadyExistsException e) {
@@ -113,8 +119,8 @@ public final class HubCache {
 
   /**
    * True when {@code dir} holds a loadable model: config.json and either every shard the index
-   * names or at least one top-level safetensors file. The downloader fetches weights last, so
-   * a snapshot that passes also has the tokenizer files the repository offers.
+   * names or at least one top-level safetensors file. The downloader fetches weights last, so a
+   * snapshot that passes also has the tokenizer files the repository offers.
    */
   public static boolean isComplete(Path dir) {
     if (!Files.isRegularFile(dir.resolve(ModelFiles.CONFIG))) {
@@ -130,7 +136,8 @@ public final class HubCache {
       }
     }
     try (Stream<Path> s = Files.list(dir)) {
-      return s.anyMatch(p -> p.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(p));
+      return s.anyMatch(
+          p -> p.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(p));
     } catch (IOException e) {
       return false;
     }
@@ -138,7 +145,8 @@ public final class HubCache {
 
   static String requireCommit(String sha) {
     if (sha == null || !COMMIT.matcher(sha).matches()) {
-      throw new HubException(HubException.Kind.IO, "the hub sent \"" + sha + "\" where a 40-hex commit sha belongs");
+      throw new HubException(
+          HubException.Kind.IO, "the hub sent \"" + sha + "\" where a 40-hex commit sha belongs");
     }
     return sha;
   }

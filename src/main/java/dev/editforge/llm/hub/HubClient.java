@@ -2,9 +2,9 @@ package dev.editforge.llm.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.editforge.text.Json;
 import dev.editforge.llm.net.Backoff;
 import dev.editforge.llm.net.Secrets;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -32,26 +32,26 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.concurrent.Flow;
 import java.util.regex.Pattern;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resolves a {@link ModelRef} to a local directory in Hugging Face layout, downloading from the
- * hub into the shared cache ({@link HubCache}) when needed. A hub model whose snapshot for the
- * revision is already complete is used without any request, so a branch such as {@code main}
- * is resolved once per cache and then stays put: pin a commit ({@code Org/Name@<sha>}) for
- * reproducible runs, or delete {@code refs/<branch>} to pick up a newer commit.
+ * Resolves a {@link ModelRef} to a local directory in Hugging Face layout, downloading from the hub
+ * into the shared cache ({@link HubCache}) when needed. A hub model whose snapshot for the revision
+ * is already complete is used without any request, so a branch such as {@code main} is resolved
+ * once per cache and then stays put: pin a commit ({@code Org/Name@<sha>}) for reproducible runs,
+ * or delete {@code refs/<branch>} to pick up a newer commit.
  *
- * <p>Owns one {@link HttpClient}; close it when done. Thread-safe: concurrent resolves of the
- * same model in one JVM, or in several JVMs sharing a cache, download each blob once (a lock
- * file per blob).
+ * <p>Owns one {@link HttpClient}; close it when done. Thread-safe: concurrent resolves of the same
+ * model in one JVM, or in several JVMs sharing a cache, download each blob once (a lock file per
+ * blob).
  */
 public final class HubClient implements AutoCloseable {
   private static final ObjectMapper JSON = Json.COMPACT;
@@ -71,7 +71,9 @@ public final class HubClient implements AutoCloseable {
     this(settings, LoggerFactory.getLogger(HubClient.class)::info);
   }
 
-  /** @param log where progress and cache decisions go (one line each; never the token) */
+  /**
+   * @param log where progress and cache decisions go (one line each; never the token)
+   */
   public HubClient(HubSettings settings, Consumer<String> log) {
     this.settings = settings;
     this.cache = new HubCache(settings.cacheDir());
@@ -79,11 +81,12 @@ public final class HubClient implements AutoCloseable {
     this.backoff = new Backoff(settings.initialBackoff(), settings.maxBackoff());
     // Redirects are followed by hand: the token must not travel to a CDN on another host, and
     // the hub's own 302 carries the file's metadata headers.
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(settings.connectTimeout())
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(settings.connectTimeout())
+            .build();
   }
 
   public HubSettings settings() {
@@ -100,14 +103,15 @@ public final class HubClient implements AutoCloseable {
   }
 
   /**
-   * The local directory of a model: the directory itself, or the hub snapshot (downloaded
-   * first unless complete in the cache, or refused in offline mode).
+   * The local directory of a model: the directory itself, or the hub snapshot (downloaded first
+   * unless complete in the cache, or refused in offline mode).
    */
   public Path resolve(ModelRef ref) {
     if (ref instanceof ModelRef.LocalDir local) {
       Path dir = local.dir().toAbsolutePath().normalize();
       if (!Files.isDirectory(dir)) {
-        throw new HubException(HubException.Kind.NOT_FOUND, "model directory " + dir + " does not exist");
+        throw new HubException(
+            HubException.Kind.NOT_FOUND, "model directory " + dir + " does not exist");
       }
       ModelFiles.checkLocalDir(dir);
       return dir;
@@ -119,8 +123,12 @@ public final class HubClient implements AutoCloseable {
       return cached.get();
     }
     if (settings.offline()) {
-      throw new HubException(HubException.Kind.NOT_CACHED,
-          "HF_HUB_OFFLINE is set and " + repo + " is not in the cache " + cache.repoDir(repo)
+      throw new HubException(
+          HubException.Kind.NOT_CACHED,
+          "HF_HUB_OFFLINE is set and "
+              + repo
+              + " is not in the cache "
+              + cache.repoDir(repo)
               + " (no complete snapshot for that revision). Download it once with network access,"
               + " or point HF_HUB_CACHE / HF_HOME at a cache that has it.");
     }
@@ -129,7 +137,8 @@ public final class HubClient implements AutoCloseable {
 
   /** The cached snapshot of {@code repo} if it is complete; never touches the network. */
   public Optional<Path> cachedSnapshot(ModelRef.HubRepo repo) {
-    return cache.commitOf(repo)
+    return cache
+        .commitOf(repo)
         .map(sha -> cache.snapshotDir(repo, sha))
         .filter(HubCache::isComplete);
   }
@@ -137,7 +146,8 @@ public final class HubClient implements AutoCloseable {
   /** Downloads what editforge needs of {@code repo} (even if cached) and returns the snapshot. */
   public Path download(ModelRef.HubRepo repo) {
     if (settings.offline()) {
-      throw new HubException(HubException.Kind.NOT_CACHED, "HF_HUB_OFFLINE is set: not downloading " + repo);
+      throw new HubException(
+          HubException.Kind.NOT_CACHED, "HF_HUB_OFFLINE is set: not downloading " + repo);
     }
     try {
       RepoInfo info = repoInfo(repo);
@@ -153,8 +163,14 @@ public final class HubClient implements AutoCloseable {
         weights = ModelFiles.shardsOf(index);
         for (String shard : weights) {
           if (!info.files().contains(shard)) {
-            throw new HubException(HubException.Kind.UNUSABLE,
-                repo + ": " + ModelFiles.SHARD_INDEX + " names " + shard + ", which the repository does not have");
+            throw new HubException(
+                HubException.Kind.UNUSABLE,
+                repo
+                    + ": "
+                    + ModelFiles.SHARD_INDEX
+                    + " names "
+                    + shard
+                    + ", which the repository does not have");
           }
         }
       }
@@ -164,7 +180,8 @@ public final class HubClient implements AutoCloseable {
       cache.writeRef(repo, info.sha());
       return cache.snapshotDir(repo, info.sha());
     } catch (IOException e) {
-      throw new HubException(HubException.Kind.IO, "downloading " + repo + " failed: " + clean(e.getMessage()), e);
+      throw new HubException(
+          HubException.Kind.IO, "downloading " + repo + " failed: " + clean(e.getMessage()), e);
     }
   }
 
@@ -173,23 +190,35 @@ public final class HubClient implements AutoCloseable {
 
   /** {@code GET /api/models/{repo}/revision/{revision}}: the commit and file names. */
   public RepoInfo repoInfo(ModelRef.HubRepo repo) {
-    URI uri = URI.create(settings.endpoint() + "/api/models/" + repo.repoId() + "/revision/"
-        + encode(repo.revision(), false));
-    HttpResponse<String> r = withRetries("listing " + repo, () -> {
-      URI at = uri;
-      for (int hop = 0; ; hop++) {
-        HttpResponse<String> resp = send(get(at).build(), HttpResponse.BodyHandlers.ofString());
-        Optional<String> target = resp.headers().firstValue("Location");
-        int sc = resp.statusCode();
-        // Relative redirects only (a renamed repository), as huggingface_hub does.
-        if (sc >= 300 && sc < 400 && target.isPresent() && hop < MAX_REDIRECTS
-            && URI.create(target.get()).getHost() == null) {
-          at = at.resolve(target.get());
-          continue;
-        }
-        return checkRetryable(resp);
-      }
-    });
+    URI uri =
+        URI.create(
+            settings.endpoint()
+                + "/api/models/"
+                + repo.repoId()
+                + "/revision/"
+                + encode(repo.revision(), false));
+    HttpResponse<String> r =
+        withRetries(
+            "listing " + repo,
+            () -> {
+              URI at = uri;
+              for (int hop = 0; ; hop++) {
+                HttpResponse<String> resp =
+                    send(get(at).build(), HttpResponse.BodyHandlers.ofString());
+                Optional<String> target = resp.headers().firstValue("Location");
+                int sc = resp.statusCode();
+                // Relative redirects only (a renamed repository), as huggingface_hub does.
+                if (sc >= 300
+                    && sc < 400
+                    && target.isPresent()
+                    && hop < MAX_REDIRECTS
+                    && URI.create(target.get()).getHost() == null) {
+                  at = at.resolve(target.get());
+                  continue;
+                }
+                return checkRetryable(resp);
+              }
+            });
     requireOk(r, repo, null);
     try {
       JsonNode root = JSON.readTree(r.body());
@@ -200,7 +229,8 @@ public final class HubClient implements AutoCloseable {
       }
       return new RepoInfo(sha, List.copyOf(files));
     } catch (IOException e) {
-      throw new HubException(HubException.Kind.IO, "the hub's listing of " + repo + " is not valid JSON", e);
+      throw new HubException(
+          HubException.Kind.IO, "the hub's listing of " + repo + " is not valid JSON", e);
     }
   }
 
@@ -223,42 +253,76 @@ public final class HubClient implements AutoCloseable {
   record FileMeta(String commit, String etag, long size, URI location) {}
 
   FileMeta head(ModelRef.HubRepo repo, String sha, String file) {
-    URI start = URI.create(settings.endpoint() + "/" + repo.repoId() + "/resolve/" + sha + "/" + encode(file, true));
-    return withRetries("HEAD " + repo.repoId() + "/" + file, () -> {
-      URI uri = start;
-      for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-        HttpResponse<Void> r = send(request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
-            HttpResponse.BodyHandlers.discarding());
-        int sc = r.statusCode();
-        URI location = uri;
-        if (sc >= 300 && sc < 400) {
-          URI target = URI.create(r.headers().firstValue("Location").orElseThrow(
-              () -> new HubException(HubException.Kind.IO, "redirect without Location for " + file)));
-          if (target.getScheme() == null && target.getHost() == null) {
-            uri = uri.resolve(target); // relative: a renamed repository, ask again there
-            continue;
+    URI start =
+        URI.create(
+            settings.endpoint()
+                + "/"
+                + repo.repoId()
+                + "/resolve/"
+                + sha
+                + "/"
+                + encode(file, true));
+    return withRetries(
+        "HEAD " + repo.repoId() + "/" + file,
+        () -> {
+          URI uri = start;
+          for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            HttpResponse<Void> r =
+                send(
+                    request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            int sc = r.statusCode();
+            URI location = uri;
+            if (sc >= 300 && sc < 400) {
+              URI target =
+                  URI.create(
+                      r.headers()
+                          .firstValue("Location")
+                          .orElseThrow(
+                              () ->
+                                  new HubException(
+                                      HubException.Kind.IO,
+                                      "redirect without Location for " + file)));
+              if (target.getScheme() == null && target.getHost() == null) {
+                uri = uri.resolve(target); // relative: a renamed repository, ask again there
+                continue;
+              }
+              location =
+                  target; // absolute: the CDN, and this 302 already carries the file's metadata
+            } else {
+              checkRetryable(r);
+              requireOk(r, repo, file);
+            }
+            String etag =
+                normalizeEtag(
+                    r.headers()
+                        .firstValue("X-Linked-Etag")
+                        .orElse(r.headers().firstValue("ETag").orElse(null)));
+            if (etag == null) {
+              throw new HubException(
+                  HubException.Kind.IO,
+                  repo
+                      + "/"
+                      + file
+                      + ": the server sent no ETag,"
+                      + " so the download could not be verified or cached; is HF_ENDPOINT a Hugging Face hub?");
+            }
+            long size =
+                r.headers()
+                    .firstValue("X-Linked-Size")
+                    .or(() -> r.headers().firstValue("Content-Length"))
+                    .map(HubClient::parseLongOrMinus1)
+                    .orElse(-1L);
+            return new FileMeta(
+                r.headers().firstValue("X-Repo-Commit").orElse(sha), etag, size, location);
           }
-          location = target; // absolute: the CDN, and this 302 already carries the file's metadata
-        } else {
-          checkRetryable(r);
-          requireOk(r, repo, file);
-        }
-        String etag = normalizeEtag(r.headers().firstValue("X-Linked-Etag")
-            .orElse(r.headers().firstValue("ETag").orElse(null)));
-        if (etag == null) {
-          throw new HubException(HubException.Kind.IO, repo + "/" + file + ": the server sent no ETag,"
-              + " so the download could not be verified or cached; is HF_ENDPOINT a Hugging Face hub?");
-        }
-        long size = r.headers().firstValue("X-Linked-Size")
-            .or(() -> r.headers().firstValue("Content-Length"))
-            .map(HubClient::parseLongOrMinus1).orElse(-1L);
-        return new FileMeta(r.headers().firstValue("X-Repo-Commit").orElse(sha), etag, size, location);
-      }
-      throw new HubException(HubException.Kind.IO, "too many redirects for " + repo + "/" + file);
-    });
+          throw new HubException(
+              HubException.Kind.IO, "too many redirects for " + repo + "/" + file);
+        });
   }
 
-  private void downloadBlob(ModelRef.HubRepo repo, String file, FileMeta meta, Path blob) throws IOException {
+  private void downloadBlob(ModelRef.HubRepo repo, String file, FileMeta meta, Path blob)
+      throws IOException {
     Files.createDirectories(blob.getParent());
     Path incomplete = blob.resolveSibling(blob.getFileName() + ".incomplete");
     Path lockFile = blob.resolveSibling(blob.getFileName() + ".lock");
@@ -266,16 +330,19 @@ public final class HubClient implements AutoCloseable {
     // tripping over OverlappingFileLockException.
     ReentrantLock jvmLock = blobLocks.computeIfAbsent(blob, b -> new ReentrantLock());
     jvmLock.lock();
-    try (FileChannel lc = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (FileChannel lc =
+            FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock ignored = lc.lock()) {
       if (Files.isRegularFile(blob)) {
         return; // someone else finished it while we waited
       }
       String what = repo.repoId() + "/" + file;
-      withRetries("download " + what, () -> {
-        transfer(what, meta, incomplete);
-        return null;
-      });
+      withRetries(
+          "download " + what,
+          () -> {
+            transfer(what, meta, incomplete);
+            return null;
+          });
       verify(what, meta, incomplete);
       HubCache.move(incomplete, blob);
     } finally {
@@ -313,11 +380,19 @@ public final class HubClient implements AutoCloseable {
       if (sink.accepted()) {
         long got = Files.size(incomplete);
         if (meta.size() >= 0 && got < meta.size()) {
-          throw Retry.brokeOff(what + " broke off after " + got + " of " + meta.size() + " bytes", null);
+          throw Retry.brokeOff(
+              what + " broke off after " + got + " of " + meta.size() + " bytes", null);
         }
         if (meta.size() >= 0 && got > meta.size()) {
           Files.delete(incomplete);
-          throw new Retry(what + ": got " + got + " bytes, more than the announced " + meta.size() + "; restarting", null);
+          throw new Retry(
+              what
+                  + ": got "
+                  + got
+                  + " bytes, more than the announced "
+                  + meta.size()
+                  + "; restarting",
+              null);
         }
         return;
       }
@@ -328,9 +403,12 @@ public final class HubClient implements AutoCloseable {
     throw new HubException(HubException.Kind.IO, "too many redirects downloading " + what);
   }
 
-  /** Waits for a transfer, logging progress and aborting it when no byte arrives for readTimeout. */
-  private HttpResponse<String> await(String what, long total, BlobSink sink,
-      CompletableFuture<HttpResponse<String>> f) throws IOException {
+  /**
+   * Waits for a transfer, logging progress and aborting it when no byte arrives for readTimeout.
+   */
+  private HttpResponse<String> await(
+      String what, long total, BlobSink sink, CompletableFuture<HttpResponse<String>> f)
+      throws IOException {
     long start = System.nanoTime();
     long lastLog = start;
     long lastChange = start;
@@ -352,7 +430,8 @@ public final class HubClient implements AutoCloseable {
         } else if (now - lastChange > settings.readTimeout().toNanos()) {
           sink.abort();
           f.cancel(true);
-          throw Retry.brokeOff(what + ": no data for " + settings.readTimeout().toMillis() + " ms", null);
+          throw Retry.brokeOff(
+              what + ": no data for " + settings.readTimeout().toMillis() + " ms", null);
         }
         if (now - lastLog >= settings.progressInterval().toNanos()) {
           lastLog = now;
@@ -363,8 +442,15 @@ public final class HubClient implements AutoCloseable {
         if (c instanceof UncheckedIOException u) {
           throw u.getCause();
         }
-        throw Retry.brokeOff(what + " broke off after " + (sink.start() + sink.written()) + " of "
-            + (total < 0 ? "?" : total) + " bytes: " + clean(String.valueOf(c.getMessage())), c);
+        throw Retry.brokeOff(
+            what
+                + " broke off after "
+                + (sink.start() + sink.written())
+                + " of "
+                + (total < 0 ? "?" : total)
+                + " bytes: "
+                + clean(String.valueOf(c.getMessage())),
+            c);
       } catch (InterruptedException e) {
         sink.abort();
         f.cancel(true);
@@ -374,14 +460,21 @@ public final class HubClient implements AutoCloseable {
     }
   }
 
-  /** Size was checked by the transfer; here the content, when the etag is its sha256 (LFS files). */
+  /**
+   * Size was checked by the transfer; here the content, when the etag is its sha256 (LFS files).
+   */
   private void verify(String what, FileMeta meta, Path incomplete) throws IOException {
     if (SHA256.matcher(meta.etag()).matches()) {
       String actual = sha256(incomplete);
       if (!actual.equals(meta.etag())) {
         Files.deleteIfExists(incomplete);
-        throw new HubException(HubException.Kind.INCOMPLETE,
-            what + ": sha256 " + actual + " does not match the hub's " + meta.etag()
+        throw new HubException(
+            HubException.Kind.INCOMPLETE,
+            what
+                + ": sha256 "
+                + actual
+                + " does not match the hub's "
+                + meta.etag()
                 + "; the partial file was removed, rerun to download it again");
       }
     }
@@ -410,26 +503,31 @@ public final class HubClient implements AutoCloseable {
   }
 
   private HttpRequest.Builder request(URI uri) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri)
-        .timeout(settings.readTimeout())
-        .header("User-Agent", USER_AGENT)
-        .header("Accept-Encoding", "identity"); // sizes must be the bytes on disk
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .timeout(settings.readTimeout())
+            .header("User-Agent", USER_AGENT)
+            .header("Accept-Encoding", "identity"); // sizes must be the bytes on disk
     if (settings.token() != null && sameOrigin(uri, settings.endpoint())) {
       b.header("Authorization", "Bearer " + settings.token());
     }
     return b;
   }
 
-  private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler) throws IOException {
+  private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler)
+      throws IOException {
     try {
       return http.send(req, handler);
     } catch (HttpTimeoutException e) {
       throw new Retry(req.method() + " " + req.uri() + " timed out", e);
     } catch (IOException e) {
       // The JDK gives a refused or unresolvable connection no message: name its type instead.
-      String why = e.getMessage() != null ? e.getMessage()
-          : (e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage()
-              : "cannot connect (" + e.getClass().getSimpleName() + ")");
+      String why =
+          e.getMessage() != null
+              ? e.getMessage()
+              : (e.getCause() != null && e.getCause().getMessage() != null
+                  ? e.getCause().getMessage()
+                  : "cannot connect (" + e.getClass().getSimpleName() + ")");
       throw new Retry(req.method() + " " + req.uri() + ": " + clean(why), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -441,8 +539,11 @@ public final class HubClient implements AutoCloseable {
   private <T> HttpResponse<T> checkRetryable(HttpResponse<T> r) throws Retry {
     int sc = r.statusCode();
     if (sc == 429 || sc >= 500) {
-      throw new Retry("HTTP " + sc + " from " + r.uri().getHost(),
-          null, Backoff.parseRetryAfter(r.headers().firstValue("Retry-After").orElse(null), Instant.now()),
+      throw new Retry(
+          "HTTP " + sc + " from " + r.uri().getHost(),
+          null,
+          Backoff.parseRetryAfter(
+              r.headers().firstValue("Retry-After").orElse(null), Instant.now()),
           HubException.Kind.IO);
     }
     return r;
@@ -455,27 +556,46 @@ public final class HubClient implements AutoCloseable {
       return;
     }
     String code = r.headers().firstValue("X-Error-Code").orElse("");
-    String server = Secrets.snippet(r.headers().firstValue("X-Error-Message").orElse(""), 200, settings.token());
+    String server =
+        Secrets.snippet(
+            r.headers().firstValue("X-Error-Message").orElse(""), 200, settings.token());
     String subject = repo != null ? repo.repoId() : file;
     String detail = server.isEmpty() ? "" : " (hub says: " + server + ")";
     if (sc == 401 || sc == 403 || "GatedRepo".equals(code)) {
-      String hint = settings.token() == null
-          ? "Set HF_TOKEN to a token with read access"
-          : "The token in HF_TOKEN / HUGGING_FACE_HUB_TOKEN was sent but has no access to it";
-      throw new HubException(HubException.Kind.UNAUTHORIZED, "HTTP " + sc + " for " + subject
-          + ": the repository is gated or private (or does not exist). " + hint
-          + "; for a gated model, also accept its license on the model page" + detail + ".");
+      String hint =
+          settings.token() == null
+              ? "Set HF_TOKEN to a token with read access"
+              : "The token in HF_TOKEN / HUGGING_FACE_HUB_TOKEN was sent but has no access to it";
+      throw new HubException(
+          HubException.Kind.UNAUTHORIZED,
+          "HTTP "
+              + sc
+              + " for "
+              + subject
+              + ": the repository is gated or private (or does not exist). "
+              + hint
+              + "; for a gated model, also accept its license on the model page"
+              + detail
+              + ".");
     }
     if (sc == 404) {
-      String what = switch (code) {
-        case "RevisionNotFound" -> "revision " + (repo != null ? repo.revision() : "") + " not found in " + subject;
-        case "EntryNotFound" -> "file " + file + " not found";
-        case "RepoNotFound" -> "repository " + subject + " not found";
-        default -> repo != null
-            ? "repository " + repo.repoId() + " or revision " + repo.revision() + " not found"
-            : "file " + file + " not found";
-      };
-      throw new HubException(HubException.Kind.NOT_FOUND, what + " at " + settings.endpoint() + detail);
+      String what =
+          switch (code) {
+            case "RevisionNotFound" ->
+                "revision " + (repo != null ? repo.revision() : "") + " not found in " + subject;
+            case "EntryNotFound" -> "file " + file + " not found";
+            case "RepoNotFound" -> "repository " + subject + " not found";
+            default ->
+                repo != null
+                    ? "repository "
+                        + repo.repoId()
+                        + " or revision "
+                        + repo.revision()
+                        + " not found"
+                    : "file " + file + " not found";
+          };
+      throw new HubException(
+          HubException.Kind.NOT_FOUND, what + " at " + settings.endpoint() + detail);
     }
     throw new HubException(HubException.Kind.IO, "HTTP " + sc + " for " + subject + detail);
   }
@@ -512,12 +632,28 @@ public final class HubClient implements AutoCloseable {
       } catch (Retry e) {
         if (retry >= settings.maxRetries()) {
           boolean partial = e.kind == HubException.Kind.INCOMPLETE;
-          throw new HubException(e.kind, what + " failed after " + (retry + 1) + " attempts: " + clean(e.getMessage())
-              + (partial ? "; the partial file is kept and a rerun resumes it" : ""), e);
+          throw new HubException(
+              e.kind,
+              what
+                  + " failed after "
+                  + (retry + 1)
+                  + " attempts: "
+                  + clean(e.getMessage())
+                  + (partial ? "; the partial file is kept and a rerun resumes it" : ""),
+              e);
         }
         Duration wait = backoff.delay(retry, e.retryAfter, ThreadLocalRandom.current()::nextDouble);
-        log.accept(what + ": " + clean(e.getMessage()) + "; retry " + (retry + 1) + "/" + settings.maxRetries()
-            + " in " + wait.toMillis() + " ms");
+        log.accept(
+            what
+                + ": "
+                + clean(e.getMessage())
+                + "; retry "
+                + (retry + 1)
+                + "/"
+                + settings.maxRetries()
+                + " in "
+                + wait.toMillis()
+                + " ms");
         try {
           Thread.sleep(wait.toMillis());
         } catch (InterruptedException ie) {
@@ -538,7 +674,8 @@ public final class HubClient implements AutoCloseable {
 
   static boolean sameOrigin(URI a, URI b) {
     return a.getScheme().equalsIgnoreCase(b.getScheme())
-        && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+        && a.getHost() != null
+        && a.getHost().equalsIgnoreCase(b.getHost())
         && port(a) == port(b);
   }
 
@@ -564,8 +701,14 @@ public final class HubClient implements AutoCloseable {
     StringBuilder out = new StringBuilder();
     for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
-      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-          || c == '-' || c == '.' || c == '_' || c == '~' || (keepSlash && c == '/')) {
+      if ((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '.'
+          || c == '_'
+          || c == '~'
+          || (keepSlash && c == '/')) {
         out.append((char) c);
       } else {
         out.append('%').append(String.format(Locale.ROOT, "%02X", c));
@@ -585,8 +728,14 @@ public final class HubClient implements AutoCloseable {
   static String progress(String what, long done, long total, long bytesThisRun, long nanos) {
     double rate = bytesThisRun / Math.max(1e-9, nanos / 1e9);
     String pct = total > 0 ? String.format(Locale.ROOT, " (%.0f%%)", 100.0 * done / total) : "";
-    return String.format(Locale.ROOT, "downloading %s: %s / %s%s at %s/s", what, human(done),
-        total < 0 ? "?" : human(total), pct, human((long) rate));
+    return String.format(
+        Locale.ROOT,
+        "downloading %s: %s / %s%s at %s/s",
+        what,
+        human(done),
+        total < 0 ? "?" : human(total),
+        pct,
+        human((long) rate));
   }
 
   static String human(long bytes) {
@@ -617,8 +766,8 @@ public final class HubClient implements AutoCloseable {
 
   /**
    * Streams a 200 or a 206 that continues our partial file into {@code incomplete}; any other
-   * response is read as a (small) error text. Bytes are on disk as they arrive, so a transfer
-   * that breaks off leaves a resumable partial file.
+   * response is read as a (small) error text. Bytes are on disk as they arrive, so a transfer that
+   * breaks off leaves a resumable partial file.
    */
   private static final class BlobSink implements HttpResponse.BodyHandler<String> {
     private final Path file;
@@ -663,8 +812,13 @@ public final class HubClient implements AutoCloseable {
     @Override
     public HttpResponse.BodySubscriber<String> apply(HttpResponse.ResponseInfo info) {
       int sc = info.statusCode();
-      boolean resumes = sc == 206 && have > 0 && info.headers().firstValue("Content-Range")
-          .map(v -> v.trim().startsWith("bytes " + have + "-")).orElse(false);
+      boolean resumes =
+          sc == 206
+              && have > 0
+              && info.headers()
+                  .firstValue("Content-Range")
+                  .map(v -> v.trim().startsWith("bytes " + have + "-"))
+                  .orElse(false);
       if (sc == 206 && !resumes) {
         // A range we did not ask for: drop the connection rather than read a body we can't use,
         // and start the file over on the next attempt.
@@ -680,10 +834,14 @@ public final class HubClient implements AutoCloseable {
         return HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8);
       }
       try {
-        channel = resumes
-            ? FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
-            : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        channel =
+            resumes
+                ? FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
+                : FileChannel.open(
+                    file,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

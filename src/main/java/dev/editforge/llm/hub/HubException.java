@@ -1,8 +1,8 @@
 package dev.editforge.llm.hub;
 
 /**
- * A model could not be resolved. The message is meant for the person running the job: it names
- * the repository and says what to do. It never contains the token.
+ * A model could not be resolved. The message is meant for the person running the job: it names the
+ * repository and says what to do. It never contains the token.
  */
 public final class HubException extends RuntimeException {
   /** Why, for callers that react differently (and for tests). */

@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Where and how to reach the Hugging Face hub, read from the same environment variables as
- * Python's {@code huggingface_hub}, so one exported environment serves both:
+ * Where and how to reach the Hugging Face hub, read from the same environment variables as Python's
+ * {@code huggingface_hub}, so one exported environment serves both:
  *
  * <ul>
  *   <li>{@code HF_ENDPOINT} (default {@code https://huggingface.co});
@@ -17,8 +17,8 @@ import java.util.Map;
  *   <li>{@code HF_TOKEN}, else {@code HUGGING_FACE_HUB_TOKEN}: sent as a bearer token.
  * </ul>
  *
- * The token is a secret: {@link #toString()} masks it, and nothing else in this package puts it
- * in a message. Timeouts and retries have production defaults; tests shorten them.
+ * The token is a secret: {@link #toString()} masks it, and nothing else in this package puts it in
+ * a message. Timeouts and retries have production defaults; tests shorten them.
  */
 public record HubSettings(
     URI endpoint,
@@ -81,27 +81,67 @@ public record HubSettings(
   }
 
   public HubSettings withOffline(boolean newOffline) {
-    return new HubSettings(endpoint, cacheDir, token, newOffline, connectTimeout, readTimeout, maxRetries,
-        initialBackoff, maxBackoff, progressInterval);
+    return new HubSettings(
+        endpoint,
+        cacheDir,
+        token,
+        newOffline,
+        connectTimeout,
+        readTimeout,
+        maxRetries,
+        initialBackoff,
+        maxBackoff,
+        progressInterval);
   }
 
   public HubSettings withToken(String newToken) {
-    return new HubSettings(endpoint, cacheDir, newToken, offline, connectTimeout, readTimeout, maxRetries,
-        initialBackoff, maxBackoff, progressInterval);
+    return new HubSettings(
+        endpoint,
+        cacheDir,
+        newToken,
+        offline,
+        connectTimeout,
+        readTimeout,
+        maxRetries,
+        initialBackoff,
+        maxBackoff,
+        progressInterval);
   }
 
   /** Shorter timeouts and backoffs, for tests against a loopback hub. */
-  public HubSettings withTiming(Duration newReadTimeout, int newMaxRetries, Duration newInitialBackoff,
+  public HubSettings withTiming(
+      Duration newReadTimeout,
+      int newMaxRetries,
+      Duration newInitialBackoff,
       Duration newProgressInterval) {
-    return new HubSettings(endpoint, cacheDir, token, offline, connectTimeout, newReadTimeout, newMaxRetries,
-        newInitialBackoff, newInitialBackoff.multipliedBy(4), newProgressInterval);
+    return new HubSettings(
+        endpoint,
+        cacheDir,
+        token,
+        offline,
+        connectTimeout,
+        newReadTimeout,
+        newMaxRetries,
+        newInitialBackoff,
+        newInitialBackoff.multipliedBy(4),
+        newProgressInterval);
   }
 
   @Override
   public String toString() {
-    return "HubSettings[endpoint=" + endpoint + ", cacheDir=" + cacheDir + ", token="
-        + (token == null ? "(none)" : "***") + ", offline=" + offline + ", readTimeout=" + readTimeout
-        + ", maxRetries=" + maxRetries + "]";
+    return "HubSettings[endpoint="
+        + endpoint
+        + ", cacheDir="
+        + cacheDir
+        + ", token="
+        + (token == null ? "(none)" : "***")
+        + ", offline="
+        + offline
+        + ", readTimeout="
+        + readTimeout
+        + ", maxRetries="
+        + maxRetries
+        + "]";
   }
 
   private static String nonBlank(String v, String fallback) {

@@ -14,16 +14,18 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 
-/**
- * Which files of a model repository editforge needs, and the safetensors-only rule. Stateless.
- */
+/** Which files of a model repository editforge needs, and the safetensors-only rule. Stateless. */
 public final class ModelFiles {
   public static final String CONFIG = "config.json";
   public static final String SHARD_INDEX = "model.safetensors.index.json";
 
   /** Metadata and tokenizer files, fetched when the repository has them. */
   public static final List<String> METADATA =
-      List.of(CONFIG, "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+      List.of(
+          CONFIG,
+          "generation_config.json",
+          "tokenizer.json",
+          "tokenizer_config.json",
           "special_tokens_map.json");
 
   private static final ObjectMapper JSON = Json.COMPACT;
@@ -35,8 +37,8 @@ public final class ModelFiles {
 
   /**
    * Chooses the files to fetch from a repository listing. When the repository is sharded the
-   * weights list is empty: the shards are named by the index, which must be fetched first
-   * ({@link #shardsOf}). Only top-level safetensors count: subfolders hold other formats.
+   * weights list is empty: the shards are named by the index, which must be fetched first ({@link
+   * #shardsOf}). Only top-level safetensors count: subfolders hold other formats.
    *
    * @throws HubException PICKLE_ONLY or UNUSABLE when nothing loadable is there
    */
@@ -61,11 +63,16 @@ public final class ModelFiles {
       if (!pickles.isEmpty()) {
         throw pickleOnly(repo, pickles);
       }
-      throw new HubException(HubException.Kind.UNUSABLE,
-          repo + " has no *.safetensors weights (and no " + SHARD_INDEX + "); editforge loads only safetensors");
+      throw new HubException(
+          HubException.Kind.UNUSABLE,
+          repo
+              + " has no *.safetensors weights (and no "
+              + SHARD_INDEX
+              + "); editforge loads only safetensors");
     }
     if (!files.contains(CONFIG)) {
-      throw new HubException(HubException.Kind.UNUSABLE, repo + " has no config.json; is it a transformers model?");
+      throw new HubException(
+          HubException.Kind.UNUSABLE, repo + " has no config.json; is it a transformers model?");
     }
     return new Plan(List.copyOf(metadata), sharded, List.copyOf(weights));
   }
@@ -76,10 +83,14 @@ public final class ModelFiles {
     try {
       map = JSON.readTree(indexFile.toFile()).path("weight_map");
     } catch (IOException e) {
-      throw new HubException(HubException.Kind.UNUSABLE, "cannot read shard index " + indexFile + ": " + e.getMessage(), e);
+      throw new HubException(
+          HubException.Kind.UNUSABLE,
+          "cannot read shard index " + indexFile + ": " + e.getMessage(),
+          e);
     }
     if (!map.isObject() || map.isEmpty()) {
-      throw new HubException(HubException.Kind.UNUSABLE, "shard index " + indexFile + " has no weight_map");
+      throw new HubException(
+          HubException.Kind.UNUSABLE, "shard index " + indexFile + " has no weight_map");
     }
     Set<String> shards = new LinkedHashSet<>();
     for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
@@ -91,20 +102,25 @@ public final class ModelFiles {
   /** Pickle checkpoints: loading one runs arbitrary code. */
   public static boolean isPickle(String file) {
     String f = file.toLowerCase();
-    return f.endsWith(".bin") || f.endsWith(".pt") || f.endsWith(".pth") || f.endsWith(".ckpt") || f.endsWith(".pkl")
+    return f.endsWith(".bin")
+        || f.endsWith(".pt")
+        || f.endsWith(".pth")
+        || f.endsWith(".ckpt")
+        || f.endsWith(".pkl")
         || f.endsWith(".pickle");
   }
 
   /**
-   * For a local directory: refuses one that has pickle weights and no safetensors. A directory
-   * with neither is left to the loader, which reports the missing files itself.
+   * For a local directory: refuses one that has pickle weights and no safetensors. A directory with
+   * neither is left to the loader, which reports the missing files itself.
    */
   public static void checkLocalDir(Path dir) {
     List<String> names = new ArrayList<>();
     try (Stream<Path> s = Files.list(dir)) {
       s.forEach(p -> names.add(p.getFileName().toString()));
     } catch (IOException e) {
-      throw new HubException(HubException.Kind.IO, "cannot list model directory " + dir + ": " + e.getMessage(), e);
+      throw new HubException(
+          HubException.Kind.IO, "cannot list model directory " + dir + ": " + e.getMessage(), e);
     }
     boolean safetensors = names.stream().anyMatch(n -> n.endsWith(".safetensors"));
     List<String> pickles = names.stream().filter(ModelFiles::isPickle).sorted().toList();
@@ -114,9 +130,13 @@ public final class ModelFiles {
   }
 
   static HubException pickleOnly(String where, List<String> pickles) {
-    return new HubException(HubException.Kind.PICKLE_ONLY,
-        where + " has only pickle checkpoints (" + String.join(", ", pickles.subList(0, Math.min(3, pickles.size())))
-            + (pickles.size() > 3 ? ", ..." : "") + "). editforge never loads them: unpickling runs arbitrary code"
+    return new HubException(
+        HubException.Kind.PICKLE_ONLY,
+        where
+            + " has only pickle checkpoints ("
+            + String.join(", ", pickles.subList(0, Math.min(3, pickles.size())))
+            + (pickles.size() > 3 ? ", ..." : "")
+            + "). editforge never loads them: unpickling runs arbitrary code"
             + " from the file. Convert once to safetensors in a trusted sandbox, e.g. in Python:"
             + " AutoModelForCausalLM.from_pretrained(src).save_pretrained(dst, safe_serialization=True)"
             + " (or the hub's convert-to-safetensors Space), and point editforge at the result.");

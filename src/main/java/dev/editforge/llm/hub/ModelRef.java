@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import java.util.regex.Pattern;
 
 /**
- * What a user wrote where a model is expected: a local directory in Hugging Face layout, or a
- * hub repository {@code Org/Name} with an optional {@code @revision} (branch, tag or commit;
- * {@code main} by default). A string that names an existing directory, or starts with {@code /},
- * {@code ./}, {@code ../} or {@code ~/}, is a directory; anything else must be a hub id.
+ * What a user wrote where a model is expected: a local directory in Hugging Face layout, or a hub
+ * repository {@code Org/Name} with an optional {@code @revision} (branch, tag or commit; {@code
+ * main} by default). A string that names an existing directory, or starts with {@code /}, {@code
+ * ./}, {@code ../} or {@code ~/}, is a directory; anything else must be a hub id.
  */
 public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
   String DEFAULT_REVISION = "main";
@@ -26,8 +26,10 @@ public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
   record HubRepo(String repoId, String revision) implements ModelRef {
     // Hub ids: letters, digits, '-', '_', '.'; "--" and ".." are reserved (the cache folder
     // name joins org and name with "--"), and 96 characters is the hub's own limit.
-    private static final Pattern PART = Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?");
-    private static final Pattern REVISION = Pattern.compile("[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*");
+    private static final Pattern PART =
+        Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?");
+    private static final Pattern REVISION =
+        Pattern.compile("[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
 
     public HubRepo {
@@ -62,7 +64,9 @@ public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
       }
       for (String p : parts) {
         if (!PART.matcher(p).matches() || p.contains("--") || p.contains("..")) {
-          return "\"" + p + "\" is not a valid hub name (letters, digits, '-', '_', '.';"
+          return "\""
+              + p
+              + "\" is not a valid hub name (letters, digits, '-', '_', '.';"
               + " no leading or trailing '-' or '.', no '--' or '..')";
         }
       }
@@ -79,7 +83,11 @@ public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
       throw new IllegalArgumentException("empty model reference: " + EXPECTED);
     }
     String s = ref.trim();
-    if (s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.equals(".") || s.equals("..")) {
+    if (s.startsWith("/")
+        || s.startsWith("./")
+        || s.startsWith("../")
+        || s.equals(".")
+        || s.equals("..")) {
       return new LocalDir(Path.of(s));
     }
     if (s.startsWith("~/")) {
@@ -97,7 +105,8 @@ public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
     String revision = at < 0 ? DEFAULT_REVISION : s.substring(at + 1);
     String problem = HubRepo.problem(id, revision);
     if (problem != null) {
-      throw new IllegalArgumentException("invalid model reference \"" + s + "\": " + problem + ". " + EXPECTED);
+      throw new IllegalArgumentException(
+          "invalid model reference \"" + s + "\": " + problem + ". " + EXPECTED);
     }
     return new HubRepo(id, revision);
   }

@@ -32,13 +32,14 @@ public record Backoff(Duration initial, Duration max) {
       Duration asked = retryAfter.get().isNegative() ? Duration.ZERO : retryAfter.get();
       return asked.compareTo(max) > 0 ? max : asked;
     }
-    double ceiling = Math.min((double) max.toNanos(), initial.toNanos() * Math.pow(2, Math.min(retry, 62)));
+    double ceiling =
+        Math.min((double) max.toNanos(), initial.toNanos() * Math.pow(2, Math.min(retry, 62)));
     return Duration.ofNanos((long) (ceiling * random.getAsDouble()));
   }
 
   /**
-   * Parses a {@code Retry-After} header: delta-seconds or an HTTP date (RFC 7231 section
-   * 7.1.3). Empty when absent or unparseable, so a garbled header falls back to jitter.
+   * Parses a {@code Retry-After} header: delta-seconds or an HTTP date (RFC 7231 section 7.1.3).
+   * Empty when absent or unparseable, so a garbled header falls back to jitter.
    */
   public static Optional<Duration> parseRetryAfter(String header, Instant now) {
     if (header == null || header.isBlank()) {

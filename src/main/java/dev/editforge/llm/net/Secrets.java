@@ -1,9 +1,9 @@
 package dev.editforge.llm.net;
 
 /**
- * Keeps credentials out of messages. Our own messages never include a token; this scrubs text
- * that comes from a server (an error body could echo a header back) before it reaches a log
- * line or an exception.
+ * Keeps credentials out of messages. Our own messages never include a token; this scrubs text that
+ * comes from a server (an error body could echo a header back) before it reaches a log line or an
+ * exception.
  */
 public final class Secrets {
   public static final String MASK = "***";

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.editforge.text.Json;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.Completion;
 import dev.editforge.llm.FinishReason;
@@ -13,6 +12,7 @@ import dev.editforge.llm.GenerationResult;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.net.Backoff;
 import dev.editforge.llm.net.Secrets;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,14 +36,14 @@ import java.util.function.DoubleSupplier;
 import org.slf4j.LoggerFactory;
 
 /**
- * The low-level client of an OpenAI-compatible server: completions, chat completions and
- * vLLM's LoRA adapter endpoints, with a cap on requests in flight, timeouts, and retries with
- * full-jitter exponential backoff on 408, 429, 5xx, timeouts and connection errors (honouring
- * {@code Retry-After}, capped by max-backoff).
+ * The low-level client of an OpenAI-compatible server: completions, chat completions and vLLM's
+ * LoRA adapter endpoints, with a cap on requests in flight, timeouts, and retries with full-jitter
+ * exponential backoff on 408, 429, 5xx, timeouts and connection errors (honouring {@code
+ * Retry-After}, capped by max-backoff).
  *
- * <p>Thread-safe: share one instance between threads; the in-flight cap holds across all of
- * them. Owns one {@link HttpClient}; whoever builds the client closes it. The API key is read
- * once from the environment variable named in the settings and appears in no message or log.
+ * <p>Thread-safe: share one instance between threads; the in-flight cap holds across all of them.
+ * Owns one {@link HttpClient}; whoever builds the client closes it. The API key is read once from
+ * the environment variable named in the settings and appears in no message or log.
  */
 public final class OpenAiClient implements AutoCloseable {
   private static final ObjectMapper JSON = Json.COMPACT;
@@ -63,10 +63,18 @@ public final class OpenAiClient implements AutoCloseable {
 
   /** A client whose key comes from {@code env} (tests and callers with their own environment). */
   public OpenAiClient(RemoteSettings settings, Map<String, String> env) {
-    this(settings, env, LoggerFactory.getLogger(OpenAiClient.class)::warn, () -> ThreadLocalRandom.current().nextDouble());
+    this(
+        settings,
+        env,
+        LoggerFactory.getLogger(OpenAiClient.class)::warn,
+        () -> ThreadLocalRandom.current().nextDouble());
   }
 
-  OpenAiClient(RemoteSettings settings, Map<String, String> env, Consumer<String> log, DoubleSupplier random) {
+  OpenAiClient(
+      RemoteSettings settings,
+      Map<String, String> env,
+      Consumer<String> log,
+      DoubleSupplier random) {
     this.settings = settings;
     String key = settings.apiKeyEnv() == null ? null : env.get(settings.apiKeyEnv());
     this.apiKey = key == null || key.isBlank() ? null : key.trim();
@@ -75,11 +83,12 @@ public final class OpenAiClient implements AutoCloseable {
     this.log = log;
     this.random = random;
     // HTTP/1.1: the servers this talks to are uvicorn/llama.cpp; an h2c upgrade buys nothing.
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(settings.connectTimeout())
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(settings.connectTimeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
   }
 
   public RemoteSettings settings() {
@@ -87,9 +96,9 @@ public final class OpenAiClient implements AutoCloseable {
   }
 
   /**
-   * Completes one request with {@code model} (null: the settings' model), routing text
-   * prompts to {@code /completions} and conversations to {@code /chat/completions}. Never
-   * throws: a failure after the retries is the result's {@code error}.
+   * Completes one request with {@code model} (null: the settings' model), routing text prompts to
+   * {@code /completions} and conversations to {@code /chat/completions}. Never throws: a failure
+   * after the retries is the result's {@code error}.
    */
   public GenerationResult generate(String model, GenerationRequest request) {
     try {
@@ -106,9 +115,11 @@ public final class OpenAiClient implements AutoCloseable {
    * @throws RemoteException when the call fails after its retries or the reply has no text
    */
   public String chat(String model, List<ChatMessage> messages, SamplingParams sampling) {
-    GenerationResult r = complete(model, GenerationRequest.chat("chat", messages, sampling.withN(1)));
+    GenerationResult r =
+        complete(model, GenerationRequest.chat("chat", messages, sampling.withN(1)));
     if (!r.ok()) {
-      throw new RemoteException("POST " + url("/chat/completions") + ": " + r.error(), 200, 1, null);
+      throw new RemoteException(
+          "POST " + url("/chat/completions") + ": " + r.error(), 200, 1, null);
     }
     return r.completions().get(0).text();
   }
@@ -119,8 +130,11 @@ public final class OpenAiClient implements AutoCloseable {
     try {
       return parse(request.id(), request.isChat(), JSON.readTree(body));
     } catch (IOException | RuntimeException e) {
-      throw new RemoteException("POST " + url(path) + ": unreadable response: " + clean(String.valueOf(e.getMessage())),
-          200, 1, e);
+      throw new RemoteException(
+          "POST " + url(path) + ": unreadable response: " + clean(String.valueOf(e.getMessage())),
+          200,
+          1,
+          e);
     }
   }
 
@@ -165,34 +179,50 @@ public final class OpenAiClient implements AutoCloseable {
         throw new RemoteException(what + tries, o.status(), attempt, null);
       }
       Duration wait = backoff.delay(attempt - 1, o.retryAfter(), random);
-      log.accept(what + "; retry " + attempt + "/" + settings.maxRetries() + " in " + wait.toMillis() + " ms");
+      log.accept(
+          what
+              + "; retry "
+              + attempt
+              + "/"
+              + settings.maxRetries()
+              + " in "
+              + wait.toMillis()
+              + " ms");
       try {
         Thread.sleep(wait.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new RemoteException(what + "; interrupted while waiting to retry", o.status(), attempt, e);
+        throw new RemoteException(
+            what + "; interrupted while waiting to retry", o.status(), attempt, e);
       }
     }
   }
 
   /** One attempt's outcome: a body, or a problem that may be worth retrying. */
-  private record Outcome(boolean ok, String body, int status, String problem, boolean retryable,
+  private record Outcome(
+      boolean ok,
+      String body,
+      int status,
+      String problem,
+      boolean retryable,
       Optional<Duration> retryAfter) {
     static Outcome success(String body) {
       return new Outcome(true, body, 200, null, false, Optional.empty());
     }
 
-    static Outcome failure(int status, String problem, boolean retryable, Optional<Duration> retryAfter) {
+    static Outcome failure(
+        int status, String problem, boolean retryable, Optional<Duration> retryAfter) {
       return new Outcome(false, null, status, problem, retryable, retryAfter);
     }
   }
 
   private Outcome once(URI uri, byte[] body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri)
-        .timeout(settings.requestTimeout())
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .timeout(settings.requestTimeout())
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (apiKey != null) {
       b.header("Authorization", "Bearer " + apiKey);
     }
@@ -210,12 +240,18 @@ public final class OpenAiClient implements AutoCloseable {
       r = f.get(settings.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
-      return Outcome.failure(-1, "no response within " + settings.requestTimeout().toMillis() + " ms", true, Optional.empty());
+      return Outcome.failure(
+          -1,
+          "no response within " + settings.requestTimeout().toMillis() + " ms",
+          true,
+          Optional.empty());
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
-      String why = c instanceof HttpTimeoutException
-          ? "no response within " + settings.requestTimeout().toMillis() + " ms"
-          : c.getClass().getSimpleName() + (c.getMessage() == null ? "" : ": " + clean(c.getMessage()));
+      String why =
+          c instanceof HttpTimeoutException
+              ? "no response within " + settings.requestTimeout().toMillis() + " ms"
+              : c.getClass().getSimpleName()
+                  + (c.getMessage() == null ? "" : ": " + clean(c.getMessage()));
       return Outcome.failure(-1, why, true, Optional.empty());
     } catch (InterruptedException e) {
       f.cancel(true);
@@ -229,11 +265,14 @@ public final class OpenAiClient implements AutoCloseable {
       return Outcome.success(r.body());
     }
     boolean retryable = sc == 408 || sc == 429 || sc >= 500;
-    Optional<Duration> retryAfter = Backoff.parseRetryAfter(r.headers().firstValue("Retry-After").orElse(null), Instant.now());
+    Optional<Duration> retryAfter =
+        Backoff.parseRetryAfter(r.headers().firstValue("Retry-After").orElse(null), Instant.now());
     return Outcome.failure(sc, "HTTP " + sc + serverMessage(r.body()), retryable, retryAfter);
   }
 
-  /** The server's error text: OpenAI's {@code error.message}, vLLM's {@code message}, or the body. */
+  /**
+   * The server's error text: OpenAI's {@code error.message}, vLLM's {@code message}, or the body.
+   */
   private String serverMessage(String body) {
     if (body == null || body.isBlank()) {
       return "";
@@ -289,14 +328,15 @@ public final class OpenAiClient implements AutoCloseable {
   }
 
   /**
-   * Maps a response to a result. Servers report completion tokens only in total: with
-   * {@code n > 1} each completion gets an even share (the sum is exact). Token ids are not
-   * part of the protocol, so completions carry none.
+   * Maps a response to a result. Servers report completion tokens only in total: with {@code n > 1}
+   * each completion gets an even share (the sum is exact). Token ids are not part of the protocol,
+   * so completions carry none.
    */
   static GenerationResult parse(String requestId, boolean chat, JsonNode response) {
     if (response.has("error") && !response.path("error").isNull()) {
       JsonNode e = response.path("error");
-      return GenerationResult.failed(requestId, "server error: " + (e.isObject() ? e.path("message").asText() : e.asText()));
+      return GenerationResult.failed(
+          requestId, "server error: " + (e.isObject() ? e.path("message").asText() : e.asText()));
     }
     JsonNode choices = response.path("choices");
     if (!choices.isArray() || choices.isEmpty()) {
@@ -312,7 +352,10 @@ public final class OpenAiClient implements AutoCloseable {
     for (int i = 0; i < k; i++) {
       JsonNode c = ordered.get(i);
       String text = chat ? c.path("message").path("content").asText("") : c.path("text").asText("");
-      FinishReason reason = "length".equals(c.path("finish_reason").asText(null)) ? FinishReason.LENGTH : FinishReason.STOP;
+      FinishReason reason =
+          "length".equals(c.path("finish_reason").asText(null))
+              ? FinishReason.LENGTH
+              : FinishReason.STOP;
       int share = completionTokens / k + (i < completionTokens % k ? 1 : 0);
       out.add(new Completion(text, List.of(), reason, share));
     }
@@ -329,8 +372,13 @@ public final class OpenAiClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "OpenAiClient[" + settings.endpoint() + ", model=" + settings.model() + ", key="
-        + (apiKey == null ? "(none)" : "from $" + settings.apiKeyEnv()) + "]";
+    return "OpenAiClient["
+        + settings.endpoint()
+        + ", model="
+        + settings.model()
+        + ", key="
+        + (apiKey == null ? "(none)" : "from $" + settings.apiKeyEnv())
+        + "]";
   }
 
   @Override

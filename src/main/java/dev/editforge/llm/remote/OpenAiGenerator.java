@@ -12,14 +12,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@link TextGenerator} backed by an OpenAI-compatible server. A batch is sent concurrently
- * (at most {@code max-concurrency} requests in flight, enforced by the client) and comes back in
- * request order; a request that still fails after its retries gets an error result while the
- * rest of the batch goes on.
+ * {@link TextGenerator} backed by an OpenAI-compatible server. A batch is sent concurrently (at
+ * most {@code max-concurrency} requests in flight, enforced by the client) and comes back in
+ * request order; a request that still fails after its retries gets an error result while the rest
+ * of the batch goes on.
  *
  * <p>Thread-safe. Owns a small thread pool (the HTTP calls block) and, when built from settings,
- * its {@link OpenAiClient}; {@link #close()} releases both. A generator built on a borrowed
- * client (e.g. one per LoRA adapter name) leaves that client open.
+ * its {@link OpenAiClient}; {@link #close()} releases both. A generator built on a borrowed client
+ * (e.g. one per LoRA adapter name) leaves that client open.
  */
 public final class OpenAiGenerator implements TextGenerator {
   private static final AtomicInteger POOLS = new AtomicInteger();
@@ -48,11 +48,14 @@ public final class OpenAiGenerator implements TextGenerator {
     int threads = Math.min(2 * cap, cap + 64);
     int id = POOLS.incrementAndGet();
     AtomicInteger n = new AtomicInteger();
-    this.pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "openai-" + id + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "openai-" + id + "-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   @Override

@@ -21,16 +21,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The remote half of {@code editforge bench generate}: how many prompts per second the client
- * side can push through {@link OpenAiGenerator} when the server costs nothing. It starts a
- * loopback server that answers every completion at once with a canned reply, so the number is
- * the client's per-request overhead (JSON, HTTP, threads), the ceiling any real server is
- * measured against.
+ * The remote half of {@code editforge bench generate}: how many prompts per second the client side
+ * can push through {@link OpenAiGenerator} when the server costs nothing. It starts a loopback
+ * server that answers every completion at once with a canned reply, so the number is the client's
+ * per-request overhead (JSON, HTTP, threads), the ceiling any real server is measured against.
  */
 public final class RemoteBench {
-  private static final byte[] REPLY = ("{\"id\":\"cmpl-bench\",\"object\":\"text_completion\",\"model\":\"bench\","
-      + "\"choices\":[{\"index\":0,\"text\":\" an answer\",\"finish_reason\":\"stop\"}],"
-      + "\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":3,\"total_tokens\":11}}").getBytes(StandardCharsets.UTF_8);
+  private static final byte[] REPLY =
+      ("{\"id\":\"cmpl-bench\",\"object\":\"text_completion\",\"model\":\"bench\","
+              + "\"choices\":[{\"index\":0,\"text\":\" an answer\",\"finish_reason\":\"stop\"}],"
+              + "\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":3,\"total_tokens\":11}}")
+          .getBytes(StandardCharsets.UTF_8);
 
   private RemoteBench() {}
 
@@ -43,11 +44,13 @@ public final class RemoteBench {
    */
   public static double promptsPerSecond(int prompts, int concurrency) {
     if (prompts < 1 || prompts > 100_000 || concurrency < 1 || concurrency > 256) {
-      throw new IllegalArgumentException("prompts must be in [1, 100000] and concurrency in [1, 256]");
+      throw new IllegalArgumentException(
+          "prompts must be in [1, 100000] and concurrency in [1, 256]");
     }
     try (InstantServer server = new InstantServer()) {
       URI endpoint = URI.create("http://127.0.0.1:" + server.port() + "/v1");
-      RemoteSettings settings = RemoteSettings.defaults(endpoint, "bench").withConcurrency(concurrency);
+      RemoteSettings settings =
+          RemoteSettings.defaults(endpoint, "bench").withConcurrency(concurrency);
       try (OpenAiClient client = new OpenAiClient(settings, Map.of());
           OpenAiGenerator generator = new OpenAiGenerator(client, "bench")) {
         run(generator, Math.min(prompts, 200), "warm");
@@ -59,19 +62,21 @@ public final class RemoteBench {
   }
 
   /**
-   * A keep-alive HTTP/1.1 responder on a raw socket with TCP_NODELAY, answering each request
-   * with {@link #REPLY} in one write. Not com.sun.net.httpserver: it writes headers and body
-   * separately without TCP_NODELAY, and Nagle plus delayed ACKs then add ~40 ms to every reply,
-   * which would measure the fake server instead of the client. One thread per connection; the
-   * client opens at most one per request in flight.
+   * A keep-alive HTTP/1.1 responder on a raw socket with TCP_NODELAY, answering each request with
+   * {@link #REPLY} in one write. Not com.sun.net.httpserver: it writes headers and body separately
+   * without TCP_NODELAY, and Nagle plus delayed ACKs then add ~40 ms to every reply, which would
+   * measure the fake server instead of the client. One thread per connection; the client opens at
+   * most one per request in flight.
    */
   private static final class InstantServer implements AutoCloseable {
     private final ServerSocket socket;
-    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "bench-server");
-      t.setDaemon(true);
-      return t;
-    });
+    private final ExecutorService threads =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "bench-server");
+              t.setDaemon(true);
+              return t;
+            });
     private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
 
     InstantServer() {
@@ -100,8 +105,11 @@ public final class RemoteBench {
     }
 
     private static void serve(Socket s) {
-      byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + REPLY.length
-          + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+      byte[] head =
+          ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                  + REPLY.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1);
       byte[] response = new byte[head.length + REPLY.length];
       System.arraycopy(head, 0, response, 0, head.length);
       System.arraycopy(REPLY, 0, response, head.length, REPLY.length);
@@ -168,7 +176,9 @@ public final class RemoteBench {
     SamplingParams sampling = SamplingParams.greedy(16);
     List<GenerationRequest> batch = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      batch.add(GenerationRequest.text(prefix + i, "Question " + i + ": what is the capital of France?", sampling));
+      batch.add(
+          GenerationRequest.text(
+              prefix + i, "Question " + i + ": what is the capital of France?", sampling));
     }
     for (GenerationResult r : generator.generate(batch)) {
       if (!r.ok()) {

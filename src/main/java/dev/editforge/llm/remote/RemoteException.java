@@ -2,8 +2,8 @@ package dev.editforge.llm.remote;
 
 /**
  * A call to the OpenAI-compatible server failed for good (after its retries, or at once for a
- * client error such as 400). The message names the method, URL, HTTP status and the server's
- * own error text; it never contains the API key.
+ * client error such as 400). The message names the method, URL, HTTP status and the server's own
+ * error text; it never contains the API key.
  */
 public final class RemoteException extends RuntimeException {
   private final int status;

@@ -4,9 +4,9 @@ import java.net.URI;
 import java.time.Duration;
 
 /**
- * An OpenAI-compatible server (vLLM, TGI, llama.cpp server, Ollama) and how to talk to it;
- * {@code editforge.remote} in the config. The API key itself is never a setting: only the name
- * of the environment variable that holds it, so configs and manifests can be shared.
+ * An OpenAI-compatible server (vLLM, TGI, llama.cpp server, Ollama) and how to talk to it; {@code
+ * editforge.remote} in the config. The API key itself is never a setting: only the name of the
+ * environment variable that holds it, so configs and manifests can be shared.
  *
  * @param endpoint base URL including the API version, e.g. {@code http://gpu-1:8000/v1}
  * @param model the served model name, or null to let the server pick its default
@@ -29,40 +29,78 @@ public record RemoteSettings(
       e = e.substring(0, e.length() - 1);
     }
     endpoint = URI.create(e);
-    if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme()) || endpoint.getHost() == null) {
-      throw new IllegalArgumentException("endpoint must be an http(s) URL such as http://host:8000/v1, got " + e);
+    if (!"http".equals(endpoint.getScheme()) && !"https".equals(endpoint.getScheme())
+        || endpoint.getHost() == null) {
+      throw new IllegalArgumentException(
+          "endpoint must be an http(s) URL such as http://host:8000/v1, got " + e);
     }
     model = model == null || model.isBlank() ? null : model;
     apiKeyEnv = apiKeyEnv == null || apiKeyEnv.isBlank() ? null : apiKeyEnv;
     if (maxConcurrency < 1 || maxRetries < 0) {
       throw new IllegalArgumentException("maxConcurrency must be >= 1 and maxRetries >= 0");
     }
-    if (!positive(connectTimeout) || !positive(requestTimeout) || initialBackoff.isNegative()
+    if (!positive(connectTimeout)
+        || !positive(requestTimeout)
+        || initialBackoff.isNegative()
         || maxBackoff.compareTo(initialBackoff) < 0) {
-      throw new IllegalArgumentException("timeouts must be > 0 and 0 <= initialBackoff <= maxBackoff");
+      throw new IllegalArgumentException(
+          "timeouts must be > 0 and 0 <= initialBackoff <= maxBackoff");
     }
   }
 
   /** Defaults for a vLLM server on this machine; the same values as reference.conf. */
   public static RemoteSettings defaults(URI endpoint, String model) {
-    return new RemoteSettings(endpoint, model, "OPENAI_API_KEY", 16, Duration.ofSeconds(10),
-        Duration.ofMinutes(10), 4, Duration.ofSeconds(1), Duration.ofSeconds(60));
+    return new RemoteSettings(
+        endpoint,
+        model,
+        "OPENAI_API_KEY",
+        16,
+        Duration.ofSeconds(10),
+        Duration.ofMinutes(10),
+        4,
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(60));
   }
 
   public RemoteSettings withEndpoint(URI newEndpoint) {
-    return new RemoteSettings(newEndpoint, model, apiKeyEnv, maxConcurrency, connectTimeout, requestTimeout,
-        maxRetries, initialBackoff, maxBackoff);
+    return new RemoteSettings(
+        newEndpoint,
+        model,
+        apiKeyEnv,
+        maxConcurrency,
+        connectTimeout,
+        requestTimeout,
+        maxRetries,
+        initialBackoff,
+        maxBackoff);
   }
 
   public RemoteSettings withConcurrency(int newMaxConcurrency) {
-    return new RemoteSettings(endpoint, model, apiKeyEnv, newMaxConcurrency, connectTimeout, requestTimeout,
-        maxRetries, initialBackoff, maxBackoff);
+    return new RemoteSettings(
+        endpoint,
+        model,
+        apiKeyEnv,
+        newMaxConcurrency,
+        connectTimeout,
+        requestTimeout,
+        maxRetries,
+        initialBackoff,
+        maxBackoff);
   }
 
   /** Retry and timeout knobs in one go (tests use milliseconds). */
-  public RemoteSettings withRetries(int newMaxRetries, Duration newInitial, Duration newMax, Duration newRequestTimeout) {
-    return new RemoteSettings(endpoint, model, apiKeyEnv, maxConcurrency, connectTimeout, newRequestTimeout,
-        newMaxRetries, newInitial, newMax);
+  public RemoteSettings withRetries(
+      int newMaxRetries, Duration newInitial, Duration newMax, Duration newRequestTimeout) {
+    return new RemoteSettings(
+        endpoint,
+        model,
+        apiKeyEnv,
+        maxConcurrency,
+        connectTimeout,
+        newRequestTimeout,
+        newMaxRetries,
+        newInitial,
+        newMax);
   }
 
   private static boolean positive(Duration d) {

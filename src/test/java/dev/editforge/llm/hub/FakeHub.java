@@ -27,9 +27,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loopback Hugging Face hub: the listing API, {@code resolve} with HEAD/GET, and a separate
- * "CDN" server (another origin) for LFS files, reached by a 302 as on the real hub. Faults are
- * switched on per test. Every request is recorded.
+ * A loopback Hugging Face hub: the listing API, {@code resolve} with HEAD/GET, and a separate "CDN"
+ * server (another origin) for LFS files, reached by a 302 as on the real hub. Faults are switched
+ * on per test. Every request is recorded.
  */
 final class FakeHub implements AutoCloseable {
   /** One commit of a repository. */
@@ -42,12 +42,15 @@ final class FakeHub implements AutoCloseable {
   private final ServerSocket cdn;
   private final ExecutorService pool = Executors.newFixedThreadPool(6);
   final List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
-  final Map<String, Map<String, Commit>> repos = new ConcurrentHashMap<>(); // repo -> revision|sha -> commit
+  final Map<String, Map<String, Commit>> repos =
+      new ConcurrentHashMap<>(); // repo -> revision|sha -> commit
   final Map<String, String> gated = new ConcurrentHashMap<>(); // repo -> the token that opens it
   final Map<String, String> renamed = new ConcurrentHashMap<>(); // old repo id -> new repo id
   private final Map<String, byte[]> blobs = new ConcurrentHashMap<>(); // sha256 -> content
+
   /** CDN faults, consumed one per GET: "truncate", "corrupt", "stall". */
   final List<String> cdnFaults = Collections.synchronizedList(new ArrayList<>());
+
   final AtomicInteger stallMillis = new AtomicInteger(3000);
 
   FakeHub() throws IOException {
@@ -64,7 +67,8 @@ final class FakeHub implements AutoCloseable {
   }
 
   /** Adds a commit reachable by its sha and by each of {@code revisions}. */
-  Commit add(String repo, String sha, Map<String, byte[]> files, Set<String> lfs, String... revisions) {
+  Commit add(
+      String repo, String sha, Map<String, byte[]> files, Set<String> lfs, String... revisions) {
     Commit c = new Commit(sha, new LinkedHashMap<>(files), lfs);
     Map<String, Commit> revs = repos.computeIfAbsent(repo, r -> new ConcurrentHashMap<>());
     revs.put(sha, c);
@@ -95,19 +99,29 @@ final class FakeHub implements AutoCloseable {
         String from = "/" + r.getKey() + "/";
         int at = path.indexOf(from);
         if (at >= 0 && (at == 0 || path.startsWith("/api/models/"))) {
-          ex.getResponseHeaders().set("Location", path.substring(0, at) + "/" + r.getValue() + "/" + path.substring(at + from.length()));
+          ex.getResponseHeaders()
+              .set(
+                  "Location",
+                  path.substring(0, at)
+                      + "/"
+                      + r.getValue()
+                      + "/"
+                      + path.substring(at + from.length()));
           ex.sendResponseHeaders(307, -1);
           return;
         }
       }
       if (path.startsWith("/api/models/")) {
-        String[] p = path.substring("/api/models/".length()).split("/", 4); // org, name, "revision", rev
+        String[] p =
+            path.substring("/api/models/".length()).split("/", 4); // org, name, "revision", rev
         String repo = p[0] + "/" + p[1];
         Commit c = lookup(ex, repo, URLDecoder.decode(p[3], StandardCharsets.UTF_8));
         if (c == null) {
           return;
         }
-        StringBuilder json = new StringBuilder("{\"id\":\"" + repo + "\",\"sha\":\"" + c.sha() + "\",\"siblings\":[");
+        StringBuilder json =
+            new StringBuilder(
+                "{\"id\":\"" + repo + "\",\"sha\":\"" + c.sha() + "\",\"siblings\":[");
         int i = 0;
         for (String f : c.files().keySet()) {
           json.append(i++ == 0 ? "" : ",").append("{\"rfilename\":\"").append(f).append("\"}");
@@ -136,10 +150,18 @@ final class FakeHub implements AutoCloseable {
       ex.getResponseHeaders().set("X-Repo-Commit", c.sha());
       if (c.lfs().contains(file)) {
         String sha = sha256(body);
-        ex.getResponseHeaders().set("ETag", "\"" + gitSha1(("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha).getBytes()) + "\"");
+        ex.getResponseHeaders()
+            .set(
+                "ETag",
+                "\""
+                    + gitSha1(
+                        ("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha)
+                            .getBytes())
+                    + "\"");
         ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
         ex.getResponseHeaders().set("X-Linked-Size", String.valueOf(body.length));
-        ex.getResponseHeaders().set("Location", "http://127.0.0.1:" + cdn.getLocalPort() + "/blobs/" + sha);
+        ex.getResponseHeaders()
+            .set("Location", "http://127.0.0.1:" + cdn.getLocalPort() + "/blobs/" + sha);
         ex.sendResponseHeaders(302, -1);
         return;
       }
@@ -156,10 +178,14 @@ final class FakeHub implements AutoCloseable {
   private Commit lookup(HttpExchange ex, String repo, String revision) throws IOException {
     Map<String, Commit> revs = repos.get(repo);
     String key = gated.get(repo);
-    if (key != null && !("Bearer " + key).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+    if (key != null
+        && !("Bearer " + key).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
       ex.getResponseHeaders().set("X-Error-Code", "GatedRepo");
       // A hostile or careless server might echo the credential back; the client must not repeat it.
-      ex.getResponseHeaders().set("X-Error-Message", "Access denied for " + ex.getRequestHeaders().getFirst("Authorization"));
+      ex.getResponseHeaders()
+          .set(
+              "X-Error-Message",
+              "Access denied for " + ex.getRequestHeaders().getFirst("Authorization"));
       send(ex, 401, new byte[0]);
       return null;
     }
@@ -194,20 +220,26 @@ final class FakeHub implements AutoCloseable {
   private void cdnServe(Socket socket) {
     try (socket) {
       socket.setSoTimeout(5000);
-      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
       String[] requestLine = in.readLine().split(" ");
       Map<String, String> headers = new LinkedHashMap<>();
       for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
         int colon = line.indexOf(':');
-        headers.put(line.substring(0, colon).trim().toLowerCase(), line.substring(colon + 1).trim());
+        headers.put(
+            line.substring(0, colon).trim().toLowerCase(), line.substring(colon + 1).trim());
       }
       String path = requestLine[1];
       String range = headers.get("range");
       seen.add(new Seen("cdn", requestLine[0], path, headers.get("authorization"), range));
       OutputStream out = socket.getOutputStream();
-      byte[] body = path.startsWith("/blobs/") ? blobs.get(path.substring("/blobs/".length())) : null;
+      byte[] body =
+          path.startsWith("/blobs/") ? blobs.get(path.substring("/blobs/".length())) : null;
       if (body == null) {
-        out.write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.write(
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
         return;
       }
       String fault = cdnFaults.isEmpty() ? "" : cdnFaults.remove(0);
@@ -216,15 +248,26 @@ final class FakeHub implements AutoCloseable {
       if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
         from = Integer.parseInt(range.substring(6, range.length() - 1));
         if (from >= body.length) {
-          out.write("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          out.write(
+              "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
           return;
         }
-        head = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + from + "-" + (body.length - 1) + "/" + body.length + "\r\n";
+        head =
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes "
+                + from
+                + "-"
+                + (body.length - 1)
+                + "/"
+                + body.length
+                + "\r\n";
       } else {
         head = "HTTP/1.1 200 OK\r\n";
       }
       int len = body.length - from;
-      out.write((head + "Content-Length: " + len + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          (head + "Content-Length: " + len + "\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
       switch (fault) {
         case "truncate" -> out.write(body, from, len / 2); // then the socket closes: a short body
         case "stall" -> {
@@ -246,8 +289,13 @@ final class FakeHub implements AutoCloseable {
   }
 
   private void record(HttpExchange ex, String server) {
-    seen.add(new Seen(server, ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
-        ex.getRequestHeaders().getFirst("Authorization"), ex.getRequestHeaders().getFirst("Range")));
+    seen.add(
+        new Seen(
+            server,
+            ex.getRequestMethod(),
+            ex.getRequestURI().getRawPath(),
+            ex.getRequestHeaders().getFirst("Authorization"),
+            ex.getRequestHeaders().getFirst("Range")));
   }
 
   private static void send(HttpExchange ex, int status, byte[] body) throws IOException {

@@ -49,7 +49,10 @@ class HubClientTest {
   static Map<String, byte[]> tinyModel(String flavour, int weightBytes) {
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("README.md", "# tiny".getBytes(StandardCharsets.UTF_8));
-    files.put("config.json", ("{\"model_type\":\"llama\",\"flavour\":\"" + flavour + "\"}").getBytes(StandardCharsets.UTF_8));
+    files.put(
+        "config.json",
+        ("{\"model_type\":\"llama\",\"flavour\":\"" + flavour + "\"}")
+            .getBytes(StandardCharsets.UTF_8));
     files.put("tokenizer.json", "{\"model\":{\"type\":\"BPE\"}}".getBytes(StandardCharsets.UTF_8));
     files.put("tokenizer_config.json", "{\"eos_token\":\"</s>\"}".getBytes(StandardCharsets.UTF_8));
     byte[] weights = new byte[weightBytes];
@@ -60,8 +63,13 @@ class HubClientTest {
   }
 
   HubSettings settings(Duration readTimeout, int retries) {
-    return HubSettings.fromEnv(Map.of("HF_ENDPOINT", hub.endpoint().toString(),
-            "HF_HUB_CACHE", tmp.resolve("hub").toString()), tmp)
+    return HubSettings.fromEnv(
+            Map.of(
+                "HF_ENDPOINT",
+                hub.endpoint().toString(),
+                "HF_HUB_CACHE",
+                tmp.resolve("hub").toString()),
+            tmp)
         .withTiming(readTimeout, retries, Duration.ofMillis(5), Duration.ofMillis(50));
   }
 
@@ -84,16 +92,25 @@ class HubClientTest {
     }
 
     assertEquals(repoDir().resolve("snapshots").resolve(SHA), snapshot);
-    assertEquals(SHA, Files.readString(repoDir().resolve("refs/main")), "refs/main holds the sha, no newline");
+    assertEquals(
+        SHA,
+        Files.readString(repoDir().resolve("refs/main")),
+        "refs/main holds the sha, no newline");
     String weightsSha = FakeHub.sha256(files.get("model.safetensors"));
-    assertEquals(Path.of("../../blobs/" + weightsSha), Files.readSymbolicLink(snapshot.resolve("model.safetensors")),
+    assertEquals(
+        Path.of("../../blobs/" + weightsSha),
+        Files.readSymbolicLink(snapshot.resolve("model.safetensors")),
         "an LFS file's blob is named by X-Linked-Etag (its sha256)");
-    assertEquals(Path.of("../../blobs/" + FakeHub.gitSha1(files.get("config.json"))),
-        Files.readSymbolicLink(snapshot.resolve("config.json")), "a git file's blob is named by its normalized ETag");
-    for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors")) {
+    assertEquals(
+        Path.of("../../blobs/" + FakeHub.gitSha1(files.get("config.json"))),
+        Files.readSymbolicLink(snapshot.resolve("config.json")),
+        "a git file's blob is named by its normalized ETag");
+    for (String f :
+        List.of("config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors")) {
       assertArrayEquals(files.get(f), Files.readAllBytes(snapshot.resolve(f)), f);
     }
-    assertFalse(Files.exists(snapshot.resolve("pytorch_model.bin")), "pickle weights are never fetched");
+    assertFalse(
+        Files.exists(snapshot.resolve("pytorch_model.bin")), "pickle weights are never fetched");
     assertFalse(Files.exists(snapshot.resolve("README.md")), "only the files a model needs");
     try (Stream<Path> blobs = Files.list(repoDir().resolve("blobs"))) {
       assertTrue(blobs.noneMatch(p -> p.toString().endsWith(".incomplete")));
@@ -122,7 +139,9 @@ class HubClientTest {
     try (HubClient c = client(offline)) {
       HubException e = assertThrows(HubException.class, () -> c.resolve(REPO));
       assertEquals(HubException.Kind.NOT_CACHED, e.kind());
-      assertTrue(e.getMessage().contains(REPO) && e.getMessage().contains("HF_HUB_OFFLINE"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains(REPO) && e.getMessage().contains("HF_HUB_OFFLINE"),
+          e.getMessage());
     }
     assertEquals(0, hub.requests(), "offline means no request at all");
 
@@ -162,7 +181,9 @@ class HubClientTest {
     try (HubClient c = client(settings(Duration.ofSeconds(5), 3))) {
       HubException e = assertThrows(HubException.class, () -> c.resolve("tiny-org/nope"));
       assertEquals(HubException.Kind.NOT_FOUND, e.kind());
-      assertTrue(e.getMessage().contains("tiny-org/nope") && e.getMessage().contains("not found"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("tiny-org/nope") && e.getMessage().contains("not found"),
+          e.getMessage());
       HubException r = assertThrows(HubException.class, () -> c.resolve(REPO + "@v9"));
       assertTrue(r.getMessage().contains("revision v9"), r.getMessage());
     }
@@ -177,14 +198,18 @@ class HubClientTest {
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
       HubException e = assertThrows(HubException.class, () -> c.resolve(REPO));
       assertEquals(HubException.Kind.UNAUTHORIZED, e.kind());
-      assertTrue(e.getMessage().contains("gated or private") && e.getMessage().contains("HF_TOKEN"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("gated or private") && e.getMessage().contains("HF_TOKEN"),
+          e.getMessage());
     }
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0).withToken(TOKEN))) {
       assertFalse(c.settings().toString().contains(TOKEN));
       HubException e = assertThrows(HubException.class, () -> c.resolve(REPO));
       assertEquals(HubException.Kind.UNAUTHORIZED, e.kind());
       assertFalse(e.getMessage().contains(TOKEN), e.getMessage());
-      assertTrue(e.getMessage().contains("Access denied for Bearer ***"), "the server's echo is masked: " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains("Access denied for Bearer ***"),
+          "the server's echo is masked: " + e.getMessage());
       for (Throwable t = e; t != null; t = t.getCause()) {
         assertFalse(String.valueOf(t.getMessage()).contains(TOKEN));
       }
@@ -199,9 +224,12 @@ class HubClientTest {
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0).withToken(TOKEN))) {
       assertTrue(HubCache.isComplete(c.resolve(REPO)));
     }
-    assertTrue(hub.seen("hub").stream().allMatch(s -> ("Bearer " + TOKEN).equals(s.authorization())));
+    assertTrue(
+        hub.seen("hub").stream().allMatch(s -> ("Bearer " + TOKEN).equals(s.authorization())));
     assertFalse(hub.seen("cdn").isEmpty());
-    assertTrue(hub.seen("cdn").stream().allMatch(s -> s.authorization() == null), "no token to another origin");
+    assertTrue(
+        hub.seen("cdn").stream().allMatch(s -> s.authorization() == null),
+        "no token to another origin");
     assertTrue(logs.stream().noneMatch(l -> l.contains(TOKEN)));
   }
 
@@ -219,8 +247,12 @@ class HubClientTest {
     }
     Path snapshot = repoDir().resolve("snapshots").resolve(SHA);
     assertFalse(Files.exists(repoDir().resolve("blobs").resolve(etag)));
-    assertFalse(Files.exists(snapshot.resolve("model.safetensors")), "no entry for a file that is not whole");
-    assertFalse(Files.exists(repoDir().resolve("refs/main")), "the ref is written once the snapshot is whole");
+    assertFalse(
+        Files.exists(snapshot.resolve("model.safetensors")),
+        "no entry for a file that is not whole");
+    assertFalse(
+        Files.exists(repoDir().resolve("refs/main")),
+        "the ref is written once the snapshot is whole");
     Path partial = repoDir().resolve("blobs").resolve(etag + ".incomplete");
     long kept = Files.size(partial);
     assertTrue(kept > 0 && kept < 300_000, "kept " + kept);
@@ -228,9 +260,13 @@ class HubClientTest {
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
       assertEquals(snapshot, c.resolve(REPO));
     }
-    assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snapshot.resolve("model.safetensors")));
+    assertArrayEquals(
+        files.get("model.safetensors"), Files.readAllBytes(snapshot.resolve("model.safetensors")));
     List<FakeHub.Seen> cdn = hub.seen("cdn");
-    assertEquals("bytes=" + kept + "-", cdn.get(cdn.size() - 1).range(), "the rerun resumes the partial file");
+    assertEquals(
+        "bytes=" + kept + "-",
+        cdn.get(cdn.size() - 1).range(),
+        "the rerun resumes the partial file");
     assertFalse(Files.exists(partial));
   }
 
@@ -243,7 +279,8 @@ class HubClientTest {
     long t0 = System.nanoTime();
     try (HubClient c = client(settings(Duration.ofMillis(800), 1))) {
       Path dir = c.resolve(REPO);
-      assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
+      assertArrayEquals(
+          files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
     }
     assertTrue(System.nanoTime() - t0 < 3_500_000_000L, "did not wait for the stalled server");
     List<FakeHub.Seen> cdn = hub.seen("cdn");
@@ -300,8 +337,11 @@ class HubClientTest {
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
       HubException e = assertThrows(HubException.class, () -> c.resolve(REPO));
       assertEquals(HubException.Kind.PICKLE_ONLY, e.kind());
-      assertTrue(e.getMessage().contains("pytorch_model.bin") && e.getMessage().contains("arbitrary code")
-          && e.getMessage().contains("safe_serialization=True"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("pytorch_model.bin")
+              && e.getMessage().contains("arbitrary code")
+              && e.getMessage().contains("safe_serialization=True"),
+          e.getMessage());
     }
     assertEquals(1, hub.requests(), "only the listing");
     assertTrue(hub.seen("cdn").isEmpty());
@@ -311,13 +351,23 @@ class HubClientTest {
   void aShardedModelFetchesTheIndexAndOnlyTheShardsItNames() throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put("config.json", "{}".getBytes(StandardCharsets.UTF_8));
-    files.put("model.safetensors.index.json", ("{\"metadata\":{},\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
-        + "\"b\":\"model-00002-of-00002.safetensors\",\"c\":\"model-00001-of-00002.safetensors\"}}").getBytes(StandardCharsets.UTF_8));
+    files.put(
+        "model.safetensors.index.json",
+        ("{\"metadata\":{},\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
+                + "\"b\":\"model-00002-of-00002.safetensors\",\"c\":\"model-00001-of-00002.safetensors\"}}")
+            .getBytes(StandardCharsets.UTF_8));
     files.put("model-00001-of-00002.safetensors", new byte[3000]);
     files.put("model-00002-of-00002.safetensors", new byte[2000]);
     files.put("consolidated.safetensors", new byte[4000]);
-    hub.add(REPO, SHA, files, Set.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-        "consolidated.safetensors"), "main");
+    hub.add(
+        REPO,
+        SHA,
+        files,
+        Set.of(
+            "model-00001-of-00002.safetensors",
+            "model-00002-of-00002.safetensors",
+            "consolidated.safetensors"),
+        "main");
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
       Path dir = c.resolve(REPO);
       assertTrue(Files.isRegularFile(dir.resolve("model-00002-of-00002.safetensors")));
@@ -336,22 +386,28 @@ class HubClientTest {
     Files.write(bad.resolve("pytorch_model.bin"), new byte[8]);
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
       assertEquals(good, c.resolve(good.toString()));
-      assertEquals(HubException.Kind.PICKLE_ONLY, assertThrows(HubException.class, () -> c.resolve(bad.toString())).kind());
-      assertEquals(HubException.Kind.NOT_FOUND,
-          assertThrows(HubException.class, () -> c.resolve(tmp.resolve("missing").toString())).kind());
+      assertEquals(
+          HubException.Kind.PICKLE_ONLY,
+          assertThrows(HubException.class, () -> c.resolve(bad.toString())).kind());
+      assertEquals(
+          HubException.Kind.NOT_FOUND,
+          assertThrows(HubException.class, () -> c.resolve(tmp.resolve("missing").toString()))
+              .kind());
     }
     assertEquals(0, hub.requests());
   }
 
   @Test
-  void aRenamedRepositoryIsFollowedThroughRelativeRedirectsAndCachedUnderTheNameAsked() throws IOException {
+  void aRenamedRepositoryIsFollowedThroughRelativeRedirectsAndCachedUnderTheNameAsked()
+      throws IOException {
     Map<String, byte[]> files = tinyModel("v2", 2000);
     hub.add(REPO, SHA, files, Set.of("model.safetensors"), "main");
     hub.renamed.put("tiny-org/old-name", REPO);
     try (HubClient c = client(settings(Duration.ofSeconds(5), 0))) {
       Path dir = c.resolve("tiny-org/old-name");
       assertEquals(tmp.resolve("hub/models--tiny-org--old-name/snapshots").resolve(SHA), dir);
-      assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
+      assertArrayEquals(
+          files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
     }
   }
 
@@ -363,7 +419,12 @@ class HubClientTest {
     try (HubClient c = client(settings(Duration.ofSeconds(5), 1))) {
       c.resolve(REPO);
     }
-    assertTrue(logs.stream().anyMatch(l -> l.matches("downloading tiny-org/tiny-llama/model\\.safetensors: .* / 97\\.7 KiB \\(\\d+%\\) at .*/s")),
+    assertTrue(
+        logs.stream()
+            .anyMatch(
+                l ->
+                    l.matches(
+                        "downloading tiny-org/tiny-llama/model\\.safetensors: .* / 97\\.7 KiB \\(\\d+%\\) at .*/s")),
         logs.toString());
   }
 }

@@ -23,7 +23,9 @@ class ModelRefTest {
     assertEquals("models--Qwen--Qwen2.5-0.5B-Instruct", r.cacheFolderName());
     assertFalse(r.isCommit());
 
-    ModelRef.HubRepo pinned = (ModelRef.HubRepo) ModelRef.parse("meta-llama/Llama-3.2-1B@" + "0123456789abcdef".repeat(2) + "01234567");
+    ModelRef.HubRepo pinned =
+        (ModelRef.HubRepo)
+            ModelRef.parse("meta-llama/Llama-3.2-1B@" + "0123456789abcdef".repeat(2) + "01234567");
     assertTrue(pinned.isCommit());
     assertEquals("refs/pr/3", ((ModelRef.HubRepo) ModelRef.parse("a/b@refs/pr/3")).revision());
   }
@@ -40,9 +42,22 @@ class ModelRefTest {
 
   @Test
   void malformedReferencesSayWhatIsExpected() {
-    for (String bad : new String[] {"", "gpt2", "a/b/c", "a//b", "org/-name", "org/na--me", "org/na..me",
-        "org/name@", "org/name@a..b", "org/name@has space", "org/" + "x".repeat(100)}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelRef.parse(bad), bad);
+    for (String bad :
+        new String[] {
+          "",
+          "gpt2",
+          "a/b/c",
+          "a//b",
+          "org/-name",
+          "org/na--me",
+          "org/na..me",
+          "org/name@",
+          "org/name@a..b",
+          "org/name@has space",
+          "org/" + "x".repeat(100)
+        }) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> ModelRef.parse(bad), bad);
       assertTrue(e.getMessage().contains("Org/Name[@revision]"), e.getMessage());
     }
   }
@@ -50,16 +65,32 @@ class ModelRefTest {
   @Test
   void settingsFollowHuggingFaceEnvironmentPrecedence() {
     Path home = Path.of("/home/u");
-    assertEquals(Path.of("/home/u/.cache/huggingface/hub"), HubSettings.fromEnv(Map.of(), home).cacheDir());
-    assertEquals(Path.of("/hf/hub"), HubSettings.fromEnv(Map.of("HF_HOME", "/hf"), home).cacheDir());
-    assertEquals(Path.of("/c"), HubSettings.fromEnv(Map.of("HF_HOME", "/hf", "HF_HUB_CACHE", "/c"), home).cacheDir());
-    HubSettings s = HubSettings.fromEnv(Map.of("HUGGING_FACE_HUB_TOKEN", "old", "HF_HUB_OFFLINE", "1",
-        "HF_ENDPOINT", "http://mirror:8080/"), home);
+    assertEquals(
+        Path.of("/home/u/.cache/huggingface/hub"), HubSettings.fromEnv(Map.of(), home).cacheDir());
+    assertEquals(
+        Path.of("/hf/hub"), HubSettings.fromEnv(Map.of("HF_HOME", "/hf"), home).cacheDir());
+    assertEquals(
+        Path.of("/c"),
+        HubSettings.fromEnv(Map.of("HF_HOME", "/hf", "HF_HUB_CACHE", "/c"), home).cacheDir());
+    HubSettings s =
+        HubSettings.fromEnv(
+            Map.of(
+                "HUGGING_FACE_HUB_TOKEN",
+                "old",
+                "HF_HUB_OFFLINE",
+                "1",
+                "HF_ENDPOINT",
+                "http://mirror:8080/"),
+            home);
     assertEquals("old", s.token());
     assertTrue(s.offline());
     assertEquals("http://mirror:8080", s.endpoint().toString());
-    assertEquals("new", HubSettings.fromEnv(Map.of("HUGGING_FACE_HUB_TOKEN", "old", "HF_TOKEN", "new"), home).token());
-    assertEquals("https://huggingface.co", HubSettings.fromEnv(Map.of(), home).endpoint().toString());
+    assertEquals(
+        "new",
+        HubSettings.fromEnv(Map.of("HUGGING_FACE_HUB_TOKEN", "old", "HF_TOKEN", "new"), home)
+            .token());
+    assertEquals(
+        "https://huggingface.co", HubSettings.fromEnv(Map.of(), home).endpoint().toString());
     assertFalse(s.toString().contains("old"));
   }
 
@@ -76,9 +107,13 @@ class ModelRefTest {
     HubCache cache = new HubCache(tmp);
     ModelRef.HubRepo repo = new ModelRef.HubRepo("a/b", "main");
     String sha = "c".repeat(40);
-    assertEquals(HubException.Kind.IO, assertThrows(HubException.class, () -> cache.pointer(repo, sha, "../../x")).kind());
+    assertEquals(
+        HubException.Kind.IO,
+        assertThrows(HubException.class, () -> cache.pointer(repo, sha, "../../x")).kind());
     assertThrows(HubException.class, () -> cache.pointer(repo, sha, "/etc/passwd"));
     assertThrows(HubException.class, () -> cache.blob(repo, "../x"));
-    assertEquals(tmp.resolve("models--a--b/snapshots/" + sha + "/sub/f.json"), cache.pointer(repo, sha, "sub/f.json"));
+    assertEquals(
+        tmp.resolve("models--a--b/snapshots/" + sha + "/sub/f.json"),
+        cache.pointer(repo, sha, "sub/f.json"));
   }
 }

@@ -19,7 +19,10 @@ class BackoffTest {
     assertEquals(Duration.ofMillis(50), b.delay(0, Optional.empty(), () -> 0.5));
     assertEquals(Duration.ofMillis(800), b.delay(3, Optional.empty(), () -> 1.0));
     assertEquals(Duration.ofSeconds(2), b.delay(10, Optional.empty(), () -> 1.0));
-    assertEquals(Duration.ofSeconds(2), b.delay(500, Optional.empty(), () -> 1.0), "no overflow on long runs");
+    assertEquals(
+        Duration.ofSeconds(2),
+        b.delay(500, Optional.empty(), () -> 1.0),
+        "no overflow on long runs");
   }
 
   @Test
@@ -32,8 +35,11 @@ class BackoffTest {
   void retryAfterIsSecondsOrAnHttpDate() {
     Instant now = Instant.parse("2015-10-21T07:28:00Z");
     assertEquals(Optional.of(Duration.ofSeconds(120)), Backoff.parseRetryAfter("120", now));
-    assertEquals(Optional.of(Duration.ofSeconds(30)), Backoff.parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now));
-    assertEquals(Optional.of(Duration.ZERO), Backoff.parseRetryAfter("Wed, 21 Oct 2015 07:27:00 GMT", now));
+    assertEquals(
+        Optional.of(Duration.ofSeconds(30)),
+        Backoff.parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now));
+    assertEquals(
+        Optional.of(Duration.ZERO), Backoff.parseRetryAfter("Wed, 21 Oct 2015 07:27:00 GMT", now));
     assertTrue(Backoff.parseRetryAfter("soon", now).isEmpty());
     assertTrue(Backoff.parseRetryAfter("-5", now).isEmpty());
     assertTrue(Backoff.parseRetryAfter(null, now).isEmpty());

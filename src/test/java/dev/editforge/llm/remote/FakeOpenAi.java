@@ -53,20 +53,27 @@ public final class FakeOpenAi implements AutoCloseable {
      */
     public static Reply text(Call call, String text) {
       ObjectNode resp = JSON.createObjectNode().put("id", "x").put("object", "text_completion");
-      ObjectNode c = resp.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+      ObjectNode c =
+          resp.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
       if (call.chat()) {
         c.putObject("message").put("role", "assistant").put("content", text);
       } else {
         c.put("text", text);
       }
-      resp.putObject("usage").put("prompt_tokens", 10).put("completion_tokens", 3).put("total_tokens", 13);
+      resp.putObject("usage")
+          .put("prompt_tokens", 10)
+          .put("completion_tokens", 3)
+          .put("total_tokens", 13);
       return new Reply(200, Map.of("Content-Type", "application/json"), resp.toString(), 0);
     }
 
     /** An OpenAI-style error body for {@code status}. */
     public static Reply error(int status) {
-      return new Reply(status, Map.of("Content-Type", "application/json"),
-          "{\"error\":{\"message\":\"scripted " + status + "\"}}", 0);
+      return new Reply(
+          status,
+          Map.of("Content-Type", "application/json"),
+          "{\"error\":{\"message\":\"scripted " + status + "\"}}",
+          0);
     }
 
     public Reply delayed(long millis) {
@@ -123,11 +130,18 @@ public final class FakeOpenAi implements AutoCloseable {
     try (ex) {
       JsonNode body = JSON.readTree(ex.getRequestBody());
       String path = ex.getRequestURI().getPath();
-      String key = body.has("prompt") ? body.path("prompt").asText()
-          : body.has("messages") ? body.path("messages").get(body.path("messages").size() - 1).path("content").asText()
-          : body.path("lora_name").asText();
+      String key =
+          body.has("prompt")
+              ? body.path("prompt").asText()
+              : body.has("messages")
+                  ? body.path("messages")
+                      .get(body.path("messages").size() - 1)
+                      .path("content")
+                      .asText()
+                  : body.path("lora_name").asText();
       int attempt = attempts.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
-      Call call = new Call(path, body, ex.getRequestHeaders().getFirst("Authorization"), key, attempt);
+      Call call =
+          new Call(path, body, ex.getRequestHeaders().getFirst("Authorization"), key, attempt);
       calls.add(call);
       Reply reply = script.reply(call);
       if (reply == null) {
@@ -158,7 +172,8 @@ public final class FakeOpenAi implements AutoCloseable {
     }
     boolean chat = call.path().endsWith("/chat/completions");
     int n = call.body().path("n").asInt(1);
-    ObjectNode resp = JSON.createObjectNode().put("id", "x").put("model", call.body().path("model").asText());
+    ObjectNode resp =
+        JSON.createObjectNode().put("id", "x").put("model", call.body().path("model").asText());
     ArrayNode choices = resp.putArray("choices");
     for (int i = n - 1; i >= 0; i--) { // out of order on purpose: the client sorts by index
       ObjectNode c = choices.addObject().put("index", i);

@@ -41,8 +41,16 @@ class OpenAiGeneratorTest {
   }
 
   RemoteSettings settings() {
-    return new RemoteSettings(server.endpoint(), "tiny", "EDITFORGE_TEST_KEY", 4, Duration.ofSeconds(2),
-        Duration.ofSeconds(5), 3, Duration.ofMillis(5), Duration.ofMillis(200));
+    return new RemoteSettings(
+        server.endpoint(),
+        "tiny",
+        "EDITFORGE_TEST_KEY",
+        4,
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(5),
+        3,
+        Duration.ofMillis(5),
+        Duration.ofMillis(200));
   }
 
   /** A client with the test key and no jitter: a wait is then exactly what Retry-After asked. */
@@ -60,18 +68,31 @@ class OpenAiGeneratorTest {
 
   @Test
   void textGoesToCompletionsAndChatToChatCompletionsWithSamplingPassedThrough() {
-    try (OpenAiClient c = client(settings()); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
-      List<GenerationResult> out = g.generate(List.of(
-          GenerationRequest.text("t", "Tell a long story", sampling(3, List.of("\n\n", "END"))),
-          GenerationRequest.chat("c", List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hi")), sampling(1, List.of()))));
+    try (OpenAiClient c = client(settings());
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+      List<GenerationResult> out =
+          g.generate(
+              List.of(
+                  GenerationRequest.text(
+                      "t", "Tell a long story", sampling(3, List.of("\n\n", "END"))),
+                  GenerationRequest.chat(
+                      "c",
+                      List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hi")),
+                      sampling(1, List.of()))));
 
       GenerationResult t = out.get(0);
       assertEquals("t", t.requestId());
-      assertEquals(List.of("echo:Tell a long story#0", "echo:Tell a long story#1", "echo:Tell a long story#2"),
-          t.completions().stream().map(x -> x.text()).toList(), "n choices, in index order");
+      assertEquals(
+          List.of(
+              "echo:Tell a long story#0", "echo:Tell a long story#1", "echo:Tell a long story#2"),
+          t.completions().stream().map(x -> x.text()).toList(),
+          "n choices, in index order");
       assertEquals(FinishReason.LENGTH, t.completions().get(0).finishReason());
       assertEquals(5, t.promptTokens());
-      assertEquals(22, t.completions().stream().mapToInt(x -> x.completionTokens()).sum(), "usage total kept exact");
+      assertEquals(
+          22,
+          t.completions().stream().mapToInt(x -> x.completionTokens()).sum(),
+          "usage total kept exact");
       GenerationResult chat = out.get(1);
       assertEquals("chat:Hi", chat.completions().get(0).text());
       assertEquals(FinishReason.STOP, chat.completions().get(0).finishReason());
@@ -88,18 +109,23 @@ class OpenAiGeneratorTest {
     assertFalse(completion.has("top_k"), "vLLM-only fields are sent only when set");
     FakeOpenAi.Call chatCall = server.calls("Hi").get(0);
     assertEquals("/v1/chat/completions", chatCall.path());
-    assertEquals("[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi\"}]",
+    assertEquals(
+        "[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi\"}]",
         chatCall.body().path("messages").toString());
     assertFalse(chatCall.body().has("prompt"));
   }
 
   @Test
   void a429IsRetriedAfterTheServersRetryAfterCappedByMaxBackoff() {
-    server.script = call -> call.attempt() == 1
-        ? new FakeOpenAi.Reply(429, Map.of("Retry-After", "30"), "{\"error\":{\"message\":\"slow down\"}}", 0)
-        : null;
+    server.script =
+        call ->
+            call.attempt() == 1
+                ? new FakeOpenAi.Reply(
+                    429, Map.of("Retry-After", "30"), "{\"error\":{\"message\":\"slow down\"}}", 0)
+                : null;
     long t0 = System.nanoTime();
-    try (OpenAiClient c = client(settings()); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(settings());
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       GenerationResult r = g.generate(List.of(text("p"))).get(0);
       assertTrue(r.ok(), r.error());
       assertEquals("echo:p", r.completions().get(0).text());
@@ -108,13 +134,16 @@ class OpenAiGeneratorTest {
     assertEquals(2, server.calls("p").size());
     // Without Retry-After the zero jitter would retry at once; 30 s is capped at max-backoff.
     assertTrue(ms >= 190 && ms < 5000, "waited " + ms + " ms");
-    assertTrue(logs.stream().anyMatch(l -> l.contains("HTTP 429: slow down") && l.contains("in 200 ms")), logs.toString());
+    assertTrue(
+        logs.stream().anyMatch(l -> l.contains("HTTP 429: slow down") && l.contains("in 200 ms")),
+        logs.toString());
   }
 
   @Test
   void a503TwiceThenSuccessSucceeds() {
     server.script = call -> call.attempt() <= 2 ? FakeOpenAi.Reply.status(503, "overloaded") : null;
-    try (OpenAiClient c = client(settings()); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(settings());
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       GenerationResult r = g.generate(List.of(text("q"))).get(0);
       assertTrue(r.ok(), r.error());
     }
@@ -123,34 +152,51 @@ class OpenAiGeneratorTest {
 
   @Test
   void aRequestThatHangsPastTheTimeoutIsRetried() {
-    server.script = call -> call.attempt() == 1 ? new FakeOpenAi.Reply(200, Map.of(), "{}", 3000) : null;
-    RemoteSettings s = settings().withRetries(2, Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofMillis(400));
+    server.script =
+        call -> call.attempt() == 1 ? new FakeOpenAi.Reply(200, Map.of(), "{}", 3000) : null;
+    RemoteSettings s =
+        settings()
+            .withRetries(2, Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofMillis(400));
     long t0 = System.nanoTime();
-    try (OpenAiClient c = client(s); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(s);
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       GenerationResult r = g.generate(List.of(text("slow"))).get(0);
       assertTrue(r.ok(), r.error());
       assertEquals("echo:slow", r.completions().get(0).text());
     }
     assertTrue((System.nanoTime() - t0) / 1_000_000 < 2500, "did not wait for the hung reply");
     assertEquals(2, server.calls("slow").size());
-    assertTrue(logs.stream().anyMatch(l -> l.contains("no response within 400 ms")), logs.toString());
+    assertTrue(
+        logs.stream().anyMatch(l -> l.contains("no response within 400 ms")), logs.toString());
   }
 
   @Test
   void aPermanentFailureIsThatRequestsErrorWhileTheBatchSucceeds() {
-    server.script = call -> call.key().equals("bad")
-        ? FakeOpenAi.Reply.status(500, "{\"object\":\"error\",\"message\":\"CUDA out of memory\"}") : null;
-    List<GenerationRequest> batch = List.of(text("a"), text("b"), text("bad"), text("c"), text("d"));
+    server.script =
+        call ->
+            call.key().equals("bad")
+                ? FakeOpenAi.Reply.status(
+                    500, "{\"object\":\"error\",\"message\":\"CUDA out of memory\"}")
+                : null;
+    List<GenerationRequest> batch =
+        List.of(text("a"), text("b"), text("bad"), text("c"), text("d"));
     List<GenerationResult> out;
-    try (OpenAiClient c = client(settings()); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(settings());
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       out = g.generate(batch);
     }
-    assertEquals(List.of("id-a", "id-b", "id-bad", "id-c", "id-d"), out.stream().map(GenerationResult::requestId).toList());
+    assertEquals(
+        List.of("id-a", "id-b", "id-bad", "id-c", "id-d"),
+        out.stream().map(GenerationResult::requestId).toList());
     GenerationResult bad = out.get(2);
     assertFalse(bad.ok());
     assertTrue(bad.completions().isEmpty());
-    assertTrue(bad.error().contains("HTTP 500") && bad.error().contains("CUDA out of memory")
-        && bad.error().contains("after 4 attempts") && bad.error().contains("/v1/completions"), bad.error());
+    assertTrue(
+        bad.error().contains("HTTP 500")
+            && bad.error().contains("CUDA out of memory")
+            && bad.error().contains("after 4 attempts")
+            && bad.error().contains("/v1/completions"),
+        bad.error());
     assertEquals(4, server.calls("bad").size(), "1 try + max-retries 3");
     for (int i : new int[] {0, 1, 3, 4}) {
       assertTrue(out.get(i).ok(), out.get(i).error());
@@ -159,8 +205,10 @@ class OpenAiGeneratorTest {
 
   @Test
   void aClientErrorIsNotRetried() {
-    server.script = call -> FakeOpenAi.Reply.status(400, "{\"error\":{\"message\":\"prompt is too long\"}}");
-    try (OpenAiClient c = client(settings()); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    server.script =
+        call -> FakeOpenAi.Reply.status(400, "{\"error\":{\"message\":\"prompt is too long\"}}");
+    try (OpenAiClient c = client(settings());
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       GenerationResult r = g.generate(List.of(text("huge"))).get(0);
       assertTrue(r.error().contains("HTTP 400: prompt is too long"), r.error());
     }
@@ -174,10 +222,13 @@ class OpenAiGeneratorTest {
       deadPort = s.getLocalPort();
     }
     RemoteSettings s = settings().withEndpoint(URI.create("http://127.0.0.1:" + deadPort + "/v1"));
-    try (OpenAiClient c = client(s); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(s);
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       GenerationResult r = g.generate(List.of(text("x"))).get(0);
       assertFalse(r.ok());
-      assertTrue(r.error().contains("ConnectException") && r.error().contains("after 4 attempts"), r.error());
+      assertTrue(
+          r.error().contains("ConnectException") && r.error().contains("after 4 attempts"),
+          r.error());
     }
     assertEquals(3, logs.size(), "one line per retry");
   }
@@ -189,28 +240,36 @@ class OpenAiGeneratorTest {
     for (int i = 0; i < 24; i++) {
       batch.add(text("p" + i));
     }
-    try (OpenAiClient c = client(settings().withConcurrency(3)); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(settings().withConcurrency(3));
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       assertTrue(g.generate(batch).stream().allMatch(GenerationResult::ok));
     }
     assertEquals(24, server.calls.size());
     assertTrue(server.maxInFlight.get() <= 3, "max in flight " + server.maxInFlight.get());
-    assertTrue(server.maxInFlight.get() >= 2, "requests do run concurrently: " + server.maxInFlight.get());
+    assertTrue(
+        server.maxInFlight.get() >= 2, "requests do run concurrently: " + server.maxInFlight.get());
   }
 
   @Test
   void theApiKeyIsSentButNeverLoggedOrPutInAnError() {
     // A server that echoes the credential back in its error must not make us repeat it.
-    server.script = call -> FakeOpenAi.Reply.status(503, "{\"error\":{\"message\":\"bad auth " + call.authorization() + "\"}}");
+    server.script =
+        call ->
+            FakeOpenAi.Reply.status(
+                503, "{\"error\":{\"message\":\"bad auth " + call.authorization() + "\"}}");
     GenerationResult r;
     OpenAiClient leaked;
-    try (OpenAiClient c = client(settings()); OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+    try (OpenAiClient c = client(settings());
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
       leaked = c;
       r = g.generate(List.of(text("k"))).get(0);
-      RemoteException e = assertThrows(RemoteException.class, () -> c.chat("judge this", SamplingParams.greedy(4)));
+      RemoteException e =
+          assertThrows(RemoteException.class, () -> c.chat("judge this", SamplingParams.greedy(4)));
       assertFalse(e.getMessage().contains(KEY), e.getMessage());
       assertEquals(503, e.status());
     }
-    assertTrue(server.calls.stream().allMatch(call -> ("Bearer " + KEY).equals(call.authorization())));
+    assertTrue(
+        server.calls.stream().allMatch(call -> ("Bearer " + KEY).equals(call.authorization())));
     assertFalse(r.error().contains(KEY), r.error());
     assertTrue(r.error().contains("bad auth Bearer ***"), r.error());
     assertFalse(logs.isEmpty());
@@ -229,8 +288,12 @@ class OpenAiGeneratorTest {
 
   @Test
   void loraAdaptersLoadAndUnloadAndServeUnderTheirName() {
-    server.script = call -> call.path().endsWith("unload_lora_adapter") && call.key().equals("ghost")
-        ? FakeOpenAi.Reply.status(404, "{\"object\":\"error\",\"message\":\"adapter ghost not found\"}") : null;
+    server.script =
+        call ->
+            call.path().endsWith("unload_lora_adapter") && call.key().equals("ghost")
+                ? FakeOpenAi.Reply.status(
+                    404, "{\"object\":\"error\",\"message\":\"adapter ghost not found\"}")
+                : null;
     try (OpenAiClient c = client(settings())) {
       c.loadLoraAdapter("edit-7", "/runs/r1/adapters/edit-7");
       try (OpenAiGenerator g = new OpenAiGenerator(c, "edit-7")) {
@@ -244,7 +307,9 @@ class OpenAiGeneratorTest {
     }
     List<FakeOpenAi.Call> lora = server.calls("edit-7");
     assertEquals("/v1/load_lora_adapter", lora.get(0).path());
-    assertEquals("{\"lora_name\":\"edit-7\",\"lora_path\":\"/runs/r1/adapters/edit-7\"}", lora.get(0).body().toString());
+    assertEquals(
+        "{\"lora_name\":\"edit-7\",\"lora_path\":\"/runs/r1/adapters/edit-7\"}",
+        lora.get(0).body().toString());
     assertEquals("/v1/unload_lora_adapter", lora.get(1).path());
     assertEquals("{\"lora_name\":\"edit-7\"}", lora.get(1).body().toString());
     assertEquals("edit-7", server.calls("with lora").get(0).body().path("model").asText());

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class RemoteSettingsTest {
   // The block proposed for reference.conf, kept here so the two cannot drift apart silently.
-  static final String REFERENCE = """
+  static final String REFERENCE =
+      """
       editforge.remote {
         endpoint = "http://localhost:8000/v1"
         model = ""
@@ -28,9 +29,13 @@ class RemoteSettingsTest {
       """;
 
   static RemoteSettings read(String overrides) {
-    return dev.editforge.config.RuntimeSettings.remote(new ConfigReader(
-        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseString(REFERENCE)).resolve(), "")
-        .section("editforge.remote"));
+    return dev.editforge.config.RuntimeSettings.remote(
+        new ConfigReader(
+                ConfigFactory.parseString(overrides)
+                    .withFallback(ConfigFactory.parseString(REFERENCE))
+                    .resolve(),
+                "")
+            .section("editforge.remote"));
   }
 
   @Test
@@ -43,8 +48,10 @@ class RemoteSettingsTest {
 
   @Test
   void overridesAreReadAndTheTrailingSlashDropped() {
-    RemoteSettings s = read("editforge.remote { endpoint = \"https://vllm.internal:443/v1/\", model = Qwen/Qwen2.5-7B-Instruct,"
-        + " max-concurrency = 64, max-retries = 0, api-key-env = \"\" }");
+    RemoteSettings s =
+        read(
+            "editforge.remote { endpoint = \"https://vllm.internal:443/v1/\", model = Qwen/Qwen2.5-7B-Instruct,"
+                + " max-concurrency = 64, max-retries = 0, api-key-env = \"\" }");
     assertEquals("https://vllm.internal:443/v1", s.endpoint().toString());
     assertEquals("Qwen/Qwen2.5-7B-Instruct", s.model());
     assertEquals(64, s.maxConcurrency());
@@ -54,13 +61,22 @@ class RemoteSettingsTest {
 
   @Test
   void badValuesNameTheKey() {
-    assertEquals("editforge.remote.endpoint",
-        assertThrows(SettingsException.class, () -> read("editforge.remote.endpoint = \"localhost:8000\"")).key());
-    assertEquals("editforge.remote.max-concurrency",
-        assertThrows(SettingsException.class, () -> read("editforge.remote.max-concurrency = 0")).key());
-    assertEquals("editforge.remote.request-timeout",
-        assertThrows(SettingsException.class, () -> read("editforge.remote.request-timeout = 0s")).key());
-    SettingsException e = assertThrows(SettingsException.class, () -> read("editforge.remote.max-backoff = 10ms"));
+    assertEquals(
+        "editforge.remote.endpoint",
+        assertThrows(
+                SettingsException.class,
+                () -> read("editforge.remote.endpoint = \"localhost:8000\""))
+            .key());
+    assertEquals(
+        "editforge.remote.max-concurrency",
+        assertThrows(SettingsException.class, () -> read("editforge.remote.max-concurrency = 0"))
+            .key());
+    assertEquals(
+        "editforge.remote.request-timeout",
+        assertThrows(SettingsException.class, () -> read("editforge.remote.request-timeout = 0s"))
+            .key());
+    SettingsException e =
+        assertThrows(SettingsException.class, () -> read("editforge.remote.max-backoff = 10ms"));
     assertEquals("editforge.remote.max-backoff", e.key());
     assertTrue(e.getMessage().contains("initial-backoff"), e.getMessage());
   }
