@@ -1,6 +1,7 @@
 package dev.editforge;
 
 import dev.editforge.cli.BenchCommand;
+import dev.editforge.cli.ContinualCommand;
 import dev.editforge.cli.DemoCommand;
 import dev.editforge.cli.EmbedCommand;
 import dev.editforge.cli.EvaluateCommand;
@@ -58,6 +59,7 @@ import picocli.CommandLine.HelpCommand;
       SelectCommand.class,
       FinetuneCommand.class,
       EvaluateCommand.class,
+      ContinualCommand.class,
       ExportCommand.class,
       EvaluateJudgeCommand.class,
       BenchCommand.class,

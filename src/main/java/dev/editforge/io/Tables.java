@@ -38,6 +38,9 @@ public final class Tables {
   public static final String FINETUNE = "finetune";
   public static final String EVALUATION = "evaluation";
 
+  /** SEAL's forgetting matrix ({@code editforge continual}), one row per matrix cell. */
+  public static final String CONTINUAL = "continual";
+
   private static final java.util.Map<String, String> PRODUCERS =
       java.util.Map.ofEntries(
           java.util.Map.entry(PASSAGES, "editforge ingest --input dpr:FILE"),
@@ -52,7 +55,8 @@ public final class Tables {
           java.util.Map.entry(TTT_SCORES, "editforge score"),
           java.util.Map.entry(SFT, "editforge select"),
           java.util.Map.entry(FINETUNE, "editforge finetune"),
-          java.util.Map.entry(EVALUATION, "editforge evaluate"));
+          java.util.Map.entry(EVALUATION, "editforge evaluate"),
+          java.util.Map.entry(CONTINUAL, "editforge continual"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
@@ -219,6 +223,24 @@ public final class Tables {
               s("source"),
               s("origin_id"),
               f("score", DoubleType, true)));
+
+  /**
+   * One cell of a sequence's (articles + 1) x articles matrix: after {@code step} edits (0 = none),
+   * the accuracy on the questions of the article in {@code column}; {@code measured} is false where
+   * SEAL leaves a zero (columns of articles not edited yet, after step 0).
+   */
+  public static final StructType CONTINUAL_SCHEMA =
+      createStructType(
+          List.of(
+              f("sequence", IntegerType, false),
+              f("step", IntegerType, false),
+              f("column", IntegerType, false),
+              s("article_id"),
+              ns("edited_article_id"),
+              ns("self_edit"),
+              f("accuracy", DoubleType, false),
+              f("measured", BooleanType, false),
+              f("questions", IntegerType, false)));
 
   public static final StructType REJECTS_SCHEMA =
       createStructType(

@@ -14,6 +14,7 @@ import dev.editforge.lora.OutOfMemory;
 import dev.editforge.lora.Seeds;
 import dev.editforge.lora.TrainSample;
 import dev.editforge.text.AnswerPrompt;
+import dev.editforge.text.TrainSequences;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -7,6 +7,7 @@ import dev.editforge.llm.GenerationResult;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.text.AnswerPrompt;
+import dev.editforge.text.TrainSequences;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;

@@ -33,7 +33,8 @@ final class Layers {
           "ttt",
           "select",
           "finetune",
-          "evaluate");
+          "evaluate",
+          "continual");
   static final String[] STAGE_PACKAGES =
       STAGES.stream().map(s -> "dev.editforge." + s + "..").toArray(String[]::new);
   static final String CLI = "dev.editforge.cli..";

@@ -1,5 +1,6 @@
 package dev.editforge.ttt;
 
+import dev.editforge.text.TrainSequences;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

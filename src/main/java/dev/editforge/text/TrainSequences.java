@@ -1,6 +1,5 @@
-package dev.editforge.ttt;
+package dev.editforge.text;
 
-import dev.editforge.text.PyText;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,12 +1,10 @@
-package dev.editforge.ttt;
+package dev.editforge.text;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.SharedData;
-import dev.editforge.text.AnswerPrompt;
-import dev.editforge.text.PyText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
