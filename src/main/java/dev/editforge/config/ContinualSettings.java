@@ -14,7 +14,8 @@ import com.typesafe.config.ConfigFactory;
  * {@code ttt.mode = vllm} is refused here, at start-up.
  */
 public record ContinualSettings(
-    int sequences, int articles, long seed, boolean keepModels, int gpus, String model) {
+    int sequences, int articles, long seed, boolean keepModels, int gpus, String model)
+    implements java.io.Serializable {
 
   public static ContinualSettings from(EditforgeSettings settings) {
     Config raw = settings.raw();
