@@ -137,7 +137,13 @@ public final class ContinualJob implements PipelineStage {
         settings.section("continual").withoutPath("keep-models").withoutPath("gpus").atPath("c");
     c = c.withFallback(settings.section("ttt").withoutPath("commit-every").atPath("ttt"));
     c = c.withFallback(settings.section("judge").atPath("judge"));
-    c = c.withFallback(settings.section("generate").atPath("generate"));
+    Config generate = settings.section("generate");
+    c =
+        c.withFallback(
+            generate
+                .withOnlyPath("self-edit")
+                .withFallback(generate.withOnlyPath("chat"))
+                .atPath("generate"));
     c = c.withFallback(settings.section("llm").atPath("llm"));
     return Fingerprints.configHash(c);
   }
