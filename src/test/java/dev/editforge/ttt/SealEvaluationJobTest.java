@@ -236,4 +236,49 @@ class SealEvaluationJobTest {
     assertEquals(2, edits.get(0).size());
     assertEquals(2, edits.get(1).size());
   }
+
+  @Test
+  void endToEndOnTheRealScorerAndWriterWithTinyRandomModels() throws Exception {
+    Path base = TinyModels.qwen2(dir.resolve("base"), TinyModels.Size.TINY, 3);
+    Path policy = TinyModels.qwen2(dir.resolve("policy"), TinyModels.Size.TINY, 4);
+    Path run = dir.resolve("run");
+    writeArticles(run, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    StageOutcome o =
+        StageRunner.of(
+                ScoreJobTest.context(
+                    run,
+                    out,
+                    "evaluate.model=" + base,
+                    "evaluate.policy=" + policy,
+                    "evaluate.max-articles=2",
+                    "generate.self-edit.k=1",
+                    "generate.self-edit.max-new-tokens=6",
+                    "ttt.eval-times=1",
+                    "ttt.epochs=1",
+                    "ttt.max-new-tokens=3",
+                    "ttt.max-length=64",
+                    "ttt.lora.rank=2",
+                    "ttt.device=cpu",
+                    "judge.kind=token-recall"))
+            .run(new SealEvaluationJob());
+    String log = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, o.exitCode(), log + o.message());
+    List<Row> rows =
+        TestSpark.session()
+            .read()
+            .parquet(run.resolve(Tables.EVALUATION_SEAL).toString())
+            .orderBy("article_id")
+            .collectAsList();
+    assertEquals(2, rows.size(), "max-articles = 2");
+    for (Row x : rows) {
+      assertEquals(1, x.getInt(x.fieldIndex("base_edit_count")));
+      assertTrue(x.getInt(x.fieldIndex("policy_edit_count")) <= 1);
+      for (String c : List.of("no_training", "passage_only", "base_edits")) {
+        double v = x.getDouble(x.fieldIndex(c));
+        assertTrue(v >= 0 && v <= 1, c + " = " + v);
+      }
+    }
+    assertTrue(log.contains("Train on Passage + Synthetic (policy)"), log);
+  }
 }
