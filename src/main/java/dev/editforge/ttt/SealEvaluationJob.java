@@ -340,6 +340,15 @@ public final class SealEvaluationJob implements PipelineStage {
       edits.add(new ArticleWork.Edit(editId(a.articleId(), PASSAGE, 0), null));
       addEdits(edits, a.articleId(), BASE, baseEdits.get(a.articleId()));
       addEdits(edits, a.articleId(), POLICY, policyEdits.get(a.articleId()));
+      int expected = 1 + (policy.isBlank() ? 1 : 2);
+      long kinds = edits.stream().map(x -> kind(x.editId())).distinct().count();
+      if (kinds < expected) {
+        // a mean over no edits would read as accuracy 0: say so instead
+        throw new IllegalStateException(
+            "evaluate: no self-edit was written for article "
+                + a.articleId()
+                + " (generation failed; see the log)");
+      }
       work.add(new ArticleWork(a.articleId(), a.title(), a.context(), a.questions(), edits));
     }
     ctx.say(
@@ -423,10 +432,9 @@ public final class SealEvaluationJob implements PipelineStage {
     }
     int i = 0;
     for (String c : completions) {
-      // a blank completion would train on an empty sequence: SEAL's score stage rejects it too
-      if (c != null && !c.isBlank()) {
-        edits.add(new ArticleWork.Edit(editId(articleId, kind, i), c));
-      }
+      // as SEAL: an empty self-edit still trains (on its empty sequence and the passage), so a
+      // policy that writes nothing scores what that earns rather than dropping out of the mean
+      edits.add(new ArticleWork.Edit(editId(articleId, kind, i), c == null ? "" : c));
       i++;
     }
   }
