@@ -1,6 +1,7 @@
 package dev.editforge.cli;
 
 import dev.editforge.evaluate.EvaluateJob;
+import dev.editforge.ttt.SealEvaluationJob;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,7 +11,10 @@ import picocli.CommandLine.Option;
     description = {
       "SEAL's no-context QA accuracy (the answer prompt without the passage) of the base and the tuned model",
       "on held-out articles, graded by editforge.judge; writes <run-dir>/evaluation/ (per-article and",
-      "per-question Parquet, summary.json) and prints the table. Settings: editforge.evaluate.*"
+      "per-question Parquet, summary.json) and prints the table. Settings: editforge.evaluate.*",
+      "--protocol seal: SEAL's Table 2 on the held-out articles instead (no training, passage only,",
+      "base-model self-edits, --policy self-edits; each trained by the score stage's TTT scorer);",
+      "writes <run-dir>/evaluation_seal/ and prints the four columns"
     })
 public final class EvaluateCommand extends StageCommand {
   @Option(
@@ -45,6 +49,26 @@ public final class EvaluateCommand extends StageCommand {
       description = "GPUs for the generation task (sets editforge.evaluate.gpus)")
   Integer gpus;
 
+  @Option(
+      names = "--protocol",
+      paramLabel = "qa|seal",
+      description =
+          "qa: base vs tuned no-context accuracy (default); seal: SEAL's evaluation protocol (sets editforge.evaluate.protocol)")
+  String protocol;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "DIR|HUB_ID",
+      description =
+          "seal protocol: the model that writes the policy edits, e.g. a round's merged model (sets editforge.evaluate.policy)")
+  String policy;
+
+  @Option(
+      names = "--eval-times",
+      paramLabel = "N",
+      description = "seal protocol: TTT repeats per adapter (sets editforge.ttt.eval-times)")
+  Integer evalTimes;
+
   @Override
   public Map<String, Object> flagOverrides() {
     return given(
@@ -57,11 +81,20 @@ public final class EvaluateCommand extends StageCommand {
         "evaluate.max-articles",
         maxArticles,
         "evaluate.gpus",
-        gpus);
+        gpus,
+        "evaluate.protocol",
+        protocol,
+        "evaluate.policy",
+        policy,
+        "ttt.eval-times",
+        evalTimes);
   }
 
   @Override
   protected int execute(Launch launch) throws Exception {
+    if ("seal".equals(launch.settings().evaluate().protocol())) {
+      return runStage(launch, new SealEvaluationJob());
+    }
     return runStage(launch, EvaluateJob.command());
   }
 }

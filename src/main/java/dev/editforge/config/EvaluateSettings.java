@@ -7,6 +7,9 @@ import java.io.Serializable;
  * articles. Empty {@code model}/{@code tuned}/{@code articles} fall back to the finetune model,
  * this run's {@code finetune/merged} and this run's {@code articles} table.
  *
+ * @param protocol {@code qa} (base vs tuned, no context) or {@code seal} (SEAL's Table 2: no
+ *     training, passage only, base-model edits, policy edits; the {@code evaluation_seal} table)
+ * @param policy the model that writes the policy edits of the seal protocol; "" = none
  * @param chatTemplate {@code none} (the raw answer prompt, SEAL's base-model protocol), {@code
  *     model} or a built-in name
  */
@@ -20,8 +23,12 @@ public record EvaluateSettings(
     String chatTemplate,
     int gpus,
     String dtype,
-    int threads)
+    int threads,
+    String protocol,
+    String policy)
     implements Serializable {
+
+  public static final java.util.List<String> PROTOCOLS = java.util.List.of("qa", "seal");
 
   public static EvaluateSettings from(ConfigReader r) {
     return new EvaluateSettings(
@@ -34,6 +41,8 @@ public record EvaluateSettings(
         r.oneOf("chat-template", FinetuneSettings.chatTemplates()),
         r.integer("gpus", 0, 64),
         r.oneOf("dtype", java.util.List.of("auto", "float32", "float16")),
-        r.integer("threads", 0, 1024));
+        r.integer("threads", 0, 1024),
+        r.oneOf("protocol", PROTOCOLS),
+        r.string("policy"));
   }
 }

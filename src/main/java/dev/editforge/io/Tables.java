@@ -37,6 +37,7 @@ public final class Tables {
 
   public static final String FINETUNE = "finetune";
   public static final String EVALUATION = "evaluation";
+  public static final String EVALUATION_SEAL = "evaluation_seal";
 
   /** SEAL's forgetting matrix ({@code editforge continual}), one row per matrix cell. */
   public static final String CONTINUAL = "continual";
@@ -56,7 +57,8 @@ public final class Tables {
           java.util.Map.entry(SFT, "editforge select"),
           java.util.Map.entry(FINETUNE, "editforge finetune"),
           java.util.Map.entry(EVALUATION, "editforge evaluate"),
-          java.util.Map.entry(CONTINUAL, "editforge continual"));
+          java.util.Map.entry(CONTINUAL, "editforge continual"),
+          java.util.Map.entry(EVALUATION_SEAL, "editforge evaluate --protocol seal"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
@@ -162,6 +164,23 @@ public final class Tables {
               f("sampling", SAMPLING, false),
               ns("finish_reason"),
               ns("error")));
+
+  /**
+   * {@code evaluation_seal}: SEAL's Table 2 per held-out article, each accuracy a mean over repeats
+   * (and over edits for the edit columns); policy_edits is null without a policy model.
+   */
+  public static final StructType EVALUATION_SEAL_SCHEMA =
+      createStructType(
+          List.of(
+              s("article_id"),
+              s("title"),
+              f("questions", IntegerType, false),
+              f("no_training", DoubleType, false),
+              f("passage_only", DoubleType, false),
+              f("base_edits", DoubleType, false),
+              f("policy_edits", DoubleType, true),
+              f("base_edit_count", IntegerType, false),
+              f("policy_edit_count", IntegerType, false)));
 
   public static final StructType REASONING_SCHEMA =
       createStructType(

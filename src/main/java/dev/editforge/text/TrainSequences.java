@@ -49,6 +49,17 @@ public final class TrainSequences {
     return out;
   }
 
+  /**
+   * The train sequences of {@code edit}: {@link #build} of its completion, or the passage alone for
+   * a passage-only edit ({@link TttEdit#passageOnly}, SEAL's "train on passage" baseline).
+   */
+  public static List<String> of(TttEdit edit, String title, String context, boolean splitNewlines) {
+    if (edit.isPassageOnly()) {
+      return List.of(sequence(title, PyText.strip(context)));
+    }
+    return build(edit.completion(), title, context, splitNewlines);
+  }
+
   /** The completion's texts before the title is prefixed (the passage not included). */
   public static List<String> segments(String completion, boolean splitNewlines) {
     List<String> segs = new ArrayList<>();

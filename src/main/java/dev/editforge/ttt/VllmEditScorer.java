@@ -66,8 +66,7 @@ public final class VllmEditScorer implements EditScorer {
     List<Boolean> baselineCorrect = grade(article, baseline);
     List<TttResult> out = new ArrayList<>();
     for (TttEdit edit : edits) {
-      List<String> sequences =
-          TrainSequences.build(edit.completion(), article.title(), article.context(), true);
+      List<String> sequences = TrainSequences.of(edit, article.title(), article.context(), true);
       for (int r = 0; r < evalTimes; r++) {
         long t0 = System.nanoTime();
         AdapterTrainer.Adapter adapter;

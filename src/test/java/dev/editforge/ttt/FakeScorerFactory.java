@@ -22,6 +22,9 @@ final class FakeScorerFactory implements EditScorerFactory {
   static final Map<String, AtomicInteger> BUDGET = new ConcurrentHashMap<>();
   static final Map<String, List<String>> DEVICES = new ConcurrentHashMap<>();
 
+  /** The train sequences each edit was given, per tag and edit id. */
+  static final Map<String, Map<String, List<String>>> SEQUENCES = new ConcurrentHashMap<>();
+
   private final String tag;
   private final int evalTimes;
   private final long seed;
@@ -33,6 +36,7 @@ final class FakeScorerFactory implements EditScorerFactory {
     CREATES.putIfAbsent(tag, new AtomicInteger());
     CALLS.putIfAbsent(tag, new ConcurrentHashMap<>());
     DEVICES.putIfAbsent(tag, java.util.Collections.synchronizedList(new ArrayList<>()));
+    SEQUENCES.putIfAbsent(tag, new ConcurrentHashMap<>());
   }
 
   static void failAfter(String tag, int successfulCalls) {
@@ -89,8 +93,8 @@ final class FakeScorerFactory implements EditScorerFactory {
       String s = Long.toString(seed);
       List<TttResult> out = new ArrayList<>();
       for (TttEdit e : edits) {
-        List<String> seqs =
-            TrainSequences.build(e.completion(), article.title(), article.context(), true);
+        List<String> seqs = TrainSequences.of(e, article.title(), article.context(), true);
+        SEQUENCES.get(tag).put(e.editId(), seqs);
         long tokens = seqs.stream().mapToLong(q -> q.split("\\s+").length).sum();
         for (int r = 0; r < evalTimes; r++) {
           List<QuestionResult> qs = new ArrayList<>();
