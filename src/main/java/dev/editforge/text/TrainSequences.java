@@ -39,6 +39,11 @@ public final class TrainSequences {
   private TrainSequences() {}
 
   /** The train sequences of one self-edit of the article {@code title}/{@code context}. */
+  /** SEAL's "train on passage" baseline: the passage alone. */
+  public static List<String> passageOnly(String title, String context) {
+    return List.of(sequence(title, PyText.strip(context)));
+  }
+
   public static List<String> build(
       String completion, String title, String context, boolean splitNewlines) {
     List<String> out = new ArrayList<>();
@@ -47,17 +52,6 @@ public final class TrainSequences {
     }
     out.add(sequence(title, PyText.strip(context)));
     return out;
-  }
-
-  /**
-   * The train sequences of {@code edit}: {@link #build} of its completion, or the passage alone for
-   * a passage-only edit ({@link TttEdit#passageOnly}, SEAL's "train on passage" baseline).
-   */
-  public static List<String> of(TttEdit edit, String title, String context, boolean splitNewlines) {
-    if (edit.isPassageOnly()) {
-      return List.of(sequence(title, PyText.strip(context)));
-    }
-    return build(edit.completion(), title, context, splitNewlines);
   }
 
   /** The completion's texts before the title is prefixed (the passage not included). */

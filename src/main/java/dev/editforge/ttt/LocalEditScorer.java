@@ -125,7 +125,7 @@ public final class LocalEditScorer implements EditScorer {
     int trainedRepeats = settings.trainOnce() ? 1 : settings.evalTimes();
     for (TttEdit e : edits) {
       List<String> sequences =
-          TrainSequences.of(e, article.title(), article.context(), settings.splitNewlines());
+          e.trainSequences(article.title(), article.context(), settings.splitNewlines());
       List<TrainSample> samples = new ArrayList<>();
       long tokens = 0;
       for (String s : sequences) {

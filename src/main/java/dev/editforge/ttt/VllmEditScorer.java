@@ -7,7 +7,6 @@ import dev.editforge.llm.GenerationResult;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.text.AnswerPrompt;
-import dev.editforge.text.TrainSequences;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -66,7 +65,7 @@ public final class VllmEditScorer implements EditScorer {
     List<Boolean> baselineCorrect = grade(article, baseline);
     List<TttResult> out = new ArrayList<>();
     for (TttEdit edit : edits) {
-      List<String> sequences = TrainSequences.of(edit, article.title(), article.context(), true);
+      List<String> sequences = edit.trainSequences(article.title(), article.context(), true);
       for (int r = 0; r < evalTimes; r++) {
         long t0 = System.nanoTime();
         AdapterTrainer.Adapter adapter;

@@ -122,18 +122,6 @@ class TrainSequencesTest {
   }
 
   @Test
-  void aPassageOnlyEditTrainsOnThePassageAloneAndAnEditGetsItAppended() {
-    String title = "Topic";
-    String context = " The passage.\n";
-    assertEquals(
-        List.of("Topic\nThe passage."),
-        TrainSequences.of(TttEdit.passageOnly("p", "A"), title, context, true));
-    assertEquals(
-        List.of("Topic\nOne.", "Topic\nThe passage."),
-        TrainSequences.of(new TttEdit("e", "A", "One."), title, context, true));
-  }
-
-  @Test
   void answerPromptPutsTopicInsideTheQuestion() {
     assertEquals(
         "Let's answer a question directly and concisely.\nQuestion: Topic: Genghis Khan\nWhat metal?\nAnswer:\n",

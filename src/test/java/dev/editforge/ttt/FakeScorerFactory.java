@@ -1,6 +1,5 @@
 package dev.editforge.ttt;
 
-import dev.editforge.text.TrainSequences;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +92,7 @@ final class FakeScorerFactory implements EditScorerFactory {
       String s = Long.toString(seed);
       List<TttResult> out = new ArrayList<>();
       for (TttEdit e : edits) {
-        List<String> seqs = TrainSequences.of(e, article.title(), article.context(), true);
+        List<String> seqs = e.trainSequences(article.title(), article.context(), true);
         SEQUENCES.get(tag).put(e.editId(), seqs);
         long tokens = seqs.stream().mapToLong(q -> q.split("\\s+").length).sum();
         for (int r = 0; r < evalTimes; r++) {
