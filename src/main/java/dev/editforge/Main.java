@@ -12,6 +12,7 @@ import dev.editforge.cli.GenerateCommand;
 import dev.editforge.cli.GenerateTextCommand;
 import dev.editforge.cli.IndexCommand;
 import dev.editforge.cli.IngestCommand;
+import dev.editforge.cli.IterateCommand;
 import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.ScoreCommand;
@@ -58,6 +59,7 @@ import picocli.CommandLine.HelpCommand;
       SelectCommand.class,
       FinetuneCommand.class,
       EvaluateCommand.class,
+      IterateCommand.class,
       ExportCommand.class,
       EvaluateJudgeCommand.class,
       BenchCommand.class,

@@ -38,6 +38,9 @@ public final class Tables {
   public static final String FINETUNE = "finetune";
   public static final String EVALUATION = "evaluation";
 
+  /** {@code editforge iterate}'s summary of its rounds, at the top of its run directory. */
+  public static final String ROUNDS = "rounds";
+
   private static final java.util.Map<String, String> PRODUCERS =
       java.util.Map.ofEntries(
           java.util.Map.entry(PASSAGES, "editforge ingest --input dpr:FILE"),
@@ -52,7 +55,8 @@ public final class Tables {
           java.util.Map.entry(TTT_SCORES, "editforge score"),
           java.util.Map.entry(SFT, "editforge select"),
           java.util.Map.entry(FINETUNE, "editforge finetune"),
-          java.util.Map.entry(EVALUATION, "editforge evaluate"));
+          java.util.Map.entry(EVALUATION, "editforge evaluate"),
+          java.util.Map.entry(ROUNDS, "editforge iterate"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
@@ -219,6 +223,24 @@ public final class Tables {
               s("source"),
               s("origin_id"),
               f("score", DoubleType, true)));
+
+  /**
+   * One row per ReST^EM round: the policy that wrote the round's self-edits, the TTT results of
+   * those edits (means over ttt_scores rows), the SFT rows selected from them, and the round's
+   * tuned model's no-context QA accuracy on the held-out articles (null when evaluate did not run).
+   */
+  public static final StructType ROUNDS_SCHEMA =
+      createStructType(
+          List.of(
+              f("round", IntegerType, false),
+              s("policy_model"),
+              s("policy_fingerprint"),
+              f("mean_baseline_accuracy", DoubleType, false),
+              f("mean_adapter_accuracy", DoubleType, false),
+              f("mean_gain", DoubleType, false),
+              f("positive_gain_share", DoubleType, false),
+              f("sft_rows", LongType, false),
+              f("eval_accuracy", DoubleType, true)));
 
   public static final StructType REJECTS_SCHEMA =
       createStructType(
