@@ -161,6 +161,38 @@ class IterateCommandTest {
           manifest(run.resolve(table)).get("status").asText(),
           table + ": " + second.out());
     }
+
+    // Round 1 stopped before its score committed (its scores and everything after are gone): a
+    // rerun redoes round 1 from score on, leaves round 0 alone, and ends with the same table.
+    for (String t :
+        List.of(
+            "round-1/ttt_scores",
+            "round-1/sft",
+            "round-1/finetune",
+            "round-1/evaluation",
+            "rounds")) {
+      delete(run.resolve(t));
+    }
+    CliRun resumed = iterate(run, "squad:" + heldout, "--rounds", "2");
+    assertEquals(0, resumed.exitCode(), resumed.toString());
+    assertEquals("skipped", manifest(run.resolve("round-0/finetune")).get("status").asText());
+    assertEquals("skipped", manifest(run.resolve("round-1/self_edits")).get("status").asText());
+    assertEquals("completed", manifest(run.resolve("round-1/ttt_scores")).get("status").asText());
+    List<Row> again =
+        TestSpark.session()
+            .read()
+            .parquet(run.resolve("rounds").toString())
+            .orderBy("round")
+            .collectAsList();
+    assertEquals(rounds.toString(), again.toString(), resumed.out());
+  }
+
+  static void delete(Path p) throws Exception {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
   }
 
   static List<String> ids(Path table) {
