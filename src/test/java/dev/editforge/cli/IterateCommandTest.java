@@ -187,6 +187,38 @@ class IterateCommandTest {
     assertEquals(rounds.toString(), again.toString(), resumed.out());
   }
 
+  @Test
+  void demoRunsTheLoopOnTheBundledSample() throws Exception {
+    Path run = dir.resolve("demo");
+    CliRun demo =
+        CliRun.of(
+            "demo",
+            "--rounds",
+            "2",
+            "--model",
+            model.toString(),
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "iterate.articles-per-round=1",
+            "--set",
+            "generate.self-edit.max-new-tokens=8",
+            "--set",
+            "ttt.epochs=1",
+            "--set",
+            "ttt.max-new-tokens=4",
+            "--set",
+            "finetune.max-steps=1",
+            "--set",
+            "evaluate.max-new-tokens=4");
+    assertEquals(0, demo.exitCode(), demo.toString());
+    assertEquals(2L, TestSpark.session().read().parquet(run.resolve("rounds").toString()).count());
+    assertEquals(
+        DemoCommand.HELDOUT,
+        manifest(run.resolve("round-1/evaluation")).get("articles").asInt(),
+        "the sample's last articles are held out");
+  }
+
   static void delete(Path p) throws Exception {
     try (Stream<Path> s = Files.walk(p)) {
       for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
