@@ -13,6 +13,7 @@ import dev.editforge.cli.GenerateCommand;
 import dev.editforge.cli.GenerateTextCommand;
 import dev.editforge.cli.IndexCommand;
 import dev.editforge.cli.IngestCommand;
+import dev.editforge.cli.IterateCommand;
 import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.ScoreCommand;
@@ -60,6 +61,7 @@ import picocli.CommandLine.HelpCommand;
       FinetuneCommand.class,
       EvaluateCommand.class,
       ContinualCommand.class,
+      IterateCommand.class,
       ExportCommand.class,
       EvaluateJudgeCommand.class,
       BenchCommand.class,

@@ -51,6 +51,22 @@ public final class DemoCommand extends StageCommand {
               + "; a local HF-format directory works too)")
   String model;
 
+  @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      description =
+          "1 (default): one round of every stage; N > 1: SEAL's ReST^EM loop (editforge iterate) for"
+              + " N rounds on the sample's articles, the last "
+              + HELDOUT
+              + " held out for evaluation")
+  int rounds = 1;
+
+  /** Articles of the sample kept out of training for {@code --rounds N > 1}'s evaluation. */
+  static final int HELDOUT = 3;
+
+  private String modelDir;
+  private Path sampleDir;
+
   @Override
   public Map<String, Object> flagOverrides() {
     Path dir = Path.of(common.runDir != null ? common.runDir : "runs/demo");
@@ -59,7 +75,8 @@ public final class DemoCommand extends StageCommand {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("ingest.inputs", inputs);
     out.put("run-dir", dir.toString());
-    String modelDir = demoModel(model != null ? model : DEFAULT_MODEL, dir.resolve("_model"));
+    sampleDir = sample;
+    modelDir = demoModel(model != null ? model : DEFAULT_MODEL, dir.resolve("_model"));
     for (String key : MODEL_KEYS) {
       boolean userSet =
           common.sets.stream()
@@ -105,6 +122,20 @@ public final class DemoCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
+    if (rounds != 1) {
+      Path train = sampleDir.resolve("train.json");
+      Path heldout = sampleDir.resolve("heldout.json");
+      splitSquad(sampleDir.resolve("articles.json"), HELDOUT, train, heldout);
+      console()
+          .println(
+              "demo: "
+                  + rounds
+                  + " ReST^EM rounds on the bundled sample into "
+                  + launch.settings().runDir());
+      return new IterateLoop(
+              this, "squad:" + train, "squad:" + heldout, modelDir, rounds, IterateLoop.From.base)
+          .run(launch);
+    }
     console()
         .println(
             "demo: running the pipeline on the bundled sample into " + launch.settings().runDir());
@@ -129,6 +160,26 @@ public final class DemoCommand extends StageCommand {
                           run.table(table))));
     }
     return code;
+  }
+
+  /**
+   * Splits a SQuAD file (a JSON array of articles) into its first articles ({@code train}) and its
+   * last {@code heldout} articles; identical output keeps the same fingerprint, so reruns skip.
+   */
+  public static void splitSquad(Path src, int heldout, Path train, Path held) throws IOException {
+    com.fasterxml.jackson.databind.JsonNode all =
+        dev.editforge.text.Json.MAPPER.readTree(src.toFile());
+    if (!all.isArray() || all.size() <= heldout) {
+      throw new dev.editforge.config.SettingsException(
+          src + ": expected a JSON array of more than " + heldout + " SQuAD articles");
+    }
+    var a = dev.editforge.text.Json.MAPPER.createArrayNode();
+    var b = dev.editforge.text.Json.MAPPER.createArrayNode();
+    for (int i = 0; i < all.size(); i++) {
+      (i < all.size() - heldout ? a : b).add(all.get(i));
+    }
+    Files.writeString(train, dev.editforge.text.Json.MAPPER.writeValueAsString(a));
+    Files.writeString(held, dev.editforge.text.Json.MAPPER.writeValueAsString(b));
   }
 
   /**

@@ -27,6 +27,7 @@ public record EditforgeSettings(
     RetrieveSettings retrieve,
     FinetuneSettings finetune,
     EvaluateSettings evaluate,
+    IterateSettings iterate,
     LlmSettings llm,
     TttSettings ttt) {
 
@@ -49,6 +50,7 @@ public record EditforgeSettings(
         RetrieveSettings.from(root.section("retrieve")),
         FinetuneSettings.from(root.section("finetune")),
         EvaluateSettings.from(root.section("evaluate")),
+        IterateSettings.from(root.section("iterate")),
         RuntimeSettings.llm(root.section("llm")),
         TttSettings.from(root.section("ttt")));
   }

@@ -184,13 +184,26 @@ public final class EvaluateJob implements PipelineStage {
             "articles table " + p + " (editforge.evaluate.articles) does not exist");
       }
       articles = p.toString();
-      inputs.add(
-          "articles:"
-              + articles
-              + ":"
-              + fs.getContentSummary(p).getLength()
-              + ":"
-              + fs.getFileStatus(p).getModificationTime());
+      Path manifest = new Path(p, RunDir.MANIFEST);
+      if (fs.exists(manifest)) {
+        // Another run's table: its manifest says when it was written; a skip that rewrote the
+        // manifest (another ingest rerun) changes neither the rows nor this fingerprint.
+        Manifest m;
+        try (var in = fs.open(manifest)) {
+          m =
+              Manifest.parse(
+                  new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        inputs.add("articles:" + articles + ":" + m.fingerprint() + ":" + m.get("ended_at"));
+      } else {
+        inputs.add(
+            "articles:"
+                + articles
+                + ":"
+                + fs.getContentSummary(p).getLength()
+                + ":"
+                + fs.getFileStatus(p).getModificationTime());
+      }
     } else {
       if (!StageTables.isUsable(run, Tables.ARTICLES)) {
         throw UnusableInputException.table(

@@ -195,6 +195,10 @@ public final class SelfEditJob implements PipelineStage {
       m.put("prompt_key", key);
       m.put("k", se.k());
       m.put("generator", spec.describe());
+      if (spec.modelDir() != null) {
+        // Which model wrote these edits (iterate's rounds each name another policy).
+        m.put("model_dir", spec.modelDir());
+      }
       m.put(
           "sampling",
           Map.of(

@@ -42,6 +42,9 @@ public final class Tables {
   /** SEAL's forgetting matrix ({@code editforge continual}), one row per matrix cell. */
   public static final String CONTINUAL = "continual";
 
+  /** {@code editforge iterate}'s summary of its rounds, at the top of its run directory. */
+  public static final String ROUNDS = "rounds";
+
   private static final java.util.Map<String, String> PRODUCERS =
       java.util.Map.ofEntries(
           java.util.Map.entry(PASSAGES, "editforge ingest --input dpr:FILE"),
@@ -58,7 +61,8 @@ public final class Tables {
           java.util.Map.entry(FINETUNE, "editforge finetune"),
           java.util.Map.entry(EVALUATION, "editforge evaluate"),
           java.util.Map.entry(CONTINUAL, "editforge continual"),
-          java.util.Map.entry(EVALUATION_SEAL, "editforge evaluate --protocol seal"));
+          java.util.Map.entry(EVALUATION_SEAL, "editforge evaluate --protocol seal"),
+          java.util.Map.entry(ROUNDS, "editforge iterate"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
@@ -261,32 +265,43 @@ public final class Tables {
               f("measured", BooleanType, false),
               f("questions", IntegerType, false)));
 
+  /**
+   * One row per ReST^EM round: the policy that wrote the round's self-edits, the TTT results of
+   * those edits (means over ttt_scores rows), the SFT rows selected from them, and the round's
+   * tuned model's no-context QA accuracy on the held-out articles (null when evaluate did not run).
+   */
+  public static final StructType ROUNDS_SCHEMA =
+      createStructType(
+          List.of(
+              f("round", IntegerType, false),
+              s("policy_model"),
+              s("policy_fingerprint"),
+              f("mean_baseline_accuracy", DoubleType, false),
+              f("mean_adapter_accuracy", DoubleType, false),
+              f("mean_gain", DoubleType, false),
+              f("positive_gain_share", DoubleType, false),
+              f("sft_rows", LongType, false),
+              f("eval_accuracy", DoubleType, true)));
+
   public static final StructType REJECTS_SCHEMA =
       createStructType(
           List.of(s("reason"), s("source_file"), f("line", LongType, false), ns("record")));
 
   private static final Map<String, StructType> ALL =
-      Map.of(
-          PASSAGES,
-          PASSAGES_SCHEMA,
-          ARTICLES,
-          ARTICLES_SCHEMA,
-          PROBLEMS,
-          PROBLEMS_SCHEMA,
-          INSTRUCTIONS,
-          INSTRUCTIONS_SCHEMA,
-          EMBEDDINGS,
-          EMBEDDINGS_SCHEMA,
-          RETRIEVALS,
-          RETRIEVALS_SCHEMA,
-          SELF_EDITS,
-          SELF_EDITS_SCHEMA,
-          REASONING,
-          REASONING_SCHEMA,
-          TTT_SCORES,
-          TTT_SCORES_SCHEMA,
-          SFT,
-          SFT_SCHEMA);
+      Map.ofEntries(
+          Map.entry(PASSAGES, PASSAGES_SCHEMA),
+          Map.entry(ARTICLES, ARTICLES_SCHEMA),
+          Map.entry(PROBLEMS, PROBLEMS_SCHEMA),
+          Map.entry(INSTRUCTIONS, INSTRUCTIONS_SCHEMA),
+          Map.entry(EMBEDDINGS, EMBEDDINGS_SCHEMA),
+          Map.entry(RETRIEVALS, RETRIEVALS_SCHEMA),
+          Map.entry(SELF_EDITS, SELF_EDITS_SCHEMA),
+          Map.entry(REASONING, REASONING_SCHEMA),
+          Map.entry(TTT_SCORES, TTT_SCORES_SCHEMA),
+          Map.entry(SFT, SFT_SCHEMA),
+          Map.entry(EVALUATION_SEAL, EVALUATION_SEAL_SCHEMA),
+          Map.entry(CONTINUAL, CONTINUAL_SCHEMA),
+          Map.entry(ROUNDS, ROUNDS_SCHEMA));
 
   public static StructType schema(String table) {
     StructType t = ALL.get(table);
