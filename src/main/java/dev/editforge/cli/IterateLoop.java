@@ -24,6 +24,7 @@ import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
 import dev.editforge.ttt.ScoreJob;
+import dev.editforge.ttt.SealEvaluationJob;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,6 +115,10 @@ final class IterateLoop {
       o.put("evaluate.model", base);
       o.put("evaluate.tuned", "");
       o.put("evaluate.articles", heldIn.uri());
+      // SEAL's evaluation after the round: its policy edits are written by the policy the round
+      // trained (the next round's policy), its base edits by the base model
+      String trained = localPath(new Path(dir, Tables.FINETUNE + "/merged"));
+      o.put("evaluate.policy", trained);
       command
           .console()
           .printf(
@@ -131,6 +136,10 @@ final class IterateLoop {
                 new FinetuneJob(),
                 new EvaluateJob());
         code = command.runStages(launch, stages);
+        if (code == ExitCodes.OK
+            && StageTables.isUsable(launch.context().runDir(), Tables.FINETUNE)) {
+          code = command.runStage(launch, new SealEvaluationJob());
+        }
       } finally {
         launch.finish(code);
       }
@@ -150,11 +159,10 @@ final class IterateLoop {
       for (String t : List.of(Tables.TTT_SCORES, Tables.SFT, Tables.FINETUNE, Tables.EVALUATION)) {
         roundInputs.add("round-" + r + ":" + Fingerprints.ofTable(run, t));
       }
-      Path merged = run.path(Tables.FINETUNE + "/merged");
-      policy =
-          "file".equals(merged.toUri().getScheme())
-              ? java.nio.file.Path.of(merged.toUri()).toString()
-              : merged.toString();
+      for (String t : List.of(Tables.EVALUATION_SEAL)) {
+        roundInputs.add("round-" + r + ":" + Fingerprints.ofTable(run, t));
+      }
+      policy = trained;
       policyFp = modelFingerprint(policy);
     }
     int code = command.runStage(outer, new RoundsTable(rows, roundInputs, base, from));
@@ -164,24 +172,15 @@ final class IterateLoop {
     return code;
   }
 
-  /**
-   * A model's fingerprint: for a local directory, its files' (name, content hash, or path, size and
-   * time above {@link Fingerprints#HASH_LIMIT}); for a hub id, the id.
-   */
-  static String modelFingerprint(String ref) throws java.io.IOException {
-    java.nio.file.Path dir = java.nio.file.Path.of(ref);
-    if (ref.contains("://") || !java.nio.file.Files.isDirectory(dir)) {
-      return Ids.of("model", ref);
-    }
-    FileSystem fs = FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
-    List<String> parts = new ArrayList<>();
-    try (var files = java.nio.file.Files.walk(dir)) {
-      for (java.nio.file.Path f :
-          files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
-        parts.add(dir.relativize(f) + "=" + Fingerprints.ofFile(fs, new Path(f.toUri())));
-      }
-    }
-    return Ids.of(parts.toArray(new String[0]));
+  private static String localPath(Path p) {
+    return "file".equals(p.toUri().getScheme())
+        ? java.nio.file.Path.of(p.toUri()).toString()
+        : p.toString();
+  }
+
+  /** A model's fingerprint ({@link Fingerprints#ofModel}). */
+  static String modelFingerprint(String ref) {
+    return Fingerprints.ofModel(ref);
   }
 
   private CommonOptions roundOptions(String dir) {
@@ -268,12 +267,20 @@ final class IterateLoop {
       }
     }
     long sft = run.manifest(Tables.SFT).map(m -> m.count("output")).orElse(0L);
-    Double eval =
-        run.manifest(Tables.EVALUATION)
-            .map(m -> m.get("tuned_accuracy"))
-            .map(v -> ((Number) v).doubleValue())
-            .orElse(null);
-    return Rounds.row(round, policy, policyFp, scores, sft, eval);
+    Double eval = number(run, Tables.EVALUATION, "tuned_accuracy");
+    Double[] seal = new Double[4];
+    String[] keys = {"no_training", "passage_only", "base_edits", "policy_edits"};
+    for (int i = 0; i < keys.length; i++) {
+      seal[i] = number(run, Tables.EVALUATION_SEAL, keys[i]);
+    }
+    return Rounds.row(round, policy, policyFp, scores, sft, eval, seal);
+  }
+
+  private static Double number(RunDir run, String table, String key) {
+    return run.manifest(table)
+        .map(m -> m.get(key))
+        .map(v -> v instanceof Number n ? n.doubleValue() : null)
+        .orElse(null);
   }
 
   /**
@@ -365,7 +372,11 @@ final class IterateLoop {
                           r.meanGain(),
                           r.positiveGainShare(),
                           r.sftRows(),
-                          r.evalAccuracy()));
+                          r.evalAccuracy(),
+                          r.sealNoTraining(),
+                          r.sealPassageOnly(),
+                          r.sealBaseEdits(),
+                          r.sealPolicyEdits()));
                 }
                 ctx.spark()
                     .createDataFrame(out1, Tables.ROUNDS_SCHEMA)

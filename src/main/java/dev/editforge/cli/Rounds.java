@@ -83,14 +83,19 @@ public final class Rounds {
       double meanGain,
       double positiveGainShare,
       long sftRows,
-      Double evalAccuracy) {}
+      Double evalAccuracy,
+      Double sealNoTraining,
+      Double sealPassageOnly,
+      Double sealBaseEdits,
+      Double sealPolicyEdits) {}
 
   /** One scored edit: its ttt_scores row's baseline and adapter accuracy and gain. */
   public record Score(double baselineAccuracy, double adapterAccuracy, double adapterGain) {}
 
   /**
    * The row of round {@code round}: means over its ttt_scores rows (0 when it scored none), the
-   * share of rows whose adapter gain is above 0, the sft table's rows and the evaluation accuracy.
+   * share of rows whose adapter gain is above 0, the sft table's rows and the evaluation accuracy;
+   * no SEAL evaluation.
    */
   public static Row row(
       int round,
@@ -99,6 +104,21 @@ public final class Rounds {
       List<Score> scores,
       long sftRows,
       Double evalAccuracy) {
+    return row(round, policyModel, policyFingerprint, scores, sftRows, evalAccuracy, new Double[4]);
+  }
+
+  /**
+   * As above, with SEAL's evaluation of the round: no training, passage only, base edits, policy
+   * edits (each null when absent).
+   */
+  public static Row row(
+      int round,
+      String policyModel,
+      String policyFingerprint,
+      List<Score> scores,
+      long sftRows,
+      Double evalAccuracy,
+      Double[] seal) {
     int n = scores.size();
     double base = 0;
     double adapter = 0;
@@ -111,7 +131,20 @@ public final class Rounds {
       positive += s.adapterGain() > 0 ? 1 : 0;
     }
     return n == 0
-        ? new Row(round, policyModel, policyFingerprint, 0, 0, 0, 0, sftRows, evalAccuracy)
+        ? new Row(
+            round,
+            policyModel,
+            policyFingerprint,
+            0,
+            0,
+            0,
+            0,
+            sftRows,
+            evalAccuracy,
+            seal[0],
+            seal[1],
+            seal[2],
+            seal[3])
         : new Row(
             round,
             policyModel,
@@ -121,7 +154,11 @@ public final class Rounds {
             gain / n,
             (double) positive / n,
             sftRows,
-            evalAccuracy);
+            evalAccuracy,
+            seal[0],
+            seal[1],
+            seal[2],
+            seal[3]);
   }
 
   /** The table printed at the end of {@code iterate}. */
@@ -130,7 +167,7 @@ public final class Rounds {
     b.append(
         String.format(
             Locale.ROOT,
-            "%-5s %-10s %9s %9s %8s %8s %8s %9s  %s%n",
+            "%-5s %-10s %9s %9s %8s %8s %8s %9s %9s %9s %9s %9s  %s%n",
             "round",
             "policy",
             "baseline",
@@ -139,12 +176,16 @@ public final class Rounds {
             "gain>0",
             "sft",
             "eval_acc",
+            "seal_none",
+            "seal_pass",
+            "seal_base",
+            "seal_pol",
             "policy model"));
     for (Row r : rows) {
       b.append(
           String.format(
               Locale.ROOT,
-              "%-5d %-10s %9.4f %9.4f %+8.4f %8.2f %8d %9s  %s%n",
+              "%-5d %-10s %9.4f %9.4f %+8.4f %8.2f %8d %9s %9s %9s %9s %9s  %s%n",
               r.round(),
               shortFp(r.policyFingerprint()),
               r.meanBaselineAccuracy(),
@@ -152,10 +193,18 @@ public final class Rounds {
               r.meanGain(),
               r.positiveGainShare(),
               r.sftRows(),
-              r.evalAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.evalAccuracy()),
+              num(r.evalAccuracy()),
+              num(r.sealNoTraining()),
+              num(r.sealPassageOnly()),
+              num(r.sealBaseEdits()),
+              num(r.sealPolicyEdits()),
               r.policyModel()));
     }
     return b.toString();
+  }
+
+  private static String num(Double d) {
+    return d == null ? "-" : String.format(Locale.ROOT, "%.4f", d);
   }
 
   private static String shortFp(String fp) {

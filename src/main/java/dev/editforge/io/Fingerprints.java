@@ -55,6 +55,30 @@ public final class Fingerprints {
   }
 
   /**
+   * A model's fingerprint: for a local directory, its files' (relative name, {@link #ofFile}), so
+   * the same weights in another directory fingerprint alike; for a hub id or remote path, the id.
+   */
+  public static String ofModel(String ref) {
+    java.nio.file.Path dir = java.nio.file.Path.of(ref);
+    if (ref.contains("://") || !java.nio.file.Files.isDirectory(dir)) {
+      return Ids.of("model", ref);
+    }
+    try {
+      FileSystem fs = FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+      List<String> parts = new ArrayList<>();
+      try (var files = java.nio.file.Files.walk(dir)) {
+        for (java.nio.file.Path f :
+            files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+          parts.add(dir.relativize(f) + "=" + ofFile(fs, new Path(f.toUri())));
+        }
+      }
+      return Ids.of(parts.toArray(new String[0]));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot fingerprint model " + ref, e);
+    }
+  }
+
+  /**
    * An upstream table: its manifest's fingerprint and end time (changes whenever it is rewritten).
    */
   public static String ofTable(RunDir run, String table) {

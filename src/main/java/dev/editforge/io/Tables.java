@@ -268,7 +268,9 @@ public final class Tables {
   /**
    * One row per ReST^EM round: the policy that wrote the round's self-edits, the TTT results of
    * those edits (means over ttt_scores rows), the SFT rows selected from them, and the round's
-   * tuned model's no-context QA accuracy on the held-out articles (null when evaluate did not run).
+   * tuned model's no-context QA accuracy on the held-out articles (null when evaluate did not run),
+   * and SEAL's evaluation of the round on the held-out articles ({@link #EVALUATION_SEAL_SCHEMA}'s
+   * four manifest means; the policy edits are written by the model the round trained).
    */
   public static final StructType ROUNDS_SCHEMA =
       createStructType(
@@ -281,7 +283,11 @@ public final class Tables {
               f("mean_gain", DoubleType, false),
               f("positive_gain_share", DoubleType, false),
               f("sft_rows", LongType, false),
-              f("eval_accuracy", DoubleType, true)));
+              f("eval_accuracy", DoubleType, true),
+              f("seal_no_training", DoubleType, true),
+              f("seal_passage_only", DoubleType, true),
+              f("seal_base_edits", DoubleType, true),
+              f("seal_policy_edits", DoubleType, true)));
 
   public static final StructType REJECTS_SCHEMA =
       createStructType(

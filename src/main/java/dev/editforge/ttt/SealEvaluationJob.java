@@ -9,6 +9,7 @@ import dev.editforge.config.EvaluateSettings;
 import dev.editforge.config.ScoreSettings;
 import dev.editforge.config.SelfEditSettings;
 import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
@@ -171,13 +172,26 @@ public final class SealEvaluationJob implements PipelineStage {
             "articles table " + p + " (editforge.evaluate.articles) does not exist");
       }
       articles = p.toString();
-      inputs.add(
-          "articles:"
-              + articles
-              + ":"
-              + fs.getContentSummary(p).getLength()
-              + ":"
-              + fs.getFileStatus(p).getModificationTime());
+      Path manifest = new Path(p, RunDir.MANIFEST);
+      if (fs.exists(manifest)) {
+        // another run's table (iterate's held-out articles): its manifest says when it was
+        // written; a skip that rewrote the manifest changes neither the rows nor this fingerprint
+        Manifest m;
+        try (var in = fs.open(manifest)) {
+          m =
+              Manifest.parse(
+                  new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        inputs.add("articles:" + articles + ":" + m.fingerprint() + ":" + m.get("ended_at"));
+      } else {
+        inputs.add(
+            "articles:"
+                + articles
+                + ":"
+                + fs.getContentSummary(p).getLength()
+                + ":"
+                + fs.getFileStatus(p).getModificationTime());
+      }
     } else {
       if (!StageTables.isUsable(run, Tables.ARTICLES)) {
         throw UnusableInputException.table(
@@ -190,7 +204,8 @@ public final class SealEvaluationJob implements PipelineStage {
     boolean fromTable = StageTables.isUsable(run, Tables.SELF_EDITS);
     inputs.add(fromTable ? Fingerprints.ofTable(run, Tables.SELF_EDITS) : "self_edits:none");
     inputs.add("base:" + base);
-    inputs.add("policy:" + policy);
+    // the policy's weights too: a round's merged model is rewritten in place when the round redoes
+    inputs.add("policy:" + policy + (policy.isBlank() ? "" : ":" + Fingerprints.ofModel(policy)));
     String configHash = configHash(ctx);
     EditScorerFactory injected = factory;
     EditWriter w = writer != null ? writer : new LocalEditWriter();

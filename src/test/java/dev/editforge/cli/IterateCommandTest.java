@@ -76,6 +76,8 @@ class IterateCommandTest {
                 "--set",
                 "finetune.max-length=96",
                 "--set",
+                "ttt.eval-times=1",
+                "--set",
                 "evaluate.max-new-tokens=6"));
     args.addAll(List.of(extra));
     return CliRun.of(args.toArray(new String[0]));
@@ -85,11 +87,39 @@ class IterateCommandTest {
     return Json.MAPPER.readTree(table.resolve("_manifest.json").toFile());
   }
 
+  static CliRun reference;
+
+  /** The uninterrupted 2-round run in {@code dir/iter} (run once, shared by the tests). */
+  static synchronized CliRun reference() {
+    if (reference == null) {
+      reference = iterate(dir.resolve("iter"), "squad:" + heldout, "--rounds", "2");
+      assertEquals(0, reference.exitCode(), reference.toString());
+      referenceRounds = roundsWithoutPaths(dir.resolve("iter"));
+    }
+    return reference;
+  }
+
+  static List<String> referenceRounds;
+
+  /** The rounds table's rows without policy_model (a path in the run directory). */
+  static List<String> roundsWithoutPaths(Path run) {
+    List<String> out = new ArrayList<>();
+    for (Row r :
+        TestSpark.session()
+            .read()
+            .parquet(run.resolve("rounds").toString())
+            .drop("policy_model")
+            .orderBy("round")
+            .collectAsList()) {
+      out.add(r.toString());
+    }
+    return out;
+  }
+
   @Test
   void twoRoundsFeedTheMergedModelForwardAndARerunSkips() throws Exception {
     Path run = dir.resolve("iter");
-    CliRun first = iterate(run, "squad:" + heldout, "--rounds", "2");
-    assertEquals(0, first.exitCode(), first.toString());
+    CliRun first = reference();
 
     // Round 1's self-edits were written (and scored) by round 0's merged model.
     String merged0 = run.resolve("round-0/finetune/merged").toAbsolutePath().toString();
@@ -138,6 +168,40 @@ class IterateCommandTest {
       assertNotNull(r.get(8), "eval accuracy: " + r);
     }
     assertTrue(first.out().contains("eval_acc"), first.out());
+    assertTrue(first.out().contains("seal_pol"), first.out());
+
+    // SEAL's evaluation ran after every round on the held-out articles, its policy edits written
+    // by the model the round trained; the rounds row carries its manifest's four means.
+    List<String> held = ids(run.resolve("heldout/articles"));
+    String[] sealKeys = {"no_training", "passage_only", "base_edits", "policy_edits"};
+    for (int r = 0; r < 2; r++) {
+      Path seal = run.resolve("round-" + r + "/evaluation_seal");
+      List<String> evaluated = ids(seal);
+      assertEquals(held.size(), evaluated.size(), "one row per held-out article: " + evaluated);
+      assertEquals(new HashSet<>(held), new HashSet<>(evaluated));
+      JsonNode m = manifest(seal);
+      assertEquals(
+          run.resolve("round-" + r + "/finetune/merged").toAbsolutePath().toString(),
+          m.get("policy_model").asText());
+      assertEquals(model.toAbsolutePath().toString(), m.get("base_model").asText());
+      Row row = rounds.get(r);
+      for (String k : sealKeys) {
+        Object v = row.get(row.fieldIndex("seal_" + k));
+        assertNotNull(v, "seal_" + k + ": " + row);
+        assertEquals(m.get(k).asDouble(), (Double) v, 1e-12, "seal_" + k);
+      }
+      // the manifest's means are the means of the table's rows
+      for (String k : sealKeys) {
+        double mean =
+            TestSpark.session()
+                .read()
+                .parquet(seal.toString())
+                .agg(org.apache.spark.sql.functions.avg(k))
+                .first()
+                .getDouble(0);
+        assertEquals(mean, m.get(k).asDouble(), 1e-9, k);
+      }
+    }
 
     CliRun second = iterate(run, "squad:" + heldout, "--rounds", "2");
     assertEquals(0, second.exitCode(), second.toString());
@@ -149,12 +213,14 @@ class IterateCommandTest {
             "round-0/sft",
             "round-0/finetune",
             "round-0/evaluation",
+            "round-0/evaluation_seal",
             "round-1/articles",
             "round-1/self_edits",
             "round-1/ttt_scores",
             "round-1/sft",
             "round-1/finetune",
             "round-1/evaluation",
+            "round-1/evaluation_seal",
             "rounds")) {
       assertEquals(
           "skipped",
@@ -185,6 +251,69 @@ class IterateCommandTest {
             .orderBy("round")
             .collectAsList();
     assertEquals(rounds.toString(), again.toString(), resumed.out());
+  }
+
+  /**
+   * Kills round 1's score after its first committed batch: with ttt.commit-every=1 each article is
+   * a batch (its own Spark job); a listener cancels the job of round 1's last batch as it starts,
+   * so the other batch commits and the stage fails, as a run killed mid-score leaves it. The rerun
+   * resumes inside score and ends with the uninterrupted run's rounds table.
+   */
+  @Test
+  void aKillInRoundOnesScoreThenARerunEndsWithTheSameRoundsTable() throws Exception {
+    reference();
+    Path run = dir.resolve("killed");
+    Path round1 = run.resolve("round-1/self_edits/_manifest.json");
+    java.util.concurrent.atomic.AtomicInteger cancelled =
+        new java.util.concurrent.atomic.AtomicInteger();
+    var sc = TestSpark.session().sparkContext();
+    var killer =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart e) {
+            String d =
+                e.properties() == null ? null : e.properties().getProperty("spark.job.description");
+            // round 1's score runs once round 1's self-edits are committed; cancel a batch
+            // other than the first
+            if (d != null
+                && d.startsWith("score: batch ")
+                && !d.startsWith("score: batch 1/")
+                && Files.exists(round1)
+                && cancelled.getAndIncrement() == 0) {
+              sc.cancelJob(e.jobId());
+            }
+          }
+        };
+    sc.addSparkListener(killer);
+    CliRun killed;
+    try {
+      killed = iterate(run, "squad:" + heldout, "--rounds", "2", "--set", "ttt.commit-every=1");
+    } finally {
+      sc.removeSparkListener(killer);
+    }
+    assertNotEquals(0, killed.exitCode(), killed.toString());
+    assertEquals(1, cancelled.get(), killed.toString());
+    assertTrue(
+        killed.err().contains("score failed after committing 1 of 2 batches"), killed.toString());
+    assertFalse(Files.exists(run.resolve("round-1/ttt_scores/_SUCCESS")), killed.toString());
+    try (Stream<Path> parts = Files.list(run.resolve("round-1/_work/score"))) {
+      Path work = parts.findFirst().orElseThrow();
+      try (Stream<Path> p = Files.list(work)) {
+        assertEquals(
+            1,
+            p.filter(x -> Files.exists(x.resolve("_COMMITTED"))).count(),
+            "one committed batch: " + killed);
+      }
+    }
+
+    CliRun rerun = iterate(run, "squad:" + heldout, "--rounds", "2", "--set", "ttt.commit-every=1");
+    assertEquals(0, rerun.exitCode(), rerun.toString());
+    assertEquals("skipped", manifest(run.resolve("round-0/finetune")).get("status").asText());
+    JsonNode scores = manifest(run.resolve("round-1/ttt_scores"));
+    assertEquals("completed", scores.get("status").asText());
+    assertTrue(
+        scores.get("counts").get("resumed_articles").asLong() >= 1, scores + "\n" + rerun.out());
+    assertEquals(referenceRounds, roundsWithoutPaths(run), rerun.out());
   }
 
   @Test
