@@ -16,6 +16,7 @@ import dev.editforge.io.Manifest;
 import dev.editforge.io.Rows;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
+import dev.editforge.io.TableInput;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.judge.Judge;
@@ -45,7 +46,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.sql.Row;
@@ -175,43 +175,11 @@ public final class EvaluateJob implements PipelineStage {
               : merged.toString();
       inputs.add(Fingerprints.ofTable(run, Tables.FINETUNE));
     }
-    String articles;
-    if (!s.articles().isBlank()) {
-      Path p = RunDir.qualify(s.articles());
-      FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
-      if (!fs.exists(p)) {
-        throw new UnusableInputException(
-            "articles table " + p + " (editforge.evaluate.articles) does not exist");
-      }
-      articles = p.toString();
-      Path manifest = new Path(p, RunDir.MANIFEST);
-      if (fs.exists(manifest)) {
-        // Another run's table: its manifest says when it was written; a skip that rewrote the
-        // manifest (another ingest rerun) changes neither the rows nor this fingerprint.
-        Manifest m;
-        try (var in = fs.open(manifest)) {
-          m =
-              Manifest.parse(
-                  new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-        }
-        inputs.add("articles:" + articles + ":" + m.fingerprint() + ":" + m.get("ended_at"));
-      } else {
-        inputs.add(
-            "articles:"
-                + articles
-                + ":"
-                + fs.getContentSummary(p).getLength()
-                + ":"
-                + fs.getFileStatus(p).getModificationTime());
-      }
-    } else {
-      if (!StageTables.isUsable(run, Tables.ARTICLES)) {
-        throw UnusableInputException.table(
-            STAGE, run, Tables.ARTICLES, Tables.producer(Tables.ARTICLES));
-      }
-      articles = run.tableUri(Tables.ARTICLES);
-      inputs.add(Fingerprints.ofTable(run, Tables.ARTICLES));
-    }
+    TableInput source =
+        TableInput.resolve(
+            run, s.articles(), "editforge.evaluate.articles", Tables.ARTICLES, STAGE);
+    String articles = source.uri();
+    inputs.add(source.fingerprint());
     inputs.add("base:" + base);
     String configHash =
         Fingerprints.configHash(

@@ -9,9 +9,9 @@ import dev.editforge.config.EvaluateSettings;
 import dev.editforge.config.ScoreSettings;
 import dev.editforge.config.SelfEditSettings;
 import dev.editforge.io.Fingerprints;
-import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
+import dev.editforge.io.TableInput;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.DecoderLoader;
@@ -37,8 +37,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.sql.Row;
@@ -163,43 +161,11 @@ public final class SealEvaluationJob implements PipelineStage {
             configured.endpoint(),
             configured.lora());
     List<String> inputs = new ArrayList<>();
-    String articles;
-    if (!e.articles().isBlank()) {
-      Path p = RunDir.qualify(e.articles());
-      FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
-      if (!fs.exists(p)) {
-        throw new UnusableInputException(
-            "articles table " + p + " (editforge.evaluate.articles) does not exist");
-      }
-      articles = p.toString();
-      Path manifest = new Path(p, RunDir.MANIFEST);
-      if (fs.exists(manifest)) {
-        // another run's table (iterate's held-out articles): its manifest says when it was
-        // written; a skip that rewrote the manifest changes neither the rows nor this fingerprint
-        Manifest m;
-        try (var in = fs.open(manifest)) {
-          m =
-              Manifest.parse(
-                  new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-        }
-        inputs.add("articles:" + articles + ":" + m.fingerprint() + ":" + m.get("ended_at"));
-      } else {
-        inputs.add(
-            "articles:"
-                + articles
-                + ":"
-                + fs.getContentSummary(p).getLength()
-                + ":"
-                + fs.getFileStatus(p).getModificationTime());
-      }
-    } else {
-      if (!StageTables.isUsable(run, Tables.ARTICLES)) {
-        throw UnusableInputException.table(
-            STAGE, run, Tables.ARTICLES, Tables.producer(Tables.ARTICLES));
-      }
-      articles = run.tableUri(Tables.ARTICLES);
-      inputs.add(Fingerprints.ofTable(run, Tables.ARTICLES));
-    }
+    TableInput source =
+        TableInput.resolve(
+            run, e.articles(), "editforge.evaluate.articles", Tables.ARTICLES, STAGE);
+    String articles = source.uri();
+    inputs.add(source.fingerprint());
     List<ArticleWork> held = heldOut(ctx, articles, e.maxArticles());
     boolean fromTable = StageTables.isUsable(run, Tables.SELF_EDITS);
     inputs.add(fromTable ? Fingerprints.ofTable(run, Tables.SELF_EDITS) : "self_edits:none");
