@@ -17,6 +17,7 @@ import dev.editforge.io.UnusableInputException;
 import dev.editforge.io.WorkParts;
 import dev.editforge.judge.Judge;
 import dev.editforge.llm.ChatMessage;
+import dev.editforge.llm.DjlOffline;
 import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.remote.OpenAiClient;
@@ -369,7 +370,7 @@ public final class ContinualJob implements PipelineStage {
 
     @Override
     public Integer call(Integer ignored) throws Exception {
-      System.setProperty("ai.djl.offline", "true");
+      DjlOffline.ensure();
       EditforgeSettings es = EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
       WorkParts work = new WorkParts(new Path(workDir), conf.get());
       FileSystem fs = work.dir().getFileSystem(conf.get());

@@ -23,6 +23,7 @@ import dev.editforge.judge.Judge;
 import dev.editforge.judge.JudgeSettings;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.DecoderLoader;
+import dev.editforge.llm.DjlOffline;
 import dev.editforge.llm.GenerationRequest;
 import dev.editforge.llm.GenerationResult;
 import dev.editforge.llm.LlmSettings;
@@ -490,7 +491,7 @@ public final class EvaluateJob implements PipelineStage {
 
     @Override
     public String[][] call(Integer ignored) {
-      System.setProperty("ai.djl.offline", "true");
+      DjlOffline.ensure();
       Engine.getEngine("PyTorch");
       JniUtils.setGradMode(false); // per thread in libtorch: no autograd graph while generating
       if (settings.threads() > 0) {

@@ -12,6 +12,7 @@ import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.ChatMessage;
+import dev.editforge.llm.DjlOffline;
 import dev.editforge.spark.HadoopConf;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.PipelineStage;
@@ -334,7 +335,7 @@ public final class FinetuneJob implements PipelineStage {
 
     @Override
     public String call(Integer ignored) throws Exception {
-      System.setProperty("ai.djl.offline", "true");
+      DjlOffline.ensure();
       java.util.function.Consumer<String> log = LOG::info;
       java.nio.file.Path modelDir = ModelDirs.localize(model, conf.get(), log);
       java.nio.file.Path out = Files.createTempDirectory("editforge-finetune-");

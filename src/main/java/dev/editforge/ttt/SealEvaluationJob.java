@@ -15,6 +15,7 @@ import dev.editforge.io.TableInput;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.DecoderLoader;
+import dev.editforge.llm.DjlOffline;
 import dev.editforge.llm.GenerationRequest;
 import dev.editforge.llm.GenerationResult;
 import dev.editforge.llm.LlmSettings;
@@ -595,7 +596,7 @@ public final class SealEvaluationJob implements PipelineStage {
 
     @Override
     public List<List<String>> call(Integer ignored) {
-      System.setProperty("ai.djl.offline", "true");
+      DjlOffline.ensure();
       Engine.getEngine("PyTorch");
       JniUtils.setGradMode(false);
       if (settings.threads() > 0) {
