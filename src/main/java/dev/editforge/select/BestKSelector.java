@@ -49,7 +49,14 @@ public final class BestKSelector {
       int belowGain,
       int belowAccuracy,
       int duplicates,
-      int beyondK) {}
+      int beyondK) {
+    /** The edit counts in the order select's manifest and its per-article aggregation use. */
+    public long[] editCounts() {
+      return new long[] {
+        input, selected, unscored, blank, belowGain, belowAccuracy, duplicates, beyondK
+      };
+    }
+  }
 
   /** The rows, the edits they came from (same order) and the counts. */
   public record Selection(List<SftRow> rows, List<EditScore> selected, Counts counts) {

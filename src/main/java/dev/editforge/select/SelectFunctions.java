@@ -117,24 +117,7 @@ final class SelectFunctions {
                 group._1(), i, row.prompt(), row.completion(), row.originId(), row.score(), null));
       }
       BestKSelector.Counts c = s.counts();
-      out.add(
-          new Picked(
-              group._1(),
-              -1,
-              null,
-              null,
-              null,
-              0,
-              new long[] {
-                c.input(),
-                c.selected(),
-                c.unscored(),
-                c.blank(),
-                c.belowGain(),
-                c.belowAccuracy(),
-                c.duplicates(),
-                c.beyondK()
-              }));
+      out.add(new Picked(group._1(), -1, null, null, null, 0, c.editCounts()));
       return out.iterator();
     }
 

@@ -56,19 +56,7 @@ final class SelectSources {
     try {
       BestKSelector.Selection s = new BestKSelector(settings).select(SealRunImport.read(file));
       BestKSelector.Counts c = s.counts();
-      putEditCounts(
-          detail,
-          c.articles(),
-          new long[] {
-            c.input(),
-            c.selected(),
-            c.unscored(),
-            c.blank(),
-            c.belowGain(),
-            c.belowAccuracy(),
-            c.duplicates(),
-            c.beyondK()
-          });
+      putEditCounts(detail, c.articles(), c.editCounts());
       return s.rows();
     } catch (IOException e) {
       throw new UnusableInputException("cannot read SEAL run file " + file + ": " + e.getMessage());
