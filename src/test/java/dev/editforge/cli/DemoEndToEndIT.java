@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
+import dev.editforge.DemoRun;
 import dev.editforge.text.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,8 @@ class DemoEndToEndIT {
 
   @Test
   void demoRunsEveryStageAndARerunSkips() throws Exception {
-    Path run = dir.resolve("demo");
-    CliRun first = CliRun.of("demo", "--run-dir", run.toString());
+    Path run = DemoRun.dir();
+    CliRun first = DemoRun.result();
     assertEquals(0, first.exitCode(), first.toString());
     assertTrue(first.out().contains("demo: wrote to"), first.out());
     for (String table :
