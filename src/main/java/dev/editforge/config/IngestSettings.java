@@ -6,6 +6,8 @@ import java.util.List;
 public record IngestSettings(
     List<String> inputs,
     long maxRecordBytes,
+    int maxDepth,
+    int maxStringChars,
     double maxRejectedFraction,
     int minPartitions,
     int rejectSampleChars) {
@@ -13,7 +15,9 @@ public record IngestSettings(
   public static IngestSettings from(ConfigReader r) {
     return new IngestSettings(
         r.strings("inputs"),
-        r.bytes("max-record-bytes", 1, 1L << 31),
+        r.bytes("max-record-bytes", 1, Integer.MAX_VALUE - 16),
+        r.integer("max-depth", 1, 10_000),
+        r.integer("max-string-chars", 1, Integer.MAX_VALUE - 16),
         r.number("max-rejected-fraction", 0.0, 1.0),
         r.integer("min-partitions", 0, 1_000_000),
         r.integer("reject-sample-chars", 0, 1_000_000));

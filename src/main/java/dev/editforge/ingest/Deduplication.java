@@ -1,5 +1,6 @@
 package dev.editforge.ingest;
 
+import dev.editforge.text.SafeText;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -10,6 +11,11 @@ import java.util.List;
  * different content is rejected, naming where the kept one came from. Pure and thread-safe.
  */
 public final class Deduplication {
+  /**
+   * How much of the conflicting row a reject keeps (the row is whole, unlike a parser's sample).
+   */
+  private static final int RAW_CHARS = 2000;
+
   private Deduplication() {}
 
   public static List<Outcome> resolve(List<Parsed> sameKey) {
@@ -34,13 +40,13 @@ public final class Deduplication {
                         RejectReason.of(
                             RejectReason.ID_CONFLICT,
                             "id "
-                                + id
+                                + SafeText.quote(id)
                                 + " repeated with different content (kept the record at "
                                 + first.file
                                 + ":"
                                 + first.line
                                 + ")"),
-                        String.valueOf(p.row))
+                        SafeText.quote(String.valueOf(p.row), RAW_CHARS))
                     .withLeftOut(p.leftOut)));
       }
     }

@@ -13,8 +13,8 @@ import org.apache.spark.sql.RowFactory;
 final class DprLineParser extends LineParser {
   static final String HEADER = "id\ttext\ttitle";
 
-  DprLineParser(long maxRecordBytes, int sampleChars) {
-    super(Tables.PASSAGES, maxRecordBytes, sampleChars);
+  DprLineParser(RecordLimits limits) {
+    super(Tables.PASSAGES, limits);
   }
 
   @Override

@@ -76,25 +76,26 @@ final class IngestFunctions {
     }
   }
 
-  /** A SQuAD document is one JSON value: one task streams it (records come out one by one). */
+  /**
+   * A SQuAD document is one JSON value: one task streams it (records come out one by one),
+   * decompressing a {@code .gz} / {@code .bz2} on the way.
+   */
   static final class ParseSquadFile implements FlatMapFunction<String, Parsed> {
     private final HadoopConf conf;
-    private final long maxRecordBytes;
-    private final int sampleChars;
+    private final RecordLimits limits;
 
-    ParseSquadFile(HadoopConf conf, long maxRecordBytes, int sampleChars) {
+    ParseSquadFile(HadoopConf conf, RecordLimits limits) {
       this.conf = conf;
-      this.maxRecordBytes = maxRecordBytes;
-      this.sampleChars = sampleChars;
+      this.limits = limits;
     }
 
     @Override
     public Iterator<Parsed> call(String file) throws IOException {
       Path path = new Path(file);
-      InputStream in = path.getFileSystem(conf.get()).open(path);
+      InputStream in = InputFiles.open(path.getFileSystem(conf.get()), path, conf.get());
       SquadReader reader;
       try {
-        reader = new SquadReader(in, file, maxRecordBytes, sampleChars);
+        reader = new SquadReader(in, file, limits);
       } catch (RuntimeException e) {
         in.close();
         throw e;

@@ -31,7 +31,7 @@ import org.apache.spark.storage.StorageLevel;
  * {@code editforge ingest}: raw files → typed tables ({@code articles}, {@code passages}, {@code
  * problems}, {@code instructions}), with bad records quarantined in {@code _rejects} and every
  * table committed by rename with its manifest. Line-based inputs split across executors; a SQuAD
- * document is streamed by one task.
+ * document is streamed by one task. Any input may be gzip- or bzip2-compressed.
  */
 public final class IngestJob implements PipelineStage {
   public static final String STAGE = "ingest";
@@ -196,6 +196,8 @@ public final class IngestJob implements PipelineStage {
           "mapreduce.input.fileinputformat.split.maxsize",
           Math.max(1L << 20, in.length() / s.minPartitions() + 1));
     }
+    // TextInputFormat decompresses by file name, as InputFiles does: bz2 splits (each split's
+    // lines are counted, so line numbers stay those of the uncompressed file); gz is one split.
     JavaPairRDD<LongWritable, Text> lines =
         jsc.newAPIHadoopFile(
             in.file(), TextInputFormat.class, LongWritable.class, Text.class, conf);
@@ -209,7 +211,7 @@ public final class IngestJob implements PipelineStage {
     for (int i = 1; i < counts.length; i++) {
       before[i] = before[i - 1] + counts[i - 1];
     }
-    LineParser parser = LineParser.of(in.kind(), s.maxRecordBytes(), s.rejectSampleChars());
+    LineParser parser = LineParser.of(in.kind(), RecordLimits.of(s));
     return lines.mapPartitionsWithIndex(
         new IngestFunctions.ParseLines(parser, in.file(), before), false);
   }
@@ -217,9 +219,7 @@ public final class IngestJob implements PipelineStage {
   private static JavaRDD<Parsed> parseDocument(
       JavaSparkContext jsc, ResolvedInput in, IngestSettings s, StageContext ctx) {
     return jsc.parallelize(List.of(in.file()), 1)
-        .flatMap(
-            new IngestFunctions.ParseSquadFile(
-                ctx.hadoopConf(), s.maxRecordBytes(), s.rejectSampleChars()));
+        .flatMap(new IngestFunctions.ParseSquadFile(ctx.hadoopConf(), RecordLimits.of(s)));
   }
 
   private static JavaRDD<Outcome> resolve(JavaRDD<Parsed> parsed, int partitions) {

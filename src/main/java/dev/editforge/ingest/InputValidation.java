@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.RunDir;
 import dev.editforge.text.Json;
+import dev.editforge.text.SafeText;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -20,8 +20,11 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Whole-file checks on the driver before any Spark work, reading at most the first 64 KiB of each
- * file: it exists, it is readable, and it is the declared format at all. A directory stands for the
- * (non-hidden) files in it. Failures are {@link InputException}s (exit 2).
+ * file (decompressed, for {@code .gz} / {@code .bz2}): it exists, it is a regular file, it is
+ * readable, and it is the declared format at all. A directory stands for the (non-hidden) files in
+ * it; a sub-directory there is refused rather than skipped, so nothing is left out silently.
+ * Failures are {@link InputException}s (exit 2); anything they quote from a file is escaped and cut
+ * ({@link SafeText}).
  */
 public final class InputValidation {
   private static final int HEAD_BYTES = 64 * 1024;
@@ -44,17 +47,28 @@ public final class InputValidation {
         throw new InputException(
             "input " + spec + ": cannot access " + spec.path() + ": " + e.getMessage(), e);
       }
+      InputFiles.requireRegular(fs, path, spec.toString());
       List<FileStatus> files = new ArrayList<>();
       if (status.isDirectory()) {
         try {
-          Arrays.stream(fs.listStatus(path))
-              .filter(FileStatus::isFile)
-              .filter(
-                  f ->
-                      !f.getPath().getName().startsWith(".")
-                          && !f.getPath().getName().startsWith("_"))
-              .sorted(Comparator.comparing(f -> f.getPath().getName()))
-              .forEach(files::add);
+          for (FileStatus f : fs.listStatus(path)) {
+            String name = f.getPath().getName();
+            if (name.startsWith(".") || name.startsWith("_")) {
+              continue;
+            }
+            if (f.isDirectory()) {
+              throw new InputException(
+                  "input "
+                      + spec
+                      + ": "
+                      + f.getPath()
+                      + " is a directory; ingest reads the files of an input directory, not its"
+                      + " sub-directories (give it as its own --input)");
+            }
+            InputFiles.requireRegular(fs, f.getPath(), spec.toString());
+            files.add(f);
+          }
+          files.sort(Comparator.comparing(f -> f.getPath().getName()));
         } catch (IOException e) {
           throw new InputException(
               "input " + spec + ": cannot list " + spec.path() + ": " + e.getMessage(), e);
@@ -67,8 +81,8 @@ public final class InputValidation {
         files.add(status);
       }
       for (FileStatus f : files) {
-        String head = head(fs, f.getPath(), spec);
-        checkFormat(spec.kind(), head, f.getPath().toString(), f.getLen() > HEAD_BYTES);
+        Head head = head(fs, f.getPath(), spec, conf);
+        checkFormat(spec.kind(), head.text, f.getPath().toString(), head.truncated);
         out.add(
             new ResolvedInput(
                 spec.kind(),
@@ -81,12 +95,25 @@ public final class InputValidation {
     return out;
   }
 
-  private static String head(FileSystem fs, Path p, InputSpec spec) {
-    try (InputStream in = fs.open(p)) {
+  /** The first {@link #HEAD_BYTES} of the (decompressed) text, and whether more follows. */
+  private record Head(String text, boolean truncated) {}
+
+  private static Head head(FileSystem fs, Path p, InputSpec spec, Configuration conf) {
+    try (InputStream in = InputFiles.open(fs, p, conf)) {
       byte[] buf = in.readNBytes(HEAD_BYTES);
-      return new String(buf, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new InputException("input " + spec + ": cannot read " + p + ": " + e.getMessage(), e);
+      boolean more = buf.length == HEAD_BYTES && in.read() != -1;
+      return new Head(new String(buf, StandardCharsets.UTF_8), more);
+    } catch (IOException | RuntimeException e) {
+      // A corrupt archive (or a codec without its native library) fails here, before any task.
+      throw new InputException(
+          "input "
+              + spec
+              + ": cannot read "
+              + p
+              + (InputFiles.codec(p, conf) == null ? "" : " (compressed)")
+              + ": "
+              + SafeText.quote(String.valueOf(e.getMessage())),
+          e);
     }
   }
 
@@ -113,8 +140,11 @@ public final class InputValidation {
               file
                   + " is not a DPR passages TSV: the first line must be the header "
                   + "\"id<TAB>text<TAB>title\", found \""
-                  + abbreviate(first)
-                  + "\"");
+                  + SafeText.quote(first, 80)
+                  + "\""
+                  + (looksBinary(first)
+                      ? " (binary data: a compressed file needs a .gz or .bz2 name)"
+                      : ""));
         }
       }
       default -> {
@@ -145,7 +175,8 @@ public final class InputValidation {
     }
   }
 
-  private static String abbreviate(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
+  /** Replacement characters or NULs in the head: the bytes are not text at all. */
+  private static boolean looksBinary(String s) {
+    return s.indexOf('\uFFFD') >= 0 || s.indexOf('\u0000') >= 0;
   }
 }

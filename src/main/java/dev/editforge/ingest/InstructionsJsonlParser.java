@@ -19,8 +19,8 @@ import org.apache.spark.sql.RowFactory;
 final class InstructionsJsonlParser extends LineParser {
   private static final Set<String> ROLES = Set.of("system", "user", "assistant");
 
-  InstructionsJsonlParser(long maxRecordBytes, int sampleChars) {
-    super(Tables.INSTRUCTIONS, maxRecordBytes, sampleChars);
+  InstructionsJsonlParser(RecordLimits limits) {
+    super(Tables.INSTRUCTIONS, limits);
   }
 
   @Override

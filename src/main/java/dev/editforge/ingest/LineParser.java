@@ -1,10 +1,14 @@
 package dev.editforge.ingest;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.text.Json;
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 
@@ -18,23 +22,29 @@ public abstract class LineParser implements Serializable {
   private static final ObjectMapper MAPPER = Json.COMPACT;
 
   protected final String table;
+  private final RecordLimits limits;
   private final long maxRecordBytes;
   private final int sampleChars;
 
-  protected LineParser(String table, long maxRecordBytes, int sampleChars) {
+  protected LineParser(String table, RecordLimits limits) {
     this.table = table;
-    this.maxRecordBytes = maxRecordBytes;
-    this.sampleChars = sampleChars;
+    this.limits = limits;
+    this.maxRecordBytes = limits.maxRecordBytes();
+    this.sampleChars = limits.sampleChars();
+  }
+
+  public static LineParser of(InputKind kind, RecordLimits limits) {
+    return switch (kind) {
+      case DPR -> new DprLineParser(limits);
+      case PASSAGES_JSONL -> new PassagesJsonlParser(limits);
+      case LOGIC -> new LogicJsonlParser(limits);
+      case INSTRUCTIONS -> new InstructionsJsonlParser(limits);
+      case SQUAD -> throw new IllegalArgumentException("squad files are JSON documents, not lines");
+    };
   }
 
   public static LineParser of(InputKind kind, long maxRecordBytes, int sampleChars) {
-    return switch (kind) {
-      case DPR -> new DprLineParser(maxRecordBytes, sampleChars);
-      case PASSAGES_JSONL -> new PassagesJsonlParser(maxRecordBytes, sampleChars);
-      case LOGIC -> new LogicJsonlParser(maxRecordBytes, sampleChars);
-      case INSTRUCTIONS -> new InstructionsJsonlParser(maxRecordBytes, sampleChars);
-      case SQUAD -> throw new IllegalArgumentException("squad files are JSON documents, not lines");
-    };
+    return of(kind, RecordLimits.of(maxRecordBytes, sampleChars));
   }
 
   /** Returns null for a blank line. {@code line} is 1-based within the file. */
@@ -82,16 +92,24 @@ public abstract class LineParser implements Serializable {
   protected abstract Parsed parseLine(String file, long line, String text) throws Rejected;
 
   protected JsonNode json(String text) throws Rejected {
+    RejectReason over = JsonShape.check(text, limits);
+    if (over != null) {
+      throw new Rejected(over);
+    }
     JsonNode node;
-    try {
-      node = MAPPER.readTree(text);
+    try (JsonParser p = limits.jsonFactory().createParser(text)) {
+      node = MAPPER.readTree(p);
+    } catch (StreamConstraintsException e) {
+      throw new Rejected(RejectReason.TOO_LARGE, "over a limit: " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw new Rejected(RejectReason.MALFORMED, "malformed JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     return Fields.object(node, "line");
   }
 
   protected String sample(String text) {
-    return text.length() <= sampleChars ? text : text.substring(0, sampleChars) + "...";
+    return limits.sample(text);
   }
 }

@@ -15,8 +15,8 @@ import org.apache.spark.sql.RowFactory;
  * is an option letter (A, B, ...) or the text of one option; it is stored as the letter.
  */
 final class LogicJsonlParser extends LineParser {
-  LogicJsonlParser(long maxRecordBytes, int sampleChars) {
-    super(Tables.PROBLEMS, maxRecordBytes, sampleChars);
+  LogicJsonlParser(RecordLimits limits) {
+    super(Tables.PROBLEMS, limits);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.editforge.ingest;
 
+import dev.editforge.text.SafeText;
 import java.io.Serializable;
 import org.apache.spark.sql.Row;
 
@@ -10,6 +11,9 @@ import org.apache.spark.sql.Row;
  */
 public final class Parsed implements Serializable {
   private static final long serialVersionUID = 1L;
+
+  /** A reason longer than this was built around a long quote; the start says what went wrong. */
+  static final int MAX_REASON_CHARS = 1000;
 
   public final String table;
   public final String key;
@@ -56,10 +60,24 @@ public final class Parsed implements Serializable {
     return new Parsed(table, key, contentHash, file, line, row, category, reason, raw, n);
   }
 
+  /**
+   * A refused record. The reason, file name and raw sample are made safe to print here, the one
+   * place every reject passes: each may quote bytes of a crafted input, and rejects are read on
+   * terminals ({@code jq -r .reason}) and echoed in summaries.
+   */
   public static Parsed rejected(
       String table, String file, long line, RejectReason reason, String raw) {
     return new Parsed(
-        table, null, null, file, line, null, reason.category(), reason.message(), raw, 0);
+        table,
+        null,
+        null,
+        SafeText.escape(file),
+        line,
+        null,
+        reason.category(),
+        SafeText.quote(reason.message(), MAX_REASON_CHARS),
+        raw == null ? null : SafeText.escape(raw),
+        0);
   }
 
   public boolean isAccepted() {

@@ -7,8 +7,8 @@ import org.apache.spark.sql.RowFactory;
 
 /** Self-RAG's passage files: one {@code {id, title, text}} object per line. */
 final class PassagesJsonlParser extends LineParser {
-  PassagesJsonlParser(long maxRecordBytes, int sampleChars) {
-    super(Tables.PASSAGES, maxRecordBytes, sampleChars);
+  PassagesJsonlParser(RecordLimits limits) {
+    super(Tables.PASSAGES, limits);
   }
 
   @Override

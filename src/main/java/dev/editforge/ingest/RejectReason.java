@@ -11,6 +11,7 @@ public record RejectReason(String category, String message) {
   public static final String WRONG_TYPE = "wrong-type";
   public static final String INVALID_UTF8 = "invalid-utf8";
   public static final String TOO_LARGE = "too-large";
+  public static final String TOO_DEEP = "too-deep";
   public static final String ID_CONFLICT = "id-conflict";
   public static final String INVALID_VALUE = "invalid-value";
 

@@ -8,4 +8,9 @@ final class Rejected extends Exception {
     super(message, null, false, false);
     this.reason = RejectReason.of(category, message);
   }
+
+  Rejected(RejectReason reason) {
+    super(reason.message(), null, false, false);
+    this.reason = reason;
+  }
 }

@@ -1,10 +1,9 @@
 package dev.editforge.ingest;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.editforge.io.Ids;
@@ -28,65 +27,40 @@ import org.apache.spark.sql.RowFactory;
  * Streams a SQuAD-style JSON document record by record, never holding the whole file: SEAL's shape
  * (a list of {@code {title, context, questions:[{question, answer}]}}) or the original nested SQuAD
  * v1.1 / v2.0 ({@code data[].paragraphs[].qas[]}, every {@code answers[].text} kept, v2 {@code
- * is_impossible} questions left out and counted). One article per paragraph. A record that is wrong
- * becomes a reject; a document that is not JSON at all is an {@link InputException}. Not
- * thread-safe; the caller closes the stream.
+ * is_impossible} questions left out and counted). One article per paragraph. {@link
+ * JsonListSplitter} cuts the list into records, so a record that is too large, too deep or not
+ * valid JSON becomes a reject naming its article index (0-based, in the list or in {@code data})
+ * while the rest of the file is still read; only a document whose list itself is broken is an
+ * {@link InputException}. Not thread-safe; the caller closes the stream.
  */
 public final class SquadReader implements Iterator<Parsed> {
   private static final ObjectMapper MAPPER = Json.COMPACT;
 
-  private final JsonParser parser;
+  private final JsonListSplitter records;
   private final String file;
-  private final long maxRecordBytes;
-  private final int sampleChars;
+  private final RecordLimits limits;
   private final boolean nested;
   private final ArrayDeque<Parsed> pending = new ArrayDeque<>();
   private boolean done;
 
-  public SquadReader(InputStream in, String file, long maxRecordBytes, int sampleChars) {
+  public SquadReader(InputStream in, String file, RecordLimits limits) {
     this.file = file;
-    this.maxRecordBytes = maxRecordBytes;
-    this.sampleChars = sampleChars;
+    this.limits = limits;
+    this.records = new JsonListSplitter(Utf8.markingReader(in), file, limits);
     try {
-      this.parser = new JsonFactory(MAPPER).createParser(Utf8.markingReader(in));
-      JsonToken first = parser.nextToken();
-      if (first == JsonToken.START_ARRAY) {
-        nested = false;
-      } else if (first == JsonToken.START_OBJECT) {
-        nested = true;
-        seekData();
-      } else {
-        throw new InputException(
-            file
-                + " is not a SQuAD file: expected a JSON list of articles (SEAL's shape) "
-                + "or an object with \"data\" (SQuAD v1.1/v2.0)");
-      }
-    } catch (JsonProcessingException e) {
-      throw notJson(e);
+      nested =
+          records.open(
+              "data",
+              file
+                  + " is not a SQuAD file: expected a JSON list of articles (SEAL's shape) "
+                  + "or an object with \"data\" (SQuAD v1.1/v2.0)");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
   }
 
-  private void seekData() throws IOException {
-    while (true) {
-      JsonToken t = parser.nextToken();
-      if (t == null || t == JsonToken.END_OBJECT) {
-        throw new InputException(
-            file + " is not a SQuAD file: the top-level object has no \"data\" list");
-      }
-      if (t == JsonToken.FIELD_NAME) {
-        String name = parser.currentName();
-        JsonToken v = parser.nextToken();
-        if ("data".equals(name)) {
-          if (v != JsonToken.START_ARRAY) {
-            throw new InputException(file + " is not a SQuAD file: \"data\" must be a list");
-          }
-          return;
-        }
-        parser.skipChildren();
-      }
-    }
+  public SquadReader(InputStream in, String file, long maxRecordBytes, int sampleChars) {
+    this(in, file, RecordLimits.of(maxRecordBytes, sampleChars));
   }
 
   @Override
@@ -106,44 +80,67 @@ public final class SquadReader implements Iterator<Parsed> {
   }
 
   private void advance() {
+    JsonListSplitter.Item item;
     try {
-      JsonToken t = parser.nextToken();
-      if (t == JsonToken.END_ARRAY || t == null) {
-        done = true;
-        return;
-      }
-      JsonLocation start = parser.currentTokenLocation();
-      long line = start.getLineNr();
-      JsonNode node = MAPPER.readTree(parser);
-      long chars = parser.currentLocation().getCharOffset() - start.getCharOffset();
-      if (chars > maxRecordBytes) {
-        pending.add(
-            reject(
-                line,
-                RejectReason.of(
-                    RejectReason.TOO_LARGE,
-                    "record of about "
-                        + chars
-                        + " characters exceeds editforge.ingest.max-record-bytes ("
-                        + maxRecordBytes
-                        + ")"),
-                node));
-        return;
-      }
-      if (nested) {
-        readNestedArticle(node, line);
-      } else {
-        try {
-          pending.add(sealArticle(node, line));
-        } catch (Rejected r) {
-          pending.add(reject(line, r.reason, node));
-        }
-      }
-    } catch (JsonProcessingException e) {
-      throw notJson(e);
+      item = records.next();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
+    if (item == null) {
+      done = true;
+      return;
+    }
+    String where = "article " + item.index();
+    if (item.overLimit() != null) {
+      pending.add(reject(item.line(), where, item.overLimit(), item.sample()));
+      return;
+    }
+    JsonNode node;
+    try {
+      node = parse(item);
+    } catch (Rejected r) {
+      pending.add(reject(item.line(), where, r.reason, limits.sample(item.text())));
+      return;
+    }
+    if (nested) {
+      readNestedArticle(node, item.line(), where);
+    } else {
+      try {
+        pending.add(sealArticle(node, item.line()));
+      } catch (Rejected r) {
+        pending.add(reject(item.line(), where, r.reason, raw(node)));
+      }
+    }
+  }
+
+  private JsonNode parse(JsonListSplitter.Item item) throws Rejected {
+    try (JsonParser p = limits.jsonFactory().createParser(item.text())) {
+      JsonNode node = MAPPER.readTree(p);
+      if (p.nextToken() != null) {
+        throw new Rejected(
+            RejectReason.MALFORMED,
+            "malformed JSON: unexpected text after the record, at line "
+                + fileLine(item, p.currentTokenLocation()));
+      }
+      return node;
+    } catch (StreamConstraintsException e) {
+      // JsonShape rejects these first; kept so a gap between the two never aborts the file.
+      throw new Rejected(RejectReason.TOO_LARGE, "over a limit: " + e.getOriginalMessage());
+    } catch (JsonProcessingException e) {
+      throw new Rejected(
+          RejectReason.MALFORMED,
+          "malformed JSON at line "
+              + fileLine(item, e.getLocation())
+              + ": "
+              + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot parse a record of " + file, e);
+    }
+  }
+
+  /** A line within the record, counted from the start of the file. */
+  private static long fileLine(JsonListSplitter.Item item, JsonLocation loc) {
+    return loc == null || loc.getLineNr() < 1 ? item.line() : item.line() + loc.getLineNr() - 1;
   }
 
   private Parsed sealArticle(JsonNode node, long line) throws Rejected {
@@ -169,7 +166,7 @@ public final class SquadReader implements Iterator<Parsed> {
     return article(title, context, questions, answers, line, 0);
   }
 
-  private void readNestedArticle(JsonNode node, long line) {
+  private void readNestedArticle(JsonNode node, long line, String article) {
     JsonNode a;
     String title;
     JsonNode paragraphs;
@@ -178,7 +175,7 @@ public final class SquadReader implements Iterator<Parsed> {
       title = Fields.text(a, "title", "");
       paragraphs = Fields.array(a, "paragraphs", "", true);
     } catch (Rejected r) {
-      pending.add(reject(line, r.reason, node));
+      pending.add(reject(line, article, r.reason, raw(node)));
       return;
     }
     for (int p = 0; p < paragraphs.size(); p++) {
@@ -225,11 +222,7 @@ public final class SquadReader implements Iterator<Parsed> {
         pending.add(article(title, context, questions, answers, line, impossible));
       } catch (Rejected r) {
         pending.add(
-            reject(
-                    line,
-                    RejectReason.of(r.reason.category(), where + ": " + r.reason.message()),
-                    para)
-                .withLeftOut(impossible));
+            reject(line, article + ": " + where, r.reason, raw(para)).withLeftOut(impossible));
       }
     }
   }
@@ -263,19 +256,16 @@ public final class SquadReader implements Iterator<Parsed> {
         .withLeftOut(impossible);
   }
 
-  private Parsed reject(long line, RejectReason reason, JsonNode node) {
-    String raw = node == null ? "" : node.toString();
-    if (raw.length() > sampleChars) {
-      raw = raw.substring(0, sampleChars) + "...";
-    }
-    return Parsed.rejected(Tables.ARTICLES, file, line, reason, raw);
+  private Parsed reject(long line, String where, RejectReason reason, String raw) {
+    return Parsed.rejected(
+        Tables.ARTICLES,
+        file,
+        line,
+        RejectReason.of(reason.category(), where + ": " + reason.message()),
+        raw);
   }
 
-  private InputException notJson(JsonProcessingException e) {
-    JsonLocation loc = e.getLocation();
-    String where =
-        loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-    return new InputException(
-        file + " is not valid JSON" + where + ": " + e.getOriginalMessage(), e);
+  private String raw(JsonNode node) {
+    return node == null ? "" : limits.sample(node.toString());
   }
 }
