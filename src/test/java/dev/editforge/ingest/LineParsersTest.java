@@ -197,4 +197,43 @@ class LineParsersTest {
     assertTrue(out.get(2).record().reason.contains("f.txt:7"), out.get(2).record().reason);
     assertEquals(9, out.get(2).record().line);
   }
+
+  @Test
+  void jsonLinesTooDeepOrWithTooLongAStringAreRejectedByTheConfiguredLimits() {
+    RecordLimits limits = new RecordLimits(1 << 20, 10, 50, 200);
+    String deep =
+        "{\"id\": 1, \"title\": \"T\", \"text\": \"t\", \"x\": "
+            + "[".repeat(1001)
+            + "]".repeat(1001)
+            + "}";
+    byte[] b = deep.getBytes(StandardCharsets.UTF_8);
+    assertRejected(
+        LineParser.of(InputKind.PASSAGES_JSONL, limits).parse("f.txt", 7, b, b.length),
+        RejectReason.TOO_DEEP,
+        "editforge.ingest.max-depth (10)");
+    byte[] longText =
+        ("{\"id\": 1, \"title\": \"T\", \"text\": \"" + "z".repeat(51) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    assertRejected(
+        LineParser.of(InputKind.PASSAGES_JSONL, limits)
+            .parse("f.txt", 7, longText, longText.length),
+        RejectReason.TOO_LARGE,
+        "editforge.ingest.max-string-chars (50)");
+  }
+
+  @Test
+  void rejectReasonsAndSamplesCarryNoControlCharacters() {
+    String hostile = "\u001b]0;pwned\u0007\u001b[2J";
+    Parsed p =
+        parse(
+            InputKind.LOGIC,
+            "{\"id\": \"" + hostile + "\", \"problem\": 4, \"x\": \"" + hostile + "\"}");
+    assertFalse(p.isAccepted());
+    Parsed dpr = parse(InputKind.DPR, "1\t\u001b[2J only two");
+    for (Parsed r : List.of(p, dpr)) {
+      assertFalse(r.raw.contains("\u001b"), r.raw);
+      assertFalse(r.reason.contains("\u001b"), r.reason);
+      assertTrue(r.raw.contains("\\u001b"), "visible instead: " + r.raw);
+    }
+  }
 }
