@@ -47,7 +47,10 @@ class ConfigBlocksTest {
     assertEquals(
         new SftMixer.Settings(0.0, false, 42), SftMixer.Settings.from(at("editforge.select.mix")));
     assertEquals(
-        new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft"),
+        new SftExport.Settings(
+            List.of(SftExport.Format.JSONL, SftExport.Format.ALPACA, SftExport.Format.MESSAGES),
+            "sft",
+            true),
         SftExport.Settings.from(at("editforge.select.export")));
   }
 }

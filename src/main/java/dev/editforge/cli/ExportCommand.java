@@ -16,27 +16,35 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code editforge export}: a table of the run as files for people and trainers. Every table
- * exports as JSON lines of all its columns; the {@code sft} table also as the trainer formats of
- * {@link SftExport} (TRL prompt/completion JSONL, LLaMA-Factory alpaca + dataset_info.json, chat
+ * {@code editforge export}: tables of the run as files for people, notebooks and trainers. Every
+ * table exports as JSON lines of all its columns ({@link TableExport}: parts and rejects included);
+ * {@code --table all} exports every completed table in one go, so a notebook without pyarrow pays
+ * for one JVM start, not one per table. The {@code sft} table also exports as the trainer formats
+ * of {@link SftExport} (TRL prompt/completion JSONL, LLaMA-Factory alpaca + dataset_info.json, chat
  * messages JSONL), named after {@code editforge.select.export.name}.
  */
 @Command(
     name = "export",
     description = {
-      "Write a table of the run as files: <out>/<table>.jsonl (every column) for any table;",
-      "for --table sft, --format jsonl writes TRL prompt/completion lines (<name>.jsonl), alpaca writes",
-      "<name>_alpaca.json + dataset_info.json (LLaMA-Factory), messages writes <name>_messages.jsonl",
-      "(<name> = editforge.select.export.name, default sft)."
+      "Write tables of the run as files: <out>/<table>.jsonl (every column; <table>_rejects.jsonl too when"
+          + " the stage refused records; evaluation as evaluation_articles.jsonl and"
+          + " evaluation_questions.jsonl) for any table, for several (--table a,b,c), or for every"
+          + " completed table with --table all.",
+      "For --table sft, --format jsonl writes TRL prompt/completion lines (<name>.jsonl), alpaca writes"
+          + " <name>_alpaca.json + dataset_info.json (LLaMA-Factory), messages writes <name>_messages.jsonl"
+          + " (<name> = editforge.select.export.name, default sft)."
     })
 public final class ExportCommand extends StageCommand {
   static final List<String> SFT_FORMATS = List.of("jsonl", "alpaca", "messages");
+  static final String ALL = "all";
 
   @Option(
       names = "--table",
       required = true,
       paramLabel = "TABLE",
-      description = "Table name, e.g. articles, passages, sft")
+      description =
+          "Table name, e.g. articles, sft, evaluation; several separated by commas; all = every"
+              + " completed table")
   String table;
 
   @Option(
@@ -55,10 +63,40 @@ public final class ExportCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) {
-    if (!Tables.names().contains(table)) {
+    if (table.contains(",")) {
+      // several tables in one JVM start (what a notebook without pyarrow asks for)
+      List<String> names = List.of(table.split(","));
+      for (String name : names) {
+        if (!TableExport.names().contains(name)) {
+          console()
+              .println(
+                  "export: unknown table "
+                      + name
+                      + "; tables: "
+                      + String.join(", ", TableExport.names())
+                      + ", or all");
+          return ExitCodes.USAGE;
+        }
+      }
+      if (!format.equals("jsonl")) {
+        console().println("export: several tables export as jsonl only, not " + format);
+        return ExitCodes.USAGE;
+      }
+      var ctx = launch.context();
+      for (String name : names) {
+        writeTable(
+            ctx, name, RunDir.qualify(out), ctx.spark().sparkContext().hadoopConfiguration());
+      }
+      return ExitCodes.OK;
+    }
+    if (!table.equals(ALL) && !TableExport.names().contains(table)) {
       console()
           .println(
-              "export: unknown table " + table + "; tables: " + String.join(", ", Tables.names()));
+              "export: unknown table "
+                  + table
+                  + "; tables: "
+                  + String.join(", ", TableExport.names())
+                  + ", or all");
       return ExitCodes.USAGE;
     }
     List<String> formats = table.equals(Tables.SFT) ? SFT_FORMATS : List.of("jsonl");
@@ -75,15 +113,31 @@ public final class ExportCommand extends StageCommand {
     }
     var ctx = launch.context();
     Path dir = RunDir.qualify(out);
+    var conf = ctx.spark().sparkContext().hadoopConfiguration();
+    if (table.equals(ALL)) {
+      List<String> present =
+          TableExport.names().stream()
+              .filter(t -> TableExport.isExportable(ctx.runDir(), t))
+              .toList();
+      if (present.isEmpty()) {
+        console().println("export: no completed table in " + ctx.runDir().root());
+        return ExitCodes.USAGE;
+      }
+      for (String t : present) {
+        writeTable(ctx, t, dir, conf);
+      }
+      return ExitCodes.OK;
+    }
     if (table.equals(Tables.SFT)) {
+      // the trainer formats; the table's every column comes with --table all
       List<SftRow> rows = SftTable.read(ctx.spark(), ctx.runDir());
+      SftExport.Settings configured = SftSettings.of(launch.settings()).export();
       SftExport.Settings settings =
           new SftExport.Settings(
               List.of(SftExport.Format.fromWire(format)),
-              SftSettings.of(launch.settings()).export().name());
-      List<Path> files =
-          SftFiles.write(rows, dir, settings, ctx.spark().sparkContext().hadoopConfiguration());
-      for (Path f : files) {
+              configured.name(),
+              configured.extraFields());
+      for (Path f : SftFiles.write(rows, dir, settings, conf)) {
         console()
             .println(
                 String.format(
@@ -96,13 +150,19 @@ public final class ExportCommand extends StageCommand {
       }
       return ExitCodes.OK;
     }
-    Path file = new Path(dir, table + ".jsonl");
-    long n =
-        TableExport.writeJsonl(
-            TableExport.read(ctx.spark(), ctx.runDir(), table),
-            file,
-            ctx.spark().sparkContext().hadoopConfiguration());
-    console().println(String.format(Locale.ROOT, "export: %,d rows of %s -> %s", n, table, file));
+    writeTable(ctx, table, dir, conf);
     return ExitCodes.OK;
+  }
+
+  private void writeTable(
+      dev.editforge.spark.StageContext ctx,
+      String name,
+      Path dir,
+      org.apache.hadoop.conf.Configuration conf) {
+    for (TableExport.File f : TableExport.files(ctx.runDir(), name)) {
+      Path file = new Path(dir, f.name());
+      long n = TableExport.writeJsonl(f.read(ctx.spark()), file, conf);
+      console().println(String.format(Locale.ROOT, "export: %,d rows of %s -> %s", n, name, file));
+    }
   }
 }

@@ -21,6 +21,7 @@ import java.util.List;
  * @param evalEvery steps between eval-loss measurements; 0 = at every checkpoint
  * @param checkpointEvery steps between checkpoints (a checkpoint is also written at the end)
  * @param gpus GPUs the one training task asks Spark for; 0 = train on CPU in an ordinary task
+ * @param maxShardBytes the merged model's weights are split into files of at most this many bytes
  */
 public record FinetuneSettings(
     String model,
@@ -50,7 +51,8 @@ public record FinetuneSettings(
     long seed,
     int gpus,
     String dtype,
-    int threads)
+    int threads,
+    long maxShardBytes)
     implements Serializable {
 
   public static final List<String> SCHEDULES = List.of("linear", "cosine", "constant");
@@ -104,7 +106,8 @@ public record FinetuneSettings(
           r.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE),
           r.integer("gpus", 0, 64),
           r.oneOf("dtype", List.of("auto", "float32", "float16")),
-          r.integer("threads", 0, 1024));
+          r.integer("threads", 0, 1024),
+          r.bytes("max-shard-size", 1, Long.MAX_VALUE));
     } catch (IllegalArgumentException e) {
       throw new SettingsException("editforge.finetune: " + e.getMessage());
     }

@@ -43,14 +43,19 @@ import org.slf4j.LoggerFactory;
  * (this run's, or {@code editforge.finetune.sft}), as ONE Spark task ({@link SingleTask}: a
  * stage-level GPU resource profile when {@code finetune.gpus > 0}, else an ordinary CPU task). The
  * task runs {@link FinetuneRunner}; outputs go to {@code <run-dir>/finetune/}: {@code adapter/}
- * (PEFT), {@code merged/} (Hugging Face layout), {@code trainer_log.json} and the manifest.
- * Checkpoints live in {@code <run-dir>/_work/finetune-<fingerprint>/checkpoints/} ({@link
- * CheckpointStore} over {@link WorkParts}), so a killed run (or a lost executor) rerun with the
- * same inputs and settings resumes from the latest one; they are removed once the output is
- * committed.
+ * (PEFT), {@code merged/} (Hugging Face layout, sharded above {@code finetune.max-shard-size}),
+ * {@code trainer_log.json} (the loss history) and the manifest. While it trains, step and losses
+ * reach the driver's console through {@link TrainingProgress}. Checkpoints live in {@code
+ * <run-dir>/_work/finetune-<fingerprint>/checkpoints/} ({@link CheckpointStore} over {@link
+ * WorkParts}), so a killed run (or a lost executor) rerun with the same inputs and settings resumes
+ * from the latest one; they are removed once the output is committed.
  */
 public final class FinetuneJob implements PipelineStage {
   public static final String STAGE = "finetune";
+
+  /** The loss history beside the manifest ({@link FinetuneRunner}'s state at the end). */
+  public static final String TRAINER_LOG = "trainer_log.json";
+
   private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
 
   private final boolean inPipeline;
@@ -183,11 +188,25 @@ public final class FinetuneJob implements PipelineStage {
     Broadcast<ArrayList<Example>> data =
         JavaSparkContext.fromSparkContext(ctx.spark().sparkContext())
             .broadcast(new ArrayList<>(rows));
+    // step, train and eval loss reach this console through a file the task rewrites as it trains
+    Path progressFile = new Path(checkpoints.dir().getParent(), TrainingProgress.FILE);
     String json;
-    try {
+    try (TrainingProgress.Tail tail =
+        TrainingProgress.Tail.start(
+            progressFile,
+            ctx.spark().sparkContext().hadoopConfiguration(),
+            ctx::say,
+            ctx.settings().spark().progressInterval())) {
       Task task =
           new Task(
-              s, model, data, out.uri(), checkpoints.dir().toString(), ctx.hadoopConf(), listener);
+              s,
+              model,
+              data,
+              out.uri(),
+              checkpoints.dir().toString(),
+              ctx.hadoopConf(),
+              listener,
+              new TrainingProgress.Sink(progressFile, ctx.hadoopConf()));
       json = SingleTask.run(ctx.spark(), s.gpus(), "finetune " + model, task, ctx::say);
     } finally {
       data.destroy();
@@ -221,6 +240,8 @@ public final class FinetuneJob implements PipelineStage {
     manifest.put("batching", s.batching().wireName());
     manifest.put("adapter", run.path(Tables.FINETUNE + "/adapter").toString());
     manifest.put("merged", run.path(Tables.FINETUNE + "/merged").toString());
+    // the loss curves: initial_eval_loss, train_loss and eval_loss as [step, loss] pairs
+    manifest.put("trainer_log", run.path(Tables.FINETUNE + "/" + TRAINER_LOG).toString());
     // the whole _work/finetune-<fingerprint>/ directory holds nothing but the checkpoints
     out.afterCommit(() -> run.delete(checkpoints.dir().getParent()));
     out.summary(
@@ -315,6 +336,7 @@ public final class FinetuneJob implements PipelineStage {
     private final String checkpoints;
     private final HadoopConf conf;
     private final FinetuneRunner.StepListener listener;
+    private final FinetuneRunner.ProgressSink progress;
 
     Task(
         FinetuneSettings settings,
@@ -323,7 +345,8 @@ public final class FinetuneJob implements PipelineStage {
         String staging,
         String checkpoints,
         HadoopConf conf,
-        FinetuneRunner.StepListener listener) {
+        FinetuneRunner.StepListener listener,
+        FinetuneRunner.ProgressSink progress) {
       this.settings = settings;
       this.model = model;
       this.rows = rows;
@@ -331,6 +354,7 @@ public final class FinetuneJob implements PipelineStage {
       this.checkpoints = checkpoints;
       this.conf = conf;
       this.listener = listener;
+      this.progress = progress;
     }
 
     @Override
@@ -351,7 +375,8 @@ public final class FinetuneJob implements PipelineStage {
                     SingleTask.device(settings.gpus()),
                     store,
                     out,
-                    listener != null ? listener : (step, total) -> {});
+                    listener != null ? listener : (step, total) -> {},
+                    progress);
         Path target = new Path(staging);
         FileSystem fs = target.getFileSystem(conf.get());
         fs.copyFromLocalFile(false, true, new Path(out.toUri()), target);

@@ -60,6 +60,16 @@ public final class FinetuneRunner {
     void afterStep(int step, int totalSteps);
   }
 
+  /**
+   * Receives the loss history after every optimizer step, inside the training task: {@code history}
+   * has {@code trainer_log.json}'s shape ({@code initial_eval_loss}, {@code train_loss} and {@code
+   * eval_loss} as {@code [step, loss]} pairs); {@code evalMeasured} says this step measured the
+   * eval loss. Serializable: it travels inside the finetune stage's Spark task.
+   */
+  public interface ProgressSink extends java.io.Serializable {
+    void update(int step, int totalSteps, JsonNode history, boolean evalMeasured);
+  }
+
   /** What a run did. */
   public record Result(
       int steps,
@@ -120,6 +130,20 @@ public final class FinetuneRunner {
       CheckpointStore store,
       Path out,
       StepListener listener)
+      throws IOException {
+    return run(rows, modelDir, baseModelName, device, store, out, listener, (s, t, h, e) -> {});
+  }
+
+  /** As above, reporting the loss history to {@code progress} after every step. */
+  public Result run(
+      List<SftRow> rows,
+      Path modelDir,
+      String baseModelName,
+      Device device,
+      CheckpointStore store,
+      Path out,
+      StepListener listener,
+      ProgressSink progress)
       throws IOException {
     Engine.getEngine("PyTorch");
     // libtorch's grad mode is per thread and on by default; DJL turns it off only on the thread
@@ -211,7 +235,8 @@ public final class FinetuneRunner {
           boolean checkpoint = step % settings.checkpointEvery() == 0 || step == total;
           boolean measure =
               checkpoint || (settings.evalEvery() > 0 && step % settings.evalEvery() == 0);
-          if (measure && !evalBatches.isEmpty()) {
+          boolean measured = measure && !evalBatches.isEmpty();
+          if (measured) {
             double loss = evalLoss(model, stack, evalBatches);
             ((ArrayNode) state.get("eval_loss")).addArray().add(step).add(loss);
             log.accept(
@@ -244,6 +269,7 @@ public final class FinetuneRunner {
             }
             store.retain(keep);
           }
+          progress.update(step, total, state, measured);
           listener.afterStep(step, total);
         }
         int bestStep = state.get("best_step").asInt();
@@ -258,11 +284,11 @@ public final class FinetuneRunner {
           outputStep = bestStep;
         }
         PeftAdapters.save(out.resolve("adapter"), adapter, baseModelName);
-        LoraMerge.saveMerged(model, adapter, out.resolve("merged"));
+        LoraMerge.saveMerged(model, adapter, out.resolve("merged"), settings.maxShardBytes());
         state.put("output_step", outputStep);
         Json.MAPPER
             .writerWithDefaultPrettyPrinter()
-            .writeValue(out.resolve("trainer_log.json").toFile(), state);
+            .writeValue(out.resolve(FinetuneJob.TRAINER_LOG).toFile(), state);
         ArrayNode trainLoss = (ArrayNode) state.get("train_loss");
         ArrayNode evalLoss = (ArrayNode) state.get("eval_loss");
         double finalEval =

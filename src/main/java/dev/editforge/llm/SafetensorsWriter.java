@@ -207,6 +207,101 @@ public final class SafetensorsWriter {
     }
   }
 
+  /**
+   * Writes the tensors into {@code dir} as a Hugging Face model's weights, split the way
+   * transformers' {@code save_pretrained(max_shard_size=...)} splits them: tensors in order, a new
+   * shard whenever the next tensor would take the current one above {@code maxShardBytes}, a tensor
+   * larger than that alone in its own shard. One shard is {@code model.safetensors}; several are
+   * {@code model-00001-of-0000N.safetensors} with {@code model.safetensors.index.json} ({@code
+   * metadata.total_size} in bytes, {@code weight_map} tensor → file), written last so a reader
+   * never finds an index naming a missing shard. Weight files of an earlier save in {@code dir}
+   * that this save did not write are deleted. Returns the files written.
+   */
+  public List<Path> writeSharded(Path dir, long maxShardBytes) {
+    if (maxShardBytes < 1) {
+      throw new IllegalArgumentException("max shard size must be positive, got " + maxShardBytes);
+    }
+    List<List<Entry>> shards = shards(new ArrayList<>(entries.values()), maxShardBytes);
+    List<Path> written = new ArrayList<>();
+    if (shards.size() <= 1) {
+      write(dir.resolve(SafetensorsCheckpoint.SINGLE_FILE));
+      written.add(dir.resolve(SafetensorsCheckpoint.SINGLE_FILE));
+    } else {
+      ObjectNode index = Json.COMPACT.createObjectNode();
+      long total = 0;
+      for (Entry e : entries.values()) {
+        total += e.bytes();
+      }
+      index.putObject("metadata").put("total_size", total);
+      ObjectNode weightMap = index.putObject("weight_map");
+      for (int i = 0; i < shards.size(); i++) {
+        String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+        SafetensorsWriter shard = new SafetensorsWriter();
+        shard.metadata.clear();
+        shard.metadata.putAll(metadata);
+        for (Entry e : shards.get(i)) {
+          shard.entries.put(e.name(), e);
+          weightMap.put(e.name(), name);
+        }
+        shard.write(dir.resolve(name));
+        written.add(dir.resolve(name));
+      }
+      Path indexFile = dir.resolve(SafetensorsCheckpoint.INDEX_FILE);
+      Path tmp = indexFile.resolveSibling(indexFile.getFileName() + ".tmp");
+      try {
+        Json.COMPACT.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), index);
+        Files.move(
+            tmp, indexFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + indexFile + ": " + e.getMessage(), e);
+      }
+      written.add(indexFile);
+    }
+    deleteStaleWeights(dir, written);
+    return written;
+  }
+
+  /** transformers' (huggingface_hub's {@code split_torch_state_dict_into_shards}) greedy split. */
+  private static List<List<Entry>> shards(List<Entry> order, long maxShardBytes) {
+    List<List<Entry>> shards = new ArrayList<>();
+    List<Entry> current = new ArrayList<>();
+    long size = 0;
+    for (Entry e : order) {
+      if (e.bytes() > maxShardBytes) {
+        shards.add(List.of(e));
+        continue;
+      }
+      if (size + e.bytes() > maxShardBytes && !current.isEmpty()) {
+        shards.add(current);
+        current = new ArrayList<>();
+        size = 0;
+      }
+      current.add(e);
+      size += e.bytes();
+    }
+    if (!current.isEmpty()) {
+      shards.add(current);
+    }
+    return shards;
+  }
+
+  private static void deleteStaleWeights(Path dir, List<Path> keep) {
+    try (var files = Files.list(dir)) {
+      for (Path p : files.toList()) {
+        String n = p.getFileName().toString();
+        boolean weights =
+            n.equals(SafetensorsCheckpoint.SINGLE_FILE)
+                || n.equals(SafetensorsCheckpoint.INDEX_FILE)
+                || n.matches("model-\\d{5}-of-\\d{5}\\.safetensors");
+        if (weights && !keep.contains(p)) {
+          Files.delete(p);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clean old weights from " + dir, e);
+    }
+  }
+
   /** Writes {@code values[from, from+count)} as {@code dtype}, little-endian, in 1 MiB blocks. */
   public static void writeFloats(
       WritableByteChannel out, SafetensorsDType dtype, float[] values, int from, int count)

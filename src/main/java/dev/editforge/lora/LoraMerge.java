@@ -19,9 +19,12 @@ import java.util.Map;
 
 /**
  * Folds an adapter into its base model ({@code W' = W + (alpha / r) B A}) and saves the result in
- * Hugging Face layout: {@code config.json}, {@code model.safetensors} (each tensor in the dtype the
- * base checkpoint stores it in; F32 if unknown) and the tokenizer/generation files copied from the
- * base directory, so the merged model loads anywhere the base did.
+ * Hugging Face layout: {@code config.json}, the weights (each tensor in the dtype the base
+ * checkpoint stores it in; F32 if unknown) and the tokenizer/generation files copied from the base
+ * directory, so the merged model loads anywhere the base did. The weights are one {@code
+ * model.safetensors} up to the max shard size and shards with {@code model.safetensors.index.json}
+ * above it, as transformers saves them ({@link SafetensorsWriter#writeSharded}): a 7B model in
+ * float16 is 15 GB, more than some hubs and file systems take in one file.
  */
 public final class LoraMerge {
   /** Non-weight files of a Hugging Face model directory, copied when present. */
@@ -39,12 +42,25 @@ public final class LoraMerge {
           "chat_template.jinja",
           "chat_template.json");
 
+  /** transformers' default {@code max_shard_size="5GB"} (decimal gigabytes). */
+  public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
+
   private LoraMerge() {}
 
   /**
-   * Merges {@code adapter} into {@code base}'s weights and writes the merged model to {@code out}.
+   * Merges {@code adapter} into {@code base}'s weights and writes the merged model to {@code out},
+   * sharded above {@link #DEFAULT_MAX_SHARD_BYTES}.
    */
   public static void saveMerged(DecoderModel base, LoraAdapter adapter, Path out) {
+    saveMerged(base, adapter, out, DEFAULT_MAX_SHARD_BYTES);
+  }
+
+  /**
+   * Merges {@code adapter} into {@code base}'s weights and writes the merged model to {@code out},
+   * in shards of at most {@code maxShardBytes} (a larger tensor gets a shard of its own).
+   */
+  public static void saveMerged(
+      DecoderModel base, LoraAdapter adapter, Path out, long maxShardBytes) {
     try {
       Files.createDirectories(out);
       for (String f : SIDE_FILES) {
@@ -91,7 +107,7 @@ public final class LoraMerge {
         }
         w.add(e.getKey(), value, dtype);
       }
-      w.write(out.resolve(SafetensorsCheckpoint.SINGLE_FILE));
+      w.writeSharded(out, maxShardBytes);
     }
   }
 }

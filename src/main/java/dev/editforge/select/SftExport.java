@@ -1,6 +1,5 @@
 package dev.editforge.select;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,19 +25,23 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code jsonl} → {@code <name>.jsonl}: TRL prompt-completion lines {@code {"prompt": ...,
- *       "completion": ...}}, formatted as Python's {@code json.dumps(ensure_ascii=False)} — byte
- *       for byte what SEAL's {@code build_SFT_dataset.py} writes for the same rows;
+ *       "completion": ...}}, formatted as Python's {@code json.dumps(ensure_ascii=False)};
  *   <li>{@code alpaca} → {@code <name>_alpaca.json} (a JSON array of {@code instruction}, {@code
  *       input}, {@code output}, plus {@code system} and {@code history} for rows that have them)
  *       and an entry {@code <name>} in {@code dataset_info.json} mapping LLaMA-Factory's columns
- *       prompt/query/response (and system/history) onto them; other entries of an existing
- *       dataset_info.json are kept;
+ *       prompt/query/response (and system/history) onto them;
  *   <li>{@code messages} → {@code <name>_messages.jsonl}: {@code {"messages": [{"role", "content"},
- *       ...]}} per line, for chat trainers.
+ *       ...]}} per line (TRL's conversational format, ms-swift's {@code messages} format), and an
+ *       entry {@code <name>_messages} in {@code dataset_info.json}: LLaMA-Factory's {@code
+ *       sharegpt} formatting with OpenAI-style role/content tags.
  * </ul>
  *
- * Each file is written to a temporary name and moved into place, so a reader never sees half a
- * file.
+ * <p>With {@code extra-fields} on (the default) both JSONL files also carry each row's {@code
+ * source}, {@code origin_id} and {@code score} after the trainer's fields, so a line can be traced
+ * back to the edit or trace it came from; TRL, LLaMA-Factory and ms-swift ignore columns they do
+ * not map. Off, {@code <name>.jsonl} is byte for byte what SEAL's {@code build_SFT_dataset.py}
+ * writes. Other entries of an existing dataset_info.json are kept. Each file is written to a
+ * temporary name and moved into place, so a reader never sees half a file.
  */
 public final class SftExport {
   private SftExport() {}
@@ -64,7 +67,12 @@ public final class SftExport {
   }
 
   /** {@code editforge.select.export}. */
-  public record Settings(List<Format> formats, String name) {
+  public record Settings(List<Format> formats, String name, boolean extraFields) {
+    /** With the extra fields (the default). */
+    public Settings(List<Format> formats, String name) {
+      this(formats, name, true);
+    }
+
     public Settings {
       formats = List.copyOf(formats);
       if (!name.matches("[A-Za-z0-9._-]+")) {
@@ -88,44 +96,71 @@ public final class SftExport {
         throw new SettingsException(
             r.full("name"), name, "must be a plain file name (letters, digits, . _ -)");
       }
-      return new Settings(formats, name);
+      return new Settings(formats, name, r.bool("extra-fields"));
+    }
+
+    /** Whether {@code dataset_info.json} is among the files written. */
+    public boolean writesDatasetInfo() {
+      return formats.contains(Format.ALPACA) || formats.contains(Format.MESSAGES);
     }
   }
+
+  public static final String DATASET_INFO = "dataset_info.json";
 
   /** Writes every format of {@code settings} into {@code dir}; returns the files written. */
   public static List<Path> write(List<SftRow> rows, Path dir, Settings settings)
       throws IOException {
     Files.createDirectories(dir);
     List<Path> written = new ArrayList<>();
+    Map<String, ObjectNode> entries = new LinkedHashMap<>();
     for (Format f : settings.formats()) {
       switch (f) {
         case JSONL -> {
           Path p = dir.resolve(settings.name() + ".jsonl");
-          atomically(p, w -> writeJsonl(rows, w));
+          atomically(p, w -> writeJsonl(rows, w, settings.extraFields()));
           written.add(p);
         }
         case MESSAGES -> {
-          Path p = dir.resolve(settings.name() + "_messages.jsonl");
-          atomically(p, w -> writeMessages(rows, w));
+          String file = settings.name() + "_messages.jsonl";
+          Path p = dir.resolve(file);
+          atomically(p, w -> writeMessages(rows, w, settings.extraFields()));
           written.add(p);
+          entries.put(settings.name() + "_messages", sharegptEntry(file));
         }
-        case ALPACA -> written.addAll(writeAlpaca(rows, dir, settings.name()));
+        case ALPACA -> {
+          Path p = dir.resolve(settings.name() + "_alpaca.json");
+          written.add(p);
+          entries.put(settings.name(), writeAlpaca(rows, p));
+        }
       }
+    }
+    if (!entries.isEmpty()) {
+      written.add(writeDatasetInfo(dir, entries));
     }
     return written;
   }
 
+  /** TRL prompt-completion lines, SEAL's bytes (no extra fields). */
   public static void writeJsonl(List<SftRow> rows, Writer w) throws IOException {
+    writeJsonl(rows, w, false);
+  }
+
+  public static void writeJsonl(List<SftRow> rows, Writer w, boolean extraFields)
+      throws IOException {
     for (SftRow row : rows) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("prompt", row.prompt());
       m.put("completion", row.completion());
+      if (extraFields) {
+        putExtraFields(m, row);
+      }
       w.write(PyJson.dumps(m));
       w.write('\n');
     }
   }
 
-  public static void writeMessages(List<SftRow> rows, Writer w) throws IOException {
+  public static void writeMessages(List<SftRow> rows, Writer w, boolean extraFields)
+      throws IOException {
     for (SftRow row : rows) {
       List<Object> msgs = new ArrayList<>();
       for (ChatMessage c : row.messages()) {
@@ -134,15 +169,56 @@ public final class SftExport {
         m.put("content", c.content());
         msgs.add(m);
       }
-      w.write(PyJson.dumps(Map.of("messages", msgs)));
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("messages", msgs);
+      if (extraFields) {
+        putExtraFields(line, row);
+      }
+      w.write(PyJson.dumps(line));
       w.write('\n');
     }
   }
 
-  /** The alpaca array and the dataset_info.json entry; returns both paths. */
-  public static List<Path> writeAlpaca(List<SftRow> rows, Path dir, String name)
-      throws IOException {
-    ObjectMapper json = Json.MAPPER; // indents: both files stay pretty-printed as they always were
+  /** Provenance after the trainer's fields: where the row came from and what selected it. */
+  private static void putExtraFields(Map<String, Object> m, SftRow row) {
+    m.put("source", row.source().wireName());
+    m.put("origin_id", row.originId());
+    m.put("score", row.score());
+  }
+
+  /**
+   * LLaMA-Factory's entry for an OpenAI-style messages file ({@code data/README.md}: sharegpt
+   * formatting, the {@code messages} column, role/content tags); a leading system message is read
+   * as the system prompt through {@code system_tag}.
+   */
+  static ObjectNode sharegptEntry(String fileName) {
+    ObjectNode entry = Json.MAPPER.createObjectNode();
+    entry.put("file_name", fileName);
+    entry.put("formatting", "sharegpt");
+    entry.putObject("columns").put("messages", "messages");
+    ObjectNode tags = entry.putObject("tags");
+    tags.put("role_tag", "role");
+    tags.put("content_tag", "content");
+    tags.put("user_tag", "user");
+    tags.put("assistant_tag", "assistant");
+    tags.put("system_tag", "system");
+    return entry;
+  }
+
+  /** Adds {@code entries} to {@code dir/dataset_info.json}, keeping the entries already there. */
+  static Path writeDatasetInfo(Path dir, Map<String, ObjectNode> entries) throws IOException {
+    ObjectMapper json = Json.MAPPER; // indents: the file stays pretty-printed as it always was
+    Path info = dir.resolve(DATASET_INFO);
+    ObjectNode all =
+        Files.exists(info) ? (ObjectNode) json.readTree(info.toFile()) : json.createObjectNode();
+    entries.forEach(all::set);
+    atomically(info, w -> w.write(json.writeValueAsString(all) + "\n"));
+    return info;
+  }
+
+  /** Writes the alpaca array to {@code data}; returns its dataset_info.json entry. */
+  static ObjectNode writeAlpaca(List<SftRow> rows, Path data) throws IOException {
+    ObjectMapper json = Json.MAPPER; // indents: the file stays pretty-printed as it always was
     ArrayNode array = json.createArrayNode();
     boolean anySystem = false;
     boolean anyHistory = false;
@@ -167,15 +243,10 @@ public final class SftExport {
         anyHistory = true;
       }
     }
-    String fileName = name + "_alpaca.json";
-    Path data = dir.resolve(fileName);
     atomically(data, w -> w.write(json.writeValueAsString(array) + "\n"));
 
-    Path info = dir.resolve("dataset_info.json");
-    ObjectNode all =
-        Files.exists(info) ? (ObjectNode) json.readTree(info.toFile()) : json.createObjectNode();
     ObjectNode entry = json.createObjectNode();
-    entry.put("file_name", fileName);
+    entry.put("file_name", data.getFileName().toString());
     entry.put("formatting", "alpaca");
     ObjectNode columns = entry.putObject("columns");
     columns.put("prompt", "instruction");
@@ -187,10 +258,7 @@ public final class SftExport {
     if (anyHistory) {
       columns.put("history", "history");
     }
-    all.set(name, entry);
-    JsonNode finalInfo = all;
-    atomically(info, w -> w.write(json.writeValueAsString(finalInfo) + "\n"));
-    return List.of(data, info);
+    return entry;
   }
 
   private interface Body {

@@ -27,11 +27,11 @@ public final class SftFiles {
       switch (f) {
         case JSONL -> names.add(settings.name() + ".jsonl");
         case MESSAGES -> names.add(settings.name() + "_messages.jsonl");
-        case ALPACA -> {
-          names.add(settings.name() + "_alpaca.json");
-          names.add("dataset_info.json");
-        }
+        case ALPACA -> names.add(settings.name() + "_alpaca.json");
       }
+    }
+    if (settings.writesDatasetInfo()) {
+      names.add(SftExport.DATASET_INFO);
     }
     return names;
   }
@@ -51,9 +51,10 @@ public final class SftFiles {
       }
       java.nio.file.Path tmp = Files.createTempDirectory("editforge-export");
       try {
-        Path info = new Path(dir, "dataset_info.json");
-        if (settings.formats().contains(SftExport.Format.ALPACA) && fs.exists(info)) {
-          fs.copyToLocalFile(false, info, new Path(tmp.resolve("dataset_info.json").toUri()), true);
+        Path info = new Path(dir, SftExport.DATASET_INFO);
+        if (settings.writesDatasetInfo() && fs.exists(info)) {
+          fs.copyToLocalFile(
+              false, info, new Path(tmp.resolve(SftExport.DATASET_INFO).toUri()), true);
         }
         fs.mkdirs(dir);
         for (java.nio.file.Path p : SftExport.write(rows, tmp, settings)) {

@@ -108,6 +108,13 @@ class FinetuneEvaluateCliTest {
     };
   }
 
+  /** The same with a max shard size the tiny merged model exceeds. */
+  static String[] shardedArgs(Path run) {
+    List<String> args = new ArrayList<>(Arrays.asList(finetuneArgs(run)));
+    args.addAll(List.of("--set", "finetune.max-shard-size=40kB"));
+    return args.toArray(new String[0]);
+  }
+
   /**
    * Runs finetune with the CLI's settings for {@code run}, {@code listener} called after every
    * training step inside the task; returns what it threw (the CLI would exit 1).
@@ -130,7 +137,7 @@ class FinetuneEvaluateCliTest {
   void finetuneLowersEvalLossWritesAdapterAndMergedModelThenSkipsAndEvaluateComparesBaseAndTuned()
       throws Exception {
     Path run = runWithSft("run1");
-    CliRun r = CliRun.of(finetuneArgs(run));
+    CliRun r = CliRun.of(shardedArgs(run));
     assertEquals(0, r.exitCode(), r.toString());
     Path out = run.resolve("finetune");
     JsonNode m = JSON.readTree(out.resolve("_manifest.json").toFile());
@@ -142,9 +149,26 @@ class FinetuneEvaluateCliTest {
         m.get("best_eval_loss").asDouble() < m.get("initial_eval_loss").asDouble() - 0.05,
         m.toString());
     assertTrue(Files.exists(out.resolve("adapter/adapter_model.safetensors")));
-    assertTrue(Files.exists(out.resolve("merged/model.safetensors")));
+    // above finetune.max-shard-size the merged weights are shards + index (evaluate reads them)
+    assertTrue(Files.exists(out.resolve("merged/model.safetensors.index.json")));
+    assertTrue(Files.exists(out.resolve("merged/model-00002-of-" + shards(out) + ".safetensors")));
     assertTrue(Files.exists(out.resolve("merged/config.json")));
-    assertTrue(Files.exists(out.resolve("trainer_log.json")));
+    JsonNode log = JSON.readTree(out.resolve("trainer_log.json").toFile());
+    assertTrue(
+        m.get("trainer_log").asText().endsWith("/run1/finetune/trainer_log.json"), m.toString());
+    assertEquals(6, log.get("train_loss").size(), log.toString());
+    assertEquals(List.of(2, 4, 6), steps(log.get("eval_loss")));
+    // step and losses reached the driver's console, not only the executor's log
+    for (JsonNode e : log.get("eval_loss")) {
+      String line =
+          String.format(
+              java.util.Locale.ROOT,
+              "finetune: step %d/6 train loss %.4f eval loss %.4f",
+              e.get(0).asInt(),
+              log.get("train_loss").get(e.get(0).asInt() - 1).get(1).asDouble(),
+              e.get(1).asDouble());
+      assertTrue(r.out().contains(line), line + " in\n" + r.out());
+    }
     try (var s = Files.list(run.resolve("_work"))) {
       for (Path p : s.toList()) {
         assertTrue(
@@ -153,7 +177,7 @@ class FinetuneEvaluateCliTest {
       }
     }
 
-    CliRun again = CliRun.of(finetuneArgs(run));
+    CliRun again = CliRun.of(shardedArgs(run));
     assertEquals(0, again.exitCode(), again.toString());
     assertTrue(again.out().contains("finetune: skipped: up-to-date"), again.out());
 
@@ -176,6 +200,72 @@ class FinetuneEvaluateCliTest {
     assertEquals(3, summary.get("articles").asInt());
     assertEquals(6, summary.get("questions").asInt());
     assertTrue(ev.out().contains("TOTAL"), ev.out());
+  }
+
+  static String shards(Path finetune) throws Exception {
+    try (var files = Files.list(finetune.resolve("merged"))) {
+      long n =
+          files.filter(p -> p.getFileName().toString().matches("model-.*\\.safetensors")).count();
+      assertTrue(n >= 2, "shards: " + n);
+      return String.format("%05d", n);
+    }
+  }
+
+  static List<Integer> steps(JsonNode pairs) {
+    List<Integer> out = new ArrayList<>();
+    pairs.forEach(p -> out.add(p.get(0).asInt()));
+    return out;
+  }
+
+  static final ByteArrayOutputStream CONSOLE = new ByteArrayOutputStream();
+
+  /**
+   * Holds the last training step until the driver's console shows the eval line of step 4: passes
+   * only if progress is printed while the task still trains.
+   */
+  static final class AwaitProgressLine implements FinetuneRunner.StepListener {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void afterStep(int step, int total) {
+      if (step < total) {
+        return;
+      }
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (!CONSOLE.toString(StandardCharsets.UTF_8).contains("finetune: step 4/6 train loss")) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("no progress line on the console while training");
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+  }
+
+  @Test
+  void progressLinesReachTheDriversConsoleWhileTheTaskStillTrains() throws Exception {
+    Path run = runWithSft("progress");
+    String[] args = finetuneArgs(run);
+    FinetuneCommand c = new FinetuneCommand();
+    new CommandLine(c).parseArgs(Arrays.copyOfRange(args, 1, args.length));
+    TestSpark.session();
+    CONSOLE.reset();
+    Launch launch =
+        Launch.of(
+            "finetune",
+            c.common,
+            c.flagOverrides(),
+            new PrintStream(CONSOLE, true, StandardCharsets.UTF_8));
+    launch.runner().run(new FinetuneJob(new AwaitProgressLine()));
+    String out = CONSOLE.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("finetune: step 6/6 train loss"), out);
+    assertTrue(
+        out.indexOf("finetune: step 4/6") < out.indexOf("finetune: step 6/6"),
+        "in step order: " + out);
+    assertTrue(Files.exists(run.resolve("finetune/_manifest.json")));
   }
 
   @Test

@@ -61,8 +61,18 @@ class SelectJobTest {
     Path rank = SharedData.require("data/seal/rank_iter0.json");
     Path golden = SharedData.require("data/seal/sft_best1of5_iter0.jsonl");
     Path run = dir.resolve("run");
+    // SEAL's file has only prompt and completion: the extra fields off reproduce it exactly
     CliRun r =
-        CliRun.of("select", "--seal-run", rank.toString(), "--k", "1", "--run-dir", run.toString());
+        CliRun.of(
+            "select",
+            "--seal-run",
+            rank.toString(),
+            "--k",
+            "1",
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "select.export.extra-fields=false");
     assertEquals(0, r.exitCode(), r.toString());
 
     List<String> lines = Files.readAllLines(golden);
@@ -95,11 +105,29 @@ class SelectJobTest {
     assertTrue(r.out().contains("select: sft completed: 50 rows"), r.out());
 
     CliRun again =
-        CliRun.of("select", "--seal-run", rank.toString(), "--k", "1", "--run-dir", run.toString());
+        CliRun.of(
+            "select",
+            "--seal-run",
+            rank.toString(),
+            "--k",
+            "1",
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "select.export.extra-fields=false");
     assertTrue(again.out().contains("sft skipped: up-to-date"), again.out());
     Files.delete(run.resolve("exports").resolve("sft.jsonl"));
     CliRun restore =
-        CliRun.of("select", "--seal-run", rank.toString(), "--k", "1", "--run-dir", run.toString());
+        CliRun.of(
+            "select",
+            "--seal-run",
+            rank.toString(),
+            "--k",
+            "1",
+            "--run-dir",
+            run.toString(),
+            "--set",
+            "select.export.extra-fields=false");
     assertTrue(restore.out().contains("rewrote export"), restore.out());
     assertArrayEquals(
         Files.readAllBytes(golden),
@@ -152,7 +180,7 @@ class SelectJobTest {
     return RowFactory.create(id, Rows.seq(ms), "messages");
   }
 
-  void writeFixture(Path run) throws Exception {
+  static void writeFixture(Path run) throws Exception {
     RunTables.write(
         run,
         Tables.SELF_EDITS,
@@ -373,7 +401,11 @@ class SelectJobTest {
     assertEquals(0, r.exitCode(), r.toString());
     assertEquals(
         List.of(
-            "{\"prompt\": " + dev.editforge.io.PyJson.dumps(prompt) + ", \"completion\": \"one\"}"),
+            "{\"prompt\": "
+                + dev.editforge.io.PyJson.dumps(prompt)
+                + ", \"completion\": \"one\", \"source\": \"self_edit\", \"origin_id\": "
+                + dev.editforge.io.PyJson.dumps(sft(run).get(0).originId())
+                + ", \"score\": 1.0}"),
         Files.readAllLines(run.resolve("exports").resolve("sft.jsonl")));
   }
 }

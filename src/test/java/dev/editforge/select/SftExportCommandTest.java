@@ -70,7 +70,7 @@ class SftExportCommandTest {
   }
 
   @Test
-  void jsonlHasExactlyTrlsPromptAndCompletionColumns() throws Exception {
+  void jsonlHasTrlsPromptAndCompletionColumnsThenProvenance() throws Exception {
     Path out = dir.resolve("out");
     CliRun r = export("jsonl", out);
     assertEquals(0, r.exitCode(), r.toString());
@@ -80,10 +80,13 @@ class SftExportCommandTest {
       JsonNode n = Json.MAPPER.readTree(lines.get(i));
       List<String> names = new ArrayList<>();
       n.fieldNames().forEachRemaining(names::add);
-      assertEquals(List.of("prompt", "completion"), names);
+      assertEquals(List.of("prompt", "completion", "source", "origin_id", "score"), names);
       assertEquals(ROWS.get(i).prompt(), n.get("prompt").asText());
       assertEquals(ROWS.get(i).completion(), n.get("completion").asText());
+      assertEquals(ROWS.get(i).originId(), n.get("origin_id").asText());
     }
+    assertEquals(0.5, Json.MAPPER.readTree(lines.get(0)).get("score").asDouble());
+    assertTrue(Json.MAPPER.readTree(lines.get(1)).get("score").isNull());
     assertTrue(
         lines.get(0).contains("ü"), "ensure_ascii=False, as SEAL writes it: " + lines.get(0));
   }
@@ -132,6 +135,10 @@ class SftExportCommandTest {
       roles.add(it.next().get("role").asText());
     }
     assertEquals(List.of("system", "user", "assistant", "user", "assistant"), roles);
+
+    JsonNode info = Json.MAPPER.readTree(out.resolve("dataset_info.json").toFile());
+    assertEquals("sharegpt", info.get("sft_messages").get("formatting").asText());
+    assertEquals("sft_messages.jsonl", info.get("sft_messages").get("file_name").asText());
 
     CliRun bad = export("parquet", out);
     assertEquals(2, bad.exitCode(), bad.toString());

@@ -42,21 +42,28 @@ class SftExportTest {
     SftExport.Settings settings =
         SftExport.Settings.from(
             new ConfigReader(
-                ConfigFactory.parseString("formats = [jsonl, alpaca, messages], name = mydata"),
+                ConfigFactory.parseString(
+                    "formats = [jsonl, alpaca, messages], name = mydata, extra-fields = true"),
                 "editforge.select.export"));
     List<Path> files = SftExport.write(sample(), dir, settings);
     assertEquals(
         List.of(
             dir.resolve("mydata.jsonl"),
             dir.resolve("mydata_alpaca.json"),
-            dir.resolve("dataset_info.json"),
-            dir.resolve("mydata_messages.jsonl")),
+            dir.resolve("mydata_messages.jsonl"),
+            dir.resolve("dataset_info.json")),
         files);
 
     List<String> jsonl = Files.readAllLines(dir.resolve("mydata.jsonl"));
     assertEquals(2, jsonl.size());
     JsonNode first = JSON.readTree(jsonl.get(0));
-    assertEquals(List.of("prompt", "completion"), List.copyOf(iterable(first)));
+    assertEquals(
+        List.of("prompt", "completion", "source", "origin_id", "score"),
+        List.copyOf(iterable(first)));
+    assertEquals("self_edit", first.get("source").asText());
+    assertEquals("e1", first.get("origin_id").asText());
+    assertEquals(0.4, first.get("score").asDouble());
+    assertTrue(JSON.readTree(jsonl.get(1)).get("score").isNull(), "unscored rows say null");
     assertEquals("Passage:\nT\n\"quoted\"\n", first.get("prompt").asText());
     assertEquals("1. é\n2. 詞", first.get("completion").asText());
     assertTrue(
@@ -94,9 +101,18 @@ class SftExportTest {
     assertEquals("user", m0.get(0).get("role").asText());
     assertEquals("Passage:\nT\n\"quoted\"\n", m0.get(0).get("content").asText());
     assertEquals("assistant", m0.get(1).get("role").asText());
+    assertEquals("self_edit", JSON.readTree(messages.get(0)).get("source").asText());
     JsonNode m1 = JSON.readTree(messages.get(1)).get("messages");
     assertEquals(5, m1.size());
     assertEquals("system", m1.get(0).get("role").asText());
+    JsonNode sharegpt = info.get("mydata_messages");
+    assertEquals("mydata_messages.jsonl", sharegpt.get("file_name").asText());
+    assertEquals("sharegpt", sharegpt.get("formatting").asText());
+    assertEquals("messages", sharegpt.get("columns").get("messages").asText());
+    assertEquals(
+        "{\"role_tag\":\"role\",\"content_tag\":\"content\",\"user_tag\":\"user\","
+            + "\"assistant_tag\":\"assistant\",\"system_tag\":\"system\"}",
+        sharegpt.get("tags").toString());
     try (var listing = Files.list(dir)) {
       assertTrue(listing.noneMatch(p -> p.toString().endsWith(".tmp")));
     }
@@ -109,8 +125,22 @@ class SftExportTest {
         new BestKSelector(SelectSettings.seal())
             .select(SealRunImport.read(SharedData.require("data/seal/rank_iter0.json")))
             .rows();
-    SftExport.write(rows, dir, new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft"));
+    SftExport.write(
+        rows, dir, new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft", false));
     assertArrayEquals(Files.readAllBytes(golden), Files.readAllBytes(dir.resolve("sft.jsonl")));
+
+    // with the extra fields each line is SEAL's line with provenance appended
+    SftExport.write(rows, dir, new SftExport.Settings(List.of(SftExport.Format.JSONL), "sft"));
+    List<String> sealLines = Files.readAllLines(golden);
+    List<String> ours = Files.readAllLines(dir.resolve("sft.jsonl"));
+    assertEquals(sealLines.size(), ours.size());
+    for (int i = 0; i < ours.size(); i++) {
+      String seal = sealLines.get(i);
+      assertTrue(
+          ours.get(i)
+              .startsWith(seal.substring(0, seal.length() - 1) + ", \"source\": \"self_edit\""),
+          ours.get(i));
+    }
   }
 
   private static List<String> iterable(JsonNode n) {
