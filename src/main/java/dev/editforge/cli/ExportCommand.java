@@ -24,10 +24,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "export",
     description = {
-      "Write a table of the run as files: <out>/<table>.jsonl (every column) for any table;",
-      "for --table sft, --format jsonl writes TRL prompt/completion lines (<name>.jsonl), alpaca writes",
-      "<name>_alpaca.json + dataset_info.json (LLaMA-Factory), messages writes <name>_messages.jsonl",
-      "(<name> = editforge.select.export.name, default sft)."
+      "Write a table of the run as files.",
+      "<out>/<table>.jsonl (every column) for any table; for --table sft, --format jsonl writes TRL prompt/completion lines (<name>.jsonl), alpaca writes <name>_alpaca.json + dataset_info.json (LLaMA-Factory), messages writes <name>_messages.jsonl (<name> = editforge.select.export.name, default sft)."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge export --run-dir runs/r1 --table sft --format alpaca \\",
+      "      --out runs/r1/llamafactory"
     })
 public final class ExportCommand extends StageCommand {
   static final List<String> SFT_FORMATS = List.of("jsonl", "alpaca", "messages");
