@@ -32,7 +32,13 @@ class QuietConsoleTest {
     assertEquals(1, config.size(), c.all());
     String record;
     try (var files = Files.list(run.resolve("_runs"))) {
-      record = files.findFirst().orElseThrow().getFileName().toString();
+      record =
+          files
+              .filter(f -> f.getFileName().toString().endsWith("-ingest.json"))
+              .findFirst()
+              .orElseThrow()
+              .getFileName()
+              .toString();
     }
     assertTrue(
         config

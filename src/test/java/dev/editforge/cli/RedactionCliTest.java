@@ -62,7 +62,11 @@ class RedactionCliTest {
     }
     Path record;
     try (Stream<Path> files = Files.list(run.resolve("_runs"))) {
-      record = files.findFirst().orElseThrow();
+      record =
+          files
+              .filter(f -> f.getFileName().toString().endsWith("-ingest.json"))
+              .findFirst()
+              .orElseThrow();
     }
     JsonNode config = Json.COMPACT.readTree(record.toFile()).path("config");
     assertEquals(777, config.path("editforge.generate.self-edit.max-new-tokens").asInt());
