@@ -20,6 +20,7 @@ import dev.editforge.cli.ScoreCommand;
 import dev.editforge.cli.SelectCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
+import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.SettingsException;
 import dev.editforge.ingest.InputException;
 import dev.editforge.io.UnusableInputException;
@@ -42,10 +43,13 @@ import picocli.CommandLine.HelpCommand;
  */
 @Command(
     name = "editforge",
+    // INHERIT: every command takes -h/--help and -V/--version, not only the top level.
+    scope = CommandLine.ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description =
         "Builds scored SFT datasets from raw knowledge on Spark (SEAL self-edits, Self-RAG retrieval) and fine-tunes on them.",
+    footer = {"%nExamples:", "  editforge demo", "  editforge help ingest"},
     subcommands = {
       HelpCommand.class,
       DemoCommand.class,
@@ -90,21 +94,38 @@ public final class Main implements Runnable {
 
   /** Runs one command in this JVM (tests call it directly; a running SparkSession is reused). */
   public static int execute(PrintStream out, PrintStream err, String... args) {
-    CommandLine cl = new CommandLine(new Main(), new ConsoleFactory(out));
+    CommandLine cl = commandLine(out);
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           int code = exitCode(e);
+          // A message may quote a setting or a server's reply; neither may show a credential.
           commandLine
               .getErr()
-              .println("editforge " + commandLine.getCommandName() + ": " + message(e));
+              .println(
+                  "editforge "
+                      + commandLine.getCommandName()
+                      + ": "
+                      + ConfigRedactor.scrub(message(e), null));
           if (code == ExitCodes.FAILURE) {
             LOG.error("command failed", e);
           }
           return code;
         });
     return cl.execute(args);
+  }
+
+  /** The command tree, with commands writing to {@code out}; its model documents every command. */
+  public static CommandLine commandLine(PrintStream out) {
+    CommandLine cl = new CommandLine(new Main(), new ConsoleFactory(out));
+    // picocli's own help command has no example of its own.
+    cl.getSubcommands()
+        .get("help")
+        .getCommandSpec()
+        .usageMessage()
+        .footer("%nExample:", "  editforge help generate");
+    return cl;
   }
 
   /**

@@ -19,11 +19,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "bench",
     description = {
-      "Run a named benchmark; its last line is `BENCH <name> key=value ...`.",
-      "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall",
-      "fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s),",
-      "ttt (multi-adapter vs one-at-a-time test-time training)."
-    })
+      "Run a named benchmark and print its result; the last line is `BENCH <name> key=value ...`.",
+      "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s) and ttt (multi-adapter vs one-at-a-time test-time training)."
+    },
+    footer = {"%nExample:", "  editforge bench llm"})
 public final class BenchCommand extends StageCommand {
   /** One benchmark: prints its tables and returns the fields of its BENCH line. */
   public interface Bench {

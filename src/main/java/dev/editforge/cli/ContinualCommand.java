@@ -8,10 +8,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "continual",
     description = {
-      "SEAL's continual self-edit experiment: each sequence edits N sampled articles in turn (the",
-      "current model writes a self-edit, a LoRA adapter is trained on it and merged), measuring",
-      "accuracy on the articles edited so far after every step. Writes the continual table and",
-      "continual/_seal/continual_overall_results.json in SEAL's shape; a killed run resumes."
+      "Run SEAL's continual self-edit experiment, which measures forgetting.",
+      "Each sequence edits N sampled articles in turn (the current model writes a self-edit, a LoRA adapter is trained on it and merged), measuring accuracy on the articles edited so far after every step. Writes the continual table and continual/_seal/continual_overall_results.json in SEAL's shape; a killed run resumes."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge continual --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct \\",
+      "      --sequences 8 --articles 8"
     })
 public final class ContinualCommand extends StageCommand {
   @Option(

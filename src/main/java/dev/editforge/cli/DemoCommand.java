@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "demo",
-    description = "Run every stage on the bundled sample into runs/demo and print what it wrote")
+    description = {"Run every stage on the bundled sample into runs/demo and print what it wrote."},
+    footer = {"%nExamples:", "  editforge demo", "  editforge demo --rounds 2"})
 public final class DemoCommand extends StageCommand {
   static final String SAMPLE = "editforge/sample/";
   static final List<String[]> INPUTS =

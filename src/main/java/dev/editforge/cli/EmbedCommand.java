@@ -6,9 +6,10 @@ import picocli.CommandLine.Command;
 @Command(
     name = "embed",
     description = {
-      "Embed the passages table (title + \" \" + text) on executors into the embeddings table,",
-      "one encoder per executor JVM (editforge.embed.*); rejects go to embeddings/_rejects."
-    })
+      "Embed the passages table into the embeddings table on the executors.",
+      "The text embedded is title + \" \" + text, with one encoder per executor JVM (editforge.embed.*); rejects go to embeddings/_rejects."
+    },
+    footer = {"%nExample:", "  editforge embed --run-dir runs/r1"})
 public final class EmbedCommand extends StageCommand {
   @Override
   protected int execute(Launch launch) throws Exception {

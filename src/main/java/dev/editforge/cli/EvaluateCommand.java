@@ -9,12 +9,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "evaluate",
     description = {
-      "SEAL's no-context QA accuracy (the answer prompt without the passage) of the base and the tuned model",
-      "on held-out articles, graded by editforge.judge; writes <run-dir>/evaluation/ (per-article and",
-      "per-question Parquet, summary.json) and prints the table. Settings: editforge.evaluate.*",
-      "--protocol seal: SEAL's Table 2 on the held-out articles instead (no training, passage only,",
-      "base-model self-edits, --policy self-edits; each trained by the score stage's TTT scorer);",
-      "writes <run-dir>/evaluation_seal/ and prints the four columns"
+      "Compare the base and the tuned model's no-context QA accuracy on held-out articles.",
+      "SEAL's answer prompt without the passage, graded by editforge.judge; writes <run-dir>/evaluation/ (per-article and per-question Parquet, summary.json) and prints the table. Settings: editforge.evaluate.*.",
+      "--protocol seal runs SEAL's Table 2 on the held-out articles instead (no training, passage only, base-model self-edits, --policy self-edits; each trained by the score stage's TTT scorer), writes <run-dir>/evaluation_seal/ and prints the four columns."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge evaluate --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct"
     })
 public final class EvaluateCommand extends StageCommand {
   @Option(

@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "evaluate-judge",
     description = {
-      "Measure every local judge against GPT-4.1's verdicts in a SEAL run file (e.g. rank_iter0.json).",
-      "Prints the agreement table; the last line is JUDGE best=<judge> kappa=<x> accuracy=<x> n=<judgments>.",
-      "Thresholds come from editforge.judge.f1-threshold and recall-threshold."
-    })
+      "Measure every local judge against GPT-4.1's verdicts in a SEAL run file.",
+      "The run file is SEAL's TTT-scoring output (e.g. rank_iter0.json). Prints the agreement table; the last line is JUDGE best=<judge> kappa=<x> accuracy=<x> n=<judgments>. Thresholds come from editforge.judge.f1-threshold and recall-threshold."
+    },
+    footer = {"%nExample:", "  editforge evaluate-judge --seal-run rank_iter0.json"})
 public final class EvaluateJudgeCommand extends StageCommand {
   @Option(
       names = "--seal-run",

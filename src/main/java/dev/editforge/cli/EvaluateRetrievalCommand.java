@@ -31,8 +31,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "evaluate-retrieval",
     description = {
-      "Top-1/5/20/100 answer accuracy and gold-passage recall of bm25, dense and hybrid retrieval over",
-      "queries with answers (a JSON/JSONL file or 'articles'); prints a table, writes nothing."
+      "Measure bm25, dense and hybrid retrieval on queries with answers, and print a table.",
+      "Reports top-1/5/20/100 answer accuracy and gold-passage recall over queries from a JSON/JSONL file or 'articles'; writes nothing."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge evaluate-retrieval --run-dir runs/r1 --queries queries.jsonl"
     })
 public final class EvaluateRetrievalCommand extends StageCommand {
   static final int[] KS = {1, 5, 20, 100};

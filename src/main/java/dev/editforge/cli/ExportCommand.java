@@ -26,13 +26,18 @@ import picocli.CommandLine.Option;
 @Command(
     name = "export",
     description = {
-      "Write tables of the run as files: <out>/<table>.jsonl (every column; <table>_rejects.jsonl too when"
-          + " the stage refused records; evaluation as evaluation_articles.jsonl and"
-          + " evaluation_questions.jsonl) for any table, for several (--table a,b,c), or for every"
-          + " completed table with --table all.",
+      "Write tables of the run as files.",
+      "<out>/<table>.jsonl (every column; <table>_rejects.jsonl too when the stage refused records;"
+          + " evaluation as evaluation_articles.jsonl and evaluation_questions.jsonl) for any table,"
+          + " for several (--table a,b,c), or for every completed table with --table all.",
       "For --table sft, --format jsonl writes TRL prompt/completion lines (<name>.jsonl), alpaca writes"
           + " <name>_alpaca.json + dataset_info.json (LLaMA-Factory), messages writes <name>_messages.jsonl"
           + " (<name> = editforge.select.export.name, default sft)."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge export --run-dir runs/r1 --table sft --format alpaca \\",
+      "      --out runs/r1/llamafactory"
     })
 public final class ExportCommand extends StageCommand {
   static final List<String> SFT_FORMATS = List.of("jsonl", "alpaca", "messages");

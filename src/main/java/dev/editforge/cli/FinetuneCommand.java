@@ -8,10 +8,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "finetune",
     description = {
-      "LoRA SFT of a base model on an sft table, as one (GPU-scheduled) Spark task: epochs or max steps,",
-      "schedule + warm-up, gradient accumulation, an eval split with eval loss, checkpoints every N steps",
-      "(a rerun resumes from the latest), the best checkpoint by eval loss kept. Writes <run-dir>/finetune/:",
-      "adapter/ (PEFT) and merged/ (Hugging Face layout). Settings: editforge.finetune.*"
+      "LoRA-tune a base model on an sft table as one GPU-scheduled Spark task.",
+      "Epochs or max steps, schedule + warm-up, gradient accumulation, an eval split with eval loss, checkpoints every N steps (a rerun resumes from the latest), the best checkpoint by eval loss kept. Writes <run-dir>/finetune/: adapter/ (PEFT) and merged/ (Hugging Face layout). Settings: editforge.finetune.*."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge finetune --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct \\",
+      "      --batching bfd --max-steps 200"
     })
 public final class FinetuneCommand extends StageCommand {
   @Option(

@@ -18,10 +18,15 @@ import picocli.CommandLine.Option;
 @Command(
     name = "generate",
     description = {
-      "Generate self-edits (articles -> self_edits, --what self-edits) or reasoning traces",
-      "(problems -> reasoning, --what reasoning) with a local model on every executor or an OpenAI-compatible",
-      "server; a rerun generates only what is missing. --import-seal FILE instead reads SEAL's synthetic data",
-      "(e.g. base_val.json) into the articles and self_edits tables without generating."
+      "Generate self-edits or reasoning traces with a local model or an OpenAI-compatible server.",
+      "Self-edits: articles -> self_edits (--what self-edits, the default); reasoning traces: problems -> reasoning (--what reasoning). A local model runs on every executor; --backend openai sends the prompts to a server. A rerun generates only what is missing. --import-seal FILE instead reads SEAL's synthetic data (e.g. base_val.json) into the articles and self_edits tables without generating."
+    },
+    footer = {
+      "%nExamples:",
+      "  editforge generate --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct \\",
+      "      --k 5",
+      "  editforge generate --run-dir runs/r1 --backend openai \\",
+      "      --endpoint http://gpu-1:8000/v1 --model served-name"
     })
 public final class GenerateCommand extends StageCommand {
   @Option(

@@ -11,7 +11,14 @@ import picocli.CommandLine.Option;
 /** {@code editforge generate-text}: try a model on one prompt, without Spark. */
 @Command(
     name = "generate-text",
-    description = "Complete one prompt with a local or hub model and print prompt + completion")
+    description = {
+      "Complete one prompt with a local or hub model and print the prompt and its completion."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge generate-text --model Qwen/Qwen2.5-0.5B-Instruct \\",
+      "      --prompt 'The capital of France is'"
+    })
 public final class GenerateTextCommand extends StageCommand {
   @Option(
       names = "--model",

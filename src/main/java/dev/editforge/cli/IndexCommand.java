@@ -6,9 +6,10 @@ import picocli.CommandLine.Command;
 @Command(
     name = "index",
     description = {
-      "Build the retrieval index <run-dir>/index/ from passages and embeddings: index.shards Lucene",
-      "shards (BM25 + HNSW), a passage always in the same shard, and index/manifest.json with checksums."
-    })
+      "Build the retrieval index <run-dir>/index/ from the passages and embeddings tables.",
+      "index.shards Lucene shards (BM25 + HNSW), a passage always in the same shard, and index/manifest.json with checksums."
+    },
+    footer = {"%nExample:", "  editforge index --run-dir runs/r1 --set index.shards=4"})
 public final class IndexCommand extends StageCommand {
   @Override
   protected int execute(Launch launch) throws Exception {

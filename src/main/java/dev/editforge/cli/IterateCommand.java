@@ -10,9 +10,15 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "iterate",
-    description =
-        "Run SEAL's ReST^EM rounds (generate, score, select, finetune, evaluate per round) into"
-            + " <run-dir>/round-<r>/ and write the rounds table")
+    description = {
+      "Run SEAL's ReST^EM rounds and write the rounds table.",
+      "Each round generates, scores, selects, fine-tunes and evaluates into <run-dir>/round-<r>/; round r+1's policy is round r's merged model."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge iterate --run-dir runs/seal --rounds 2 --model Qwen/Qwen2.5-7B \\",
+      "      --train squad:train.json --heldout squad:val.json"
+    })
 public final class IterateCommand extends StageCommand {
   @Option(
       names = "--rounds",

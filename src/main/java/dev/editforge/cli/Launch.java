@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One command invocation: resolves the config (command flags > --set > --conf > env > reference),
- * validates every setting, logs the redacted config, starts Spark, and records the run's manifest
- * under {@code <run-dir>/_runs/}. Not thread-safe; one per command.
+ * validates every setting, logs the redacted config at DEBUG, starts Spark, and records the run's
+ * manifest under {@code <run-dir>/_runs/}. The console gets one line, the config hash and where the
+ * record goes: the full config is in the record, and a 250-line dump before every command buried
+ * what the command itself said. Not thread-safe; one per command.
  */
 public final class Launch {
   private static final Logger LOG = LoggerFactory.getLogger(Launch.class);
@@ -63,11 +65,13 @@ public final class Launch {
     // Settings made of a stage's own types are read by that stage; read them here too, so every
     // bad value exits 2 at start rather than after the stages before it have run.
     SftSettings.of(settings);
-    LOG.info(
-        "editforge {} {} with config:\n{}",
-        command,
-        settings.codeVersion(),
-        ConfigRedactor.render(effective));
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "editforge {} {} with config:\n{}",
+          command,
+          settings.codeVersion(),
+          ConfigRedactor.render(effective));
+    }
     return new Launch(command, settings, options, console);
   }
 
@@ -85,10 +89,17 @@ public final class Launch {
     if (runner == null) {
       SparkSession spark = SparkSessions.getOrCreate(settings.spark(), console);
       RunDir run = new RunDir(settings.runDir(), spark.sparkContext().hadoopConfiguration());
+      RunRecord record = new RunRecord(command, settings);
       runner =
-          new StageRunner(
-              new StageContext(settings, spark, run, options.force, console),
-              new RunRecord(command, settings));
+          new StageRunner(new StageContext(settings, spark, run, options.force, console), record);
+      console.println(
+          command
+              + ": config "
+              + record.configHash()
+              + " ("
+              + settings.codeVersion()
+              + "); full config in "
+              + record.path(run));
     }
     return runner;
   }

@@ -8,9 +8,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "retrieve",
     description = {
-      "Retrieve top-k passages from the run's index for queries (a JSON/JSONL file of {id, question,",
-      "answers} or the articles table's questions) into the retrievals table and, with --out, a",
-      "Self-RAG JSONL file (records plus ctxs [{id, title, text, score, hasanswer}])."
+      "Retrieve the top-k passages from the run's index for each query into the retrievals table.",
+      "Queries come from a JSON/JSONL file of {id, question, answers} or from the articles table's questions; with --out also writes a Self-RAG JSONL file (records plus ctxs [{id, title, text, score, hasanswer}])."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge retrieve --run-dir runs/r1 --queries nq_dev.json --k 20 \\",
+      "      --out runs/r1/nq.jsonl"
     })
 public final class RetrieveCommand extends StageCommand {
   @Option(

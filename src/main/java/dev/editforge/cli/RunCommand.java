@@ -11,7 +11,11 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "run",
-    description = "Run the pipeline's stages in order, resuming after the last completed one")
+    description = {"Run the pipeline's stages in order, resuming after the last completed one."},
+    footer = {
+      "%nExample:",
+      "  editforge run --run-dir runs/r1 --input squad:articles.json --to select"
+    })
 public final class RunCommand extends StageCommand {
   @Mixin IngestInputs inputs = new IngestInputs();
 

@@ -8,9 +8,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "score",
     description = {
-      "Score every self-edit by test-time training: train a LoRA adapter on the edit, answer the",
-      "article's questions before and after, and write ttt_scores (one row per edit and repeat).",
-      "Results are committed every editforge.ttt.commit-every articles; a killed run resumes."
+      "Score every self-edit by test-time training.",
+      "Trains a LoRA adapter on the edit, answers the article's questions before and after, and writes ttt_scores (one row per edit and repeat). Results are committed every editforge.ttt.commit-every articles; a killed run resumes."
+    },
+    footer = {
+      "%nExample:",
+      "  editforge score --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct \\",
+      "      --eval-times 3"
     })
 public final class ScoreCommand extends StageCommand {
   @Option(

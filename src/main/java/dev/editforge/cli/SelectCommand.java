@@ -9,10 +9,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "select",
     description = {
-      "Build the sft table: the best k self-edits per article (ttt_scores + self_edits, or a SEAL run file),",
-      "plus reasoning traces, identity rows and instruction data as configured under editforge.select;",
-      "then write the configured export files (editforge.select.export.formats) into <run-dir>/exports/."
-    })
+      "Build the sft table and its export files.",
+      "The best k self-edits per article (ttt_scores + self_edits, or a SEAL run file), plus reasoning traces, identity rows and instruction data as configured under editforge.select; then the configured export files (editforge.select.export.formats) go into <run-dir>/exports/."
+    },
+    footer = {"%nExample:", "  editforge select --run-dir runs/r1 --k 5"})
 public final class SelectCommand extends StageCommand {
   @Option(
       names = "--seal-run",

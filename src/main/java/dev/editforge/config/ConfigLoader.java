@@ -3,6 +3,11 @@ package dev.editforge.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigIncludeContext;
+import com.typesafe.config.ConfigIncluder;
+import com.typesafe.config.ConfigIncluderClasspath;
+import com.typesafe.config.ConfigIncluderFile;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValueFactory;
@@ -42,7 +47,12 @@ public final class ConfigLoader {
       try {
         overlay =
             ConfigFactory.parseFile(
-                confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+                confFile.toFile(),
+                ConfigParseOptions.defaults()
+                    .setAllowMissing(false)
+                    .setIncluder(new RequiredIncludes(confFile)));
+      } catch (MissingInclude e) {
+        throw new SettingsException(e.getMessage());
       } catch (ConfigException e) {
         throw new SettingsException("cannot parse config file " + confFile + ": " + e.getMessage());
       }
@@ -78,6 +88,72 @@ public final class ConfigLoader {
     KeyValidator.check(
         merged, reference.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(true)));
     return merged;
+  }
+
+  /**
+   * Makes every {@code include} of a conf file required. Typesafe Config skips a missing {@code
+   * include "x.conf"} without a word (only {@code include required(...)} fails), so a mistyped
+   * include used to run the job on defaults.
+   */
+  private static final class RequiredIncludes
+      implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderClasspath {
+    private final Path confFile;
+    private ConfigIncluder fallback;
+
+    RequiredIncludes(Path confFile) {
+      this.confFile = confFile;
+    }
+
+    @Override
+    public ConfigIncluder withFallback(ConfigIncluder fallback) {
+      this.fallback = fallback;
+      return this;
+    }
+
+    @Override
+    public ConfigObject include(ConfigIncludeContext context, String what) {
+      return required(what, () -> fallback.include(required(context), what));
+    }
+
+    @Override
+    public ConfigObject includeFile(ConfigIncludeContext context, java.io.File what) {
+      return required(
+          what.getPath(),
+          () -> ((ConfigIncluderFile) fallback).includeFile(required(context), what));
+    }
+
+    @Override
+    public ConfigObject includeResources(ConfigIncludeContext context, String what) {
+      return required(
+          what,
+          () -> ((ConfigIncluderClasspath) fallback).includeResources(required(context), what));
+    }
+
+    private static ConfigIncludeContext required(ConfigIncludeContext context) {
+      return context.setParseOptions(context.parseOptions().setAllowMissing(false));
+    }
+
+    private ConfigObject required(String what, java.util.function.Supplier<ConfigObject> include) {
+      try {
+        return include.get();
+      } catch (ConfigException.IO e) {
+        throw new MissingInclude(
+            "config file "
+                + confFile
+                + " includes \""
+                + what
+                + "\", which cannot be read: "
+                + e.getMessage(),
+            e);
+      }
+    }
+  }
+
+  /** A conf file's include that does not exist; the loader turns it into a settings error. */
+  private static final class MissingInclude extends RuntimeException {
+    MissingInclude(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   static Config parseSets(List<String> sets) {

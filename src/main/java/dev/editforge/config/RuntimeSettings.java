@@ -62,6 +62,11 @@ public final class RuntimeSettings {
       throw new SettingsException(
           r.full("max-backoff"), max.toString(), "must be >= initial-backoff (" + initial + ")");
     }
+    double rowSeconds = r.number("max-row-seconds", 0.0, 7 * 24 * 3600.0);
+    if (rowSeconds <= 0) {
+      throw new SettingsException(
+          r.full("max-row-seconds"), Double.toString(rowSeconds), "must be > 0 seconds");
+    }
     return new RemoteSettings(
         endpoint,
         r.optionalString("model"),
@@ -71,7 +76,8 @@ public final class RuntimeSettings {
         request,
         r.integer("max-retries", 0, 100),
         initial,
-        max);
+        max,
+        Duration.ofMillis(Math.round(rowSeconds * 1000)));
   }
 
   /** Reads {@code editforge.judge}. */

@@ -51,7 +51,8 @@ public record GeneratorSpec(
     long requestTimeoutMs,
     int maxRetries,
     long initialBackoffMs,
-    long maxBackoffMs)
+    long maxBackoffMs,
+    long maxRowMs)
     implements Serializable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorSpec.class);
@@ -86,7 +87,8 @@ public record GeneratorSpec(
         r.requestTimeout().toMillis(),
         r.maxRetries(),
         r.initialBackoff().toMillis(),
-        r.maxBackoff().toMillis());
+        r.maxBackoff().toMillis(),
+        r.maxRowTime().toMillis());
   }
 
   public boolean local() {
@@ -103,7 +105,8 @@ public record GeneratorSpec(
         Duration.ofMillis(requestTimeoutMs),
         maxRetries,
         Duration.ofMillis(initialBackoffMs),
-        Duration.ofMillis(maxBackoffMs));
+        Duration.ofMillis(maxBackoffMs),
+        Duration.ofMillis(maxRowMs));
   }
 
   /** The local runtime's settings ({@code editforge.llm}). */

@@ -2,6 +2,7 @@ package dev.editforge.spark;
 
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
+import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.text.Json;
@@ -21,10 +22,26 @@ public final class RunRecord {
   private final EditforgeSettings settings;
   private final String startedAt = Instant.now().toString();
   private final List<Map<String, Object>> stages = new ArrayList<>();
+  private final Map<String, Object> config;
 
   public RunRecord(String command, EditforgeSettings settings) {
     this.command = command;
     this.settings = settings;
+    this.config = ConfigRedactor.flat(settings.raw());
+  }
+
+  /**
+   * Identifies the run's settings: a hash of the redacted config, so rotating a credential does not
+   * make two otherwise equal runs look different.
+   */
+  public String configHash() {
+    return Ids.of(Json.compact(config));
+  }
+
+  /** Where {@link #write} puts this record. */
+  public Path path(RunDir run) {
+    String name = startedAt.replace(":", "").replace("-", "") + "-" + command + ".json";
+    return new Path(run.path("_runs"), name);
   }
 
   public void add(StageOutcome outcome) {
@@ -55,8 +72,8 @@ public final class RunRecord {
     m.put("exit_code", exitCode);
     m.put("spark_master", master);
     m.put("stages", stages);
-    m.put("config", ConfigRedactor.flat(settings.raw()));
-    String name = startedAt.replace(":", "").replace("-", "") + "-" + command + ".json";
-    run.writeString(new Path(run.path("_runs"), name), Json.pretty(m));
+    m.put("config_hash", configHash());
+    m.put("config", config);
+    run.writeString(path(run), Json.pretty(m));
   }
 }

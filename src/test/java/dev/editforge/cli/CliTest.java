@@ -73,4 +73,25 @@ class CliTest {
     assertEquals(0, r.exitCode(), r.toString());
     assertTrue(r.out().contains("no inputs"), r.out());
   }
+
+  @Test
+  void aMalformedHubIdIsAUsageErrorInOneLine() {
+    // Issue 17.7: refused before, but as exit 1 with a stack trace.
+    CliRun r =
+        CliRun.of(
+            "generate-text",
+            "--model",
+            "Org/../../x",
+            "--prompt",
+            "hi",
+            "--run-dir",
+            dir.toString());
+    assertEquals(2, r.exitCode(), r.toString());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(1, lines.size(), r.err());
+    assertTrue(
+        lines.get(0).startsWith("editforge generate-text: invalid model reference \"Org/../../x\""),
+        lines.get(0));
+    assertFalse(r.err().contains("Exception"), r.err());
+  }
 }

@@ -113,6 +113,34 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void anIncludeThatDoesNotExistIsASettingsErrorNamingIt() throws Exception {
+    Files.writeString(dir.resolve("base.conf"), "editforge.ingest.min-partitions = 7");
+    Path good =
+        Files.writeString(
+            dir.resolve("good.conf"),
+            "include \"base.conf\"\neditforge.ingest.max-rejected-fraction = 0.2");
+    assertEquals(7, settings(good).ingest().minPartitions(), "a present include is read");
+    Path bad =
+        Files.writeString(
+            dir.resolve("bad.conf"),
+            "include \"bsae.conf\"\neditforge.ingest.max-rejected-fraction = 0.2");
+    SettingsException e = assertThrows(SettingsException.class, () -> settings(bad));
+    assertTrue(e.getMessage().contains("bad.conf"), e.getMessage());
+    assertTrue(e.getMessage().contains("\"bsae.conf\""), e.getMessage());
+    Path nested =
+        Files.writeString(
+            dir.resolve("nested.conf"), "include \"good.conf\"\ninclude \"gone.conf\"");
+    SettingsException n = assertThrows(SettingsException.class, () -> settings(nested));
+    assertTrue(n.getMessage().contains("\"gone.conf\""), n.getMessage());
+    Path explicit =
+        Files.writeString(
+            dir.resolve("explicit.conf"),
+            "include file(\"" + dir.resolve("nope.conf") + "\")\ninclude classpath(\"nope.conf\")");
+    SettingsException f = assertThrows(SettingsException.class, () -> settings(explicit));
+    assertTrue(f.getMessage().contains("nope.conf"), f.getMessage());
+  }
+
+  @Test
   void secretsAreRedacted() {
     Config c =
         ConfigLoader.load(null, List.of())

@@ -7,6 +7,8 @@ package dev.editforge.llm.hub;
 public final class HubException extends RuntimeException {
   /** Why, for callers that react differently (and for tests). */
   public enum Kind {
+    /** The reference is neither a directory nor a well-formed hub id ({@code Org/../../x}). */
+    INVALID_REFERENCE,
     /** The repository, revision or file does not exist (HTTP 404). */
     NOT_FOUND,
     /** The repository is gated or private and the token is missing or lacks access (401/403). */

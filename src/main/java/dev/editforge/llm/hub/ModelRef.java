@@ -77,10 +77,16 @@ public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
     }
   }
 
-  /** Parses {@code ref}, resolving relative directories against the working directory. */
+  /**
+   * Parses {@code ref}, resolving relative directories against the working directory.
+   *
+   * @throws HubException of kind {@link HubException.Kind#INVALID_REFERENCE} for a malformed
+   *     reference: the user fixes it, so it is a usage error (exit 2, one line), not a crash
+   */
   static ModelRef parse(String ref) {
     if (ref == null || ref.isBlank()) {
-      throw new IllegalArgumentException("empty model reference: " + EXPECTED);
+      throw new HubException(
+          HubException.Kind.INVALID_REFERENCE, "empty model reference: " + EXPECTED);
     }
     String s = ref.trim();
     if (s.startsWith("/")
@@ -105,7 +111,8 @@ public sealed interface ModelRef permits ModelRef.LocalDir, ModelRef.HubRepo {
     String revision = at < 0 ? DEFAULT_REVISION : s.substring(at + 1);
     String problem = HubRepo.problem(id, revision);
     if (problem != null) {
-      throw new IllegalArgumentException(
+      throw new HubException(
+          HubException.Kind.INVALID_REFERENCE,
           "invalid model reference \"" + s + "\": " + problem + ". " + EXPECTED);
     }
     return new HubRepo(id, revision);

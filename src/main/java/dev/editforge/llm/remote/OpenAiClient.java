@@ -168,17 +168,21 @@ public final class OpenAiClient implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot serialize request body", e);
     }
+    RowClock clock = new RowClock(settings.maxRowTime());
     for (int attempt = 1; ; attempt++) {
-      Outcome o = once(uri, bytes);
+      Outcome o = once(uri, bytes, clock);
       if (o.ok()) {
         return o.body();
       }
       String what = "POST " + uri + ": " + o.problem();
+      String tries = attempt == 1 ? "" : " (after " + attempt + " attempts)";
       if (!o.retryable() || attempt > settings.maxRetries()) {
-        String tries = attempt == 1 ? "" : " (after " + attempt + " attempts)";
         throw new RemoteException(what + tries, o.status(), attempt, null);
       }
       Duration wait = backoff.delay(attempt - 1, o.retryAfter(), random);
+      if (wait.compareTo(clock.left()) >= 0) {
+        throw new RemoteException(what + "; " + clock.spent() + tries, o.status(), attempt, null);
+      }
       log.accept(
           what
               + "; retry "
@@ -195,6 +199,37 @@ public final class OpenAiClient implements AutoCloseable {
         throw new RemoteException(
             what + "; interrupted while waiting to retry", o.status(), attempt, e);
       }
+    }
+  }
+
+  /**
+   * The time one request (a row) has left over all its attempts and backoffs. It starts when the
+   * first attempt is sent, not while the request queues for the in-flight cap: waiting behind the
+   * client's own throttle is not the server's fault. Confined to the request's thread.
+   */
+  private static final class RowClock {
+    private final Duration limit;
+    private long startNanos = -1;
+
+    RowClock(Duration limit) {
+      this.limit = limit;
+    }
+
+    void start() {
+      if (startNanos < 0) {
+        startNanos = System.nanoTime();
+      }
+    }
+
+    Duration left() {
+      long used = startNanos < 0 ? 0 : System.nanoTime() - startNanos;
+      return limit.minusNanos(used);
+    }
+
+    String spent() {
+      return "gave up: the row's time limit (remote.max-row-seconds = "
+          + limit.toMillis() / 1000.0
+          + " s) is spent";
     }
   }
 
@@ -216,43 +251,56 @@ public final class OpenAiClient implements AutoCloseable {
     }
   }
 
-  private Outcome once(URI uri, byte[] body) {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(uri)
-            .timeout(settings.requestTimeout())
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-    if (apiKey != null) {
-      b.header("Authorization", "Bearer " + apiKey);
-    }
+  private Outcome once(URI uri, byte[] body, RowClock clock) {
     try {
       inFlight.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Outcome.failure(-1, "interrupted", false, Optional.empty());
     }
+    clock.start();
+    // An attempt gets the request timeout or what is left of the row's time, whichever is less;
+    // when the row's time cut it short, retrying cannot help.
+    Duration left = clock.left();
+    boolean rowLimited = left.compareTo(settings.requestTimeout()) < 0;
+    Duration timeout = rowLimited ? left : settings.requestTimeout();
+    if (timeout.toMillis() <= 0) {
+      inFlight.release();
+      return Outcome.failure(-1, clock.spent(), false, Optional.empty());
+    }
+    String noResponse =
+        "no response within "
+            + timeout.toMillis()
+            + " ms"
+            + (rowLimited ? "; " + clock.spent() : "");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (apiKey != null) {
+      b.header("Authorization", "Bearer " + apiKey);
+    }
     HttpResponse<String> r;
     CompletableFuture<HttpResponse<String>> f = null;
     try {
       // HttpRequest.timeout covers the wait for the headers only; the outer wait bounds the body.
       f = http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
-      r = f.get(settings.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+      long outerMillis = rowLimited ? timeout.toMillis() : timeout.toMillis() + 1000;
+      r = f.get(outerMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
-      return Outcome.failure(
-          -1,
-          "no response within " + settings.requestTimeout().toMillis() + " ms",
-          true,
-          Optional.empty());
+      return Outcome.failure(-1, noResponse, !rowLimited, Optional.empty());
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
+      boolean timedOut = c instanceof HttpTimeoutException;
       String why =
-          c instanceof HttpTimeoutException
-              ? "no response within " + settings.requestTimeout().toMillis() + " ms"
+          timedOut
+              ? noResponse
               : c.getClass().getSimpleName()
                   + (c.getMessage() == null ? "" : ": " + clean(c.getMessage()));
-      return Outcome.failure(-1, why, true, Optional.empty());
+      return Outcome.failure(-1, why, !(timedOut && rowLimited), Optional.empty());
     } catch (InterruptedException e) {
       f.cancel(true);
       Thread.currentThread().interrupt();

@@ -11,6 +11,9 @@ import java.time.Duration;
  * @param endpoint base URL including the API version, e.g. {@code http://gpu-1:8000/v1}
  * @param model the served model name, or null to let the server pick its default
  * @param apiKeyEnv environment variable with the API key, or null for no key
+ * @param requestTimeout the most one attempt may take
+ * @param maxRowTime the most one request (a row) may take over all its attempts and the waits
+ *     between them, counted from its first attempt; when it is spent the row fails with that reason
  */
 public record RemoteSettings(
     URI endpoint,
@@ -21,7 +24,11 @@ public record RemoteSettings(
     Duration requestTimeout,
     int maxRetries,
     Duration initialBackoff,
-    Duration maxBackoff) {
+    Duration maxBackoff,
+    Duration maxRowTime) {
+
+  /** The default {@link #maxRowTime}: two whole default request timeouts and the waits between. */
+  public static final Duration DEFAULT_MAX_ROW_TIME = Duration.ofSeconds(300);
 
   public RemoteSettings {
     String e = endpoint.toString();
@@ -41,11 +48,36 @@ public record RemoteSettings(
     }
     if (!positive(connectTimeout)
         || !positive(requestTimeout)
+        || !positive(maxRowTime)
         || initialBackoff.isNegative()
         || maxBackoff.compareTo(initialBackoff) < 0) {
       throw new IllegalArgumentException(
           "timeouts must be > 0 and 0 <= initialBackoff <= maxBackoff");
     }
+  }
+
+  /** Settings with the default {@link #maxRowTime}. */
+  public RemoteSettings(
+      URI endpoint,
+      String model,
+      String apiKeyEnv,
+      int maxConcurrency,
+      Duration connectTimeout,
+      Duration requestTimeout,
+      int maxRetries,
+      Duration initialBackoff,
+      Duration maxBackoff) {
+    this(
+        endpoint,
+        model,
+        apiKeyEnv,
+        maxConcurrency,
+        connectTimeout,
+        requestTimeout,
+        maxRetries,
+        initialBackoff,
+        maxBackoff,
+        DEFAULT_MAX_ROW_TIME);
   }
 
   /** Defaults for a vLLM server on this machine; the same values as reference.conf. */
@@ -56,10 +88,11 @@ public record RemoteSettings(
         "OPENAI_API_KEY",
         16,
         Duration.ofSeconds(10),
-        Duration.ofMinutes(10),
+        Duration.ofSeconds(120),
         4,
         Duration.ofSeconds(1),
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60),
+        DEFAULT_MAX_ROW_TIME);
   }
 
   public RemoteSettings withEndpoint(URI newEndpoint) {
@@ -72,7 +105,8 @@ public record RemoteSettings(
         requestTimeout,
         maxRetries,
         initialBackoff,
-        maxBackoff);
+        maxBackoff,
+        maxRowTime);
   }
 
   public RemoteSettings withConcurrency(int newMaxConcurrency) {
@@ -85,7 +119,8 @@ public record RemoteSettings(
         requestTimeout,
         maxRetries,
         initialBackoff,
-        maxBackoff);
+        maxBackoff,
+        maxRowTime);
   }
 
   /** Retry and timeout knobs in one go (tests use milliseconds). */
@@ -100,7 +135,23 @@ public record RemoteSettings(
         newRequestTimeout,
         newMaxRetries,
         newInitial,
-        newMax);
+        newMax,
+        maxRowTime);
+  }
+
+  /** The same settings with another {@link #maxRowTime} (tests use milliseconds). */
+  public RemoteSettings withMaxRowTime(Duration newMaxRowTime) {
+    return new RemoteSettings(
+        endpoint,
+        model,
+        apiKeyEnv,
+        maxConcurrency,
+        connectTimeout,
+        requestTimeout,
+        maxRetries,
+        initialBackoff,
+        maxBackoff,
+        newMaxRowTime);
   }
 
   private static boolean positive(Duration d) {

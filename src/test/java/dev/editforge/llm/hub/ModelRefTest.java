@@ -56,8 +56,8 @@ class ModelRefTest {
           "org/name@has space",
           "org/" + "x".repeat(100)
         }) {
-      IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> ModelRef.parse(bad), bad);
+      HubException e = assertThrows(HubException.class, () -> ModelRef.parse(bad), bad);
+      assertEquals(HubException.Kind.INVALID_REFERENCE, e.kind(), bad);
       assertTrue(e.getMessage().contains("Org/Name[@revision]"), e.getMessage());
     }
   }

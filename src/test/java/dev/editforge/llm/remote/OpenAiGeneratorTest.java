@@ -171,6 +171,46 @@ class OpenAiGeneratorTest {
   }
 
   @Test
+  void aRowThatKeepsHangingFailsWhenItsTimeIsSpentNotAfterEveryRetry() {
+    // Issue 17.13: request-timeout x (retries + 1) let one hung request hold a task ~50 minutes.
+    server.script = call -> new FakeOpenAi.Reply(200, Map.of(), "{}", 30_000);
+    RemoteSettings s =
+        settings()
+            .withRetries(100, Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofMillis(400))
+            .withMaxRowTime(Duration.ofMillis(1000));
+    long t0 = System.nanoTime();
+    GenerationResult r;
+    try (OpenAiClient c = client(s);
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+      r = g.generate(List.of(text("hung"))).get(0);
+    }
+    assertFalse(r.ok());
+    assertTrue(r.error().contains("remote.max-row-seconds = 1.0 s"), r.error());
+    int calls = server.calls("hung").size();
+    assertTrue(calls >= 2 && calls <= 4, "about 1000 / 400 attempts, not 101: " + calls);
+    // Generous: without the cap this takes 101 x 400 ms.
+    assertTrue((System.nanoTime() - t0) / 1_000_000 < 15_000, "gave up at the row's limit");
+  }
+
+  @Test
+  void aBackoffLongerThanWhatIsLeftOfTheRowFailsAtOnce() {
+    server.script = call -> new FakeOpenAi.Reply(503, Map.of("Retry-After", "30"), "busy", 0);
+    RemoteSettings s =
+        settings()
+            .withRetries(4, Duration.ofMillis(5), Duration.ofSeconds(60), Duration.ofSeconds(5))
+            .withMaxRowTime(Duration.ofSeconds(2));
+    GenerationResult r;
+    try (OpenAiClient c = client(s);
+        OpenAiGenerator g = new OpenAiGenerator(c, null)) {
+      r = g.generate(List.of(text("busy"))).get(0);
+    }
+    assertFalse(r.ok());
+    assertTrue(r.error().contains("HTTP 503"), r.error());
+    assertTrue(r.error().contains("remote.max-row-seconds = 2.0 s"), r.error());
+    assertEquals(1, server.calls("busy").size(), "no 30 s sleep before a retry that cannot finish");
+  }
+
+  @Test
   void aPermanentFailureIsThatRequestsErrorWhileTheBatchSucceeds() {
     server.script =
         call ->

@@ -21,10 +21,11 @@ class RemoteSettingsTest {
         api-key-env = "OPENAI_API_KEY"
         max-concurrency = 16
         connect-timeout = 10s
-        request-timeout = 10m
+        request-timeout = 120s
         max-retries = 4
         initial-backoff = 1s
         max-backoff = 60s
+        max-row-seconds = 300
       }
       """;
 
@@ -43,7 +44,10 @@ class RemoteSettingsTest {
     RemoteSettings s = read("");
     assertEquals(RemoteSettings.defaults(s.endpoint(), null), s);
     assertNull(s.model(), "empty model: the server's default");
-    assertEquals(Duration.ofMinutes(10), s.requestTimeout());
+    assertEquals(Duration.ofSeconds(120), s.requestTimeout());
+    assertEquals(Duration.ofSeconds(300), s.maxRowTime());
+    assertEquals(
+        Duration.ofMillis(1500), read("editforge.remote.max-row-seconds = 1.5").maxRowTime());
   }
 
   @Test
@@ -74,6 +78,10 @@ class RemoteSettingsTest {
     assertEquals(
         "editforge.remote.request-timeout",
         assertThrows(SettingsException.class, () -> read("editforge.remote.request-timeout = 0s"))
+            .key());
+    assertEquals(
+        "editforge.remote.max-row-seconds",
+        assertThrows(SettingsException.class, () -> read("editforge.remote.max-row-seconds = 0"))
             .key());
     SettingsException e =
         assertThrows(SettingsException.class, () -> read("editforge.remote.max-backoff = 10ms"));
