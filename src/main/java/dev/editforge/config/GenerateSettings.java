@@ -23,6 +23,8 @@ import java.util.List;
  * @param partitions partitions of the generate stage; 0 = Spark's default parallelism
  * @param chunkSize generation tasks per checkpointed chunk in {@code _work/}, so a killed run
  *     resumes
+ * @param maxErrorFraction the share of self_edits rows that may carry an error before generate
+ *     fails with exit 3 (reasoning has its own, {@link ReasoningSettings#maxErrorFraction()})
  */
 public record GenerateSettings(
     List<String> what,
@@ -34,6 +36,7 @@ public record GenerateSettings(
     double gpusPerTask,
     int partitions,
     int chunkSize,
+    MaxErrorFraction maxErrorFraction,
     ReasoningSampling reasoningSampling) {
 
   public static final String SELF_EDITS = "self-edits";
@@ -67,6 +70,7 @@ public record GenerateSettings(
         r.number("gpus-per-task", 0.0, 64.0),
         r.integer("partitions", 0, 1 << 20),
         r.integer("chunk-size", 1, 1 << 24),
+        MaxErrorFraction.read(r, "max-error-fraction"),
         new ReasoningSampling(
             reasoning.number("temperature", 0.0, 10.0),
             reasoning.number("top-p", Double.MIN_VALUE, 1.0),

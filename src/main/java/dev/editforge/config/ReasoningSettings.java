@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * {@code editforge.generate.reasoning}: which prompts write and frame reasoning traces, how the
- * answer is read back, and how many samples vote per question.
+ * answer is read back, how many samples vote per question, and the share of traces that may carry
+ * an error before the reasoning part of generate fails with exit 3.
  */
 public record ReasoningSettings(
     String teacherPrompt,
@@ -15,7 +16,8 @@ public record ReasoningSettings(
     Map<String, String> templates,
     List<String> answerPatterns,
     boolean lastLineOnly,
-    int samples) {
+    int samples,
+    MaxErrorFraction maxErrorFraction) {
 
   public ReasoningSettings {
     templates = Map.copyOf(templates);
@@ -48,7 +50,13 @@ public record ReasoningSettings(
       throw new SettingsException(r.full("answer-patterns"), patterns, e.getMessage());
     }
     return new ReasoningSettings(
-        teacher, student, templates, patterns, lastLineOnly, r.integer("samples", 1, 1000));
+        teacher,
+        student,
+        templates,
+        patterns,
+        lastLineOnly,
+        r.integer("samples", 1, 1000),
+        MaxErrorFraction.read(r, "max-error-fraction"));
   }
 
   public ReasoningPrompts prompts() {

@@ -11,7 +11,9 @@ import java.util.regex.Pattern;
  * mode, device}}, plus {@code judge.kind} and {@code remote.endpoint} (the judge and vLLM server
  * the scorer talks to). The LoRA/trainer keys belong to {@code TttSettings}; the {@link Lora}
  * description written into every {@code ttt_scores} row is read from {@code ttt.epochs}, {@code
- * ttt.lr} and {@code ttt.lora.*} when those keys exist, SEAL's defaults otherwise.
+ * ttt.lr} and {@code ttt.lora.*} when those keys exist, SEAL's defaults otherwise. {@code
+ * ttt.max-error-fraction} is the share of self-edits that may be unusable (a generation error, a
+ * blank completion, an unknown article or one without questions) before score fails with exit 3.
  */
 public record ScoreSettings(
     String model,
@@ -22,7 +24,8 @@ public record ScoreSettings(
     String device,
     String judgeKind,
     String endpoint,
-    Lora lora)
+    Lora lora,
+    MaxErrorFraction maxErrorFraction)
     implements Serializable {
 
   public enum Mode {
@@ -88,6 +91,7 @@ public record ScoreSettings(
         device,
         judgeKind,
         endpoint,
-        lora);
+        lora,
+        MaxErrorFraction.read(r, "max-error-fraction"));
   }
 }

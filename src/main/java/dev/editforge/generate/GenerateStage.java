@@ -1,9 +1,15 @@
 package dev.editforge.generate;
 
 import dev.editforge.config.GenerateSettings;
+import dev.editforge.config.MaxErrorFraction;
 import dev.editforge.io.Fingerprints;
+import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.WorkParts;
+import dev.editforge.llm.ChatTemplate;
+import dev.editforge.llm.LlmSettings;
+import dev.editforge.llm.LlmTokenizer;
+import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
 import dev.editforge.spark.GpuProfiles;
@@ -69,6 +75,9 @@ final class GenerateStage {
                 .section("generate")
                 .withoutPath("what")
                 .withoutPath(otherPart)
+                // a threshold decides the verdict, not the rows
+                .withoutPath("max-error-fraction")
+                .withoutPath("reasoning.max-error-fraction")
                 .withFallback(
                     spec.local()
                         ? ctx.settings().section("llm").atKey("llm")
@@ -110,6 +119,7 @@ final class GenerateStage {
               2,
               1024,
               7);
+      checkChatTemplate(g, ctx.settings().llm(), dir);
       return new Resolved(
           GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, TINY_RANDOM),
           null);
@@ -121,8 +131,38 @@ final class GenerateStage {
         java.nio.file.Files.isDirectory(Path.of(g.model()))
             ? dir.getFileName().toString()
             : g.model();
+    checkChatTemplate(g, ctx.settings().llm(), dir);
     return new Resolved(
         GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, name), null);
+  }
+
+  /**
+   * Refuses, on the driver and before any request, a model's own chat template that goes over a
+   * sandbox limit ({@link ChatTemplate#checkUsable}) for the one-message conversation generate
+   * sends: it would fail every request, each only after its full time limit. A template that merely
+   * refuses a conversation is left to each request, whose row carries the reason.
+   *
+   * @throws ModelLoadException (exit 2) naming the model's tokenizer_config.json
+   */
+  static void checkChatTemplate(GenerateSettings g, LlmSettings llm, Path dir) {
+    if (!g.chat() || !llm.chatTemplate().equals("model")) {
+      return;
+    }
+    ChatTemplate template = LlmTokenizer.readChatTemplate(dir);
+    if (template == null) {
+      return; // each request says the model has none and which setting picks a built-in
+    }
+    try {
+      template.checkUsable();
+    } catch (ChatTemplate.LimitExceeded e) {
+      throw new ModelLoadException(
+          dir.resolve("tokenizer_config.json"),
+          "the chat_template cannot render even a one-message conversation: "
+              + e.getMessage()
+              + "; set editforge.llm.chat-template to one of "
+              + String.join(", ", ChatTemplate.BUILT_IN_NAMES)
+              + " or fix the model's template");
+    }
   }
 
   /**
@@ -258,6 +298,50 @@ final class GenerateStage {
       return ctx.spark().createDataFrame(List.of(), schema);
     }
     return ctx.spark().read().schema(schema).parquet(paths.toArray(new String[0]));
+  }
+
+  /**
+   * Applies {@code max} to the {@code errors} of {@code rows} that {@code table} holds: records the
+   * share in the manifest and, above the threshold, marks the output failed (it is still committed,
+   * so a rerun keeps its good rows and retries the rest; generate exits 3 and {@code run} stops).
+   * {@code sampleError} is one of the errors, to say what went wrong. Returns the status word for
+   * the console line.
+   */
+  static String checkErrors(
+      StageOutput.Staged out,
+      MaxErrorFraction max,
+      String table,
+      long errors,
+      long rows,
+      String sampleError) {
+    out.manifest().put("error_fraction", MaxErrorFraction.fraction(errors, rows));
+    out.manifest().put("max_error_fraction", max.value());
+    String failure = max.failure("generate: " + table, errors, rows, "rows have an error");
+    if (failure == null) {
+      return Manifest.COMPLETED;
+    }
+    out.fail(
+        failure
+            + (sampleError == null ? "" : "; e.g. " + shorten(sampleError))
+            + "; the rows are kept in "
+            + out.context().runDir().table(table)
+            + " and a rerun retries only the failed ones");
+    return Manifest.FAILED;
+  }
+
+  /** The first error of {@code rows} (an {@code error} column), or null when none has one. */
+  static String firstError(Dataset<Row> rows) {
+    List<Row> first =
+        rows.filter(org.apache.spark.sql.functions.col("error").isNotNull())
+            .select("error")
+            .limit(1)
+            .collectAsList();
+    return first.isEmpty() ? null : first.get(0).getString(0);
+  }
+
+  private static String shorten(String s) {
+    String one = s.replaceAll("\\s+", " ").strip();
+    return one.length() <= 200 ? one : one.substring(0, 200) + "…";
   }
 
   static Map<String, Object> note() {

@@ -242,11 +242,23 @@ public final class ReasoningJob implements PipelineStage {
       m.put("executors", counters.distinctBindings());
       note.forEach(m::put);
       m.put("generate_seconds", seconds);
+      // Over every trace, before only-agreeing drops the ones with an error from the table.
+      long traceErrors = judged.filter(col("error").isNotNull()).count();
+      m.count("traces_with_error", traceErrors);
+      String status =
+          GenerateStage.checkErrors(
+              out,
+              rs.maxErrorFraction(),
+              Tables.REASONING,
+              traceErrors,
+              total,
+              traceErrors > 0 ? GenerateStage.firstError(judged) : null);
       out.summary(
           String.format(
               Locale.ROOT,
-              "generate: reasoning completed: %,d traces for %,d questions (n = %d, model %s): %,d agree, %,d with errors, "
+              "generate: reasoning %s: %,d traces for %,d questions (n = %d, model %s): %,d agree, %,d with errors, "
                   + "%,d dropped (only-agreeing), %,d ties -> %s",
+              status,
               output,
               options.size(),
               rs.samples(),

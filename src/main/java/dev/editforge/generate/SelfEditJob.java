@@ -216,11 +216,20 @@ public final class SelfEditJob implements PipelineStage {
       note.forEach(m::put);
       m.put("generate_seconds", seconds);
       m.put("tokens_per_second", seconds > 0 ? counters.completionTokens().value() / seconds : 0.0);
+      String status =
+          GenerateStage.checkErrors(
+              out,
+              ctx.settings().generate().maxErrorFraction(),
+              Tables.SELF_EDITS,
+              errors,
+              output,
+              errors > 0 ? GenerateStage.firstError(ctx.spark().read().parquet(out.uri())) : null);
       out.summary(
           String.format(
               Locale.ROOT,
-              "generate: self_edits completed: %,d rows for %,d articles (k = %d, prompt %s, model %s): %,d generated, %,d kept, "
+              "generate: self_edits %s: %,d rows for %,d articles (k = %d, prompt %s, model %s): %,d generated, %,d kept, "
                   + "%,d with errors -> %s",
+              status,
               output,
               articlesCount,
               se.k(),

@@ -3,9 +3,18 @@ package dev.editforge.llm;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.el.JinjavaProcessors;
+import com.hubspot.jinjava.interpret.CollectionTooBigException;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.OutputTooBigException;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.loader.ResourceLocator;
+import com.hubspot.jinjava.loader.ResourceNotFoundException;
+import com.hubspot.jinjava.tree.Node;
+import java.nio.charset.Charset;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,14 +29,46 @@ import java.util.regex.Pattern;
  * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token} and a {@code
  * raise_exception(msg)} that makes {@link #render} throw {@link ChatTemplateException} with the
  * template's own message. Immutable and thread-safe.
+ *
+ * <p>A model's template is code from whoever published the model, so every render is sandboxed
+ * (issue 17): it may take at most {@link #timeLimit()} ({@link #DEFAULT_TIME_LIMIT} unless {@link
+ * #withTimeLimit} says otherwise), produce at most {@link #MAX_OUTPUT_CHARS} characters (also the
+ * bound on any string it builds), build no list or map over {@link #MAX_COLLECTION_SIZE} entries,
+ * and include, import or extend no other template: Jinjava's default loader reads the classpath,
+ * where {@code core-default.xml} (and on a cluster {@code core-site.xml}, with its credentials)
+ * lives. Going over a limit throws {@link LimitExceeded}, a {@link ChatTemplateException}: the one
+ * request fails with that reason and the others go on; {@link #checkUsable} lets a caller refuse a
+ * template that goes over a limit for even the smallest conversation before any request is sent.
  */
 public final class ChatTemplate {
   /** A template that refused the conversation (raise_exception) or failed to render. */
-  public static final class ChatTemplateException extends IllegalArgumentException {
+  public static class ChatTemplateException extends IllegalArgumentException {
     public ChatTemplateException(String message) {
       super(message);
     }
   }
+
+  /** A render that went over a sandbox limit: time, output size, collection size or an include. */
+  public static final class LimitExceeded extends ChatTemplateException {
+    public LimitExceeded(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Real chat templates render in milliseconds; nested loops in a hostile one ran for minutes. Five
+   * seconds leaves room for a GC pause on a loaded executor.
+   */
+  public static final Duration DEFAULT_TIME_LIMIT = Duration.ofSeconds(5);
+
+  /**
+   * 4 Mi characters: about a million tokens, more than any model's context window, so no legitimate
+   * prompt is cut off, while a runaway loop stops long before it can exhaust an executor's heap.
+   */
+  public static final long MAX_OUTPUT_CHARS = 4L << 20;
+
+  /** A conversation is a handful of messages; a bigger list or map is a runaway template. */
+  public static final int MAX_COLLECTION_SIZE = 100_000;
 
   public static final List<String> BUILT_IN_NAMES =
       List.of("chatml", "alpaca", "vicuna", "llama2", "gemma", "plain");
@@ -98,13 +139,26 @@ public final class ChatTemplate {
   private final String adapted;
   private final String bosToken;
   private final String eosToken;
+  private final Duration timeLimit;
 
-  private ChatTemplate(String name, String source, String bosToken, String eosToken) {
+  /** The render deadline (System.nanoTime) of the calling thread while it renders, else null. */
+  private static final ThreadLocal<Long> DEADLINE = new ThreadLocal<>();
+
+  private ChatTemplate(
+      String name, String source, String bosToken, String eosToken, Duration timeLimit) {
     this.name = name;
     this.source = source;
     this.adapted = adaptToJinjava(source);
     this.bosToken = bosToken == null ? "" : bosToken;
     this.eosToken = eosToken == null ? "" : eosToken;
+    if (timeLimit.isNegative() || timeLimit.isZero()) {
+      throw new IllegalArgumentException("a chat template's time limit must be positive");
+    }
+    this.timeLimit = timeLimit;
+  }
+
+  private ChatTemplate(String name, String source, String bosToken, String eosToken) {
+    this(name, source, bosToken, eosToken, DEFAULT_TIME_LIMIT);
   }
 
   /** A model's own template (the {@code chat_template} string of tokenizer_config.json). */
@@ -153,6 +207,32 @@ public final class ChatTemplate {
     return source;
   }
 
+  /** How long one render may take. */
+  public Duration timeLimit() {
+    return timeLimit;
+  }
+
+  /** This template with another render time limit. */
+  public ChatTemplate withTimeLimit(Duration limit) {
+    return new ChatTemplate(name, source, bosToken, eosToken, limit);
+  }
+
+  /**
+   * Renders the smallest conversation there is (one user message, with the generation prompt) and
+   * throws {@link LimitExceeded} when that already goes over a sandbox limit: such a template is
+   * unusable for every prompt, so a caller refuses it before sending any. Other failures (e.g. a
+   * raise_exception about the conversation's shape) are left to each request.
+   */
+  public void checkUsable() {
+    try {
+      render(List.of(ChatMessage.user("Hello")), true);
+    } catch (LimitExceeded e) {
+      throw e;
+    } catch (ChatTemplateException e) {
+      // a property of the conversation, not of the template: each request reports it
+    }
+  }
+
   /**
    * Renders {@code messages}; throws {@link ChatTemplateException} when the template refuses them.
    */
@@ -178,7 +258,19 @@ public final class ChatTemplate {
     bindings.put("add_generation_prompt", addGenerationPrompt);
     bindings.put("bos_token", bosToken);
     bindings.put("eos_token", eosToken);
-    RenderResult result = JINJAVA.renderForResult(adapted, bindings);
+    RenderResult result;
+    DEADLINE.set(System.nanoTime() + timeLimit.toNanos());
+    try {
+      result = JINJAVA.renderForResult(adapted, bindings);
+    } finally {
+      DEADLINE.remove();
+    }
+    for (TemplateError e : result.getErrors()) {
+      String limit = limitMessage(e);
+      if (limit != null) {
+        throw new LimitExceeded("chat template " + name + " " + limit);
+      }
+    }
     for (TemplateError e : result.getErrors()) {
       String raised = raisedMessage(e);
       if (raised != null) {
@@ -254,6 +346,88 @@ public final class ChatTemplate {
     return out.toString();
   }
 
+  /** What sandbox limit {@code e} reports (as the end of a sentence), or null for another error. */
+  private String limitMessage(TemplateError e) {
+    for (Throwable t = e.getException(); t != null; t = t.getCause()) {
+      if (t instanceof RenderTimeLimit) {
+        return "ran past its render time limit of "
+            + timeLimit.toMillis()
+            + " ms (runaway loops?) and was stopped";
+      }
+      if (t instanceof OutputTooBigException || t instanceof CollectionTooBigException) {
+        return "went over its size limit ("
+            + MAX_OUTPUT_CHARS
+            + " characters of output or string, "
+            + MAX_COLLECTION_SIZE
+            + " entries in a list or map): "
+            + t.getMessage();
+      }
+      if (t instanceof IncludeRefused) {
+        return "tried to load another template: " + IncludeRefused.detail(t.getMessage());
+      }
+    }
+    String msg = e.getMessage() == null ? "" : e.getMessage();
+    if (msg.contains(RenderTimeLimit.MARKER)) {
+      return "ran past its render time limit of " + timeLimit.toMillis() + " ms and was stopped";
+    }
+    if (msg.contains(IncludeRefused.MARKER)) {
+      return "tried to load another template: " + IncludeRefused.detail(msg);
+    }
+    if (e.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG
+        || e.getReason() == TemplateError.ErrorReason.COLLECTION_TOO_BIG) {
+      return "went over its size limit: " + msg;
+    }
+    return null;
+  }
+
+  /** Thrown between two nodes of a render that is past its deadline; Jinjava stops there. */
+  static final class RenderTimeLimit extends RuntimeException {
+    static final String MARKER = "[render time limit]";
+
+    RenderTimeLimit() {
+      super(MARKER);
+    }
+  }
+
+  /**
+   * Jinjava calls this before rendering every node (tag, expression, text) of every loop pass, so a
+   * runaway loop meets the deadline within one iteration.
+   */
+  private static void checkDeadline(Node node, JinjavaInterpreter interpreter) {
+    Long deadline = DEADLINE.get();
+    if (deadline != null && System.nanoTime() - deadline > 0) {
+      throw new RenderTimeLimit();
+    }
+  }
+
+  /** Jinjava's loader for include, import, from and extends: every name is refused. */
+  private static final class NoIncludes implements ResourceLocator {
+    @Override
+    public String getString(String fullName, Charset encoding, JinjavaInterpreter interpreter)
+        throws ResourceNotFoundException {
+      throw new IncludeRefused(fullName);
+    }
+  }
+
+  /** Why an include, import or extends found nothing: chat templates load no other template. */
+  static final class IncludeRefused extends ResourceNotFoundException {
+    static final String MARKER = "[no includes]";
+
+    IncludeRefused(String name) {
+      super(
+          MARKER
+              + " '"
+              + name
+              + "' was not loaded: chat templates may not include, import or extend other "
+              + "templates (nothing from the classpath or the filesystem)");
+    }
+
+    /** The part of a message after the marker. */
+    static String detail(String message) {
+      return message.substring(message.indexOf(MARKER) + MARKER.length()).trim();
+    }
+  }
+
   private static String raisedMessage(TemplateError e) {
     for (Throwable t = e.getException(); t != null; t = t.getCause()) {
       if (t instanceof RaisedByTemplate r) {
@@ -300,8 +474,17 @@ public final class ChatTemplate {
             .withTrimBlocks(true)
             .withLstripBlocks(true)
             .withLegacyOverrides(overrides)
+            .withMaxOutputSize(MAX_OUTPUT_CHARS)
+            .withMaxStringLength(MAX_OUTPUT_CHARS)
+            .withMaxListSize(MAX_COLLECTION_SIZE)
+            .withMaxMapSize(MAX_COLLECTION_SIZE)
+            .withProcessors(
+                JinjavaProcessors.newBuilder()
+                    .withNodePreProcessor(ChatTemplate::checkDeadline)
+                    .build())
             .build();
     Jinjava jinjava = new Jinjava(config);
+    jinjava.setResourceLocator(new NoIncludes());
     jinjava
         .getGlobalContext()
         .registerFunction(

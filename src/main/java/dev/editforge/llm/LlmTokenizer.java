@@ -126,6 +126,19 @@ public final class LlmTokenizer implements AutoCloseable {
         maxId + 1);
   }
 
+  /**
+   * The chat template a model directory ships (tokenizer_config.json's {@code chat_template}, else
+   * {@code chat_template.jinja}) with its bos/eos tokens, read without loading the tokenizer, so a
+   * driver can check it; null when the model ships none.
+   */
+  public static ChatTemplate readChatTemplate(Path dir) {
+    JsonNode cfg = ModelConfig.readJson(dir.resolve("tokenizer_config.json"), false);
+    String template = chatTemplate(cfg, dir);
+    return template == null
+        ? null
+        : ChatTemplate.of(template, tokenText(cfg, "bos_token"), tokenText(cfg, "eos_token"));
+  }
+
   private static String tokenText(JsonNode cfg, String key) {
     if (cfg == null || !cfg.has(key) || cfg.get(key).isNull()) {
       return null;

@@ -17,6 +17,7 @@ import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
 import com.typesafe.config.Config;
+import dev.editforge.config.MaxErrorFraction;
 import dev.editforge.config.ScoreSettings;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
@@ -136,7 +137,8 @@ public final class ScoreJob implements PipelineStage {
 
   /** The ttt and judge sections; commit-every only changes how often results are committed. */
   static String configHash(StageContext ctx) {
-    Config ttt = ctx.settings().section("ttt").withoutPath("commit-every");
+    Config ttt =
+        ctx.settings().section("ttt").withoutPath("commit-every").withoutPath("max-error-fraction");
     Config both = ttt.atPath("ttt").withFallback(ctx.settings().section("judge").atPath("judge"));
     return Fingerprints.configHash(both);
   }
@@ -174,11 +176,14 @@ public final class ScoreJob implements PipelineStage {
         .put("eval_times", s.evalTimes())
         .put("seed", s.seed());
 
-    WorkParts work = prepareWork(ctx, manifest.fingerprint());
-    out.afterCommit(work::deleteAll);
-
     spark.sparkContext().setJobDescription("score: plan");
     Classified c = classifyAll(spark, run);
+    if (failOnUnusable(out, s, c)) {
+      return;
+    }
+
+    WorkParts work = prepareWork(ctx, manifest.fingerprint());
+    out.afterCommit(work::deleteAll);
     List<ArticleWork> todo = c.todo();
     Set<String> done = scoredArticles(spark, work);
     List<ArticleWork> pending = todo.stream().filter(w -> !done.contains(w.articleId())).toList();
@@ -278,6 +283,57 @@ public final class ScoreJob implements PipelineStage {
             fmt(manifest.get("mean_baseline_accuracy")),
             fmt(manifest.get("mean_adapter_accuracy")),
             run.table(Tables.TTT_SCORES)));
+  }
+
+  /**
+   * Checks {@code ttt.max-error-fraction} against the self-edits that cannot be scored, before any
+   * adapter is trained: above it, writes an empty table with the rejects and their counts, marks
+   * the output failed (exit 3) and returns true. Committed parts of an interrupted run stay in
+   * {@code _work/score/} for when the edits are fixed or the threshold raised.
+   */
+  static boolean failOnUnusable(StageOutput.Staged out, ScoreSettings s, Classified c) {
+    long accepted = c.count("accepted");
+    long duplicates = c.count("duplicate");
+    Map<String, Long> rejectsByReason = c.rejects(c.byStatus());
+    long rejected = rejectsByReason.values().stream().mapToLong(Long::longValue).sum();
+    long input = accepted + rejected + duplicates;
+    Manifest manifest = out.manifest();
+    manifest.put("error_fraction", MaxErrorFraction.fraction(rejected, input));
+    manifest.put("max_error_fraction", s.maxErrorFraction().value());
+    String failure =
+        s.maxErrorFraction()
+            .failure("score: " + Tables.TTT_SCORES, rejected, input, "self-edits cannot be scored");
+    if (failure == null) {
+      return false;
+    }
+    SparkSession spark = out.context().spark();
+    RunDir run = out.context().runDir();
+    spark.createDataFrame(List.of(), Tables.TTT_SCORES_SCHEMA).write().parquet(out.uri());
+    writeRejects(spark, run, out.rejectsUri());
+    manifest
+        .count("input", input)
+        .count("accepted", accepted)
+        .count("rejected", rejected)
+        .count("duplicates", duplicates)
+        .count("output", 0)
+        .count("edits_scored", 0);
+    manifest.put("rejects_by_reason", rejectsByReason);
+    manifest.put("reject_samples", c.rejects(c.samples()));
+    out.fail(
+        failure
+            + "; reasons "
+            + rejectsByReason
+            + "; nothing was scored (see "
+            + new Path(run.table(Tables.TTT_SCORES), RunDir.REJECTS)
+            + "); fix self_edits (rerun generate) or raise the threshold");
+    out.summary(
+        String.format(
+            Locale.ROOT,
+            "score: ttt_scores failed: %,d of %,d self-edits cannot be scored, none scored -> %s",
+            rejected,
+            input,
+            run.table(Tables.TTT_SCORES)));
+    return true;
   }
 
   /** Classifies every self-edit once and plans the accepted ones. */

@@ -160,7 +160,8 @@ public final class SealEvaluationJob implements PipelineStage {
             configured.device(),
             configured.judgeKind(),
             configured.endpoint(),
-            configured.lora());
+            configured.lora(),
+            configured.maxErrorFraction());
     List<String> inputs = new ArrayList<>();
     TableInput source =
         TableInput.resolve(
@@ -201,7 +202,9 @@ public final class SealEvaluationJob implements PipelineStage {
 
   /** The ttt, judge, self-edit and evaluate sections (not the knobs that only change speed). */
   static String configHash(StageContext ctx) {
-    Config ttt = ctx.settings().section("ttt").withoutPath("commit-every");
+    // score's quality threshold changes no result here
+    Config ttt =
+        ctx.settings().section("ttt").withoutPath("commit-every").withoutPath("max-error-fraction");
     Config all =
         ttt.atPath("ttt")
             .withFallback(ctx.settings().section("judge").atPath("judge"))

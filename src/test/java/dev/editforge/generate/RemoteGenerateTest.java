@@ -1,6 +1,7 @@
 package dev.editforge.generate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,7 +111,8 @@ class RemoteGenerateTest {
               prepend(
                   "generate",
                   remoteWithTimeout(server.endpoint().toString(), run, "1s", "--k", "2")));
-      assertEquals(0, r.exitCode(), "a failed request never fails the job: " + r);
+      // A failed request is a row, never a failed job; but 6 of 8 is over max-error-fraction.
+      assertEquals(3, r.exitCode(), r.toString());
       List<Row> rows =
           TestSpark.session().read().parquet(run.resolve("self_edits").toString()).collectAsList();
       assertEquals(8, rows.size());
@@ -150,7 +152,14 @@ class RemoteGenerateTest {
       assertEquals(
           4, server.callsContaining("Failmoor").size(), "2 samples x (1 + remote.max-retries)");
       Manifest m = manifest(run, "self_edits");
+      assertEquals(Manifest.FAILED, m.status());
       assertEquals(6, m.count("errors"));
+      assertEquals(0.75, ((Number) m.get("error_fraction")).doubleValue());
+      assertTrue(
+          String.valueOf(m.get("failure"))
+              .startsWith(
+                  "generate: self_edits: 6 of 8 rows have an error (75.0% > editforge.generate.max-error-fraction = 50.0%)"),
+          String.valueOf(m.get("failure")));
       assertEquals(8, m.count("input"));
       assertEquals(
           m.count("input"), m.count("accepted") + m.count("rejected") + m.count("duplicates"));
@@ -166,8 +175,100 @@ class RemoteGenerateTest {
       assertEquals(6, fixed.calls.size());
       assertEquals(0, fixed.callsContaining("Okland").size());
       Manifest m = manifest(run, "self_edits");
+      assertEquals(Manifest.COMPLETED, m.status());
       assertEquals(0, m.count("errors"));
       assertEquals(2, m.count("reused"));
+    }
+  }
+
+  /** {@code run} up to score with generate on {@code endpoint}, k = 1. */
+  static CliRun runToScore(Path input, Path run, String endpoint) {
+    return CliRun.of(
+        "run",
+        "--input",
+        "squad:" + input,
+        "--run-dir",
+        run.toString(),
+        "--to",
+        "score",
+        "--set",
+        "generate.backend=openai",
+        "--set",
+        "remote.endpoint=\"" + endpoint + "\"",
+        "--set",
+        "generate.model=served",
+        "--set",
+        "generate.self-edit.k=1",
+        "--set",
+        "remote.max-retries=0",
+        "--set",
+        "remote.request-timeout=10s",
+        "--set",
+        "remote.api-key-env=\"\"",
+        "--set",
+        "ttt.model=\"./no-such-model\"");
+  }
+
+  @Test
+  void aGenerateWhoseEveryRequestFailedExits3AndRunStopsThere() throws Exception {
+    Path input = dir.resolve("articles.json");
+    Files.writeString(
+        input,
+        "["
+            + String.join(
+                ",",
+                article("Okland"),
+                article("Failmoor"),
+                article("Emptyvale"),
+                article("Slowfield"))
+            + "]");
+    Path run = dir.resolve("run");
+    try (FakeOpenAi server = new FakeOpenAi(call -> FakeOpenAi.Reply.error(500))) {
+      CliRun r = runToScore(input, run, server.endpoint().toString());
+      assertEquals(3, r.exitCode(), r.toString());
+      Manifest m = manifest(run, "self_edits");
+      assertEquals(Manifest.FAILED, m.status());
+      assertEquals(4, m.count("errors"));
+      assertEquals(4, m.count("output"), "the rows are still written");
+      String failure = String.valueOf(m.get("failure"));
+      assertTrue(failure.contains("4 of 4 rows have an error"), failure);
+      assertTrue(failure.contains("HTTP 500"), "says what went wrong: " + failure);
+      assertTrue(r.out().contains("generate: self_edits failed"), r.toString());
+      assertTrue(r.out().contains("stopped at stage generate (exit 3)"), r.toString());
+      assertFalse(Files.exists(run.resolve("ttt_scores")), "score did not run");
+    }
+  }
+
+  @Test
+  void aGenerateUnderTheThresholdCompletesAndRunGoesOn() throws Exception {
+    Path input = dir.resolve("articles.json");
+    Files.writeString(
+        input,
+        "["
+            + String.join(
+                ",",
+                article("Okland"),
+                article("Failmoor"),
+                article("Emptyvale"),
+                article("Slowfield"))
+            + "]");
+    Path run = dir.resolve("run");
+    try (FakeOpenAi server =
+        new FakeOpenAi(
+            call ->
+                call.key().contains("Failmoor")
+                    ? FakeOpenAi.Reply.error(500)
+                    : FakeOpenAi.Reply.text(call, "An implication."))) {
+      CliRun r = runToScore(input, run, server.endpoint().toString());
+      Manifest m = manifest(run, "self_edits");
+      assertEquals(Manifest.COMPLETED, m.status(), r.toString());
+      assertEquals(1, m.count("errors"));
+      assertEquals(0.25, ((Number) m.get("error_fraction")).doubleValue());
+      assertTrue(r.out().contains("generate: self_edits completed"), r.toString());
+      // run went on to score, which fails on its absent model: the point is that it was reached
+      assertFalse(r.out().contains("stopped at stage generate"), r.toString());
+      assertTrue(r.exitCode() != 0 && r.exitCode() != 3, r.toString());
+      assertTrue(r.toString().contains("no-such-model"), r.toString());
     }
   }
 

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChatTemplateTest {
   /** Meta-Llama-3.1-8B-Instruct's chat_template, verbatim: slicing, tests, filters and comments. */
@@ -279,5 +283,101 @@ class ChatTemplateTest {
             IllegalArgumentException.class, () -> ChatTemplate.builtIn("zephyr", null, null));
     assertTrue(
         e.getMessage().contains("chatml, alpaca, vicuna, llama2, gemma, plain"), e.getMessage());
+  }
+
+  /** A billion passes of a loop that prints nothing: only the time limit can stop it. */
+  static final String SILENT_NESTED_LOOPS =
+      "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
+          + "{% set x = i %}{% endfor %}{% endfor %}{% endfor %}{{ messages[0]['content'] }}";
+
+  @Test
+  void nestedLoopsStopAtTheTimeLimitWithAClearReason() {
+    ChatTemplate t = ChatTemplate.of(SILENT_NESTED_LOOPS, null, null);
+    assertEquals(ChatTemplate.DEFAULT_TIME_LIMIT, t.timeLimit());
+    ChatTemplate.LimitExceeded e =
+        assertThrows(
+            ChatTemplate.LimitExceeded.class,
+            () ->
+                t.withTimeLimit(Duration.ofMillis(200))
+                    .render(List.of(ChatMessage.user("Hi")), true));
+    assertTrue(
+        e.getMessage().startsWith("chat template model ran past its render time limit of 200 ms"),
+        e.getMessage());
+  }
+
+  @Test
+  void aLoopThatPrintsTooMuchStopsAtTheOutputLimit() {
+    // 10^9 x 10 characters: today's renderer keeps growing the output until the heap is gone.
+    ChatTemplate t =
+        ChatTemplate.of(
+            "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
+                + "xxxxxxxxxx{% endfor %}{% endfor %}{% endfor %}",
+            null, null);
+    ChatTemplate.LimitExceeded e =
+        assertThrows(
+            ChatTemplate.LimitExceeded.class,
+            () -> t.render(List.of(ChatMessage.user("Hi")), true));
+    assertTrue(e.getMessage().contains("went over its size limit"), e.getMessage());
+  }
+
+  @Test
+  void aStringThatDoublesEachPassStopsAtTheSizeLimit() {
+    ChatTemplate t =
+        ChatTemplate.of(
+            "{% set s = 'ab' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s|length }}",
+            null, null);
+    assertThrows(
+        ChatTemplate.LimitExceeded.class, () -> t.render(List.of(ChatMessage.user("Hi")), true));
+  }
+
+  @Test
+  void aClasspathIncludeRendersNothingAndFailsClearly() {
+    // Hadoop's core-default.xml is on the classpath of every executor; core-site.xml holds keys.
+    ChatTemplate t =
+        ChatTemplate.of("{% include 'core-default.xml' %}{{ messages[0]['content'] }}", null, null);
+    ChatTemplate.LimitExceeded e =
+        assertThrows(
+            ChatTemplate.LimitExceeded.class,
+            () -> t.render(List.of(ChatMessage.user("Hi")), true));
+    assertTrue(e.getMessage().contains("'core-default.xml' was not loaded"), e.getMessage());
+    assertTrue(!e.getMessage().contains("<configuration>"), e.getMessage());
+  }
+
+  @Test
+  void importsExtendsAndFilePathsAreRefusedToo(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("secret.j2");
+    Files.writeString(file, "TOP-SECRET");
+    for (String src :
+        List.of(
+            "{% include '" + file + "' %}",
+            "{% include 'file://" + file + "' %}",
+            "{% import 'core-default.xml' as m %}x",
+            "{% from '" + file + "' import x %}y",
+            "{% extends 'core-default.xml' %}")) {
+      ChatTemplate t = ChatTemplate.of(src, null, null);
+      ChatTemplate.LimitExceeded e =
+          assertThrows(
+              ChatTemplate.LimitExceeded.class,
+              () -> t.render(List.of(ChatMessage.user("Hi")), true),
+              src);
+      assertTrue(e.getMessage().contains("may not include"), src + ": " + e.getMessage());
+    }
+  }
+
+  @Test
+  void checkUsableRefusesOnlyTemplatesOverALimit() {
+    assertThrows(
+        ChatTemplate.LimitExceeded.class,
+        () ->
+            ChatTemplate.of(SILENT_NESTED_LOOPS, null, null)
+                .withTimeLimit(Duration.ofMillis(100))
+                .checkUsable());
+    assertThrows(
+        ChatTemplate.LimitExceeded.class,
+        () -> ChatTemplate.of("{% include 'core-default.xml' %}", null, null).checkUsable());
+    // A refusal about the conversation is each request's own failure, not the template's.
+    ChatTemplate.of("{{ raise_exception('system message required') }}", null, null).checkUsable();
+    ChatTemplate.builtIn("chatml", null, null).checkUsable();
+    ChatTemplate.of(LLAMA31_CHAT_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>").checkUsable();
   }
 }

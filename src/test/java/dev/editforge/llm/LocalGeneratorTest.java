@@ -382,6 +382,37 @@ class LocalGeneratorTest {
   }
 
   @Test
+  void aTemplateOverItsLimitsFailsOnlyThatRequestWithTheReason() throws IOException {
+    Path model = TinyModels.llama(dir.resolve("hostile"), TinyModels.Size.TINY, 5);
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode node =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            json.readTree(Files.readString(model.resolve("tokenizer_config.json")));
+    // Harmless for short messages, so only the long one reaches the include.
+    node.put(
+        "chat_template",
+        "{% if messages[0]['content']|length > 20 %}{% include 'core-default.xml' %}{% endif %}"
+            + "{{ messages[0]['content'] }}");
+    Files.writeString(model.resolve("tokenizer_config.json"), json.writeValueAsString(node));
+    try (LoadedDecoder d = DecoderLoader.load(model, Device.cpu(), DataType.FLOAT32)) {
+      List<GenerationResult> out =
+          run(
+              d,
+              SETTINGS,
+              GenerationRequest.chat(
+                  "long",
+                  List.of(ChatMessage.user("a message longer than twenty characters")),
+                  SamplingParams.greedy(2)),
+              GenerationRequest.chat(
+                  "short", List.of(ChatMessage.user("hi")), SamplingParams.greedy(2)));
+      assertFalse(out.get(0).ok());
+      assertTrue(
+          out.get(0).error().contains("'core-default.xml' was not loaded"), out.get(0).error());
+      assertTrue(out.get(1).ok(), "the other request goes on: " + out.get(1).error());
+    }
+  }
+
+  @Test
   void zeroNewTokensAndEmptyPrompts() {
     Completion none =
         only(

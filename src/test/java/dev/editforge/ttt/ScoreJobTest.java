@@ -423,7 +423,9 @@ class ScoreJobTest {
         run,
         Tables.SELF_EDITS);
     String tag = "empty-" + System.nanoTime();
-    Ran r = run(run, new FakeScorerFactory(tag, 1, 1), "ttt.eval-times=1");
+    // Every edit unusable is over any threshold but 1 (see tooManyUnusableEdits… below).
+    Ran r =
+        run(run, new FakeScorerFactory(tag, 1, 1), "ttt.eval-times=1", "ttt.max-error-fraction=1");
     assertEquals(0, r.outcome().exitCode(), r.out());
     Manifest m = manifest(run);
     assertEquals(Manifest.COMPLETED, m.status());
@@ -433,6 +435,41 @@ class ScoreJobTest {
     assertEquals(0, table(run).size());
     assertEquals(
         0, FakeScorerFactory.creates(tag), "no model is loaded when there is nothing to score");
+  }
+
+  @Test
+  void tooManyUnusableEditsFailBeforeAnyAdapterIsTrained() throws Exception {
+    Path run = dir.resolve("run");
+    writeInputs(run);
+    String tag = "threshold-" + System.nanoTime();
+    // 5 of the 12 self-edits cannot be scored: 41.7% > 40%.
+    Ran r =
+        run(
+            run,
+            new FakeScorerFactory(tag, 1, 1),
+            "ttt.eval-times=1",
+            "ttt.max-error-fraction=0.4");
+    assertEquals(3, r.outcome().exitCode(), r.out());
+    Manifest m = manifest(run);
+    assertEquals(Manifest.FAILED, m.status());
+    String failure = String.valueOf(m.get("failure"));
+    assertTrue(
+        failure.startsWith(
+            "score: ttt_scores: 5 of 12 self-edits cannot be scored (41.7% > editforge.ttt.max-error-fraction = 40.0%)"),
+        failure);
+    assertTrue(r.outcome().message().contains("editforge.ttt.max-error-fraction"), r.out());
+    assertEquals(5, m.count("rejected"));
+    assertEquals(
+        m.count("input"), m.count("accepted") + m.count("rejected") + m.count("duplicates"));
+    assertEquals(0, table(run).size());
+    assertEquals(0, FakeScorerFactory.creates(tag), "no adapter is trained once it has failed");
+    try (Stream<Path> files = Files.list(run.resolve("ttt_scores/_rejects"))) {
+      assertTrue(
+          files.anyMatch(p -> p.toString().endsWith(".json")),
+          "the rejects say which edits and why");
+    }
+
+    // Under the default threshold (0.5) the same inputs complete: groupsJoinsAndCounts… above.
   }
 
   @Test

@@ -28,6 +28,8 @@ class ScoreSettingsTest {
     assertEquals(ScoreSettings.Mode.LOCAL, s.mode());
     assertEquals("auto", s.device());
     assertEquals(ScoreSettings.Lora.seal(42), s.lora());
+    assertEquals(0.5, s.maxErrorFraction().value());
+    assertEquals("editforge.ttt.max-error-fraction", s.maxErrorFraction().key());
   }
 
   @Test
@@ -37,6 +39,9 @@ class ScoreSettingsTest {
     assertThrows(SettingsException.class, () -> load("ttt.mode=remote"));
     assertThrows(SettingsException.class, () -> load("ttt.commit-every=0"));
     assertEquals("gpu:1", load("ttt.device=gpu:1").device());
+    SettingsException f =
+        assertThrows(SettingsException.class, () -> load("ttt.max-error-fraction=1.5"));
+    assertTrue(f.getMessage().contains("editforge.ttt.max-error-fraction"), f.getMessage());
   }
 
   @Test
