@@ -22,6 +22,7 @@ import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.SettingsException;
 import dev.editforge.ingest.InputException;
+import dev.editforge.io.TableConflictException;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.hub.HubException;
@@ -114,6 +115,7 @@ public final class Main implements Runnable {
     return t instanceof SettingsException
         || t instanceof InputException
         || t instanceof UnusableInputException
+        || t instanceof TableConflictException
         || t instanceof HubException
         || t instanceof ModelLoadException
         || t instanceof IndexVerificationException;

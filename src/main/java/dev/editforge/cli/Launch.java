@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
+import dev.editforge.config.RunSettings;
 import dev.editforge.io.RunDir;
 import dev.editforge.select.SftSettings;
 import dev.editforge.spark.RunRecord;
@@ -63,6 +64,7 @@ public final class Launch {
     // Settings made of a stage's own types are read by that stage; read them here too, so every
     // bad value exits 2 at start rather than after the stages before it have run.
     SftSettings.of(settings);
+    RunSettings.of(settings);
     LOG.info(
         "editforge {} {} with config:\n{}",
         command,
@@ -87,7 +89,7 @@ public final class Launch {
       RunDir run = new RunDir(settings.runDir(), spark.sparkContext().hadoopConfiguration());
       runner =
           new StageRunner(
-              new StageContext(settings, spark, run, options.force, console),
+              new StageContext(settings, spark, run, options.force, console, options.breakLock),
               new RunRecord(command, settings));
     }
     return runner;

@@ -36,6 +36,7 @@ public final class TableExport {
               + state
               + "); run the stage that writes it first");
     }
+    StageTables.verify(run, table);
     return spark.read().parquet(run.tableUri(table));
   }
 
