@@ -40,6 +40,12 @@ public final class RunDir {
     }
   }
 
+  /** A run directory on a given file system (tests wrap one to stage a race). */
+  RunDir(Path root, FileSystem fs) {
+    this.root = root;
+    this.fs = fs;
+  }
+
   /**
    * A local path without a scheme becomes an absolute file: URI, so executors see the same place.
    */
