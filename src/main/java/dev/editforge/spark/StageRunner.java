@@ -16,13 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The skeleton every stage runs on, written once: check the stage's input tables, plan, and for
- * each output compute its fingerprint (stage, code version, config hash, inputs), skip it when up
- * to date (unless --force), otherwise let the stage write it into {@code _staging/}, check the
- * counts ({@code input = accepted + rejected + duplicates}), write the manifest, commit by rename,
- * report one line, and record the outcome in the run record. A quality failure (a manifest marked
- * {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown exception leaves no
- * staging behind and propagates to the CLI's exit-code mapping.
+ * The skeleton every stage runs on, written once: check the stage's input tables (completed, and
+ * their files as their manifests list them), plan, and for each output take the table's lock,
+ * compute its fingerprint (stage, code version, config hash, inputs), skip it when up to date
+ * (unless --force), otherwise let the stage write it into {@code _staging/}, check the counts
+ * ({@code input = accepted + rejected + duplicates}), record its files and write the manifest,
+ * commit by rename, report one line, and record the outcome in the run record. A quality failure (a
+ * manifest marked {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown
+ * exception leaves no staging behind and propagates to the CLI's exit-code mapping.
  *
  * <p>Not thread-safe: one runner per command invocation, used from the driver thread.
  */
