@@ -23,6 +23,7 @@ import dev.editforge.config.BuildInfo;
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.SettingsException;
 import dev.editforge.ingest.InputException;
+import dev.editforge.io.TableConflictException;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.hub.HubException;
@@ -135,6 +136,7 @@ public final class Main implements Runnable {
     return t instanceof SettingsException
         || t instanceof InputException
         || t instanceof UnusableInputException
+        || t instanceof TableConflictException
         || t instanceof HubException
         || t instanceof ModelLoadException
         || t instanceof IndexVerificationException;

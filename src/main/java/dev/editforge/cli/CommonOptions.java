@@ -29,4 +29,10 @@ public final class CommonOptions {
 
   @Option(names = "--force", description = "Recompute even when the outputs are up to date")
   public boolean force;
+
+  @Option(
+      names = "--break-lock",
+      description =
+          "Remove a table lock left by a killed run, if older than editforge.run.lock-timeout")
+  public boolean breakLock;
 }

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.editforge.config.ConfigLoader;
 import dev.editforge.config.ConfigRedactor;
 import dev.editforge.config.EditforgeSettings;
+import dev.editforge.config.RunSettings;
 import dev.editforge.io.RunDir;
 import dev.editforge.select.SftSettings;
 import dev.editforge.spark.RunRecord;
@@ -65,6 +66,7 @@ public final class Launch {
     // Settings made of a stage's own types are read by that stage; read them here too, so every
     // bad value exits 2 at start rather than after the stages before it have run.
     SftSettings.of(settings);
+    RunSettings.of(settings);
     if (LOG.isDebugEnabled()) {
       LOG.debug(
           "editforge {} {} with config:\n{}",
@@ -91,7 +93,9 @@ public final class Launch {
       RunDir run = new RunDir(settings.runDir(), spark.sparkContext().hadoopConfiguration());
       RunRecord record = new RunRecord(command, settings);
       runner =
-          new StageRunner(new StageContext(settings, spark, run, options.force, console), record);
+          new StageRunner(
+              new StageContext(settings, spark, run, options.force, console, options.breakLock),
+              record);
       console.println(
           command
               + ": config "

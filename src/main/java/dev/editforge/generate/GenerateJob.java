@@ -4,7 +4,6 @@ import dev.editforge.config.GenerateSettings;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
-import dev.editforge.io.UnusableInputException;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StagePlan;
@@ -55,9 +54,7 @@ public final class GenerateJob implements PipelineStage {
                 + Tables.producer(t)
                 + " first)");
       }
-      if (!StageTables.isUsable(run, t)) {
-        throw UnusableInputException.table(part.name(), run, t, Tables.producer(t));
-      }
+      StageTables.requireVerified(run, t, part.name());
     }
     return part.plan(ctx);
   }

@@ -80,10 +80,19 @@ public final class Fingerprints {
 
   /**
    * An upstream table: its manifest's fingerprint and end time (changes whenever it is rewritten).
+   * The manifest stands for the files only while they still match it, so they are checked here
+   * ({@link StageTables#verify}): every stage fingerprints each table it reads while planning, so
+   * this is where a deleted or truncated file is caught before any work.
+   *
+   * @throws UnusableInputException naming the table and the file that does not match
    */
   public static String ofTable(RunDir run, String table) {
     return run.manifest(table)
-        .map(m -> "table:" + table + ":" + m.fingerprint() + ":" + m.get("ended_at"))
+        .map(
+            m -> {
+              StageTables.verify(run, table, m);
+              return "table:" + table + ":" + m.fingerprint() + ":" + m.get("ended_at");
+            })
         .orElse("table:" + table + ":absent");
   }
 

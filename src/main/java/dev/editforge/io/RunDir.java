@@ -7,9 +7,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -21,6 +25,8 @@ import org.apache.hadoop.fs.Path;
 public final class RunDir {
   public static final String MANIFEST = "_manifest.json";
   public static final String REJECTS = "_rejects";
+  public static final String STAGING = "_staging";
+  public static final String TRASH = "_trash";
 
   private final Path root;
   private final FileSystem fs;
@@ -32,6 +38,12 @@ public final class RunDir {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the file system of run dir " + location, e);
     }
+  }
+
+  /** A run directory on a given file system (tests wrap one to stage a race). */
+  RunDir(Path root, FileSystem fs) {
+    this.root = root;
+    this.fs = fs;
   }
 
   /**
@@ -77,11 +89,42 @@ public final class RunDir {
   }
 
   /**
+   * Removes what killed writers of {@code table} left: {@code _staging/<table>-<uuid>} directories
+   * and {@code _trash/<table>-<uuid>} copies of a replaced table. Only safe while holding the
+   * table's {@link TableLock}: then no live writer owns any of them. Returns the removed paths.
+   */
+  public List<String> removeLeftovers(String table) {
+    List<String> removed = new ArrayList<>();
+    for (String area : List.of(STAGING, TRASH)) {
+      Path sample = new Path(root, area + "/" + table + "-x");
+      Path parent = sample.getParent();
+      Pattern name =
+          Pattern.compile(
+              Pattern.quote(new Path(table).getName())
+                  + "-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}");
+      try {
+        if (!fs.exists(parent)) {
+          continue;
+        }
+        for (FileStatus st : fs.listStatus(parent)) {
+          if (name.matcher(st.getPath().getName()).matches()) {
+            fs.delete(st.getPath(), true);
+            removed.add(st.getPath().toString());
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot clean " + parent + " of table " + table, e);
+      }
+    }
+    return removed;
+  }
+
+  /**
    * A fresh staging path for one table (not yet created, so Spark writers may create it); nothing
    * reads from {@code _staging}.
    */
   public Path newStaging(String table) {
-    return new Path(root, "_staging/" + table + "-" + UUID.randomUUID());
+    return new Path(root, STAGING + "/" + table + "-" + UUID.randomUUID());
   }
 
   public void writeString(Path path, String content) {
@@ -111,18 +154,33 @@ public final class RunDir {
   /**
    * Replaces {@code <run>/<table>} with the staging directory. The old table is moved aside first,
    * so at every instant the table path is either the old complete table, absent, or the new
-   * complete table.
+   * complete table. The caller holds the table's {@link TableLock}.
+   *
+   * @throws TableConflictException when the table reappears after it was moved aside (a writer that
+   *     does not take the lock): a rename onto an existing directory would move the staging
+   *     directory inside it (Hadoop's local and HDFS semantics), so nothing is renamed
    */
   public void commit(Path staging, String table) {
     Path target = table(table);
     try {
       Path trash = null;
       if (fs.exists(target)) {
-        trash = new Path(root, "_trash/" + table + "-" + UUID.randomUUID());
+        trash = new Path(root, TRASH + "/" + table + "-" + UUID.randomUUID());
         fs.mkdirs(trash.getParent());
         if (!fs.rename(target, trash)) {
           throw new IOException("rename " + target + " -> " + trash + " failed");
         }
+      }
+      if (fs.exists(target)) {
+        throw new TableConflictException(
+            "cannot commit table "
+                + table
+                + ": "
+                + target
+                + " was written by another writer while this one committed; nothing was"
+                + " committed (the previous table is in "
+                + (trash == null ? "no trash: there was none" : trash.toString())
+                + ")");
       }
       if (!fs.rename(staging, target)) {
         throw new IOException("rename " + staging + " -> " + target + " failed");

@@ -34,10 +34,46 @@ public final class StageTables {
     return manifest;
   }
 
+  /**
+   * Checks that {@code table}'s files still match what its manifest recorded at commit ({@link
+   * TableFiles#verify}); a table without a manifest has nothing to check.
+   *
+   * @throws UnusableInputException naming the table and the file that does not match
+   */
+  public static void verify(RunDir run, String table) {
+    run.manifest(table).ifPresent(m -> verify(run, table, m));
+  }
+
+  static void verify(RunDir run, String table, Manifest m) {
+    TableFiles.verify(
+        run.fs(),
+        run.table(table),
+        m,
+        "table " + table + " in " + run.root(),
+        "rerun `" + Tables.producer(table) + "` with --force to rewrite it");
+  }
+
+  /**
+   * The check every read of a run's table goes through: usable ({@link #isUsable}) and matching its
+   * manifest ({@link #verify}). Returns the manifest.
+   *
+   * @throws UnusableInputException naming what is wrong, for {@code stage}
+   */
+  public static Manifest requireVerified(RunDir run, String table, String stage) {
+    Manifest m = run.manifest(table).filter(StageTables::isUsable).orElse(null);
+    if (m == null) {
+      throw UnusableInputException.table(stage, run, table, Tables.producer(table));
+    }
+    verify(run, table, m);
+    return m;
+  }
+
   /** Readable by later stages: completed, or skipped because it already was. */
   public static boolean isUsable(RunDir run, String table) {
-    return run.manifest(table)
-        .map(m -> Manifest.COMPLETED.equals(m.status()) || Manifest.SKIPPED.equals(m.status()))
-        .orElse(false);
+    return run.manifest(table).map(StageTables::isUsable).orElse(false);
+  }
+
+  private static boolean isUsable(Manifest m) {
+    return Manifest.COMPLETED.equals(m.status()) || Manifest.SKIPPED.equals(m.status());
   }
 }

@@ -106,6 +106,7 @@ public final class TableExport {
               + state
               + "); run the stage that writes it first");
     }
+    StageTables.verify(run, table);
   }
 
   /** Returns the number of lines written. */

@@ -16,7 +16,8 @@ public record TableInput(String uri, String fingerprint) {
    * {@code location} when it is set, else the run's own {@code table}. A table with a manifest
    * (another run's, e.g. iterate's held-out articles) is fingerprinted by that manifest's
    * fingerprint and end time: a skip that rewrote the manifest changes neither. A bare directory by
-   * its size and modification time.
+   * its size and modification time. A table with a manifest is checked against it first ({@link
+   * TableFiles#verify}; the run's own through {@link Fingerprints#ofTable}).
    *
    * @param setting the key {@code location} came from, for the message when it does not exist
    */
@@ -40,6 +41,12 @@ public record TableInput(String uri, String fingerprint) {
       try (InputStream in = fs.open(manifest)) {
         m = Manifest.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
       }
+      TableFiles.verify(
+          fs,
+          p,
+          m,
+          table + " table " + p + " (" + setting + ")",
+          "rewrite it, or point " + setting + " at a complete table");
       return new TableInput(p.toString(), prefix + m.fingerprint() + ":" + m.get("ended_at"));
     }
     return new TableInput(

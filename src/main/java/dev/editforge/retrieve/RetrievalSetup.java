@@ -64,10 +64,7 @@ public final class RetrievalSetup {
     RunDir run = ctx.runDir();
     int parallelism = ctx.spark().sparkContext().defaultParallelism();
     if (isTable(spec)) {
-      if (!StageTables.isUsable(run, spec)) {
-        throw UnusableInputException.table(
-            "retrieve", run, spec, "editforge ingest --input squad:FILE");
-      }
+      StageTables.requireVerified(run, spec, "retrieve");
       Dataset<Row> q =
           ctx.spark()
               .read()

@@ -8,6 +8,7 @@ import dev.editforge.io.RunDir;
 import dev.editforge.text.Json;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ public final class RunRecord {
   private final String startedAt = Instant.now().toString();
   private final List<Map<String, Object>> stages = new ArrayList<>();
   private final Map<String, Object> config;
+  private final Map<String, List<String>> leftovers = new LinkedHashMap<>();
 
   public RunRecord(String command, EditforgeSettings settings) {
     this.command = command;
@@ -44,6 +46,23 @@ public final class RunRecord {
     return new Path(run.path("_runs"), name);
   }
 
+  public String command() {
+    return command;
+  }
+
+  /**
+   * Notes the staging and trash paths that killed writers of {@code table} left and {@code stage}
+   * removed; they appear in that stage's entry as {@code leftovers_removed}.
+   */
+  public void removedLeftovers(String stage, String table, List<String> paths) {
+    leftovers.computeIfAbsent(stage, s -> new ArrayList<>()).addAll(paths);
+  }
+
+  /** What each stage did so far, as the record will hold it. */
+  public List<Map<String, Object>> stages() {
+    return Collections.unmodifiableList(stages);
+  }
+
   public void add(StageOutcome outcome) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("stage", outcome.stage());
@@ -60,6 +79,10 @@ public final class RunRecord {
       tables.add(t);
     }
     s.put("tables", tables);
+    List<String> removed = leftovers.remove(outcome.stage());
+    if (removed != null) {
+      s.put(StageRunner.LEFTOVERS_REMOVED, removed);
+    }
     stages.add(s);
   }
 

@@ -5,13 +5,27 @@ import dev.editforge.io.RunDir;
 import java.io.PrintStream;
 import org.apache.spark.sql.SparkSession;
 
-/** What every stage job receives: settings, Spark, the run directory, --force, and the console. */
+/**
+ * What every stage job receives: settings, Spark, the run directory, --force, the console, and
+ * --break-lock (remove a table lock older than {@code editforge.run.lock-timeout}).
+ */
 public record StageContext(
     EditforgeSettings settings,
     SparkSession spark,
     RunDir runDir,
     boolean force,
-    PrintStream console) {
+    PrintStream console,
+    boolean breakLock) {
+
+  /** A context that never breaks a lock (benches, tests). */
+  public StageContext(
+      EditforgeSettings settings,
+      SparkSession spark,
+      RunDir runDir,
+      boolean force,
+      PrintStream console) {
+    this(settings, spark, runDir, force, console, false);
+  }
 
   public HadoopConf hadoopConf() {
     return new HadoopConf(spark.sparkContext().hadoopConfiguration());

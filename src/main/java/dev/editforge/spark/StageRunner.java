@@ -1,11 +1,13 @@
 package dev.editforge.spark;
 
+import dev.editforge.config.RunSettings;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
+import dev.editforge.io.TableFiles;
+import dev.editforge.io.TableLock;
 import dev.editforge.io.Tables;
-import dev.editforge.io.UnusableInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,18 +16,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The skeleton every stage runs on, written once: check the stage's input tables, plan, and for
- * each output compute its fingerprint (stage, code version, config hash, inputs), skip it when up
- * to date (unless --force), otherwise let the stage write it into {@code _staging/}, check the
- * counts ({@code input = accepted + rejected + duplicates}), write the manifest, commit by rename,
- * report one line, and record the outcome in the run record. A quality failure (a manifest marked
- * {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown exception leaves no
- * staging behind and propagates to the CLI's exit-code mapping.
+ * The skeleton every stage runs on, written once: check the stage's input tables (completed, and
+ * their files as their manifests list them), plan, and for each output take the table's lock,
+ * compute its fingerprint (stage, code version, config hash, inputs), skip it when up to date
+ * (unless --force), otherwise let the stage write it into {@code _staging/}, check the counts
+ * ({@code input = accepted + rejected + duplicates}), record its files and write the manifest,
+ * commit by rename, report one line, and record the outcome in the run record. A quality failure (a
+ * manifest marked {@code failed}) makes the stage exit {@link ExitCodes#QUALITY}; a thrown
+ * exception leaves no staging behind and propagates to the CLI's exit-code mapping.
  *
  * <p>Not thread-safe: one runner per command invocation, used from the driver thread.
  */
 public final class StageRunner {
   private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
+
+  /** Manifest and run-record field: the staging and trash paths removed before the write. */
+  public static final String LEFTOVERS_REMOVED = "leftovers_removed";
 
   private final StageContext context;
   private final RunRecord record;
@@ -70,9 +76,7 @@ public final class StageRunner {
           "no " + t + " table in " + run.root() + " (run `" + Tables.producer(t) + "` first)");
     }
     for (String t : stage.requires()) {
-      if (!StageTables.isUsable(run, t)) {
-        throw UnusableInputException.table(stage.name(), run, t, Tables.producer(t));
-      }
+      StageTables.requireVerified(run, t, stage.name());
     }
     StagePlan plan = stage.plan(context);
     if (plan.isNothingToDo()) {
@@ -106,8 +110,33 @@ public final class StageRunner {
         output.inputs());
   }
 
-  /** Writes (or skips as up to date) one output of {@code stage}; returns its manifest. */
+  /**
+   * Writes (or skips as up to date) one output of {@code stage}; returns its manifest. The table's
+   * lock is held throughout, so a concurrent writer of the same table fails at once (exit 2), and
+   * what killed writers of the table left in {@code _staging/} and {@code _trash/} is removed first
+   * and noted in the run record and the manifest.
+   */
   public Manifest produce(String stage, StageOutput output) throws Exception {
+    RunDir run = context.runDir();
+    String table = output.table();
+    try (TableLock lock =
+        TableLock.acquire(
+            run,
+            table,
+            record.command() + " (" + stage + ")",
+            RunSettings.of(context.settings()).lockTimeout(),
+            context.breakLock())) {
+      List<String> removed = run.removeLeftovers(table);
+      if (!removed.isEmpty()) {
+        LOG.info("{}: removed what killed writers of {} left: {}", stage, table, removed);
+        record.removedLeftovers(stage, table, removed);
+      }
+      return produceLocked(stage, output, removed);
+    }
+  }
+
+  private Manifest produceLocked(String stage, StageOutput output, List<String> removed)
+      throws Exception {
     RunDir run = context.runDir();
     String table = output.table();
     String fingerprint = fingerprint(stage, output);
@@ -123,6 +152,9 @@ public final class StageRunner {
     Manifest manifest =
         Manifest.start(
             stage, table, output.configHash(), context.settings().codeVersion(), fingerprint);
+    if (!removed.isEmpty()) {
+      manifest.put(LEFTOVERS_REMOVED, removed);
+    }
     Path staging = run.newStaging(table);
     StageOutput.Staged staged = new StageOutput.Staged(context, staging, manifest);
     long t0 = System.nanoTime();
@@ -132,6 +164,7 @@ public final class StageRunner {
         checkCounts(stage, table, manifest);
         manifest.finish(Manifest.COMPLETED);
       }
+      TableFiles.record(run.fs(), staging, manifest);
       manifest.put("seconds", (System.nanoTime() - t0) / 1e9);
       run.writeString(new Path(staging, RunDir.MANIFEST), manifest.toJson());
       run.commit(staging, table);
