@@ -56,6 +56,22 @@ class ArchitectureRulesTest {
   }
 
   @Test
+  void theReportReadingAStageIsCaught() throws Exception {
+    caught(
+        Layers.reportReadsTablesNotStages(),
+        "dev.editforge.report.PlantedStageRead",
+        "dev.editforge.ingest.IngestJob");
+  }
+
+  @Test
+  void aPackageBelowCliUsingTheReportIsCaught() throws Exception {
+    caught(
+        Layers.onlyCliUsesReport(),
+        "dev.editforge.io.PlantedReportUse",
+        "dev.editforge.report.HtmlReport");
+  }
+
+  @Test
   void aPackageCycleIsCaught() throws Exception {
     caught(
         Layers.noPackageCycles(),
