@@ -14,6 +14,7 @@ import dev.editforge.cli.GenerateTextCommand;
 import dev.editforge.cli.IndexCommand;
 import dev.editforge.cli.IngestCommand;
 import dev.editforge.cli.IterateCommand;
+import dev.editforge.cli.ReportCommand;
 import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.ScoreCommand;
@@ -68,6 +69,7 @@ import picocli.CommandLine.HelpCommand;
       ContinualCommand.class,
       IterateCommand.class,
       ExportCommand.class,
+      ReportCommand.class,
       EvaluateJudgeCommand.class,
       BenchCommand.class,
       GenerateTextCommand.class,

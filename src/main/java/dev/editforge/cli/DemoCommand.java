@@ -133,9 +133,17 @@ public final class DemoCommand extends StageCommand {
                   + rounds
                   + " ReST^EM rounds on the bundled sample into "
                   + launch.settings().runDir());
-      return new IterateLoop(
-              this, "squad:" + train, "squad:" + heldout, modelDir, rounds, IterateLoop.From.base)
-          .run(launch);
+      int code =
+          new IterateLoop(
+                  this,
+                  "squad:" + train,
+                  "squad:" + heldout,
+                  modelDir,
+                  rounds,
+                  IterateLoop.From.base)
+              .run(launch);
+      ReportCommand.writeAfterRun(launch, console());
+      return code;
     }
     console()
         .println(
@@ -160,6 +168,7 @@ public final class DemoCommand extends StageCommand {
                           x.status(),
                           run.table(table))));
     }
+    ReportCommand.writeAfterRun(launch, console());
     return code;
   }
 

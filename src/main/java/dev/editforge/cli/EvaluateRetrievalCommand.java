@@ -2,6 +2,8 @@ package dev.editforge.cli;
 
 import dev.editforge.config.RetrieveSettings;
 import dev.editforge.config.SettingsException;
+import dev.editforge.report.RetrievalEvaluations;
+import dev.editforge.report.RunReport;
 import dev.editforge.retrieve.AnswerMatch;
 import dev.editforge.retrieve.RetrievalMetrics;
 import dev.editforge.retrieve.RetrievalSetup;
@@ -26,13 +28,14 @@ import picocli.CommandLine.Option;
  * for every query on executors and prints top-1/5/20/100 answer accuracy (a gold answer in a
  * retrieved passage, DPR's normalization: {@link AnswerMatch}) over queries with answers, and
  * gold-passage recall over queries that name gold passages (DPR {@code positive_ctxs}, or {@code
- * gold_ids}). Reads the run's index; writes nothing.
+ * gold_ids}). Reads the run's index; writes only its result, for the run report ({@link
+ * RetrievalEvaluations}).
  */
 @Command(
     name = "evaluate-retrieval",
     description = {
       "Measure bm25, dense and hybrid retrieval on queries with answers, and print a table.",
-      "Reports top-1/5/20/100 answer accuracy and gold-passage recall over queries from a JSON/JSONL file or 'articles'; writes nothing."
+      "Reports top-1/5/20/100 answer accuracy and gold-passage recall over queries from a JSON/JSONL file or 'articles'; saves the result under <run-dir>/_evaluations/ for the run report."
     },
     footer = {
       "%nExample:",
@@ -133,7 +136,30 @@ public final class EvaluateRetrievalCommand extends StageCommand {
       reports.put(mode.name().toLowerCase(Locale.ROOT), metrics.report());
     }
     print(console(), spec, q, reports);
+    // the run report shows recall@k from this record rather than recomputing it
+    RetrievalEvaluations.record(ctx.runDir(), record(spec, reports));
     return ExitCodes.OK;
+  }
+
+  static RunReport.RetrievalEval record(String spec, Map<String, RetrievalMetrics.Report> reports) {
+    RetrievalMetrics.Report any = reports.values().iterator().next();
+    List<Integer> ks = java.util.Arrays.stream(KS).boxed().toList();
+    List<RunReport.ModeResult> modes = new ArrayList<>();
+    reports.forEach(
+        (mode, r) ->
+            modes.add(
+                new RunReport.ModeResult(
+                    mode,
+                    ks.stream().map(r::accuracy).toList(),
+                    ks.stream().map(r::recall).toList())));
+    return new RunReport.RetrievalEval(
+        spec,
+        java.time.Instant.now().toString(),
+        any.queries(),
+        any.withAnswers(),
+        any.withGold(),
+        ks,
+        modes);
   }
 
   static void print(

@@ -59,6 +59,8 @@ public final class IterateCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return new IterateLoop(this, train, heldout, model, rounds, from).run(launch);
+    int code = new IterateLoop(this, train, heldout, model, rounds, from).run(launch);
+    ReportCommand.writeAfterRun(launch, console());
+    return code;
   }
 }

@@ -33,6 +33,8 @@ public final class RunCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStages(launch, Pipeline.stagesUpTo(to));
+    int code = runStages(launch, Pipeline.stagesUpTo(to));
+    ReportCommand.writeAfterRun(launch, console());
+    return code;
   }
 }

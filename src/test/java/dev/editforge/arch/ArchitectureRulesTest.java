@@ -11,6 +11,7 @@ import dev.editforge.cli.Launch;
 import dev.editforge.ingest.IngestJob;
 import dev.editforge.io.Manifest;
 import dev.editforge.llm.ChatMessage;
+import dev.editforge.report.HtmlReport;
 import dev.editforge.spark.StageRunner;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +21,12 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureRulesTest {
   private static final Class<?>[] CLEAN = {
-    Launch.class, IngestJob.class, StageRunner.class, Manifest.class, ChatMessage.class
+    Launch.class,
+    IngestJob.class,
+    StageRunner.class,
+    Manifest.class,
+    ChatMessage.class,
+    HtmlReport.class
   };
 
   private static JavaClasses with(String planted) throws ClassNotFoundException {
@@ -53,6 +59,22 @@ class ArchitectureRulesTest {
         Layers.stagesDoNotImportEachOther(),
         "dev.editforge.select.PlantedStageEdge",
         "dev.editforge.ingest.IngestJob");
+  }
+
+  @Test
+  void theReportReadingAStageIsCaught() throws Exception {
+    caught(
+        Layers.reportReadsTablesNotStages(),
+        "dev.editforge.report.PlantedStageRead",
+        "dev.editforge.ingest.IngestJob");
+  }
+
+  @Test
+  void aPackageBelowCliUsingTheReportIsCaught() throws Exception {
+    caught(
+        Layers.onlyCliUsesReport(),
+        "dev.editforge.io.PlantedReportUse",
+        "dev.editforge.report.HtmlReport");
   }
 
   @Test

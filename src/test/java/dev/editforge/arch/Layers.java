@@ -39,6 +39,20 @@ final class Layers {
       STAGES.stream().map(s -> "dev.editforge." + s + "..").toArray(String[]::new);
   static final String CLI = "dev.editforge.cli..";
 
+  /**
+   * Reads a finished run for people (the HTML report): above io, config and spark, beside the
+   * stages (it reads their tables, never their code), below cli, the only package that uses it.
+   */
+  static final String REPORT = "dev.editforge.report..";
+
+  private static final String[] RUNTIME_BESIDES_TEXT = {
+    "dev.editforge.llm..",
+    "dev.editforge.lora..",
+    "dev.editforge.encoders..",
+    "dev.editforge.lucene..",
+    "dev.editforge.judge.."
+  };
+
   private Layers() {}
 
   static ArchRule runtimeStaysBelow() {
@@ -87,6 +101,26 @@ final class Layers {
             "no stage imports another stage (they talk through tables; shared contracts live in io)");
   }
 
+  static ArchRule reportReadsTablesNotStages() {
+    return noClasses()
+        .that()
+        .resideInAPackage(REPORT)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(concat(STAGE_PACKAGES, CLI, RUNTIME_BESIDES_TEXT, "dev.editforge"))
+        .as("report imports io, text, config and spark only: no stage, runtime library or cli");
+  }
+
+  static ArchRule onlyCliUsesReport() {
+    return noClasses()
+        .that()
+        .resideOutsideOfPackages(CLI, REPORT)
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage(REPORT)
+        .as("only cli imports report");
+  }
+
   static ArchRule noPackageCycles() {
     return slices()
         .matching("dev.editforge.(*)..")
@@ -101,6 +135,8 @@ final class Layers {
         infraStaysBelowStages(),
         stagesDoNotImportCli(),
         stagesDoNotImportEachOther(),
+        reportReadsTablesNotStages(),
+        onlyCliUsesReport(),
         noPackageCycles());
   }
 

@@ -346,6 +346,13 @@ class IterateCommandTest {
         DemoCommand.HELDOUT,
         manifest(run.resolve("round-1/evaluation")).get("articles").asInt(),
         "the sample's last articles are held out");
+    // the report, printed last, covers every round and reads its sections from the last one
+    List<String> lines = demo.out().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals("report: " + run.resolve("report.html"), lines.get(lines.size() - 1));
+    String html = Files.readString(run.resolve("report.html"));
+    assertTrue(html.contains("round-0/ttt_scores") && html.contains("From <code>round-1</code>"));
+    assertTrue(
+        html.contains("<section id=\"rounds\">\n<h2>ReST^EM rounds</h2>\n<div class=\"chart\">"));
   }
 
   static void delete(Path p) throws Exception {

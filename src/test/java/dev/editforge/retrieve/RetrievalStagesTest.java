@@ -194,6 +194,27 @@ class RetrievalStagesTest {
     }
     assertTrue(eval.out().contains("38 queries (38 with answers"), eval.out());
     System.out.println(eval.out());
+    // ...and records it for the run report, the same numbers it printed
+    List<dev.editforge.report.RunReport.RetrievalEval> recorded =
+        dev.editforge.report.RetrievalEvaluations.read(
+            new dev.editforge.io.RunDir(
+                runDir, TestSpark.session().sparkContext().hadoopConfiguration()));
+    assertEquals(1, recorded.size());
+    assertEquals(
+        List.of("bm25", "dense", "hybrid"),
+        recorded.get(0).modes().stream().map(m -> m.mode()).toList());
+    String bm25Top1 =
+        eval.out()
+            .lines()
+            .filter(l -> l.startsWith("bm25 "))
+            .findFirst()
+            .orElseThrow()
+            .trim()
+            .split("\\s+")[1];
+    assertEquals(
+        bm25Top1,
+        String.format(
+            java.util.Locale.ROOT, "%.1f", 100 * recorded.get(0).modes().get(0).accuracy().get(0)));
 
     // Malformed query lines become rejects with their line numbers.
     Path bad = dir.resolve("bad.jsonl");
