@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
+import dev.editforge.Main;
 import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.text.Json;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,6 +155,19 @@ class AirflowDagTest {
     assertEquals("AirflowException", codes.get("1").asText());
     assertEquals("AirflowFailException", codes.get("2").asText());
     assertEquals("AirflowFailException", codes.get("3").asText());
+  }
+
+  @Test
+  void everyTaskCommandParsesAsAnEditforgeCommand() throws Exception {
+    JsonNode dag = render(sampleParams(sampleInputs()));
+    for (JsonNode t : dag.get("tasks")) {
+      List<String> args = submitted(t.get("command").asText());
+      // picocli throws on an unknown option, a missing value or a bad number.
+      var parsed =
+          Main.commandLine(new PrintStream(OutputStream.nullOutputStream()))
+              .parseArgs(args.toArray(String[]::new));
+      assertEquals(args.get(0), parsed.subcommand().commandSpec().name(), t.toString());
+    }
   }
 
   @Test
