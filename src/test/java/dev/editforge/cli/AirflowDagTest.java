@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The Airflow DAG, imported against a stub Airflow (src/test/resources/airflow-stub; Airflow itself
  * cannot be installed here): every task's command, rendered by Jinja for a sample logical date and
  * params, goes through the real jobs/submit to a fake spark-submit, and the editforge part of what
- * it received must pass {@code --dry-run} on the bundled sample.
+ * it received must be a valid editforge command ({@code --dry-run} of the first task here, of every
+ * task in {@link AirflowDagIT}).
  */
 class AirflowDagTest {
   private static final Path DAG = Path.of("jobs/airflow/editforge_dag.py").toAbsolutePath();
@@ -57,7 +58,7 @@ class AirflowDagTest {
   }
 
   /** The DAG rendered by the stub for these param overrides. */
-  private static JsonNode render(Map<String, Object> params) throws Exception {
+  static JsonNode render(Map<String, Object> params) throws Exception {
     String json =
         exec(
             Map.of("PYTHONPATH", STUB.toString(), "PYTHONDONTWRITEBYTECODE", "1"),
@@ -71,6 +72,13 @@ class AirflowDagTest {
   }
 
   private static Map<String, Object> sampleParams(List<String> inputs) {
+    return sampleParams(dir, inputs);
+  }
+
+  /**
+   * Params for the bundled sample, the tiny random model and local Spark, runs under {@code dir}.
+   */
+  static Map<String, Object> sampleParams(Path dir, List<String> inputs) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("inputs", inputs);
     p.put("model", TinyRandomModel.write(dir.resolve("model"), 64, 2, 1024, 7).toString());
@@ -91,6 +99,10 @@ class AirflowDagTest {
    * spark-submit and returns the editforge arguments it received after the application jar.
    */
   private static List<String> submitted(String command) throws Exception {
+    return submitted(dir, command);
+  }
+
+  static List<String> submitted(Path dir, String command) throws Exception {
     Path bin = Files.createDirectories(dir.resolve("bin"));
     Path fake = bin.resolve("spark-submit");
     Files.writeString(
@@ -109,7 +121,7 @@ class AirflowDagTest {
     return args.subList(i + 1, args.size());
   }
 
-  private static List<String> sampleInputs() {
+  static List<String> sampleInputs() {
     return List.of(
         "squad:" + SAMPLE.resolve("articles.json"),
         "dpr:" + SAMPLE.resolve("passages.tsv"),
@@ -170,15 +182,18 @@ class AirflowDagTest {
     }
   }
 
+  /**
+   * The first task dry-runs on the bundled sample. Later tasks read what earlier ones wrote, so a
+   * dry-run of each on its own needs a finished run: {@link AirflowDagIT} dry-runs them all on a
+   * copy of the demo run.
+   */
   @Test
-  void everyTaskDryRunsOnTheBundledSample() throws Exception {
-    JsonNode dag = render(sampleParams(sampleInputs()));
-    for (JsonNode t : dag.get("tasks")) {
-      List<String> args = new ArrayList<>(submitted(t.get("command").asText()));
-      args.add("--dry-run");
-      CliRun r = CliRun.of(args.toArray(String[]::new));
-      assertEquals(0, r.exitCode(), t.get("id").asText() + ": " + args + "\n" + r);
-    }
+  void firstTaskDryRunsOnTheBundledSample() throws Exception {
+    JsonNode first = render(sampleParams(sampleInputs())).get("tasks").get(0);
+    List<String> args = new ArrayList<>(submitted(first.get("command").asText()));
+    args.add("--dry-run");
+    CliRun r = CliRun.of(args.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), args + "\n" + r);
   }
 
   @Test
