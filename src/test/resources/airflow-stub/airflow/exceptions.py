@@ -1,0 +1,10 @@
+class AirflowException(Exception):
+    pass
+
+
+class AirflowFailException(AirflowException):
+    pass
+
+
+class AirflowSkipException(AirflowException):
+    pass
