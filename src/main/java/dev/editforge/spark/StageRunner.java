@@ -164,7 +164,11 @@ public final class StageRunner {
       throws Exception {
     RunDir run = context.runDir();
     String name = stage.name();
-    ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
+    // On its own a stage's model is checked first (the command names it); in a pipeline only a
+    // stage that will run has its model checked (score is passed over without self-edits).
+    if (!inPipeline) {
+      ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
+    }
     List<String> absent = absentInputs(stage);
     if (!absent.isEmpty()) {
       List<String> notComing = absent.stream().filter(t -> !comingEarlier.contains(t)).toList();
@@ -180,6 +184,9 @@ public final class StageRunner {
       return inPipeline
           ? Planned.ok(name, name + ": passed over: " + why)
           : Planned.usage(name, name + ": " + why);
+    }
+    if (inPipeline) {
+      ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
     }
     StagePlan plan;
     try {
