@@ -181,9 +181,11 @@ public final class StageRunner {
                 + String.join(", ", absent));
       }
       String why = absentMessage(notComing.get(0));
+      // On its own the stage waits for its upstream task (a scheduler dry-runs every task before
+      // any has run): only a real run refuses the absent table (exit 2).
       return inPipeline
           ? Planned.ok(name, name + ": passed over: " + why)
-          : Planned.usage(name, name + ": " + why);
+          : Planned.ok(name, name + ": waits for its input: " + why);
     }
     if (inPipeline) {
       ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
@@ -195,13 +197,17 @@ public final class StageRunner {
       }
       plan = stage.plan(context);
     } catch (dev.editforge.io.UnusableInputException e) {
-      if (!writesEarlier) {
+      if (!writesEarlier && e.absentTable() == null) {
         throw e;
       }
       // Its input is what an earlier stage of this run is about to write (e.g. index reads the
-      // embeddings embed will write): checked when the stage runs.
+      // embeddings embed will write), or on its own what its upstream task has not written yet:
+      // checked when the stage runs.
       return Planned.ok(
-          name, name + ": to run after the stages above (now: " + e.getMessage() + ")");
+          name,
+          writesEarlier
+              ? name + ": to run after the stages above (now: " + e.getMessage() + ")"
+              : name + ": waits for its input: " + e.getMessage());
     }
     if (plan.isNothingToDo()) {
       String why = String.join("; ", plan.notes());

@@ -158,6 +158,19 @@ class DryRunTest {
 
     CliRun dry = CliRun.of("run", "--dry-run", "--run-dir", dir.resolve("c").toString());
     assertEquals(2, dry.exitCode(), dry.toString());
+    CliRun dryIngest = CliRun.of("ingest", "--dry-run", "--run-dir", dir.resolve("c").toString());
+    assertEquals(2, dryIngest.exitCode(), dryIngest.toString());
+
+    // A dry run of a later task before its upstream task ran (a scheduler checking every task):
+    // it waits for the table, exit 0; the real run refuses it.
+    CliRun dryEmbed = CliRun.of("embed", "--dry-run", "--run-dir", dir.resolve("d").toString());
+    assertEquals(0, dryEmbed.exitCode(), dryEmbed.toString());
+    assertTrue(
+        dryEmbed.out().contains("embed: waits for its input: no passages table"), dryEmbed.out());
+    CliRun dryIndex = CliRun.of("index", "--dry-run", "--run-dir", dir.resolve("d").toString());
+    assertEquals(0, dryIndex.exitCode(), dryIndex.toString());
+    assertTrue(dryIndex.out().contains("index: waits for its input: "), dryIndex.out());
+    assertFalse(Files.exists(dir.resolve("d")));
 
     // A stage run on its own whose input table no stage wrote: exit 2, naming what to run.
     CliRun embed = CliRun.of("embed", "--run-dir", dir.resolve("d").toString());
