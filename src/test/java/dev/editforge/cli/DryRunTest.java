@@ -144,6 +144,20 @@ class DryRunTest {
     assertEquals(2, r.exitCode(), r.toString());
     assertTrue(r.err().contains("has no *.safetensors weights"), r.toString());
     assertFalse(Files.exists(dir.resolve("run")));
+
+    // With weights the model passes; the stage then waits for the articles ingest will write.
+    Files.writeString(model.resolve("model.safetensors"), "");
+    CliRun ok =
+        CliRun.of(
+            "generate",
+            "--dry-run",
+            "--run-dir",
+            dir.resolve("run").toString(),
+            "--model",
+            model.toString());
+    assertEquals(0, ok.exitCode(), ok.toString());
+    assertTrue(ok.out().contains("generate: waits for its input: no articles table"), ok.out());
+    assertFalse(Files.exists(dir.resolve("run")));
   }
 
   @Test
