@@ -31,6 +31,13 @@ public final class CommonOptions {
   public boolean force;
 
   @Option(
+      names = "--dry-run",
+      description =
+          "Check config, inputs, models and index and print the plan (stages, inputs, outputs, what is"
+              + " up to date); exit 0 or 2 without running Spark work or writing to the run dir")
+  public boolean dryRun;
+
+  @Option(
       names = "--break-lock",
       description =
           "Remove a table lock left by a killed run, if older than editforge.run.lock-timeout")

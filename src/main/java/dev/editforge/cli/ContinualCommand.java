@@ -69,6 +69,11 @@ public final class ContinualCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     return runStage(launch, new ContinualJob());
   }

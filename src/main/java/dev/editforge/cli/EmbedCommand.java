@@ -12,6 +12,11 @@ import picocli.CommandLine.Command;
     footer = {"%nExample:", "  editforge embed --run-dir runs/r1"})
 public final class EmbedCommand extends StageCommand {
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     return runStage(launch, new EmbedJob());
   }

@@ -92,6 +92,11 @@ public final class EvaluateCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     if ("seal".equals(launch.settings().evaluate().protocol())) {
       return runStage(launch, new SealEvaluationJob());

@@ -72,6 +72,11 @@ public final class FinetuneCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     return runStage(launch, FinetuneJob.command());
   }

@@ -118,6 +118,11 @@ public final class GenerateCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     if (importSeal != null) {
       return runStage(launch, new SealImportJob(importSeal));

@@ -12,6 +12,11 @@ import picocli.CommandLine.Command;
     footer = {"%nExample:", "  editforge index --run-dir runs/r1 --set index.shards=4"})
 public final class IndexCommand extends StageCommand {
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     return runStage(launch, new IndexJob());
   }

@@ -15,6 +15,8 @@ import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageRunner;
 import java.io.PrintStream;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,8 +88,37 @@ public final class Launch {
     return runner().context();
   }
 
-  /** The runner every stage of this invocation runs on (starts Spark on first use). */
+  /** True under {@code --dry-run}: plan and check, start no Spark, write nothing. */
+  public boolean dryRun() {
+    return options.dryRun;
+  }
+
+  /**
+   * The runner every stage of this invocation runs on (starts Spark on first use). Under {@code
+   * --dry-run} no Spark is started (a session already running in this JVM is reused) and the run
+   * directory is opened with the Hadoop settings spark-submit and the config give.
+   */
   public StageRunner runner() {
+    if (runner == null && dryRun()) {
+      SparkSession spark = runningSession();
+      RunDir run =
+          new RunDir(
+              settings.runDir(),
+              spark != null ? spark.sparkContext().hadoopConfiguration() : hadoopConf());
+      RunRecord record = new RunRecord(command, settings);
+      runner =
+          new StageRunner(
+              new StageContext(settings, spark, run, options.force, console, options.breakLock),
+              record);
+      console.println(
+          command
+              + ": dry run, config "
+              + record.configHash()
+              + " ("
+              + settings.codeVersion()
+              + "); nothing is run or written in "
+              + run.root());
+    }
     if (runner == null) {
       SparkSession spark = SparkSessions.getOrCreate(settings.spark(), console);
       RunDir run = new RunDir(settings.runDir(), spark.sparkContext().hadoopConfiguration());
@@ -108,9 +139,39 @@ public final class Launch {
     return runner;
   }
 
-  /** Writes the run record: {@code <run-dir>/_runs/<time>-<command>.json}. */
+  private static SparkSession runningSession() {
+    SparkSession s =
+        SparkSession.getActiveSession().isDefined()
+            ? SparkSession.getActiveSession().get()
+            : SparkSession.getDefaultSession().isDefined()
+                ? SparkSession.getDefaultSession().get()
+                : null;
+    return s != null && !s.sparkContext().isStopped() ? s : null;
+  }
+
+  /**
+   * The Hadoop configuration a session would have, without one: the defaults plus every {@code
+   * spark.hadoop.*} setting from spark-submit (system properties) and editforge.spark.conf.
+   */
+  private Configuration hadoopConf() {
+    Configuration conf = new Configuration();
+    Map<String, String> sparkConf = new java.util.TreeMap<>(settings.spark().conf());
+    for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
+      sparkConf.put(kv._1(), kv._2());
+    }
+    for (Map.Entry<String, String> e : sparkConf.entrySet()) {
+      if (e.getKey().startsWith("spark.hadoop.")) {
+        conf.set(e.getKey().substring("spark.hadoop.".length()), e.getValue());
+      }
+    }
+    return conf;
+  }
+
+  /**
+   * Writes the run record: {@code <run-dir>/_runs/<time>-<command>.json}; a dry run writes none.
+   */
   public void finish(int exitCode) {
-    if (runner == null) {
+    if (runner == null || dryRun()) {
       return;
     }
     StageContext ctx = runner.context();

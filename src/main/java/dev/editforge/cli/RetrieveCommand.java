@@ -49,6 +49,11 @@ public final class RetrieveCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     return runStage(launch, new RetrieveJob(false));
   }

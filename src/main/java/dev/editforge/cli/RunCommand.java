@@ -32,8 +32,16 @@ public final class RunCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     int code = runStages(launch, Pipeline.stagesUpTo(to));
+    if (launch.dryRun()) {
+      return code;
+    }
     ReportCommand.writeAfterRun(launch, console());
     return code;
   }

@@ -62,6 +62,11 @@ public final class ScoreCommand extends StageCommand {
   }
 
   @Override
+  protected boolean plansStages() {
+    return true;
+  }
+
+  @Override
   protected int execute(Launch launch) throws Exception {
     return runStage(launch, new ScoreJob());
   }

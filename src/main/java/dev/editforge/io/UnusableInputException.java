@@ -6,8 +6,23 @@ package dev.editforge.io;
  * message says what is wrong and what to run or fix; the CLI exits 2 with it.
  */
 public final class UnusableInputException extends RuntimeException {
+  private final String absentTable;
+
   public UnusableInputException(String message) {
+    this(message, null);
+  }
+
+  private UnusableInputException(String message, String absentTable) {
     super(message);
+    this.absentTable = absentTable;
+  }
+
+  /**
+   * The upstream table that does not exist yet, or null: {@code --dry-run} shows a stage waiting
+   * for a table its upstream task has not written yet instead of refusing it.
+   */
+  public String absentTable() {
+    return absentTable;
   }
 
   /**
@@ -28,6 +43,7 @@ public final class UnusableInputException extends RuntimeException {
             + state
             + "; run `"
             + producer
-            + "` first");
+            + "` first",
+        run.manifest(table).isEmpty() ? table : null);
   }
 }

@@ -7,7 +7,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * What every stage job receives: settings, Spark, the run directory, --force, the console, and
- * --break-lock (remove a table lock older than {@code editforge.run.lock-timeout}).
+ * --break-lock (remove a table lock older than {@code editforge.run.lock-timeout}). During {@code
+ * --dry-run} no Spark session is started, so {@code spark} is null unless one was already running
+ * (planning must reach files through {@link #hadoopConf()} or the run directory's file system).
  */
 public record StageContext(
     EditforgeSettings settings,
@@ -28,7 +30,8 @@ public record StageContext(
   }
 
   public HadoopConf hadoopConf() {
-    return new HadoopConf(spark.sparkContext().hadoopConfiguration());
+    return new HadoopConf(
+        spark != null ? spark.sparkContext().hadoopConfiguration() : runDir.fs().getConf());
   }
 
   public void say(String line) {

@@ -59,28 +59,47 @@ public final class StageRunner {
     return stage.requires().stream().filter(t -> context.runDir().manifest(t).isEmpty()).toList();
   }
 
-  /** Runs {@code stage}, records its outcome in the run record, and returns it. */
+  /**
+   * Runs {@code stage} on its own (a stage command, a scheduled task), records its outcome, and
+   * returns it. Nothing to read (a required table absent) or nothing configured (an empty plan) is
+   * exit 2 here: a schedule that passes no inputs must fail, not finish green having done nothing.
+   */
   public StageOutcome run(PipelineStage stage) throws Exception {
-    StageOutcome outcome = outcome(stage);
+    StageOutcome outcome = outcome(stage, false);
     record.add(outcome);
     return outcome;
   }
 
-  private StageOutcome outcome(PipelineStage stage) throws Exception {
+  /**
+   * Runs {@code stage} as one step of a pipeline ({@code run}, {@code demo}, {@code iterate}):
+   * nothing to do is exit 0 with its note, since an optional earlier step (reasoning without
+   * problems, retrieve without queries) may simply not be configured. The pipeline itself decides
+   * whether having done nothing at all is an error ({@link StageOutcome#hasOutputs()}).
+   */
+  public StageOutcome runInPipeline(PipelineStage stage) throws Exception {
+    StageOutcome outcome = outcome(stage, true);
+    record.add(outcome);
+    return outcome;
+  }
+
+  private StageOutcome outcome(PipelineStage stage, boolean inPipeline) throws Exception {
     RunDir run = context.runDir();
     List<String> absent = absentInputs(stage);
     if (!absent.isEmpty()) {
-      String t = absent.get(0);
-      return StageOutcome.nothingToDo(
-          stage.name(),
-          "no " + t + " table in " + run.root() + " (run `" + Tables.producer(t) + "` first)");
+      String why = absentMessage(absent.get(0));
+      return inPipeline
+          ? StageOutcome.nothingToDo(stage.name(), why)
+          : StageOutcome.notConfigured(stage.name(), why);
     }
     for (String t : stage.requires()) {
       StageTables.requireVerified(run, t, stage.name());
     }
     StagePlan plan = stage.plan(context);
     if (plan.isNothingToDo()) {
-      return StageOutcome.nothingToDo(stage.name(), String.join("; ", plan.notes()));
+      String why = String.join("; ", plan.notes());
+      return inPipeline
+          ? StageOutcome.nothingToDo(stage.name(), why)
+          : StageOutcome.notConfigured(stage.name(), why);
     }
     for (String note : plan.notes()) {
       context.say(stage.name() + ": " + note);
@@ -97,6 +116,134 @@ public final class StageRunner {
     return failures.isEmpty()
         ? StageOutcome.ok(stage.name(), manifests)
         : new StageOutcome(stage.name(), manifests, ExitCodes.QUALITY, String.join("\n", failures));
+  }
+
+  private String absentMessage(String table) {
+    return "no "
+        + table
+        + " table in "
+        + context.runDir().root()
+        + " (run `"
+        + Tables.producer(table)
+        + "` first)";
+  }
+
+  /**
+   * What {@code --dry-run} says of one stage: its exit code (0, or 2 naming the problem) and the
+   * tables it would write or keep, which later stages of the same dry run may count as present.
+   */
+  public record Planned(
+      String stage, int exitCode, String message, List<String> tables, boolean writes) {
+    static Planned ok(String stage, String message) {
+      return new Planned(stage, ExitCodes.OK, message, List.of(), false);
+    }
+
+    static Planned usage(String stage, String message) {
+      return new Planned(stage, ExitCodes.USAGE, message, List.of(), false);
+    }
+  }
+
+  /**
+   * Plans {@code stage} the way {@link #run} would and prints the plan — its notes, and for each
+   * output its inputs and whether it is up to date by the same fingerprint rule — without taking a
+   * lock, writing a manifest, marking a skip, running a Spark job or recording the run. The
+   * configured model is checked too ({@link ModelCheck}), without downloading it.
+   *
+   * @param comingEarlier tables that earlier stages of the same dry run would write: an absent
+   *     required table among them is not an error, the stage is then shown as waiting for it
+   * @param inPipeline as in {@link #runInPipeline}: an empty plan is exit 0 rather than 2
+   * @param writesEarlier whether an earlier stage of the same dry run would write a table: then an
+   *     input this stage cannot find yet is no error (the stage is shown waiting for the stages
+   *     above), and what looks up to date now may be rewritten once they have run
+   */
+  public Planned dryRun(
+      PipelineStage stage,
+      java.util.Set<String> comingEarlier,
+      boolean inPipeline,
+      boolean writesEarlier)
+      throws Exception {
+    RunDir run = context.runDir();
+    String name = stage.name();
+    // On its own a stage's model is checked first (the command names it); in a pipeline only a
+    // stage that will run has its model checked (score is passed over without self-edits).
+    if (!inPipeline) {
+      ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
+    }
+    List<String> absent = absentInputs(stage);
+    if (!absent.isEmpty()) {
+      List<String> notComing = absent.stream().filter(t -> !comingEarlier.contains(t)).toList();
+      if (notComing.isEmpty() || writesEarlier) {
+        return Planned.ok(
+            name,
+            name
+                + ": to run after the stages above"
+                + (notComing.isEmpty() ? " write " : ", if they write ")
+                + String.join(", ", absent));
+      }
+      String why = absentMessage(notComing.get(0));
+      // On its own the stage waits for its upstream task (a scheduler dry-runs every task before
+      // any has run): only a real run refuses the absent table (exit 2).
+      return inPipeline
+          ? Planned.ok(name, name + ": passed over: " + why)
+          : Planned.ok(name, name + ": waits for its input: " + why);
+    }
+    if (inPipeline) {
+      ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
+    }
+    StagePlan plan;
+    try {
+      for (String t : stage.requires()) {
+        StageTables.requireVerified(run, t, name);
+      }
+      plan = stage.plan(context);
+    } catch (dev.editforge.io.UnusableInputException e) {
+      if (!writesEarlier && e.absentTable() == null) {
+        throw e;
+      }
+      // Its input is what an earlier stage of this run is about to write (e.g. index reads the
+      // embeddings embed will write), or on its own what its upstream task has not written yet:
+      // checked when the stage runs.
+      return Planned.ok(
+          name,
+          writesEarlier
+              ? name + ": to run after the stages above (now: " + e.getMessage() + ")"
+              : name + ": waits for its input: " + e.getMessage());
+    }
+    if (plan.isNothingToDo()) {
+      String why = String.join("; ", plan.notes());
+      if (writesEarlier) {
+        why = why + " (rechecked after the stages above)";
+      }
+      return inPipeline
+          ? Planned.ok(name, name + ": nothing to do: " + why)
+          : Planned.usage(name, name + ": " + why);
+    }
+    for (String note : plan.notes()) {
+      context.say(name + ": " + note);
+    }
+    List<String> tables = new ArrayList<>();
+    boolean writes = false;
+    for (StageOutput output : plan.outputs()) {
+      String fingerprint = fingerprint(name, output);
+      boolean upToDate =
+          !context.force()
+              && StageTables.upToDate(run, output.table(), fingerprint)
+                  .filter(output::reusable)
+                  .isPresent();
+      writes |= !upToDate;
+      String state =
+          upToDate
+              ? (writesEarlier ? "up to date now (rechecked after the stages above)" : "up to date")
+              : run.manifest(output.table()).isPresent()
+                  ? (context.force() ? "to rewrite (--force)" : "to rewrite (out of date)")
+                  : "to write";
+      context.say(name + ": " + output.table() + ": " + state + " -> " + run.table(output.table()));
+      for (String input : output.inputs()) {
+        context.say("  input " + input);
+      }
+      tables.add(output.table());
+    }
+    return new Planned(name, ExitCodes.OK, null, tables, writes);
   }
 
   /**

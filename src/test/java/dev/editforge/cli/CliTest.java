@@ -69,8 +69,9 @@ class CliTest {
 
   @Test
   void ingestWithoutInputsSaysSo() {
+    // Issue 14.5: exit 2, not 0, so a schedule that passes no inputs fails instead of going green.
     CliRun r = CliRun.of("ingest", "--run-dir", dir.toString());
-    assertEquals(0, r.exitCode(), r.toString());
+    assertEquals(2, r.exitCode(), r.toString());
     assertTrue(r.out().contains("no inputs"), r.out());
   }
 

@@ -208,11 +208,16 @@ class StageRunnerTest {
   void anAbsentInputMeansNothingToDoAndAReusableConditionCanForceWork() throws Exception {
     FileStage stage = new FileStage();
     stage.requires = List.of("passages");
-    StageOutcome o = runner(false).run(stage);
+    StageOutcome o = runner(false).runInPipeline(stage);
     assertEquals(0, o.exitCode());
     assertEquals(0, stage.writes.get());
     assertTrue(o.message().startsWith("no passages table in "), o.message());
     assertTrue(o.message().contains("editforge ingest --input dpr:FILE"), o.message());
+    // Issue 14.5: on its own (a command, a scheduled task) nothing to read is a usage error.
+    StageOutcome alone = runner(false).run(stage);
+    assertEquals(ExitCodes.USAGE, alone.exitCode());
+    assertTrue(alone.message().contains("no passages table in "), alone.message());
+    assertEquals(0, stage.writes.get());
 
     FileStage retried =
         new FileStage() {
