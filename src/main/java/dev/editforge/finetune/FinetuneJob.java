@@ -109,7 +109,7 @@ public final class FinetuneJob implements PipelineStage {
     String sftFingerprint;
     if (!s.sft().isBlank()) {
       Path p = RunDir.qualify(s.sft());
-      FileSystem fs = p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+      FileSystem fs = p.getFileSystem(ctx.hadoopConf().get());
       if (!fs.exists(p)) {
         throw new UnusableInputException(
             "sft table " + p + " (editforge.finetune.sft) does not exist");
@@ -194,7 +194,7 @@ public final class FinetuneJob implements PipelineStage {
     try (TrainingProgress.Tail tail =
         TrainingProgress.Tail.start(
             progressFile,
-            ctx.spark().sparkContext().hadoopConfiguration(),
+            ctx.hadoopConf().get(),
             ctx::say,
             ctx.settings().spark().progressInterval())) {
       Task task =

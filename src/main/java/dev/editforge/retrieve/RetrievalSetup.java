@@ -100,7 +100,7 @@ public final class RetrievalSetup {
     QueryReader.Result result;
     String fingerprint;
     try {
-      FileSystem fs = file.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+      FileSystem fs = file.getFileSystem(ctx.hadoopConf().get());
       if (!fs.isFile(file)) {
         throw new UnusableInputException("retrieve: query file " + spec + " does not exist");
       }

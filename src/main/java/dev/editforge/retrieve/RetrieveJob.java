@@ -86,9 +86,7 @@ public final class RetrieveJob implements PipelineStage {
         RetrievalSetup.isTable(spec)
             ? Fingerprints.ofTable(run, spec)
             : Fingerprints.ofFile(
-                RunDir.qualify(spec)
-                    .getFileSystem(ctx.spark().sparkContext().hadoopConfiguration()),
-                RunDir.qualify(spec));
+                RunDir.qualify(spec).getFileSystem(ctx.hadoopConf().get()), RunDir.qualify(spec));
     List<String> inputs =
         List.of(
             sourceFp,
@@ -178,7 +176,7 @@ public final class RetrieveJob implements PipelineStage {
   private static boolean exists(StageContext ctx, String out) {
     Path p = RunDir.qualify(out);
     try {
-      return p.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration()).exists(p);
+      return p.getFileSystem(ctx.hadoopConf().get()).exists(p);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot stat " + p, e);
     }
@@ -192,7 +190,7 @@ public final class RetrieveJob implements PipelineStage {
     Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp");
     long n = 0;
     try {
-      FileSystem fs = target.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+      FileSystem fs = target.getFileSystem(ctx.hadoopConf().get());
       try (Writer w =
           new BufferedWriter(
               new OutputStreamWriter(fs.create(tmp, true), StandardCharsets.UTF_8))) {

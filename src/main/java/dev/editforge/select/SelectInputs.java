@@ -73,7 +73,7 @@ record SelectInputs(
 
   private static FileSystem localFs(StageContext ctx) {
     try {
-      return FileSystem.getLocal(ctx.spark().sparkContext().hadoopConfiguration());
+      return FileSystem.getLocal(ctx.hadoopConf().get());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
