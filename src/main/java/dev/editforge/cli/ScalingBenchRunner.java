@@ -94,6 +94,7 @@ final class ScalingBenchRunner implements BenchCommand.Bench {
             embed + generate);
       }
     }
+    deleteTree(dir);
     double ratio = seconds.get(1) / seconds.get(2);
     out.printf(Locale.ROOT, "two_vs_one = %.2f (goal >= 1.7)%n", ratio);
     Map<String, Object> fields = new LinkedHashMap<>();
@@ -101,6 +102,17 @@ final class ScalingBenchRunner implements BenchCommand.Bench {
     fields.put("one_worker_s", String.format(Locale.ROOT, "%.1f", seconds.get(1)));
     fields.put("two_workers_s", String.format(Locale.ROOT, "%.1f", seconds.get(2)));
     return fields;
+  }
+
+  /**
+   * Removes the bench's temporary directory (the Spark homes' jar links only, not their targets).
+   */
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** A table's time from its manifest's started_at/ended_at. */

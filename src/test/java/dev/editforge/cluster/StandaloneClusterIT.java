@@ -207,7 +207,11 @@ class StandaloneClusterIT {
     List<String[]> stages = new ArrayList<>(); // {profile id, job description}
     // Spark 4 may roll event logs into a directory per application: read every file
     try (Stream<Path> logs = Files.walk(events)) {
-      for (Path log : logs.filter(Files::isRegularFile).toList()) {
+      for (Path log :
+          logs.filter(Files::isRegularFile)
+              // Hadoop's local file system writes a .<name>.crc beside each file
+              .filter(p -> !p.getFileName().toString().startsWith("."))
+              .toList()) {
         for (String line : Files.readAllLines(log)) {
           com.fasterxml.jackson.databind.JsonNode e = dev.editforge.text.Json.MAPPER.readTree(line);
           String event = e.path("Event").asText();
