@@ -1,5 +1,6 @@
 package dev.editforge.cli;
 
+import dev.editforge.io.SealRunFile;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.judge.JudgeEvaluation;
 import dev.editforge.spark.ExitCodes;
@@ -24,16 +25,19 @@ public final class EvaluateJudgeCommand extends StageCommand {
       names = "--seal-run",
       required = true,
       paramLabel = "FILE",
-      description = "SEAL's TTT-scoring output (query_server.py run_*.json, e.g. rank_iter0.json)")
-  Path sealRun;
+      description =
+          "SEAL's TTT-scoring output (query_server.py run_*.json, e.g. rank_iter0.json): a local"
+              + " file or a Hadoop URI (hdfs://, s3a://, file:/)")
+  String sealRun;
 
   @Override
   protected int execute(Launch launch) {
-    if (!Files.isRegularFile(sealRun)) {
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    if (!SealRunFile.isUri(sealRun) && !Files.isRegularFile(Path.of(sealRun))) {
       throw new UnusableInputException(
           "SEAL run file " + sealRun + " does not exist or is not a file");
     }
-    JudgeEvaluation.run(sealRun, console(), launch.settings().judge());
+    JudgeEvaluation.run(sealRun, conf, console(), launch.settings().judge());
     return ExitCodes.OK;
   }
 }

@@ -19,8 +19,8 @@ public final class SelectCommand extends StageCommand {
       paramLabel = "FILE",
       description =
           "Select from SEAL's ranking output (e.g. rank_iter0.json) instead of the run's ttt_scores/self_edits "
-              + "(sets editforge.select.seal-run)")
-  Path sealRun;
+              + "(sets editforge.select.seal-run); a local file or a Hadoop URI (hdfs://, s3a://, file:/)")
+  String sealRun;
 
   @Option(
       names = "--k",
@@ -32,7 +32,9 @@ public final class SelectCommand extends StageCommand {
   public Map<String, Object> flagOverrides() {
     return given(
         "select.seal-run",
-        sealRun == null ? null : sealRun.toAbsolutePath().toString(),
+        sealRun == null || dev.editforge.io.SealRunFile.isUri(sealRun)
+            ? sealRun
+            : Path.of(sealRun).toAbsolutePath().toString(),
         "select.k",
         k);
   }

@@ -13,6 +13,7 @@ import dev.editforge.llm.ModelLoadException;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
 import dev.editforge.spark.GpuProfiles;
+import dev.editforge.spark.RemoteModelCache;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import java.nio.file.Path;
@@ -91,7 +92,10 @@ final class GenerateStage {
         .reusableWhen(m -> m.count("errors") == 0);
   }
 
-  /** Resolves {@code generate.model} (local dir or hub id, on the driver) into a spec. */
+  /**
+   * Resolves {@code generate.model} (local dir or hub id, on the driver; a Hadoop URI is kept for
+   * the executors to copy) into a spec.
+   */
   static Resolved resolve(StageContext ctx) {
     GenerateSettings g = ctx.settings().generate();
     if (!g.local()) {
@@ -124,6 +128,15 @@ final class GenerateStage {
           GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, TINY_RANDOM),
           null);
     }
+    if (RemoteModelCache.isHadoopUri(g.model())) {
+      // Executors copy the model into their local cache (ModelDirs.localize); the driver only
+      // needs the chat template, not a copy of every weight file.
+      checkChatTemplate(g, ctx.settings().llm(), templateFiles(g.model(), ctx.hadoopConf().get()));
+      return new Resolved(
+          GeneratorSpec.ofRef(
+              g, ctx.settings().llm(), ctx.settings().remote(), g.model(), g.model()),
+          null);
+    }
     try (HubClient hub = new HubClient(HubSettings.fromEnvironment(), ctx::say)) {
       dir = hub.resolve(g.model());
     }
@@ -134,6 +147,36 @@ final class GenerateStage {
     checkChatTemplate(g, ctx.settings().llm(), dir);
     return new Resolved(
         GeneratorSpec.of(g, ctx.settings().llm(), ctx.settings().remote(), dir, name), null);
+  }
+
+  /**
+   * A temporary directory with the chat-template files of the model at Hadoop URI {@code uri}
+   * (those that exist), for {@link #checkChatTemplate} on the driver.
+   */
+  static Path templateFiles(String uri, org.apache.hadoop.conf.Configuration conf) {
+    try {
+      Path tmp = java.nio.file.Files.createTempDirectory("editforge-template-");
+      tmp.toFile().deleteOnExit();
+      org.apache.hadoop.fs.Path base = new org.apache.hadoop.fs.Path(uri);
+      org.apache.hadoop.fs.FileSystem fs = base.getFileSystem(conf);
+      if (!fs.isDirectory(base)) {
+        throw new ModelLoadException(
+            Path.of(base.toUri().getPath()), "the model " + uri + " is not a directory");
+      }
+      for (String name : List.of("tokenizer_config.json", "chat_template.jinja")) {
+        org.apache.hadoop.fs.Path f = new org.apache.hadoop.fs.Path(base, name);
+        if (fs.exists(f)) {
+          try (java.io.InputStream in = fs.open(f)) {
+            java.nio.file.Files.copy(in, tmp.resolve(name));
+          }
+          tmp.resolve(name).toFile().deleteOnExit();
+        }
+      }
+      return tmp;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "cannot read the model " + uri + ": " + e.getMessage(), e);
+    }
   }
 
   /**

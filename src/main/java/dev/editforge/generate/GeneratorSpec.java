@@ -11,6 +11,8 @@ import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.llm.remote.OpenAiGenerator;
 import dev.editforge.llm.remote.RemoteSettings;
 import dev.editforge.spark.ExecutorModelCache;
+import dev.editforge.spark.ModelDirs;
+import dev.editforge.spark.RemoteModelCache;
 import dev.editforge.spark.TaskResources;
 import java.io.Serializable;
 import java.net.URI;
@@ -65,9 +67,18 @@ public record GeneratorSpec(
    */
   public static GeneratorSpec of(
       GenerateSettings g, LlmSettings l, RemoteSettings r, Path modelDir, String modelName) {
+    return ofRef(g, l, r, modelDir == null ? null : modelDir.toString(), modelName);
+  }
+
+  /**
+   * The spec of {@code settings} with {@code modelDir} as written: a local directory or a Hadoop
+   * URI that each executor copies once into its local model cache.
+   */
+  public static GeneratorSpec ofRef(
+      GenerateSettings g, LlmSettings l, RemoteSettings r, String modelDir, String modelName) {
     return new GeneratorSpec(
         g.backend(),
-        modelDir == null ? null : modelDir.toString(),
+        modelDir,
         modelName,
         g.chat(),
         g.batchSize(),
@@ -151,7 +162,7 @@ public record GeneratorSpec(
       LoadedDecoder decoder =
           ExecutorModelCache.get(
               decoderKey(binding),
-              () -> DecoderLoader.load(Path.of(modelDir), binding.device(), llm));
+              () -> DecoderLoader.load(localModelDir(), binding.device(), llm));
       return new LocalGenerator(decoder, llm, false);
     }
     RemoteSettings r = remote();
@@ -160,6 +171,13 @@ public record GeneratorSpec(
             new ExecutorModelCache.Key("openai:" + endpoint, "remote", "-", "generate:client " + r),
             () -> new OpenAiClient(r));
     return new OpenAiGenerator(client, remoteModel);
+  }
+
+  /** The model's local directory: copied into this machine's model cache if it is a URI. */
+  Path localModelDir() {
+    return RemoteModelCache.isHadoopUri(modelDir)
+        ? ModelDirs.localize(modelDir, LOG::info)
+        : Path.of(modelDir);
   }
 
   /** The manifest's view of this spec (no secrets: the key is only named). */

@@ -48,7 +48,29 @@ public final class SealRunFile {
       boolean adapterCorrect) {}
 
   public static Run read(Path file) throws IOException {
-    JsonNode root = Json.COMPACT.readTree(file.toFile());
+    return parse(Json.COMPACT.readTree(file.toFile()), file.toString());
+  }
+
+  /**
+   * Reads {@code ref}: a Hadoop URI (hdfs://, s3a://, file:/) through its file system in {@code
+   * conf}, anything else as a local path.
+   */
+  public static Run read(String ref, org.apache.hadoop.conf.Configuration conf) throws IOException {
+    if (!isUri(ref)) {
+      return read(Path.of(ref));
+    }
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(ref);
+    try (java.io.InputStream in = p.getFileSystem(conf).open(p)) {
+      return parse(Json.COMPACT.readTree(in), ref);
+    }
+  }
+
+  /** Whether {@code ref} has a URI scheme (hdfs://, s3a://, file:/) rather than being a path. */
+  public static boolean isUri(String ref) {
+    return ref != null && ref.matches("^[A-Za-z][A-Za-z0-9+.-]+:/.*");
+  }
+
+  private static Run parse(JsonNode root, String file) throws IOException {
     if (root == null || !root.path("articles").isArray()) {
       throw new IOException(file + ": not a SEAL run file (no \"articles\" array)");
     }

@@ -91,9 +91,21 @@ public final class JudgeEvaluation {
    * CLI exits 2 with its message).
    */
   public static void run(Path sealRun, PrintStream out, JudgeSettings settings) {
+    run(sealRun.toString(), new org.apache.hadoop.conf.Configuration(), out, settings);
+  }
+
+  /**
+   * {@link #run(Path, PrintStream, JudgeSettings)} of a local path or a Hadoop URI (hdfs://,
+   * s3a://, file:/) read through {@code conf}.
+   */
+  public static void run(
+      String sealRun,
+      org.apache.hadoop.conf.Configuration conf,
+      PrintStream out,
+      JudgeSettings settings) {
     SealRunFile.Run run;
     try {
-      run = SealRunFile.read(sealRun);
+      run = SealRunFile.read(sealRun, conf);
     } catch (IOException | RuntimeException e) {
       throw new UnusableInputException("cannot read SEAL run " + sealRun + ": " + e.getMessage());
     }

@@ -2,13 +2,13 @@ package dev.editforge.select;
 
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.RunDir;
+import dev.editforge.io.SealRunFile;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.io.UnusableInputException;
 import dev.editforge.spark.StageContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +25,7 @@ import org.apache.hadoop.fs.FileSystem;
  * @param instructions whether instruction rows are drawn (a ratio above 0)
  */
 record SelectInputs(
-    Path sealRun, boolean reasoning, boolean instructions, List<String> fingerprints) {
+    String sealRun, boolean reasoning, boolean instructions, List<String> fingerprints) {
   SelectInputs {
     fingerprints = List.copyOf(fingerprints);
   }
@@ -35,18 +35,28 @@ record SelectInputs(
     SftSettings sft = SftSettings.of(ctx.settings());
     RunDir run = ctx.runDir();
     List<String> inputs = new ArrayList<>();
-    Path sealRun = null;
+    String sealRun = null;
     if (sft.sealRun() != null) {
-      sealRun = Path.of(sft.sealRun()).toAbsolutePath();
-      if (!Files.isRegularFile(sealRun)) {
+      // a local path is made absolute; a Hadoop URI (hdfs://, s3a://, file:/) is read as written
+      org.apache.hadoop.fs.Path p =
+          SealRunFile.isUri(sft.sealRun())
+              ? new org.apache.hadoop.fs.Path(sft.sealRun())
+              : new org.apache.hadoop.fs.Path(Path.of(sft.sealRun()).toAbsolutePath().toUri());
+      sealRun = SealRunFile.isUri(sft.sealRun()) ? sft.sealRun() : Path.of(p.toUri()).toString();
+      FileSystem fs = fs(ctx, p);
+      boolean isFile;
+      try {
+        isFile = fs.getFileStatus(p).isFile();
+      } catch (IOException e) {
+        isFile = false;
+      }
+      if (!isFile) {
         throw new UnusableInputException(
             "SEAL run file "
                 + sealRun
                 + " (editforge.select.seal-run) does not exist or is not a file");
       }
-      inputs.add(
-          "seal-run="
-              + Fingerprints.ofFile(localFs(ctx), new org.apache.hadoop.fs.Path(sealRun.toUri())));
+      inputs.add("seal-run=" + Fingerprints.ofFile(fs, p));
     } else {
       inputs.add(usable(run, Tables.TTT_SCORES));
       inputs.add(usable(run, Tables.SELF_EDITS));
@@ -71,9 +81,9 @@ record SelectInputs(
     return Fingerprints.ofTable(run, table);
   }
 
-  private static FileSystem localFs(StageContext ctx) {
+  private static FileSystem fs(StageContext ctx, org.apache.hadoop.fs.Path p) {
     try {
-      return FileSystem.getLocal(ctx.hadoopConf().get());
+      return p.getFileSystem(ctx.hadoopConf().get());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -80,11 +80,12 @@ public final class SelectJob implements PipelineStage {
     ctx.spark().sparkContext().setJobDescription("select sft");
     Map<String, Long> detail = new LinkedHashMap<>();
     if (in.sealRun() != null) {
-      out.manifest().put("seal_run", in.sealRun().toString());
+      out.manifest().put("seal_run", in.sealRun());
     }
     List<SftRow> selfEdits =
         in.sealRun() != null
-            ? SelectSources.sealRunEdits(ctx.settings().select(), in.sealRun(), detail)
+            ? SelectSources.sealRunEdits(
+                ctx.settings().select(), in.sealRun(), ctx.hadoopConf().get(), detail)
             : SelectSources.tableEdits(ctx, detail);
     List<SftRow> reasoning = in.reasoning() ? SelectSources.reasoning(ctx, detail) : List.of();
     List<SftRow> identity = IdentityData.sample(sft.identity());

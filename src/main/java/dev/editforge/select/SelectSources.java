@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.struct;
 import dev.editforge.config.ReasoningSettings;
 import dev.editforge.config.SelectSettings;
 import dev.editforge.io.RunDir;
+import dev.editforge.io.SealRunFile;
 import dev.editforge.io.SftRow;
 import dev.editforge.io.SftSource;
 import dev.editforge.io.Tables;
@@ -15,7 +16,6 @@ import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.spark.StageContext;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -52,9 +52,15 @@ final class SelectSources {
   }
 
   /** Best k per article of a SEAL ranking file, on the driver (the file is small). */
-  static List<SftRow> sealRunEdits(SelectSettings settings, Path file, Map<String, Long> detail) {
+  static List<SftRow> sealRunEdits(
+      SelectSettings settings,
+      String file,
+      org.apache.hadoop.conf.Configuration conf,
+      Map<String, Long> detail) {
     try {
-      BestKSelector.Selection s = new BestKSelector(settings).select(SealRunImport.read(file));
+      BestKSelector.Selection s =
+          new BestKSelector(settings)
+              .select(SealRunImport.editScores(SealRunFile.read(file, conf)));
       BestKSelector.Counts c = s.counts();
       putEditCounts(detail, c.articles(), c.editCounts());
       return s.rows();

@@ -11,14 +11,17 @@ import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.remote.OpenAiClient;
+import dev.editforge.spark.ModelDirs;
+import dev.editforge.spark.RemoteModelCache;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * {@code editforge.ttt.mode = local}: one {@link LocalEditScorer} (base model + LoRA engine) per
  * executor JVM. It ships the resolved config as text, since settings records are not serializable,
- * and the model as a local directory resolved on the driver (hub ids go through the HF cache there;
- * on a cluster the directory must be on a path every executor sees).
+ * and the model as a local directory resolved on the driver (hub ids go through the HF cache there)
+ * or a Hadoop URI, copied once per executor machine into the local model cache ({@link
+ * RemoteModelCache}).
  */
 public final class LocalScorerFactory implements EditScorerFactory {
   private static final long serialVersionUID = 1L;
@@ -27,8 +30,16 @@ public final class LocalScorerFactory implements EditScorerFactory {
   private final String modelDir;
 
   public LocalScorerFactory(EditforgeSettings settings, Path modelDir) {
+    this(settings, modelDir.toAbsolutePath().toString());
+  }
+
+  /**
+   * A factory for the model at {@code modelDir}: a local directory, or a Hadoop URI (hdfs://,
+   * s3a://, file://) that each executor copies once into its local model cache.
+   */
+  public LocalScorerFactory(EditforgeSettings settings, String modelDir) {
     this.config = settings.raw().root().render(ConfigRenderOptions.concise());
-    this.modelDir = modelDir.toAbsolutePath().toString();
+    this.modelDir = modelDir;
   }
 
   @Override
@@ -59,7 +70,13 @@ public final class LocalScorerFactory implements EditScorerFactory {
                             settings.judge().llmModel(),
                             List.of(ChatMessage.user(prompt)),
                             SamplingParams.greedy(64)));
-    LoadedDecoder decoder = DecoderLoader.load(Path.of(modelDir), djl, settings.llm());
+    LoadedDecoder decoder =
+        DecoderLoader.load(
+            RemoteModelCache.isHadoopUri(modelDir)
+                ? ModelDirs.localize(modelDir, m -> {})
+                : Path.of(modelDir),
+            djl,
+            settings.llm());
     LocalEditScorer scorer = new LocalEditScorer(decoder, settings.ttt(), judge);
     // This factory is the owner of the decoder and the judge's client: the scorer only borrows
     // them.

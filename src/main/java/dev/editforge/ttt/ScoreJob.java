@@ -25,6 +25,7 @@ import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
 import dev.editforge.io.WorkParts;
+import dev.editforge.spark.GpuProfiles;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
@@ -32,6 +33,7 @@ import dev.editforge.spark.StagePlan;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -49,6 +51,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -504,6 +507,20 @@ public final class ScoreJob implements PipelineStage {
     return out;
   }
 
+  /**
+   * GPUs a score task asks Spark for through its stage-level profile: one when {@code ttt.device}
+   * asks for a GPU (gpu, gpu:N), none for cpu and auto (auto binds to a GPU only where one is
+   * visible, so it must not hold one from the scheduler).
+   */
+  static double gpusPerTask(String device) {
+    return device.startsWith("gpu") ? 1 : 0;
+  }
+
+  private static <T> org.apache.spark.api.java.JavaRDD<T> withProfile(
+      org.apache.spark.api.java.JavaRDD<T> rdd, ResourceProfile profile) {
+    return profile == null ? rdd : rdd.withResources(profile);
+  }
+
   /** The part directory of a batch: named by a hash of its article ids. */
   static String partName(List<ArticleWork> batch) {
     return PART_PREFIX + Ids.of(batch.stream().map(ArticleWork::articleId).toArray(String[]::new));
@@ -534,6 +551,9 @@ public final class ScoreJob implements PipelineStage {
     int slots = Math.max(1, jsc.defaultParallelism());
     int threads = Math.min(batches.size(), (slots + s.commitEvery() - 1) / s.commitEvery() + 1);
     ScoreTask task = new ScoreTask(f, s, devices);
+    ResourceProfile profile =
+        GpuProfiles.forTasks(
+            ctx.spark(), gpusPerTask(s.device()), "score", new HashMap<>(), ctx::say);
     AtomicBoolean failed = new AtomicBoolean();
     AtomicInteger committed = new AtomicInteger();
     AtomicInteger articlesDone = new AtomicInteger();
@@ -561,6 +581,7 @@ public final class ScoreJob implements PipelineStage {
                         ctx,
                         jsc,
                         task,
+                        profile,
                         work,
                         batch,
                         "score: batch " + index + "/" + batches.size());
@@ -616,6 +637,7 @@ public final class ScoreJob implements PipelineStage {
       StageContext ctx,
       JavaSparkContext jsc,
       ScoreTask task,
+      ResourceProfile profile,
       WorkParts work,
       List<ArticleWork> batch,
       String description) {
@@ -624,7 +646,8 @@ public final class ScoreJob implements PipelineStage {
     Dataset<Row> df =
         ctx.spark()
             .createDataFrame(
-                jsc.parallelize(new ArrayList<>(batch), batch.size()).flatMap(task),
+                withProfile(jsc.parallelize(new ArrayList<>(batch), batch.size()), profile)
+                    .flatMap(task),
                 Tables.TTT_SCORES_SCHEMA);
     df.write().parquet(tmp.toString());
     work.commit(

@@ -5,6 +5,7 @@ import dev.editforge.config.ScoreSettings;
 import dev.editforge.config.SettingsException;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
+import dev.editforge.spark.RemoteModelCache;
 
 /**
  * The {@link EditScorerFactory} that {@code editforge score} uses for the configured {@code
@@ -24,6 +25,9 @@ public final class ScorerFactories {
   public static EditScorerFactory forSettings(EditforgeSettings settings, ScoreSettings score) {
     switch (score.mode()) {
       case LOCAL:
+        if (RemoteModelCache.isHadoopUri(score.model())) {
+          return new LocalScorerFactory(settings, score.model());
+        }
         try (HubClient hub = new HubClient(HubSettings.fromEnvironment())) {
           return new LocalScorerFactory(settings, hub.resolve(score.model()));
         }

@@ -121,30 +121,37 @@ class StandaloneClusterIT {
   }
 
   /**
-   * GPU fan-out on a real cluster: one worker advertises two (fake) GPUs through
-   * jobs/gpu-discovery.sh, the application asks for one GPU per task, and the generate stage's
-   * concurrent tasks must receive distinct addresses; the runtime records the address each task was
-   * given and the device it actually used (the CPU here: CUDA is not usable, one warning).
+   * GPU scheduling on a real cluster: one worker owns two (fake) GPUs, the application ships
+   * jobs/gpu-discovery.sh with spark.files and names it relative to the executor's working
+   * directory, and no task GPU amount is set globally. The event log must show every CPU stage
+   * (ingest, embed, index) in the default profile, whose tasks request no GPU, and generate in a
+   * stage-level profile asking for one; generate's concurrent tasks receive distinct addresses and
+   * record the device they actually used (the CPU here: CUDA is not usable, one warning).
    */
   @Test
-  void generateTasksOnFakeGpusGetDistinctAddressesAndRecordTheDeviceUsed() throws Exception {
+  void cpuStagesHoldNoGpuAndGenerateTasksGetDistinctAddresses() throws Exception {
     String jarProp = System.getProperty("editforge.appjar", "");
     assumeTrue(
         !jarProp.isBlank(),
         "the application jar was not built in this run (-DskipAppJar): cluster test skipped");
-    Path script = Path.of("jobs", "gpu-discovery.sh").toAbsolutePath();
+    // A standalone worker owns its GPUs (an administrator's resources file here); the executors
+    // it launches get their addresses from the worker.
+    Path gpus = dir.resolve("worker-gpus.json");
+    Files.writeString(
+        gpus,
+        "[{\"id\":{\"componentName\":\"spark.worker\",\"resourceName\":\"gpu\"},"
+            + "\"addresses\":[\"0\",\"1\"]}]");
     String master =
         startCluster(
             1,
             2,
-            List.of(
-                "-Dspark.worker.resource.gpu.amount=2",
-                "-Dspark.worker.resource.gpu.discoveryScript=" + script),
-            Map.of("EDITFORGE_FAKE_GPUS", "2"));
+            List.of("-Dspark.worker.resource.gpu.amount=2", "-Dspark.worker.resourcesFile=" + gpus),
+            Map.of());
     Path sample = extractSample();
     Path model =
         dev.editforge.generate.TinyRandomModel.write(dir.resolve("tiny-model"), 64, 2, 1024, 7);
     Path run = dir.resolve("gpu-run");
+    Path events = Files.createDirectories(dir.resolve("events"));
     String out =
         submit(
             master,
@@ -153,13 +160,19 @@ class StandaloneClusterIT {
                 "spark.executor.cores=2",
                 "spark.cores.max=2",
                 "spark.executor.resource.gpu.amount=2",
-                "spark.task.resource.gpu.amount=1"),
+                "spark.files=" + Path.of("jobs", "gpu-discovery.sh").toAbsolutePath(),
+                "spark.executor.resource.gpu.discoveryScript=./gpu-discovery.sh",
+                "spark.eventLog.enabled=true",
+                "spark.eventLog.compress=false",
+                "spark.eventLog.dir=" + events.toUri()),
             List.of(
                 "run",
                 "--to",
                 "generate",
                 "--input",
                 "squad:" + sample.resolve("articles.json"),
+                "--input",
+                "dpr:" + sample.resolve("passages.tsv"),
                 "--run-dir",
                 run.toString(),
                 "--set",
@@ -173,6 +186,7 @@ class StandaloneClusterIT {
                 "--set",
                 "generate.self-edit.max-new-tokens=2"));
     assertTrue(out.contains("self_edits completed: 30 rows"), out);
+    assertTrue(Files.isDirectory(run.resolve("index")), "index ran: " + out);
     Manifest m =
         Manifest.parse(Files.readString(run.resolve("self_edits").resolve("_manifest.json")));
     @SuppressWarnings("unchecked")
@@ -187,6 +201,57 @@ class StandaloneClusterIT {
     assertTrue(
         bindings.stream().noneMatch(b -> b.contains("executor=driver")),
         "tasks ran on executor JVMs: " + bindings);
+
+    // the event log: which profile each stage ran in, and what each profile's tasks request
+    Map<Integer, Boolean> profileTaskGpu = new java.util.HashMap<>();
+    List<String[]> stages = new ArrayList<>(); // {profile id, job description}
+    // Spark 4 may roll event logs into a directory per application: read every file
+    try (Stream<Path> logs = Files.walk(events)) {
+      for (Path log :
+          logs.filter(Files::isRegularFile)
+              // Hadoop's local file system writes a .<name>.crc beside each file
+              .filter(p -> !p.getFileName().toString().startsWith("."))
+              .toList()) {
+        for (String line : Files.readAllLines(log)) {
+          com.fasterxml.jackson.databind.JsonNode e = dev.editforge.text.Json.MAPPER.readTree(line);
+          String event = e.path("Event").asText();
+          if (event.equals("SparkListenerResourceProfileAdded")) {
+            profileTaskGpu.put(
+                e.path("Resource Profile Id").asInt(), e.path("Task Resource Requests").has("gpu"));
+          } else if (event.equals("SparkListenerStageSubmitted")) {
+            stages.add(
+                new String[] {
+                  e.path("Stage Info").path("Resource Profile Id").asText(),
+                  e.path("Properties").path("spark.job.description").asText("")
+                });
+          }
+        }
+      }
+    }
+    assertEquals(Boolean.FALSE, profileTaskGpu.get(0), "default profile tasks: " + profileTaskGpu);
+    assertTrue(
+        stages.stream().anyMatch(st -> st[1].startsWith("ingest") && st[0].equals("0")),
+        "ingest ran in the default profile: " + describe(stages));
+    // a generate job's description stays set for its stage's bookkeeping jobs, which run in the
+    // default profile: so "GPU => generate", and at least one generate stage asked for a GPU
+    boolean anyGpu = false;
+    for (String[] st : stages) {
+      boolean gpu = profileTaskGpu.getOrDefault(Integer.parseInt(st[0]), false);
+      anyGpu |= gpu;
+      assertTrue(
+          !gpu || st[1].startsWith("generate"),
+          "only generate's tasks request a GPU; stage '"
+              + st[1]
+              + "' profile "
+              + st[0]
+              + " in "
+              + describe(stages));
+    }
+    assertTrue(anyGpu, "generate ran in a GPU profile: " + describe(stages) + profileTaskGpu);
+  }
+
+  private static String describe(List<String[]> stages) {
+    return stages.stream().map(st -> st[0] + ":" + st[1]).toList().toString();
   }
 
   /** spark-submit of the application jar in client mode; returns what the driver printed. */

@@ -58,6 +58,27 @@ class EvaluateJudgeCommandTest {
   }
 
   @Test
+  void aHadoopFileUriReadsTheSameRunAsItsPath(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("run.json");
+    Files.writeString(
+        f,
+        "{\"articles\":[{\"title\":\"T\",\"context\":\"C\",\"prompt\":\"P\",\"completions\":[{\"text\":\"E\","
+            + "\"stats\":{\"adapter_mean\":0.0,\"baseline_mean\":1.0},\"questions\":["
+            + JudgeEvaluationTest.q("Where?", "Otrar", "the town of otrar", true, "Bukhara", false)
+            + "]}]}]}");
+    CliRun byPath = CliRun.of("evaluate-judge", "--seal-run", f.toString());
+    CliRun byUri = CliRun.of("evaluate-judge", "--seal-run", f.toUri().toString());
+    assertEquals(0, byUri.exitCode(), byUri.toString());
+    assertTrue(f.toUri().toString().startsWith("file:/"));
+    assertEquals(
+        JudgeEvaluationTest.lastLine(byPath.out()).group(0),
+        JudgeEvaluationTest.lastLine(byUri.out()).group(0));
+    CliRun missing =
+        CliRun.of("evaluate-judge", "--seal-run", dir.resolve("absent.json").toUri().toString());
+    assertEquals(2, missing.exitCode(), missing.toString());
+  }
+
+  @Test
   void missingFileExitsTwo(@TempDir Path dir) {
     CliRun r = CliRun.of("evaluate-judge", "--seal-run", dir.resolve("absent.json").toString());
     assertEquals(2, r.exitCode(), r.toString());
