@@ -530,7 +530,8 @@ class ScoreJobTest {
     assertEquals(2, bad.exitCode(), bad.toString());
     assertTrue(bad.err().contains("editforge.ttt.eval-times"), bad.err());
     CliRun nothing = CliRun.of("score", "--run-dir", dir.resolve("r").toString(), "--model", "/m");
-    assertEquals(0, nothing.exitCode(), nothing.toString());
+    // Run on its own, a stage with nothing to read fails loudly (a scheduler must not go green).
+    assertEquals(2, nothing.exitCode(), nothing.toString());
     assertTrue(nothing.out().contains("no self_edits table"), nothing.out());
   }
 
