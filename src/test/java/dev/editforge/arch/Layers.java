@@ -18,6 +18,7 @@ final class Layers {
     "dev.editforge.encoders..",
     "dev.editforge.lucene..",
     "dev.editforge.judge..",
+    "dev.editforge.selfrag..",
     "dev.editforge.text.."
   };
   static final String[] INFRA = {
@@ -34,7 +35,9 @@ final class Layers {
           "select",
           "finetune",
           "evaluate",
-          "continual");
+          "continual",
+          "critique",
+          "predict");
   static final String[] STAGE_PACKAGES =
       STAGES.stream().map(s -> "dev.editforge." + s + "..").toArray(String[]::new);
   static final String CLI = "dev.editforge.cli..";
@@ -50,7 +53,8 @@ final class Layers {
     "dev.editforge.lora..",
     "dev.editforge.encoders..",
     "dev.editforge.lucene..",
-    "dev.editforge.judge.."
+    "dev.editforge.judge..",
+    "dev.editforge.selfrag.."
   };
 
   private Layers() {}
