@@ -22,6 +22,9 @@ public final class DecoderLayout {
 
   /** Every weight the model needs, in checkpoint order, with its expected shape. */
   public static Map<String, long[]> expectedShapes(ModelConfig c) {
+    if (c.isGpt2()) {
+      return Gpt2Layout.expectedShapes(c);
+    }
     Map<String, long[]> out = new LinkedHashMap<>();
     out.put(EMBED, new long[] {c.vocabSize(), c.hiddenSize()});
     for (int l = 0; l < c.numHiddenLayers(); l++) {
