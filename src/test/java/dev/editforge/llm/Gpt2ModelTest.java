@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.editforge.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,9 +140,6 @@ class Gpt2ModelTest {
             && e.getMessage().contains("transformer.h.1.ln_2.bias")
             && e.getMessage().contains("2 tensor(s)"),
         e.getMessage());
-    CliRun run = CliRun.of("generate-text", "--model", broken.toString(), "--prompt", "hello");
-    assertEquals(2, run.exitCode(), run.toString());
-    assertTrue(run.err().contains("transformer.wpe.weight"), run.toString());
   }
 
   @Test
