@@ -22,6 +22,9 @@ import java.util.List;
  * @param checkpointEvery steps between checkpoints (a checkpoint is also written at the end)
  * @param gpus GPUs the one training task asks Spark for; 0 = train on CPU in an ordinary task
  * @param maxShardBytes the merged model's weights are split into files of at most this many bytes
+ * @param method {@code lora} (train an adapter, merge it) or {@code full} (train every weight)
+ * @param fullMemoryBytes memory {@code method = full} may fill with weights, gradients and AdamW
+ *     state; 0 = the training task's Spark memory (executor, or driver in local mode)
  */
 public record FinetuneSettings(
     String model,
@@ -52,8 +55,12 @@ public record FinetuneSettings(
     int gpus,
     String dtype,
     int threads,
-    long maxShardBytes)
+    long maxShardBytes,
+    String method,
+    long fullMemoryBytes)
     implements Serializable {
+
+  public static final List<String> METHODS = List.of("lora", "full");
 
   public static final List<String> SCHEDULES = List.of("linear", "cosine", "constant");
   public static final List<String> LOSSES = List.of("completion-only", "full");
@@ -107,7 +114,9 @@ public record FinetuneSettings(
           r.integer("gpus", 0, 64),
           r.oneOf("dtype", List.of("auto", "float32", "float16")),
           r.integer("threads", 0, 1024),
-          r.bytes("max-shard-size", 1, Long.MAX_VALUE));
+          r.bytes("max-shard-size", 1, Long.MAX_VALUE),
+          r.oneOf("method", METHODS),
+          r.bytes("full-memory", 0, Long.MAX_VALUE));
     } catch (IllegalArgumentException e) {
       throw new SettingsException("editforge.finetune: " + e.getMessage());
     }
@@ -146,6 +155,10 @@ public record FinetuneSettings(
         TrainSettings.PadTo.LONGEST,
         false,
         true);
+  }
+
+  public boolean fullParameters() {
+    return method.equals("full");
   }
 
   /** The chat template setting, or null for {@code none}. */

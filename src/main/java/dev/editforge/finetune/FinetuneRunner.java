@@ -155,6 +155,10 @@ public final class FinetuneRunner {
     if (settings.threads() > 0) {
       JniUtils.setNumThreads(settings.threads());
     }
+    if (settings.fullParameters()) {
+      return new FullFinetune(settings, log)
+          .run(rows, modelDir, device, store, out, listener, progress);
+    }
     try (LoadedDecoder dec =
         DecoderLoader.load(modelDir, device, DecoderLoader.dtype(settings.dtype(), device))) {
       DecoderModel model = dec.model();
