@@ -65,6 +65,8 @@ public final class FullTrainer implements AutoCloseable {
   private final int total;
   private int steps;
   private double lastLoss = Double.NaN;
+  private long realTokens;
+  private long paddedSlots;
 
   /**
    * @param data training rows (one {@link Batching} row per sample or pack)
@@ -153,6 +155,16 @@ public final class FullTrainer implements AutoCloseable {
     return lastLoss;
   }
 
+  /** Non-padding tokens the forwards so far have processed. */
+  public long realTokens() {
+    return realTokens;
+  }
+
+  /** Padding slots the forwards so far have computed for nothing. */
+  public long paddingTokens() {
+    return paddedSlots;
+  }
+
   /** One optimizer step; false when all steps are done. */
   public boolean step() {
     if (steps >= total) {
@@ -168,6 +180,8 @@ public final class FullTrainer implements AutoCloseable {
       Batching.Batch b = Batching.batch(rows, padId);
       micro.add(b);
       denominator += b.lossTokens();
+      realTokens += (long) b.rows() * b.time() - b.paddingTokens();
+      paddedSlots += b.paddingTokens();
     }
     double lossSum = 0;
     for (Batching.Batch b : micro) {
