@@ -139,6 +139,19 @@ public final class BatchingBench {
             batchSize,
             maxLength,
             lr);
+        // untimed warm-up (JIT, libtorch's first-call setup), or the first mode pays for it
+        try (LoadedDecoder dec = DecoderLoader.load(modelDir, Device.cpu(), DataType.FLOAT32);
+            FullTrainer t =
+                new FullTrainer(
+                    dec.model(),
+                    Batching.plan(train, Batching.Mode.BFD, maxLength).rows(),
+                    ts.withMaxSteps(Math.min(3, steps)),
+                    42,
+                    padId)) {
+          while (t.step()) {
+            // warm-up steps
+          }
+        }
         for (Batching.Mode mode : Batching.Mode.values()) {
           List<Batching.Row> planned = Batching.plan(train, mode, maxLength).rows();
           // every mode starts from the same weights: a fresh load of the same directory

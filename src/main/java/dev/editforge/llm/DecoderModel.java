@@ -18,7 +18,9 @@ import java.util.Map;
 /**
  * A Llama-family decoder (Llama 2/3, Qwen2/2.5, Mistral) on DJL's PyTorch engine: RMSNorm,
  * rotate-half RoPE (with llama3 or linear scaling), grouped-query attention, SwiGLU, optional q/k/v
- * bias and tied embeddings, bound to one {@link Device}. Computes in float32, or float16 on GPU.
+ * bias and tied embeddings, bound to one {@link Device}. Computes in float32, or float16 on GPU. A
+ * GPT-2 ({@link ModelConfig#isGpt2()}) loads through the same door and runs {@link Gpt2Forward}
+ * under the same contract, so generation, LoRA and training code serve both.
  *
  * <p>{@link #forward} serves both generation (left-padded batch, attention mask, per-row positions,
  * {@link KvCache}) and training: it works under a {@code GradientCollector} with the base weights

@@ -12,9 +12,9 @@ import java.util.Set;
  * {@code lora_dropout} and the target modules. The adapted projection computes {@code W x + (alpha
  * / r) * B A dropout(x)}.
  *
- * @param targets module names ({@code q_proj}, ... see {@link Projection}), or the single entry
- *     {@code all-linear} for all seven projections of every layer (PEFT's shorthand; the LM head is
- *     not adapted, as in PEFT)
+ * @param targets module names ({@code q_proj}, ...; GPT-2: {@code c_attn}, {@code c_proj}, {@code
+ *     c_fc}; see {@link Projection}), or the single entry {@code all-linear} for every projection
+ *     of every layer (PEFT's shorthand; the LM head is not adapted, as in PEFT)
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targets) {
   public static final String ALL_LINEAR = "all-linear";
