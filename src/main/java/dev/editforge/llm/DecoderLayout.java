@@ -29,7 +29,7 @@ public final class DecoderLayout {
     out.put(EMBED, new long[] {c.vocabSize(), c.hiddenSize()});
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       out.put(inputNorm(l), new long[] {c.hiddenSize()});
-      for (Projection p : Projection.values()) {
+      for (Projection p : Projection.llamaFamily()) {
         out.put(p.weightName(l), new long[] {p.outFeatures(c), p.inFeatures(c)});
         if (p.hasBias(c)) {
           out.put(p.biasName(l), new long[] {p.outFeatures(c)});
