@@ -436,7 +436,9 @@ public final class LocalGenerator implements LogprobGenerator {
           }
         }
         taken[best] = true;
-        top.put(what.tokenizer().decode(new int[] {best}, false), logits[off + best] - logZ);
+        // Distinct ids can decode to the same text (partial UTF-8 bytes): keep the likelier.
+        top.merge(
+            what.tokenizer().decode(new int[] {best}, false), logits[off + best] - logZ, Math::max);
       }
     }
     for (int n = 0; n < what.namedIds().length; n++) {
