@@ -415,7 +415,7 @@ public final class SelfRagRun {
               sc.utility(),
               sc.total()));
     }
-    return RowFactory.create(
+    return withSchema(
         q.id(),
         q.instruction(),
         answers == null ? null : Rows.seq(answers),
@@ -432,13 +432,17 @@ public final class SelfRagRun {
         a.error());
   }
 
+  private static Row withSchema(Object... values) {
+    return new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(values, ROWS);
+  }
+
   static Row longRow(
       SelfRagQuestion q, List<String> answers, LongFormSearch.LongAnswer a, int ndocs) {
     List<Row> segs = new ArrayList<>();
     for (LongFormSearch.Segment s : a.segments()) {
       segs.add(RowFactory.create(s.text(), s.passageId(), s.score()));
     }
-    return RowFactory.create(
+    return withSchema(
         q.id(),
         q.instruction(),
         answers == null ? null : Rows.seq(answers),
