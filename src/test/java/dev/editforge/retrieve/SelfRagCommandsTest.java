@@ -300,4 +300,59 @@ class SelfRagCommandsTest {
         d.err());
     assertFalse(Files.exists(Path.of(run, SelfRagAnswerJob.TABLE, "_staging")));
   }
+
+  /**
+   * The issue's PopQA check: the first 50 PopQA long-tail questions over an index of the shared DPR
+   * sample passages, against the scripted server: the table and the per-question rows.
+   */
+  @Test
+  void popQaSliceOverTheSharedDprSample() throws Exception {
+    Path popqa = dev.editforge.SharedData.require("data/selfrag/popqa_longtail.jsonl");
+    Path tsv = dev.editforge.SharedData.require("data/dpr/psgs_w100_sample.tsv");
+    String popRun = dir.resolve("popqa-run").toString();
+    assertEquals(0, CliRun.of("ingest", "--input", "dpr:" + tsv, "--run-dir", popRun).exitCode());
+    assertEquals(
+        0, CliRun.of("index", "--run-dir", popRun, "--set", "index.vectors=false").exitCode());
+    try (FakeOpenAi server = new FakeOpenAi(new SelfRagServer(0))) {
+      CliRun r =
+          CliRun.of(
+              "evaluate",
+              "--protocol",
+              "selfrag",
+              "--questions",
+              popqa.toString(),
+              "--max-questions",
+              "50",
+              "--run-dir",
+              popRun,
+              "--set",
+              "retrieve.mode=bm25",
+              "--set",
+              "selfrag.backend=openai",
+              "--set",
+              "selfrag.model=selfrag-7b",
+              "--set",
+              "remote.endpoint=" + server.endpoint());
+      assertEquals(0, r.exitCode(), r.toString());
+      assertTrue(r.out().contains("mode") && r.out().contains("match %"), r.out());
+      List<Row> rows =
+          TestSpark.session()
+              .read()
+              .parquet(Path.of(popRun, SelfRagEvaluation.TABLE).toString())
+              .collectAsList();
+      assertEquals(150, rows.size(), "50 questions x 3 modes");
+      for (Row row : rows) {
+        assertNull(row.getAs("error"));
+        boolean retrieved = row.getAs("retrieved");
+        assertEquals(retrieved ? 10 : 0, row.getList(row.fieldIndex("passage_ids")).size());
+        // match is Self-RAG's: a gold alias is a case-sensitive substring of the answer.
+        List<String> gold = row.getList(row.fieldIndex("answers"));
+        String answer = row.getAs("answer");
+        assertEquals(gold.stream().anyMatch(answer::contains), row.getAs("match"));
+      }
+      // No PopQA question mentions a capital: adaptive never retrieves, always always does.
+      assertTrue(r.out().matches("(?s).*adaptive\\s+50\\s+\\S+\\s+0\\.0.*"), r.out());
+      assertTrue(r.out().matches("(?s).*always\\s+50\\s+\\S+\\s+100\\.0.*"), r.out());
+    }
+  }
 }
