@@ -69,6 +69,10 @@ import org.slf4j.LoggerFactory;
  * question: both answers and verdicts), {@code summary.json}, and the manifest; the console shows
  * the per-article table and the totals. Accuracy = correct / questions over all questions; the mean
  * of per-article accuracies is reported beside it.
+ *
+ * <p>A rerun reuses per article what did not change ({@link Reuse}, issue 18): a model's answers
+ * when the article's questions, that model's weights, the answer settings and the code version are
+ * the same; the verdicts when the judge and the gold answers are too. Only the rest is asked.
  */
 public final class EvaluateJob implements PipelineStage {
   public static final String STAGE = "evaluate";
@@ -216,16 +220,54 @@ public final class EvaluateJob implements PipelineStage {
             base,
             tuned,
             ctx.settings().judge().kind()));
-    Task task = new Task(s, base, tuned, questions, ctx.hadoopConf());
-    String[][] answers =
-        SingleTask.run(ctx.spark(), s.gpus(), "evaluate " + base + " vs " + tuned, task, ctx::say);
+    Reuse reuse =
+        Reuse.plan(
+            questions,
+            ctx.force() ? Map.of() : Reuse.read(ctx.runDir()),
+            ReuseKeys.of(ctx, base, tuned));
+    int[] baseTodo = reuse.todo(0);
+    int[] tunedTodo = reuse.todo(1);
+    String[][] answers = reuse.answers();
+    if (baseTodo.length > 0 || tunedTodo.length > 0) {
+      if (reuse.reusedAnswers() > 0) {
+        ctx.say(
+            String.format(
+                Locale.ROOT,
+                "evaluate: %d of %d articles answered as before; asking %d questions of the base"
+                    + " model, %d of the tuned",
+                reuse.reusedArticles(),
+                asked.articles(),
+                baseTodo.length,
+                tunedTodo.length));
+      }
+      Task task =
+          new Task(
+              s,
+              base,
+              tuned,
+              pick(questions, baseTodo),
+              pick(questions, tunedTodo),
+              ctx.hadoopConf());
+      String[][] fresh =
+          SingleTask.run(
+              ctx.spark(), s.gpus(), "evaluate " + base + " vs " + tuned, task, ctx::say);
+      for (int i = 0; i < baseTodo.length; i++) {
+        answers[0][baseTodo[i]] = fresh[0][i];
+      }
+      for (int i = 0; i < tunedTodo.length; i++) {
+        answers[1][tunedTodo[i]] = fresh[1][i];
+      }
+    } else {
+      ctx.say("evaluate: every article answered as before; no model is loaded");
+    }
 
     List<Boolean> baseCorrect;
     List<Boolean> tunedCorrect;
     try (JudgeHandle judge = JudgeHandle.of(ctx)) {
-      baseCorrect = judge.judge().correctAll(items(questions, answers[0]));
-      tunedCorrect = judge.judge().correctAll(items(questions, answers[1]));
+      baseCorrect = reuse.judge(0, judge.judge(), questions);
+      tunedCorrect = reuse.judge(1, judge.judge(), questions);
     }
+    reuse.write(ctx.runDir(), out.path(), questions, baseCorrect, tunedCorrect);
 
     Map<String, int[]> perArticle = new LinkedHashMap<>();
     Map<String, String> titles = new LinkedHashMap<>();
@@ -283,7 +325,12 @@ public final class EvaluateJob implements PipelineStage {
         .count("articles", results.size())
         .count("questions", questions.size())
         .count("base_correct", baseTotal)
-        .count("tuned_correct", tunedTotal);
+        .count("tuned_correct", tunedTotal)
+        .count("reused", reuse.reusedArticles())
+        .count("computed", results.size() - reuse.reusedArticles())
+        .count("removed", reuse.removed())
+        .count("answers_generated", baseTodo.length + tunedTodo.length)
+        .count("rejudged", reuse.rejudged());
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("base_model", base);
     summary.put("tuned_model", tuned);
@@ -353,6 +400,14 @@ public final class EvaluateJob implements PipelineStage {
           "articles table " + articles + " has no questions to evaluate on");
     }
     return new Asked(questions, articleCount);
+  }
+
+  static List<Question> pick(List<Question> questions, int[] indices) {
+    List<Question> out = new ArrayList<>(indices.length);
+    for (int i : indices) {
+      out.add(questions.get(i));
+    }
+    return out;
   }
 
   static List<Judge.Item> items(List<Question> questions, String[] answers) {
@@ -473,19 +528,23 @@ public final class EvaluateJob implements PipelineStage {
     private final EvaluateSettings settings;
     private final String base;
     private final String tuned;
-    private final List<Question> questions;
+    private final List<Question> baseQuestions;
+    private final List<Question> tunedQuestions;
     private final HadoopConf conf;
 
+    /** Asks {@code baseQuestions} of the base model and {@code tunedQuestions} of the tuned. */
     Task(
         EvaluateSettings settings,
         String base,
         String tuned,
-        List<Question> questions,
+        List<Question> baseQuestions,
+        List<Question> tunedQuestions,
         HadoopConf conf) {
       this.settings = settings;
       this.base = base;
       this.tuned = tuned;
-      this.questions = new ArrayList<>(questions);
+      this.baseQuestions = new ArrayList<>(baseQuestions);
+      this.tunedQuestions = new ArrayList<>(tunedQuestions);
       this.conf = conf;
     }
 
@@ -497,10 +556,14 @@ public final class EvaluateJob implements PipelineStage {
       if (settings.threads() > 0) {
         JniUtils.setNumThreads(settings.threads());
       }
-      return new String[][] {answers(base), answers(tuned)};
+      return new String[][] {answers(base, baseQuestions), answers(tuned, tunedQuestions)};
     }
 
-    private String[] answers(String ref) {
+    /** A model that has nothing to answer is not loaded. */
+    private String[] answers(String ref, List<Question> questions) {
+      if (questions.isEmpty()) {
+        return new String[0];
+      }
       java.nio.file.Path dir = ModelDirs.localize(ref, conf.get(), LOG::info);
       ai.djl.Device device = SingleTask.device(settings.gpus());
       boolean chat = !settings.chatTemplate().equals("none");

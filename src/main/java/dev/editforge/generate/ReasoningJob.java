@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.editforge.config.GenerateSettings;
 import dev.editforge.config.ReasoningSettings;
+import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Ids;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
@@ -120,15 +121,15 @@ public final class ReasoningJob implements PipelineStage {
     Broadcast<Set<String>> keptIds = null;
     Broadcast<Map<String, Integer>> optionCounts = null;
     try {
-      kept =
-          (ctx.force()
-                  ? ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA)
-                  : kept(
-                      ctx,
-                      GenerateStage.previous(ctx, parts, Tables.REASONING, Tables.REASONING_SCHEMA),
-                      all))
-              .persist(StorageLevel.MEMORY_AND_DISK());
+      String reuseKey = reuseKey(ctx, spec);
+      out.manifest().put(REUSE_KEY, reuseKey);
+      Dataset<Row> previous =
+          ctx.force()
+              ? ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA)
+              : previous(ctx, parts, reuseKey);
+      kept = kept(ctx, previous, all).persist(StorageLevel.MEMORY_AND_DISK());
       long reused = kept.count();
+      long removed = ctx.force() ? 0 : removed(ctx, all);
       keptIds =
           jsc.broadcast(
               new HashSet<>(kept.select("trace_id").as(Encoders.STRING()).collectAsList()));
@@ -219,6 +220,8 @@ public final class ReasoningJob implements PipelineStage {
               .count("no_answer_questions", q.getLong(1))
               .count("dropped_not_agreeing", dropped)
               .count("reused", reused)
+              .count("computed", toGenerate)
+              .count("removed", removed)
               .count("generated", toGenerate)
               .count("completion_tokens", counters.completionTokens().value())
               .count("empty_retries", counters.emptyRetries().value())
@@ -317,6 +320,77 @@ public final class ReasoningJob implements PipelineStage {
                         model,
                         sampling)
                     .iterator());
+  }
+
+  /** Manifest field: what every row of the table was generated under besides its trace_id. */
+  static final String REUSE_KEY = "reuse_key";
+
+  /**
+   * What a trace depends on that its {@code trace_id} (problem, question, sample, seed, prompt,
+   * model name, sampling) does not say: the code version, the model's weights ({@link
+   * Fingerprints#ofModel} of the local directory; the served name for a remote model) and the
+   * runtime section that generates ({@code llm} or {@code remote}). A committed table written under
+   * another reuse key lends no rows.
+   */
+  static String reuseKey(StageContext ctx, GeneratorSpec spec) {
+    return Ids.of(
+        "reasoning-rows",
+        ctx.settings().codeVersion(),
+        spec.modelDir() != null
+            ? Fingerprints.ofModel(spec.modelDir())
+            : "remote:" + spec.endpoint() + ":" + spec.modelName(),
+        Fingerprints.configHash(ctx.settings().section(spec.local() ? "llm" : "remote")));
+  }
+
+  /** Whether the committed table's rows were generated under {@code reuseKey}. */
+  static boolean sameReuseKey(RunDir run, String reuseKey) {
+    return run.manifest(Tables.REASONING).map(m -> reuseKey.equals(m.get(REUSE_KEY))).orElse(false);
+  }
+
+  /**
+   * Earlier traces a rerun may keep: the committed table's when it was generated under the same
+   * reuse key, and the committed work chunks' (what a killed run of this stage left).
+   */
+  static Dataset<Row> previous(StageContext ctx, WorkParts parts, String reuseKey) {
+    Dataset<Row> all =
+        sameReuseKey(ctx.runDir(), reuseKey)
+            ? ctx.spark()
+                .read()
+                .schema(Tables.REASONING_SCHEMA)
+                .parquet(ctx.runDir().tableUri(Tables.REASONING))
+            : ctx.spark().createDataFrame(List.of(), Tables.REASONING_SCHEMA);
+    for (String chunk : GenerateStage.chunks(parts)) {
+      all = all.unionByName(ctx.spark().read().schema(Tables.REASONING_SCHEMA).parquet(chunk));
+    }
+    return all;
+  }
+
+  /** Rows of the committed table whose (problem, question, sample) this run no longer has. */
+  static long removed(StageContext ctx, JavaRDD<TraceTask> all) {
+    if (ctx.runDir().manifest(Tables.REASONING).isEmpty()) {
+      return 0;
+    }
+    Dataset<Row> current =
+        ctx.spark()
+            .createDataFrame(
+                all.map(t -> RowFactory.create(t.problemId(), t.questionIndex(), t.sampleIndex())),
+                DataTypes.createStructType(
+                    List.of(
+                        DataTypes.createStructField("t_problem_id", DataTypes.StringType, false),
+                        DataTypes.createStructField("t_question", DataTypes.IntegerType, false),
+                        DataTypes.createStructField("t_sample", DataTypes.IntegerType, false))));
+    return ctx.spark()
+        .read()
+        .schema(Tables.REASONING_SCHEMA)
+        .parquet(ctx.runDir().tableUri(Tables.REASONING))
+        .join(
+            current,
+            col("problem_id")
+                .equalTo(col("t_problem_id"))
+                .and(col("question_index").equalTo(col("t_question")))
+                .and(col("sample_index").equalTo(col("t_sample"))),
+            "left_anti")
+        .count();
   }
 
   /** Earlier traces a rerun keeps: no error and a trace_id the current settings would generate. */

@@ -12,6 +12,16 @@ import java.util.List;
 public interface EditScorer extends AutoCloseable {
   List<TttResult> score(TttArticle article, List<TttEdit> edits);
 
+  /**
+   * As {@link #score(TttArticle, List)}, given the article's baseline answers a previous run stored
+   * (one per question, for the same base model and questions): a scorer that can skips generating
+   * them and only judges them. The default ignores them.
+   */
+  default List<TttResult> score(
+      TttArticle article, List<TttEdit> edits, List<String> baselineAnswers) {
+    return score(article, edits);
+  }
+
   @Override
   void close();
 }

@@ -103,6 +103,26 @@ public final class LocalEditScorer implements EditScorer {
 
   @Override
   public List<TttResult> score(TttArticle article, List<TttEdit> edits) {
+    return score(article, edits, null);
+  }
+
+  /**
+   * Stored baseline answers (greedy, so what generating them again would give) are judged and
+   * cached as the article's baseline instead of being generated.
+   */
+  @Override
+  public List<TttResult> score(
+      TttArticle article, List<TttEdit> edits, List<String> baselineAnswers) {
+    if (baselineAnswers != null
+        && baselineAnswers.size() == article.questions().size()
+        && !baselines.containsKey(article.articleId())) {
+      long t0 = System.nanoTime();
+      List<Boolean> correct = judgeAll(article, baselineAnswers);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      timings.judging += seconds;
+      baselines.put(
+          article.articleId(), new Baseline(List.copyOf(baselineAnswers), correct, seconds));
+    }
     // Per thread in libtorch: generation on a Spark task thread must not build autograd graphs.
     ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     List<int[]> prompts = new ArrayList<>();

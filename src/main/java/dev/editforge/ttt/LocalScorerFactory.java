@@ -5,12 +5,8 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.editforge.config.EditforgeSettings;
 import dev.editforge.io.Ids;
-import dev.editforge.judge.Judge;
-import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;
-import dev.editforge.llm.SamplingParams;
-import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.RemoteModelCache;
 import java.nio.file.Path;
@@ -57,19 +53,7 @@ public final class LocalScorerFactory implements EditScorerFactory {
     EditforgeSettings settings =
         EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
     Device djl = device.isGpu() ? Device.gpu(Integer.parseInt(device.gpu())) : Device.cpu();
-    OpenAiClient client =
-        "llm".equals(settings.judge().kind()) ? new OpenAiClient(settings.remote()) : null;
-    Judge judge =
-        settings
-            .judge()
-            .create(
-                client == null
-                    ? null
-                    : prompt ->
-                        client.chat(
-                            settings.judge().llmModel(),
-                            List.of(ChatMessage.user(prompt)),
-                            SamplingParams.greedy(64)));
+    ConfiguredJudge judge = ConfiguredJudge.of(settings);
     LoadedDecoder decoder =
         DecoderLoader.load(
             RemoteModelCache.isHadoopUri(modelDir)
@@ -77,7 +61,7 @@ public final class LocalScorerFactory implements EditScorerFactory {
                 : Path.of(modelDir),
             djl,
             settings.llm());
-    LocalEditScorer scorer = new LocalEditScorer(decoder, settings.ttt(), judge);
+    LocalEditScorer scorer = new LocalEditScorer(decoder, settings.ttt(), judge.judge());
     // This factory is the owner of the decoder and the judge's client: the scorer only borrows
     // them.
     return new EditScorer() {
@@ -87,14 +71,18 @@ public final class LocalScorerFactory implements EditScorerFactory {
       }
 
       @Override
+      public List<TttResult> score(
+          TttArticle article, List<TttEdit> edits, List<String> baselineAnswers) {
+        return scorer.score(article, edits, baselineAnswers);
+      }
+
+      @Override
       public void close() {
         try {
           scorer.close();
           decoder.close();
         } finally {
-          if (client != null) {
-            client.close();
-          }
+          judge.close();
         }
       }
     };

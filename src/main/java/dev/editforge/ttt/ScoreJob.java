@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.slice;
@@ -30,15 +31,12 @@ import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -47,8 +45,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.resource.ResourceProfile;
@@ -69,16 +65,23 @@ import org.apache.spark.util.CollectionAccumulator;
  *       blank completion, an unknown article or an article without questions is rejected (counted
  *       by reason in the manifest, with sample ids, and listed in {@code ttt_scores/_rejects} with
  *       {@code line = 0}, a Parquet input having no lines); a repeated edit_id is a duplicate.
- *   <li>Groups the accepted edits by article and scores them on executors, one scorer per executor
- *       JVM ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
+ *   <li>Keys every accepted edit by content ({@link ScoreKeys}) and reuses, per edit and repeat,
+ *       the rows of the previous committed table or of committed work parts computed under the same
+ *       edit key ({@link ScoreReuse}); rows judged under another judge or other gold answers are
+ *       re-judged from their stored answers without training. Rows of removed edits are dropped.
+ *       {@code --force} reuses nothing.
+ *   <li>Groups the remaining edits by article (with the article's stored baseline answers when its
+ *       baseline key is unchanged) and scores them on executors, one scorer per executor JVM
+ *       ({@link dev.editforge.spark.ExecutorModelCache}), bound to the task's GPU.
  *   <li>Commits results in batches of {@code editforge.ttt.commit-every} articles, each its own
- *       Parquet part under {@code <run-dir>/_work/score/<fingerprint>/part-<hash of its article
- *       ids>} ({@link WorkParts}: written to a temporary directory, renamed, then marked {@code
- *       _COMMITTED}; anything unmarked is discarded on resume). A rerun after a kill skips the
- *       articles already in a part; since a repeat's result depends only on (seed, edit, repeat),
- *       the final table equals an uninterrupted run's.
- *   <li>Unions the parts into the table; once the {@link dev.editforge.spark.StageRunner} has
- *       committed it, deletes the work directory.
+ *       Parquet part, with its rows' keys, under {@code <run-dir>/_work/score/part-<hash of its
+ *       edit keys>} ({@link WorkParts}: written to a temporary directory, renamed, then marked
+ *       {@code _COMMITTED}; anything unmarked is discarded on resume). A rerun after a kill reuses
+ *       what a part holds; since a repeat's result depends only on (seed, edit, repeat), the final
+ *       table equals an uninterrupted run's.
+ *   <li>Unions reused and new rows into the table and their keys into {@code ttt_scores/_keys/};
+ *       once the {@link dev.editforge.spark.StageRunner} has committed it, deletes the work
+ *       directory.
  * </ol>
  *
  * The accepted work (article texts and edit completions) is collected on the driver to plan the
@@ -185,12 +188,65 @@ public final class ScoreJob implements PipelineStage {
       return;
     }
 
-    WorkParts work = prepareWork(ctx, manifest.fingerprint());
+    WorkParts work = prepareWork(ctx);
     out.afterCommit(work::deleteAll);
     List<ArticleWork> todo = c.todo();
-    Set<String> done = scoredArticles(spark, work);
-    List<ArticleWork> pending = todo.stream().filter(w -> !done.contains(w.articleId())).toList();
-    int resumed = todo.size() - pending.size();
+    ScoreKeys keys =
+        ScoreKeys.of(
+            ctx.settings().codeVersion(),
+            ctx.settings().section("ttt"),
+            ctx.settings().section("judge"),
+            Fingerprints.ofModel(s.model()));
+    Map<String, ScoreReuse.KeyedWork> keyed = new TreeMap<>();
+    Map<String, ScoreReuse.Wanted> wanted = new HashMap<>();
+    Map<String, String> baselineKeys = new HashMap<>();
+    for (ArticleWork a : todo) {
+      Map<String, String> editKeys = new HashMap<>();
+      String verdictKey = keys.verdict(a);
+      for (ArticleWork.Edit e : a.edits()) {
+        String k = keys.edit(a, e);
+        editKeys.put(e.editId(), k);
+        wanted.put(e.editId(), new ScoreReuse.Wanted(a.articleId(), k, verdictKey));
+      }
+      String baselineKey = keys.baseline(a);
+      baselineKeys.put(a.articleId(), baselineKey);
+      keyed.put(a.articleId(), new ScoreReuse.KeyedWork(a, editKeys, baselineKey, verdictKey));
+    }
+    Dataset<Row> previous =
+        ctx.force()
+            ? spark
+                .createDataFrame(List.of(), ScoreReuse.KEYED_SCHEMA)
+                .withColumn("source", lit(""))
+            : ScoreReuse.previous(spark, run, work);
+    ScoreReuse.Plan reuse =
+        ScoreReuse.plan(
+            ctx.force() ? List.of() : ScoreReuse.collect(previous),
+            wanted,
+            s.evalTimes(),
+            baselineKeys);
+
+    // The edits no earlier row stands for, by article, with the stored baseline answers of
+    // articles whose questions did not change.
+    List<ScoreReuse.KeyedWork> pending = new ArrayList<>();
+    int withBaseline = 0;
+    for (ScoreReuse.KeyedWork kw : keyed.values()) {
+      List<ArticleWork.Edit> edits =
+          kw.work().edits().stream()
+              .filter(e -> !reuse.reusedEdits().contains(e.editId()))
+              .toList();
+      if (!edits.isEmpty()) {
+        List<String> stored = reuse.baselines().get(kw.work().articleId());
+        withBaseline += stored == null ? 0 : 1;
+        pending.add(
+            new ScoreReuse.KeyedWork(
+                kw.work().with(edits, stored), kw.editKeys(), kw.baselineKey(), kw.verdictKey()));
+      }
+    }
+    long editsToTrain = pending.stream().mapToLong(kw -> kw.work().edits().size()).sum();
+    long reusedEdits = reuse.reusedEdits().size();
+    long removed = reuse.removed();
+    long rejudgedRows = reuse.rejudged(wanted);
+    int resumed = reuse.resumedArticles().size();
     if (resumed > 0) {
       ctx.say(
           String.format(
@@ -200,17 +256,77 @@ public final class ScoreJob implements PipelineStage {
               todo.size(),
               work.dir()));
     }
+    if (reusedEdits > 0 || removed > 0) {
+      ctx.say(
+          String.format(
+              Locale.ROOT,
+              "score: %,d of %,d edits reused from earlier results (%,d rows to re-judge), %,d to"
+                  + " train (%,d articles, %,d with stored baseline answers); %,d rows of removed"
+                  + " edits dropped",
+              reusedEdits,
+              reusedEdits + editsToTrain,
+              rejudgedRows,
+              editsToTrain,
+              pending.size(),
+              withBaseline,
+              removed));
+    }
+
+    // Reused rows: as stored when judged as this run would, else re-judged from their answers.
+    Dataset<Row> chosen =
+        previous.join(
+            spark.createDataFrame(ScoreReuse.chosenRows(reuse, wanted), ScoreReuse.CHOSEN_SCHEMA),
+            col("edit_id")
+                .equalTo(col("c_edit_id"))
+                .and(col("repeat").equalTo(col("c_repeat")))
+                .and(col("source").equalTo(col("c_source"))));
+    Dataset<Row> asStored = chosen.filter(not(col("c_rejudge"))).select(ScoreReuse.keyedColumns());
+    List<Column> rejudgeCols = new ArrayList<>(List.of(ScoreReuse.keyedColumns()));
+    rejudgeCols.addAll(
+        List.of(col("c_verdict_key"), col("i_title"), col("i_questions"), col("i_golds")));
+    Dataset<Row> rejudged =
+        spark.createDataFrame(
+            chosen
+                .filter(col("c_rejudge"))
+                .join(
+                    spark.createDataFrame(ScoreReuse.articleRows(todo), ScoreReuse.ARTICLE_SCHEMA),
+                    col("article_id").equalTo(col("i_article_id")))
+                .select(rejudgeCols.toArray(new Column[0]))
+                .javaRDD()
+                .mapPartitions(new ScoreReuse.Rejudge(ctx.settings())),
+            ScoreReuse.KEYED_SCHEMA);
+
     CollectionAccumulator<String> devices =
         spark.sparkContext().collectionAccumulator("score devices");
-    int batches = runBatches(ctx, s, f, work, pending, devices);
+    List<String> written = new ArrayList<>();
+    int batches = runBatches(ctx, s, f, work, pending, devices, written);
 
-    // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat
-    // order.
-    readParts(spark, work)
-        .repartition(1)
-        .sortWithinPartitions("edit_id", "repeat")
-        .write()
-        .parquet(out.uri());
+    Dataset<Row> keyedResult =
+        asStored
+            .unionByName(rejudged)
+            .unionByName(readParts(spark, written))
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      // One file: the table is small (a row per edit and repeat) and reads back in edit_id, repeat
+      // order. The keys go beside it, hidden from its readers.
+      keyedResult
+          .select(
+              java.util.Arrays.stream(Tables.TTT_SCORES_SCHEMA.fieldNames())
+                  .map(org.apache.spark.sql.functions::col)
+                  .toArray(Column[]::new))
+          .repartition(1)
+          .sortWithinPartitions("edit_id", "repeat")
+          .write()
+          .parquet(out.uri());
+      keyedResult
+          .select("edit_id", "repeat", "edit_key", "baseline_key", "verdict_key")
+          .repartition(1)
+          .sortWithinPartitions("edit_id", "repeat")
+          .write()
+          .parquet(new Path(out.path(), ScoreReuse.KEYS).toString());
+    } finally {
+      keyedResult.unpersist(false);
+    }
     writeRejects(spark, run, out.rejectsUri());
     Row st =
         spark
@@ -244,7 +360,12 @@ public final class ScoreJob implements PipelineStage {
         .count("repeats", s.evalTimes())
         .count("articles", articles)
         .count("resumed_articles", resumed)
-        .count("batches", batches);
+        .count("batches", batches)
+        .count("reused", reusedEdits * s.evalTimes())
+        .count("computed", editsToTrain * s.evalTimes())
+        .count("removed", removed)
+        .count("rejudged", rejudgedRows)
+        .count("reused_baselines", withBaseline);
     manifest.put("rejects_by_reason", rejectsByReason);
     manifest.put("reject_samples", c.rejects(c.samples()));
     manifest.put("mean_baseline_accuracy", st.isNullAt(4) ? null : st.getDouble(4));
@@ -260,8 +381,8 @@ public final class ScoreJob implements PipelineStage {
       throw new IllegalStateException(
           String.format(
               Locale.ROOT,
-              "score: the committed parts in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but %d accepted "
-                  + "edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
+              "score: the reused and committed rows in %s hold %d rows (%d distinct edit/repeat pairs, %d articles) but"
+                  + " %d accepted edits x %d repeats = %d rows over %d articles were expected; rerun with --force",
               work.dir(),
               rows,
               distinctRows,
@@ -385,22 +506,15 @@ public final class ScoreJob implements PipelineStage {
   }
 
   /**
-   * {@code <run-dir>/_work/score/<fingerprint>}: keeps this fingerprint's committed parts (unless
-   * --force), drops what a killed run left uncommitted and work of other fingerprints, which can
-   * never be resumed.
+   * {@code <run-dir>/_work/score}: keeps the committed parts (unless --force) — their rows carry
+   * their keys, so they are reused whatever the inputs are now — and drops what a killed run left
+   * uncommitted.
    */
-  static WorkParts prepareWork(StageContext ctx, String fingerprint) throws IOException {
-    RunDir run = ctx.runDir();
-    FileSystem fs = run.fs();
-    Path root = run.path(WORK);
-    if (fs.exists(root)) {
-      for (FileStatus st : fs.listStatus(root)) {
-        if (!st.getPath().getName().equals(fingerprint) || ctx.force()) {
-          fs.delete(st.getPath(), true);
-        }
-      }
+  static WorkParts prepareWork(StageContext ctx) {
+    WorkParts work = WorkParts.of(ctx.runDir(), "score");
+    if (ctx.force()) {
+      work.deleteAll();
     }
-    WorkParts work = WorkParts.of(run, "score/" + fingerprint);
     work.discardUncommitted();
     return work;
   }
@@ -484,27 +598,12 @@ public final class ScoreJob implements PipelineStage {
     return out;
   }
 
-  static Dataset<Row> readParts(SparkSession spark, WorkParts work) {
-    List<Path> parts = work.committed(PART_PREFIX);
+  /** The keyed rows of the parts this run wrote. */
+  static Dataset<Row> readParts(SparkSession spark, List<String> parts) {
     if (parts.isEmpty()) {
-      return spark.createDataFrame(List.of(), Tables.TTT_SCORES_SCHEMA);
+      return spark.createDataFrame(List.of(), ScoreReuse.KEYED_SCHEMA);
     }
-    return spark
-        .read()
-        .schema(Tables.TTT_SCORES_SCHEMA)
-        .parquet(parts.stream().map(Path::toString).toArray(String[]::new));
-  }
-
-  /** Articles whose results a previous run already committed under {@code work}. */
-  static Set<String> scoredArticles(SparkSession spark, WorkParts work) {
-    if (work.committed(PART_PREFIX).isEmpty()) {
-      return Set.of();
-    }
-    Set<String> out = new HashSet<>();
-    for (Row r : readParts(spark, work).select("article_id").distinct().collectAsList()) {
-      out.add(r.getString(0));
-    }
-    return out;
+    return spark.read().schema(ScoreReuse.KEYED_SCHEMA).parquet(parts.toArray(String[]::new));
   }
 
   /**
@@ -521,9 +620,18 @@ public final class ScoreJob implements PipelineStage {
     return profile == null ? rdd : rdd.withResources(profile);
   }
 
-  /** The part directory of a batch: named by a hash of its article ids. */
-  static String partName(List<ArticleWork> batch) {
-    return PART_PREFIX + Ids.of(batch.stream().map(ArticleWork::articleId).toArray(String[]::new));
+  /**
+   * The part directory of a batch: named by a hash of its edits' keys, so a part never replaces one
+   * an earlier run left with other content (which this run may still be reading from).
+   */
+  static String partName(List<ScoreReuse.KeyedWork> batch) {
+    List<String> f = new ArrayList<>();
+    for (ScoreReuse.KeyedWork kw : batch) {
+      for (ArticleWork.Edit e : kw.work().edits()) {
+        f.add(kw.editKeys().get(e.editId()));
+      }
+    }
+    return PART_PREFIX + Ids.of(f.toArray(new String[0]));
   }
 
   /**
@@ -537,20 +645,21 @@ public final class ScoreJob implements PipelineStage {
       ScoreSettings s,
       EditScorerFactory f,
       WorkParts work,
-      List<ArticleWork> pending,
-      CollectionAccumulator<String> devices)
+      List<ScoreReuse.KeyedWork> pending,
+      CollectionAccumulator<String> devices,
+      List<String> written)
       throws Exception {
     if (pending.isEmpty()) {
       return 0;
     }
-    List<List<ArticleWork>> batches = new ArrayList<>();
+    List<List<ScoreReuse.KeyedWork>> batches = new ArrayList<>();
     for (int i = 0; i < pending.size(); i += s.commitEvery()) {
       batches.add(pending.subList(i, Math.min(pending.size(), i + s.commitEvery())));
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     int slots = Math.max(1, jsc.defaultParallelism());
     int threads = Math.min(batches.size(), (slots + s.commitEvery() - 1) / s.commitEvery() + 1);
-    ScoreTask task = new ScoreTask(f, s, devices);
+    ScoreReuse.KeyedTask task = new ScoreReuse.KeyedTask(new ScoreTask(f, s, devices));
     ResourceProfile profile =
         GpuProfiles.forTasks(
             ctx.spark(), gpusPerTask(s.device()), "score", new HashMap<>(), ctx::say);
@@ -568,7 +677,7 @@ public final class ScoreJob implements PipelineStage {
     List<Future<?>> futures = new ArrayList<>();
     try {
       for (int i = 0; i < batches.size(); i++) {
-        List<ArticleWork> batch = batches.get(i);
+        List<ScoreReuse.KeyedWork> batch = batches.get(i);
         int index = i + 1;
         futures.add(
             pool.submit(
@@ -577,14 +686,18 @@ public final class ScoreJob implements PipelineStage {
                     return null;
                   }
                   try {
-                    runBatch(
-                        ctx,
-                        jsc,
-                        task,
-                        profile,
-                        work,
-                        batch,
-                        "score: batch " + index + "/" + batches.size());
+                    Path part =
+                        runBatch(
+                            ctx,
+                            jsc,
+                            task,
+                            profile,
+                            work,
+                            batch,
+                            "score: batch " + index + "/" + batches.size());
+                    synchronized (written) {
+                      written.add(part.toString());
+                    }
                   } catch (Exception | Error e) {
                     failed.set(true);
                     throw e;
@@ -633,13 +746,13 @@ public final class ScoreJob implements PipelineStage {
     }
   }
 
-  private static void runBatch(
+  private static Path runBatch(
       StageContext ctx,
       JavaSparkContext jsc,
-      ScoreTask task,
+      ScoreReuse.KeyedTask task,
       ResourceProfile profile,
       WorkParts work,
-      List<ArticleWork> batch,
+      List<ScoreReuse.KeyedWork> batch,
       String description) {
     jsc.setJobDescription(description);
     Path tmp = work.newTemp();
@@ -648,11 +761,11 @@ public final class ScoreJob implements PipelineStage {
             .createDataFrame(
                 withProfile(jsc.parallelize(new ArrayList<>(batch), batch.size()), profile)
                     .flatMap(task),
-                Tables.TTT_SCORES_SCHEMA);
+                ScoreReuse.KEYED_SCHEMA);
     df.write().parquet(tmp.toString());
-    work.commit(
+    return work.commit(
         tmp,
         partName(batch),
-        String.join("\n", batch.stream().map(ArticleWork::articleId).toList()) + "\n");
+        String.join("\n", batch.stream().map(kw -> kw.work().articleId()).toList()) + "\n");
   }
 }

@@ -73,10 +73,10 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
     }
     List<TttResult> results;
     if (factory.threadSafe()) {
-      results = scorer.score(work.article(), work.tttEdits());
+      results = scorer.score(work.article(), work.tttEdits(), work.baselineAnswers());
     } else {
       synchronized (scorer) {
-        results = scorer.score(work.article(), work.tttEdits());
+        results = scorer.score(work.article(), work.tttEdits(), work.baselineAnswers());
       }
     }
     check(work, results, evalTimes);
@@ -124,6 +124,20 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
   }
 
   static Row row(TttResult r, ScoreSettings.Lora lora) {
+    return row(
+        r,
+        RowFactory.create(
+            lora.rank(),
+            lora.alpha(),
+            lora.dropout(),
+            Rows.seq(lora.targets()),
+            lora.epochs(),
+            lora.lr(),
+            lora.seed()));
+  }
+
+  /** A result as a {@code ttt_scores} row with the given {@code lora} struct. */
+  static Row row(TttResult r, Row loraRow) {
     List<Row> questions = new ArrayList<>(r.questions().size());
     for (QuestionResult q : r.questions()) {
       questions.add(
@@ -135,15 +149,6 @@ final class ScoreTask implements FlatMapFunction<ArticleWork, Row> {
               q.baselineCorrect(),
               q.adapterCorrect()));
     }
-    Row loraRow =
-        RowFactory.create(
-            lora.rank(),
-            lora.alpha(),
-            lora.dropout(),
-            Rows.seq(lora.targets()),
-            lora.epochs(),
-            lora.lr(),
-            lora.seed());
     return RowFactory.create(
         r.editId(),
         r.articleId(),
