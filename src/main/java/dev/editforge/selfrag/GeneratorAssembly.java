@@ -38,6 +38,12 @@ import java.util.Set;
  * draws do not depend on partitioning or order. Stateless and thread-safe.
  */
 public final class GeneratorAssembly {
+  /**
+   * retrieval_lm/finetune.py's PROMPT_DICT["prompt_no_input"]: the prompt a generator row is
+   * trained after (its input is always empty).
+   */
+  public static final String TRAINING_PROMPT = "### Instruction:\n{instruction}\n\n### Response:\n";
+
   private static final Set<String> KNOWLEDGE = Set.of("nq", "fever", "wow");
 
   private GeneratorAssembly() {}
@@ -225,6 +231,11 @@ public final class GeneratorAssembly {
     }
     int k = rnd.nextInt(irrelevant.size());
     return s.asWrittenRandomIndex() ? k : irrelevant.get(k);
+  }
+
+  /** The training prompt of a row: {@link #TRAINING_PROMPT} with its instruction. */
+  public static String trainingPrompt(String instruction) {
+    return CriticPrompts.format(TRAINING_PROMPT, java.util.Map.of("instruction", instruction));
   }
 
   private static Outcome drop(String why) {
