@@ -195,9 +195,8 @@ public final class CritiqueJob implements PipelineStage {
     out.summary(
         String.format(
             Locale.ROOT,
-            "critique: critic_labels %s: %,d labels (%,d asked, %,d kept; %,d with errors: %s) for %,d"
+            "critique: critic_labels completed: %,d labels (%,d asked, %,d kept; %,d with errors: %s) for %,d"
                 + " instructions, %.1f labels/s -> %s",
-            m.status(),
             rows.size() - errors,
             asked,
             rows.size() - asked,

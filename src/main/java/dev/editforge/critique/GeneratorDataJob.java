@@ -155,9 +155,8 @@ public final class GeneratorDataJob implements PipelineStage {
     out.summary(
         String.format(
             Locale.ROOT,
-            "generator-data: selfrag_sft %s: %,d rows from %,d instructions (%,d dropped: %s) -> %s;"
+            "generator-data: selfrag_sft completed: %,d rows from %,d instructions (%,d dropped: %s) -> %s;"
                 + " Self-RAG JSON in %s",
-            m.status(),
             rows.size(),
             outcomes.size(),
             drops,

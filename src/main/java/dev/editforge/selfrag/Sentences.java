@@ -21,7 +21,7 @@ public final class Sentences {
   private Sentences() {}
 
   /** One sentence of an output; {@code index} counts every sentence, skipped ones included. */
-  public record Sentence(int index, String text, boolean skipped) {}
+  public record Sentence(int index, String text, boolean skipped) implements java.io.Serializable {}
 
   /** The sentences of {@code output}, stripped, none empty. */
   public static List<String> split(String output) {
