@@ -11,10 +11,10 @@ import org.apache.spark.sql.types.StructType;
 /** The tables of the Self-RAG data stages and their schemas. */
 public final class CritiqueTables {
   /** One row per critic question: what was asked, the raw reply, the label or why there is none. */
-  public static final String CRITIC_LABELS = "critic_labels";
+  public static final String CRITIC_LABELS = dev.editforge.io.Tables.CRITIC_LABELS;
 
   /** Self-RAG generator rows as {@code sft} rows with source {@code selfrag}; select mixes them. */
-  public static final String SELFRAG_SFT = "selfrag_sft";
+  public static final String SELFRAG_SFT = dev.editforge.io.Tables.SELFRAG_SFT;
 
   /**
    * {@code label_id} hashes type, judge model, template and prompt, so a kept row is exactly what
