@@ -12,13 +12,15 @@ import picocli.CommandLine.Option;
 @Command(
     name = "critique",
     description = {
-      "Label Self-RAG's reflection tokens with a judge LLM: instructions (+ retrievals) -> critic_labels.",
+      "Label Self-RAG's reflection tokens with a judge LLM into critic_labels.",
       "Asks Self-RAG's critic prompts byte for byte (retrieval, multi-retrieval, relevance, support, utility) of an OpenAI-compatible server (--backend openai, the default) or a local model (--backend local --model DIR). A failed or unparseable reply is a row with its reason; a rerun asks only those. Also writes Self-RAG's critic training JSONL to <run-dir>/exports/."
     },
     footer = {
       "%nExamples:",
-      "  editforge critique --run-dir runs/r1 --endpoint https://api.openai.com/v1 --model gpt-4",
-      "  editforge critique --run-dir runs/r1 --backend local --model Qwen/Qwen2.5-0.5B-Instruct"
+      "  editforge critique --run-dir runs/r1 \\",
+      "      --endpoint https://api.openai.com/v1 --model gpt-4",
+      "  editforge critique --run-dir runs/r1 --backend local \\",
+      "      --model Qwen/Qwen2.5-0.5B-Instruct"
     })
 public final class CritiqueCommand extends StageCommand {
   @Option(

@@ -9,8 +9,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "generator-data",
     description = {
-      "Assemble Self-RAG's generator training text from critic_labels -> selfrag_sft (+ exports/selfrag_train.json[l]).",
-      "Inserts [Retrieval]<paragraph>...</paragraph>[Relevant]...[Fully supported]...[Utility:5] and the other reflection tokens by Self-RAG's rules (postprocess_data.py). select mixes the rows into sft with source selfrag."
+      "Assemble Self-RAG's generator training rows from critic labels.",
+      "critic_labels -> selfrag_sft and exports/selfrag_train.json(l). Inserts [Retrieval]<paragraph>...</paragraph>[Relevant]...[Fully supported]...[Utility:5] and the other reflection tokens by Self-RAG's rules (postprocess_data.py). select mixes the rows into sft with source selfrag."
     },
     footer = {"%nExamples:", "  editforge generator-data --run-dir runs/r1 --seed 7"})
 public final class GeneratorDataCommand extends StageCommand {
