@@ -2,6 +2,7 @@ package dev.editforge;
 
 import dev.editforge.cli.BenchCommand;
 import dev.editforge.cli.ContinualCommand;
+import dev.editforge.cli.CritiqueCommand;
 import dev.editforge.cli.DemoCommand;
 import dev.editforge.cli.EmbedCommand;
 import dev.editforge.cli.EvaluateCommand;
@@ -11,6 +12,7 @@ import dev.editforge.cli.ExportCommand;
 import dev.editforge.cli.FinetuneCommand;
 import dev.editforge.cli.GenerateCommand;
 import dev.editforge.cli.GenerateTextCommand;
+import dev.editforge.cli.GeneratorDataCommand;
 import dev.editforge.cli.IndexCommand;
 import dev.editforge.cli.IngestCommand;
 import dev.editforge.cli.IterateCommand;
@@ -61,6 +63,8 @@ import picocli.CommandLine.HelpCommand;
       EmbedCommand.class,
       IndexCommand.class,
       RetrieveCommand.class,
+      CritiqueCommand.class,
+      GeneratorDataCommand.class,
       EvaluateRetrievalCommand.class,
       GenerateCommand.class,
       ScoreCommand.class,

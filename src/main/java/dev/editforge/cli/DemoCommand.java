@@ -1,5 +1,7 @@
 package dev.editforge.cli;
 
+import dev.editforge.critique.CritiqueJob;
+import dev.editforge.critique.GeneratorDataJob;
 import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
@@ -12,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +30,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     description = {"Run every stage on the bundled sample into runs/demo and print what it wrote."},
-    footer = {"%nExamples:", "  editforge demo", "  editforge demo --rounds 2"})
+    footer = {
+      "%nExamples:",
+      "  editforge demo",
+      "  editforge demo --rounds 2",
+      "  editforge demo --selfrag"
+    })
 public final class DemoCommand extends StageCommand {
   static final String SAMPLE = "editforge/sample/";
   static final List<String[]> INPUTS =
@@ -39,7 +47,7 @@ public final class DemoCommand extends StageCommand {
 
   /** The model stages that take a base model, and the key each reads it from. */
   static final List<String> MODEL_KEYS =
-      List.of("generate.model", "ttt.model", "finetune.model", "evaluate.model");
+      List.of("generate.model", "ttt.model", "finetune.model", "evaluate.model", "critique.model");
 
   static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
 
@@ -62,6 +70,14 @@ public final class DemoCommand extends StageCommand {
               + " held out for evaluation")
   int rounds = 1;
 
+  @Option(
+      names = "--selfrag",
+      description =
+          "Also build Self-RAG training data: retrieve passages for the sample's instructions,"
+              + " label them with the demo model as the critic (critique), assemble generator rows"
+              + " (generator-data), and let select mix them into the SFT data that finetune trains on")
+  boolean selfRag;
+
   /** Articles of the sample kept out of training for {@code --rounds N > 1}'s evaluation. */
   static final int HELDOUT = 3;
 
@@ -77,6 +93,9 @@ public final class DemoCommand extends StageCommand {
     out.put("ingest.inputs", inputs);
     out.put("run-dir", dir.toString());
     sampleDir = sample;
+    if (selfRag) {
+      out.putAll(selfRagOverrides(sample));
+    }
     modelDir = demoModel(model != null ? model : DEFAULT_MODEL, dir.resolve("_model"));
     for (String key : MODEL_KEYS) {
       boolean userSet =
@@ -111,6 +130,36 @@ public final class DemoCommand extends StageCommand {
                   + " instead: the pipeline runs end to end, but its texts are meaningless");
       return TinyRandomModel.write(fallbackDir, 64, 2, 1024, 7).toAbsolutePath().toString();
     }
+  }
+
+  /**
+   * What {@code --selfrag} sets: the sample's instructions are the retrieval queries (so each has
+   * passages) and the demo model is the local critic, with short replies and few passages so the
+   * demo stays quick on a CPU. A tiny random model answers nothing parseable: its labels are rows
+   * with reasons and generator-data then drops every row, saying why.
+   */
+  static Map<String, Object> selfRagOverrides(Path sample) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("retrieve.queries", sample.resolve("instructions.jsonl").toString());
+    out.put("critique.backend", "local");
+    out.put("critique.max-new-tokens", 32);
+    out.put("critique.top-n", 2);
+    // Self-RAG's critic prompts run to ~2,000 characters; a small model's window keeps the end.
+    out.put("llm.truncate-prompt", true);
+    return out;
+  }
+
+  /** The pipeline with critique and generator-data before select, which mixes their rows in. */
+  static List<dev.editforge.spark.PipelineStage> selfRagStages() {
+    List<dev.editforge.spark.PipelineStage> out = new ArrayList<>();
+    for (dev.editforge.spark.PipelineStage s : Pipeline.stages()) {
+      if (s.name().equals("select")) {
+        out.add(new CritiqueJob());
+        out.add(new GeneratorDataJob());
+      }
+      out.add(s);
+    }
+    return out;
   }
 
   private static String firstLine(String s) {
@@ -148,12 +197,15 @@ public final class DemoCommand extends StageCommand {
     console()
         .println(
             "demo: running the pipeline on the bundled sample into " + launch.settings().runDir());
-    int code = runStages(launch, Pipeline.stages());
+    int code = runStages(launch, selfRag ? selfRagStages() : Pipeline.stages());
     RunDir run = launch.context().runDir();
     console().println();
     console().println("demo: wrote to " + run.root());
     List<String> outputs = new java.util.ArrayList<>(Tables.names());
     outputs.addAll(List.of("index", "finetune", "evaluation"));
+    if (selfRag) {
+      outputs.addAll(List.of(Tables.CRITIC_LABELS, Tables.SELFRAG_SFT));
+    }
     for (String table : outputs) {
       Optional<Manifest> m = run.manifest(table);
       m.ifPresent(

@@ -7,7 +7,9 @@ public enum SftSource {
   SELF_EDIT("self_edit"),
   REASONING("reasoning"),
   SELF_COGNITION("self_cognition"),
-  INSTRUCTION("instruction");
+  INSTRUCTION("instruction"),
+  /** Self-RAG generator text with reflection tokens ({@code editforge generator-data}). */
+  SELFRAG("selfrag");
 
   private final String wire;
 
@@ -28,6 +30,6 @@ public enum SftSource {
     throw new IllegalArgumentException(
         "unknown sft source \""
             + s
-            + "\"; known: self_edit, reasoning, self_cognition, instruction");
+            + "\"; known: self_edit, reasoning, self_cognition, instruction, selfrag");
   }
 }

@@ -30,6 +30,12 @@ public final class Tables {
   public static final String TTT_SCORES = "ttt_scores";
   public static final String SFT = "sft";
 
+  /** Self-RAG critic labels ({@code editforge critique}); schema in the critique package. */
+  public static final String CRITIC_LABELS = "critic_labels";
+
+  /** Self-RAG generator rows, {@code sft}-shaped ({@code editforge generator-data}). */
+  public static final String SELFRAG_SFT = "selfrag_sft";
+
   /**
    * Outputs that are directories rather than Parquet tables, committed and skipped the same way.
    */
@@ -58,6 +64,8 @@ public final class Tables {
           java.util.Map.entry(REASONING, "editforge generate --what reasoning"),
           java.util.Map.entry(TTT_SCORES, "editforge score"),
           java.util.Map.entry(SFT, "editforge select"),
+          java.util.Map.entry(CRITIC_LABELS, "editforge critique"),
+          java.util.Map.entry(SELFRAG_SFT, "editforge generator-data"),
           java.util.Map.entry(FINETUNE, "editforge finetune"),
           java.util.Map.entry(EVALUATION, "editforge evaluate"),
           java.util.Map.entry(CONTINUAL, "editforge continual"),

@@ -39,7 +39,8 @@ final class SelectCounts {
         detail.get("self_edits")
             + detail.getOrDefault("reasoning_traces", 0L)
             + identity
-            + instructions.offered();
+            + instructions.offered()
+            + detail.getOrDefault("selfrag_rows", 0L);
     long accepted = mix.rows().size();
     long duplicates = detail.get("duplicates");
     long rejected =
@@ -57,6 +58,9 @@ final class SelectCounts {
         .count("duplicates", duplicates)
         .count("output", accepted);
     for (SftSource s : SftSource.values()) {
+      if (s == SftSource.SELFRAG && mix.used().get(s) == 0) {
+        continue; // a run without Self-RAG data keeps its manifest as it was
+      }
       m.count(s.wireName(), mix.used().get(s));
     }
     detail.forEach(m::count);

@@ -66,12 +66,20 @@ public final class SelectJob implements PipelineStage {
         Fingerprints.configHash(
             raw.withOnlyPath("editforge.select")
                 .withFallback(raw.withOnlyPath("editforge.generate.reasoning")));
+    // Self-RAG generator rows join whenever generator-data has written them.
+    boolean selfRag =
+        ctx.runDir().manifest(Tables.SELFRAG_SFT).map(Manifest::isCompleted).orElse(false);
+    List<String> inputs = new ArrayList<>(in.fingerprints());
+    if (selfRag) {
+      inputs.add(Fingerprints.ofTable(ctx.runDir(), Tables.SELFRAG_SFT));
+    }
     return StagePlan.of(
-        StageOutput.of(Tables.SFT, configHash, in.fingerprints(), out -> select(out, in, sft))
+        StageOutput.of(Tables.SFT, configHash, inputs, out -> select(out, in, sft, selfRag))
             .whenReused(m -> restoreExports(ctx, sft.export())));
   }
 
-  private static void select(StageOutput.Staged out, SelectInputs in, SftSettings sft) {
+  private static void select(
+      StageOutput.Staged out, SelectInputs in, SftSettings sft, boolean selfRag) {
     StageContext ctx = out.context();
     RunDir run = ctx.runDir();
     if (!in.reasoning() && sft.reasoning().include()) {
@@ -92,7 +100,16 @@ public final class SelectJob implements PipelineStage {
     SelectSources.Instructions instructions =
         in.instructions() ? SelectSources.instructions(ctx) : SelectSources.Instructions.NONE;
 
-    SftMixer.Mix mix = SftMixer.mix(selfEdits, reasoning, identity, instructions.rows(), sft.mix());
+    List<SftRow> selfRagRows = new ArrayList<>();
+    if (selfRag) {
+      for (org.apache.spark.sql.Row r :
+          ctx.spark().read().parquet(run.tableUri(Tables.SELFRAG_SFT)).collectAsList()) {
+        selfRagRows.add(SftTable.fromRow(r));
+      }
+      detail.put("selfrag_rows", (long) selfRagRows.size());
+    }
+    SftMixer.Mix mix =
+        SftMixer.mix(selfEdits, reasoning, identity, instructions.rows(), selfRagRows, sft.mix());
     SelectCounts.fill(out.manifest(), detail, identity.size(), instructions, mix);
     out.manifest().put("mix", mix.summary());
     SftTable.write(ctx.spark(), mix.rows(), out.path());

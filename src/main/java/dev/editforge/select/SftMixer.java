@@ -63,6 +63,9 @@ public final class SftMixer {
     public String summary() {
       StringBuilder sb = new StringBuilder("mix rows=" + rows.size());
       for (SftSource s : SftSource.values()) {
+        if (s == SftSource.SELFRAG && used.get(s) == 0) {
+          continue; // a run without Self-RAG data reads as it always has
+        }
         sb.append(' ').append(s.wireName()).append('=').append(used.get(s));
         if (s == SftSource.INSTRUCTION) {
           sb.append('/')
@@ -80,11 +83,26 @@ public final class SftMixer {
       List<SftRow> identity,
       List<SftRow> instructions,
       Settings settings) {
+    return mix(selfEdits, reasoning, identity, instructions, List.of(), settings);
+  }
+
+  /**
+   * As above, with Self-RAG generator rows ({@code selfrag_sft}), which join whole like reasoning
+   * traces and count towards the base the instruction ratio is taken of.
+   */
+  public static Mix mix(
+      List<SftRow> selfEdits,
+      List<SftRow> reasoning,
+      List<SftRow> identity,
+      List<SftRow> instructions,
+      List<SftRow> selfRag,
+      Settings settings) {
+    check(selfRag, SftSource.SELFRAG);
     check(selfEdits, SftSource.SELF_EDIT);
     check(reasoning, SftSource.REASONING);
     check(identity, SftSource.SELF_COGNITION);
     check(instructions, SftSource.INSTRUCTION);
-    int base = selfEdits.size() + reasoning.size() + identity.size();
+    int base = selfEdits.size() + reasoning.size() + identity.size() + selfRag.size();
     double r = settings.instructionRatio();
     int wanted = (int) Math.round(base * r / (1.0 - r));
     Random random = new Random(settings.seed());
@@ -108,6 +126,7 @@ public final class SftMixer {
     rows.addAll(selfEdits);
     rows.addAll(reasoning);
     rows.addAll(identity);
+    rows.addAll(selfRag);
     rows.addAll(chosen);
     if (settings.shuffle()) {
       Collections.shuffle(rows, random);
@@ -117,6 +136,7 @@ public final class SftMixer {
     available.put(SftSource.REASONING, reasoning.size());
     available.put(SftSource.SELF_COGNITION, identity.size());
     available.put(SftSource.INSTRUCTION, instructions.size());
+    available.put(SftSource.SELFRAG, selfRag.size());
     Map<SftSource, Integer> used = new EnumMap<>(available);
     used.put(SftSource.INSTRUCTION, chosen.size());
     return new Mix(rows, available, used, wanted);
