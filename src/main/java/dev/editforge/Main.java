@@ -14,6 +14,7 @@ import dev.editforge.cli.GenerateTextCommand;
 import dev.editforge.cli.IndexCommand;
 import dev.editforge.cli.IngestCommand;
 import dev.editforge.cli.IterateCommand;
+import dev.editforge.cli.PredictCommand;
 import dev.editforge.cli.ReportCommand;
 import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
@@ -66,6 +67,7 @@ import picocli.CommandLine.HelpCommand;
       SelectCommand.class,
       FinetuneCommand.class,
       EvaluateCommand.class,
+      PredictCommand.class,
       ContinualCommand.class,
       IterateCommand.class,
       ExportCommand.class,

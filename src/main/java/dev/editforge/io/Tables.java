@@ -39,6 +39,9 @@ public final class Tables {
   public static final String EVALUATION = "evaluation";
   public static final String EVALUATION_SEAL = "evaluation_seal";
 
+  /** {@code editforge predict}'s answers: {@code questions/} (Parquet) and the submission JSONL. */
+  public static final String PREDICTIONS = "predictions";
+
   /** SEAL's forgetting matrix ({@code editforge continual}), one row per matrix cell. */
   public static final String CONTINUAL = "continual";
 
@@ -62,7 +65,8 @@ public final class Tables {
           java.util.Map.entry(EVALUATION, "editforge evaluate"),
           java.util.Map.entry(CONTINUAL, "editforge continual"),
           java.util.Map.entry(EVALUATION_SEAL, "editforge evaluate --protocol seal"),
-          java.util.Map.entry(ROUNDS, "editforge iterate"));
+          java.util.Map.entry(ROUNDS, "editforge iterate"),
+          java.util.Map.entry(PREDICTIONS, "editforge predict --input logic:FILE"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
