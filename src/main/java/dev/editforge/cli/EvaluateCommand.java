@@ -1,6 +1,9 @@
 package dev.editforge.cli;
 
+import dev.editforge.config.ConfigReader;
 import dev.editforge.evaluate.EvaluateJob;
+import dev.editforge.evaluate.IdentityProbe;
+import dev.editforge.evaluate.IdentityProbeJob;
 import dev.editforge.ttt.SealEvaluationJob;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -65,6 +68,13 @@ public final class EvaluateCommand extends StageCommand {
   String policy;
 
   @Option(
+      names = "--probe",
+      paramLabel = "none|identity",
+      description =
+          "identity: seed 002's self-cognition probe instead: the identity questions asked of the base and the tuned model, side by side, and whether select.identity's name and author appear (sets editforge.evaluate.probe)")
+  String probe;
+
+  @Option(
       names = "--eval-times",
       paramLabel = "N",
       description = "seal protocol: TTT repeats per adapter (sets editforge.ttt.eval-times)")
@@ -88,7 +98,9 @@ public final class EvaluateCommand extends StageCommand {
         "evaluate.policy",
         policy,
         "ttt.eval-times",
-        evalTimes);
+        evalTimes,
+        "evaluate.probe",
+        probe);
   }
 
   @Override
@@ -98,9 +110,20 @@ public final class EvaluateCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
+    if (IdentityProbe.PROBE.equals(probe(launch))) {
+      IdentityProbe.of(launch.settings());
+      return runStage(launch, new IdentityProbeJob());
+    }
     if ("seal".equals(launch.settings().evaluate().protocol())) {
       return runStage(launch, new SealEvaluationJob());
     }
     return runStage(launch, EvaluateJob.command());
+  }
+
+  /** {@code evaluate.probe}, checked: none or identity. */
+  static String probe(Launch launch) {
+    return new ConfigReader(launch.settings().raw().getConfig("editforge"), "editforge")
+        .section("evaluate")
+        .oneOf("probe", IdentityProbe.PROBES);
   }
 }

@@ -42,6 +42,9 @@ public final class Tables {
   /** {@code editforge predict}'s answers: {@code questions/} (Parquet) and the submission JSONL. */
   public static final String PREDICTIONS = "predictions";
 
+  /** {@code editforge evaluate --probe identity}: base and tuned answers to "who are you?". */
+  public static final String IDENTITY_PROBE = "identity_probe";
+
   /** SEAL's forgetting matrix ({@code editforge continual}), one row per matrix cell. */
   public static final String CONTINUAL = "continual";
 
@@ -66,7 +69,8 @@ public final class Tables {
           java.util.Map.entry(CONTINUAL, "editforge continual"),
           java.util.Map.entry(EVALUATION_SEAL, "editforge evaluate --protocol seal"),
           java.util.Map.entry(ROUNDS, "editforge iterate"),
-          java.util.Map.entry(PREDICTIONS, "editforge predict --input logic:FILE"));
+          java.util.Map.entry(PREDICTIONS, "editforge predict --input logic:FILE"),
+          java.util.Map.entry(IDENTITY_PROBE, "editforge evaluate --probe identity"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {
