@@ -3,6 +3,7 @@ package dev.editforge.evaluate;
 import dev.editforge.config.ConfigReader;
 import dev.editforge.config.EditforgeSettings;
 import dev.editforge.config.FinetuneSettings;
+import dev.editforge.text.SafeText;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +92,7 @@ public record IdentityProbe(
     String fmt = "%-" + w + "s | %s%n";
     int[] counts = new int[4];
     for (int i = 0; i < questions.size(); i++) {
-      b.append(String.format(Locale.ROOT, "Q: %s%n", questions.get(i)));
+      b.append(String.format(Locale.ROOT, "Q: %s%n", SafeText.escape(questions.get(i))));
       b.append(String.format(Locale.ROOT, fmt, "  before (base)", "after (tuned)"));
       List<String> left = wrap(baseAnswers.get(i), w - 2);
       List<String> right = wrap(tunedAnswers.get(i), w);
@@ -145,7 +146,8 @@ public record IdentityProbe(
       String rest = line;
       do {
         int cut = Math.min(width, rest.length());
-        out.add(rest.substring(0, cut));
+        // A model's text goes to the terminal: controls and bidi overrides print as escapes.
+        out.add(SafeText.escape(rest.substring(0, cut)));
         rest = rest.substring(cut);
       } while (!rest.isEmpty());
     }
