@@ -16,6 +16,7 @@ import dev.editforge.cli.GeneratorDataCommand;
 import dev.editforge.cli.IndexCommand;
 import dev.editforge.cli.IngestCommand;
 import dev.editforge.cli.IterateCommand;
+import dev.editforge.cli.PredictCommand;
 import dev.editforge.cli.ReportCommand;
 import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
@@ -71,6 +72,7 @@ import picocli.CommandLine.HelpCommand;
       SelectCommand.class,
       FinetuneCommand.class,
       EvaluateCommand.class,
+      PredictCommand.class,
       ContinualCommand.class,
       IterateCommand.class,
       ExportCommand.class,

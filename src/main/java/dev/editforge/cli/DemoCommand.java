@@ -2,12 +2,16 @@ package dev.editforge.cli;
 
 import dev.editforge.critique.CritiqueJob;
 import dev.editforge.critique.GeneratorDataJob;
+import dev.editforge.evaluate.IdentityProbe;
+import dev.editforge.evaluate.IdentityProbeJob;
 import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
+import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
 import dev.editforge.llm.hub.HubClient;
 import dev.editforge.llm.hub.HubSettings;
+import dev.editforge.spark.ExitCodes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -199,10 +203,17 @@ public final class DemoCommand extends StageCommand {
             "demo: running the pipeline on the bundled sample into " + launch.settings().runDir());
     int code = runStages(launch, selfRag ? selfRagStages() : Pipeline.stages());
     RunDir run = launch.context().runDir();
+    if (code == ExitCodes.OK
+        && identityRowsMixedIn(run.manifest(Tables.SFT))
+        && StageTables.isUsable(run, Tables.FINETUNE)) {
+      // Seed 002 checks "who are you?" before and after tuning whenever identity rows were trained.
+      IdentityProbe.of(launch.settings());
+      code = runStage(launch, new IdentityProbeJob());
+    }
     console().println();
     console().println("demo: wrote to " + run.root());
     List<String> outputs = new java.util.ArrayList<>(Tables.names());
-    outputs.addAll(List.of("index", "finetune", "evaluation"));
+    outputs.addAll(List.of("index", "finetune", "evaluation", Tables.IDENTITY_PROBE));
     if (selfRag) {
       outputs.addAll(List.of(Tables.CRITIC_LABELS, Tables.SELFRAG_SFT));
     }
@@ -222,6 +233,11 @@ public final class DemoCommand extends StageCommand {
     }
     ReportCommand.writeAfterRun(launch, console());
     return code;
+  }
+
+  /** True when the sft table's manifest counts self-cognition rows (select.identity.count > 0). */
+  static boolean identityRowsMixedIn(Optional<Manifest> sft) {
+    return sft.map(m -> m.count("self_cognition") > 0).orElse(false);
   }
 
   /**

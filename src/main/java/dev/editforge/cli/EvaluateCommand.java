@@ -1,7 +1,10 @@
 package dev.editforge.cli;
 
+import dev.editforge.config.ConfigReader;
 import dev.editforge.evaluate.EvaluateJob;
 import dev.editforge.retrieve.SelfRagEvaluation;
+import dev.editforge.evaluate.IdentityProbe;
+import dev.editforge.evaluate.IdentityProbeJob;
 import dev.editforge.ttt.SealEvaluationJob;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -83,6 +86,13 @@ public final class EvaluateCommand extends StageCommand {
   String policy;
 
   @Option(
+      names = "--probe",
+      paramLabel = "none|identity",
+      description =
+          "identity: seed 002's self-cognition probe instead: the identity questions asked of the base and the tuned model, side by side, and whether select.identity's name and author appear (sets editforge.evaluate.probe)")
+  String probe;
+
+  @Option(
       names = "--eval-times",
       paramLabel = "N",
       description = "seal protocol: TTT repeats per adapter (sets editforge.ttt.eval-times)")
@@ -111,7 +121,9 @@ public final class EvaluateCommand extends StageCommand {
         "selfrag.questions",
         questions,
         "selfrag.max-questions",
-        maxQuestions);
+        maxQuestions,
+        "evaluate.probe",
+        probe);
   }
 
   @Override
@@ -121,6 +133,10 @@ public final class EvaluateCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
+    if (IdentityProbe.PROBE.equals(probe(launch))) {
+      IdentityProbe.of(launch.settings());
+      return runStage(launch, new IdentityProbeJob());
+    }
     if ("selfrag".equals(launch.settings().evaluate().protocol())) {
       // --model names the Self-RAG model here (evaluate.model is the QA protocol's base model).
       return runStage(launch, new SelfRagEvaluation());
@@ -129,5 +145,12 @@ public final class EvaluateCommand extends StageCommand {
       return runStage(launch, new SealEvaluationJob());
     }
     return runStage(launch, EvaluateJob.command());
+  }
+
+  /** {@code evaluate.probe}, checked: none or identity. */
+  static String probe(Launch launch) {
+    return new ConfigReader(launch.settings().raw().getConfig("editforge"), "editforge")
+        .section("evaluate")
+        .oneOf("probe", IdentityProbe.PROBES);
   }
 }

@@ -89,6 +89,14 @@ public final class GenerateCommand extends StageCommand {
   Long seed;
 
   @Option(
+      names = "--recipe",
+      paramLabel = "default|logic-sft",
+      description =
+          "reasoning: the prompts; logic-sft = seed 004's teacher prompts, system role included"
+              + " (editforge.generate.reasoning.recipe)")
+  String recipe;
+
+  @Option(
       names = "--only-agreeing",
       description =
           "reasoning: keep only agreeing traces (editforge.generate.reasoning.only-agreeing)")
@@ -114,7 +122,9 @@ public final class GenerateCommand extends StageCommand {
             : "generate.self-edit.seed",
         seed,
         "generate.reasoning.only-agreeing",
-        onlyAgreeing);
+        onlyAgreeing,
+        "generate.reasoning.recipe",
+        recipe);
   }
 
   @Override

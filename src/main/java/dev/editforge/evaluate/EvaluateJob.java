@@ -192,6 +192,8 @@ public final class EvaluateJob implements PipelineStage {
                 .section(STAGE)
                 .withoutPath("gpus")
                 .withoutPath("threads")
+                .withoutPath("probe")
+                .withoutPath("identity-probe")
                 .withFallback(ctx.settings().raw().withOnlyPath("editforge.judge")));
     String baseModel = base;
     return StagePlan.of(

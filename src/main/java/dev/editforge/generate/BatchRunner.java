@@ -22,8 +22,26 @@ import java.util.Locale;
  * (one per task thread, like the generator).
  */
 public final class BatchRunner {
-  /** One completion to produce: its prompt (raw text), its sampling (n = 1) and seed. */
-  public record Job(String id, String prompt, SamplingParams sampling) {}
+  /**
+   * One completion to produce: its prompt (the user message), its sampling (n = 1) and seed, and
+   * the system message that goes before the prompt (null: none). Without a chat template the system
+   * text and a newline are put in front of the prompt.
+   */
+  public record Job(String id, String prompt, SamplingParams sampling, String system) {
+    public Job(String id, String prompt, SamplingParams sampling) {
+      this(id, prompt, sampling, null);
+    }
+
+    List<ChatMessage> messages() {
+      return system == null
+          ? List.of(ChatMessage.user(prompt))
+          : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
+    }
+
+    String text() {
+      return system == null ? prompt : system + "\n" + prompt;
+    }
+  }
 
   /**
    * What a job produced: the text (null on error), finish reason, the error, the seed that produced
@@ -87,8 +105,8 @@ public final class BatchRunner {
             j.sampling().withN(1).withSeed(attemptSeed(j.sampling().seed(), attempt));
         requests.add(
             chat
-                ? GenerationRequest.chat(j.id(), List.of(new ChatMessage("user", j.prompt())), s)
-                : GenerationRequest.text(j.id(), j.prompt(), s));
+                ? GenerationRequest.chat(j.id(), j.messages(), s)
+                : GenerationRequest.text(j.id(), j.text(), s));
       }
       List<GenerationResult> results = generateSplitting(requests);
       List<Integer> blank = new ArrayList<>();

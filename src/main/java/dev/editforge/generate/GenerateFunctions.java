@@ -32,13 +32,21 @@ public final class GenerateFunctions {
 
   /**
    * Sampling settings shipped to executors (SamplingParams is not serializable); the seed is per
-   * task.
+   * task. {@code stop}: strings that end a completion (cut before them).
    */
-  public record Sampling(int maxNewTokens, double temperature, double topP)
+  public record Sampling(int maxNewTokens, double temperature, double topP, List<String> stop)
       implements Serializable {
+    public Sampling {
+      stop = List.copyOf(stop);
+    }
+
+    public Sampling(int maxNewTokens, double temperature, double topP) {
+      this(maxNewTokens, temperature, topP, List.of());
+    }
+
     public dev.editforge.llm.SamplingParams seeded(long seed) {
       return new dev.editforge.llm.SamplingParams(
-          maxNewTokens, temperature, topP, 0, 1, List.of(), List.of(), seed);
+          maxNewTokens, temperature, topP, 0, 1, stop, List.of(), seed);
     }
   }
 

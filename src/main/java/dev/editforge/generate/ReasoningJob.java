@@ -15,6 +15,7 @@ import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
 import dev.editforge.text.AnswerVoting;
+import dev.editforge.text.LogicSftRecipe;
 import dev.editforge.text.ReasoningPrompts;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -55,6 +56,10 @@ import scala.Tuple2;
  * (no error, same trace_id) is exactly what the current settings would generate. Votes are
  * recomputed over kept + new traces. A question whose options cannot be lettered (none, or more
  * than 26) gets rows with {@code error} and is not sent to the model.
+ *
+ * <p>{@code generate.reasoning.recipe = logic-sft} swaps the prompts for seed 004's ({@link
+ * LogicSftRecipe}): its teacher system message + user message, or its inference prompt without
+ * gold; {@code generate.reasoning.stop} ends traces (by default that recipe's cut strings).
  */
 public final class ReasoningJob implements PipelineStage {
   public static final String STAGE = "generate";
@@ -113,7 +118,8 @@ public final class ReasoningJob implements PipelineStage {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     String model = spec.modelName();
     GenerateFunctions.Sampling sampling =
-        new GenerateFunctions.Sampling(smp.maxNewTokens(), smp.temperature(), smp.topP());
+        new GenerateFunctions.Sampling(
+            smp.maxNewTokens(), smp.temperature(), smp.topP(), rs.stop());
     WorkParts parts = GenerateStage.openWork(out, Tables.REASONING);
     JavaRDD<TraceTask> all = tasks(ctx, rs, smp.seed(), model, sampling).cache();
     Dataset<Row> kept = null;
@@ -155,7 +161,17 @@ public final class ReasoningJob implements PipelineStage {
                 reused > 0
                     ? String.format(Locale.ROOT, "; %,d kept from earlier runs", reused)
                     : ""));
-        chunks = generate(ctx, parts, pending, toGenerate, spec, sampling, counters, note);
+        chunks =
+            generate(
+                ctx,
+                parts,
+                pending,
+                toGenerate,
+                spec,
+                sampling,
+                rs.logicSft() ? LogicSftRecipe.TEACHER_SYSTEM : null,
+                counters,
+                note);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> raw = kept.unionByName(GenerateStage.read(ctx, chunks, Tables.REASONING_SCHEMA));
@@ -227,8 +243,10 @@ public final class ReasoningJob implements PipelineStage {
               .count("empty_retries", counters.emptyRetries().value())
               .count("oom_splits", counters.oomSplits().value());
       m.put("samples_per_question", rs.samples());
-      m.put("teacher_prompt", rs.teacherPrompt());
-      m.put("student_prompt", rs.studentPrompt());
+      m.put("recipe", rs.recipe());
+      m.put("stop", rs.stop());
+      m.put("teacher_prompt", rs.logicSft() ? LogicSftRecipe.NAME : rs.teacherPrompt());
+      m.put("student_prompt", rs.logicSft() ? LogicSftRecipe.NAME : rs.studentPrompt());
       m.put("only_agreeing", onlyAgreeing);
       m.put("generator", spec.describe());
       m.put(
@@ -301,6 +319,7 @@ public final class ReasoningJob implements PipelineStage {
     String teacher = rs.teacherPrompt();
     String student = rs.studentPrompt();
     int n = rs.samples();
+    boolean logicSft = rs.logicSft();
     return ctx.spark()
         .read()
         .parquet(ctx.runDir().tableUri(Tables.PROBLEMS))
@@ -312,7 +331,7 @@ public final class ReasoningJob implements PipelineStage {
                         r.getString(0),
                         r.getString(1),
                         r.getList(2),
-                        new ReasoningPrompts(templates),
+                        logicSft ? null : new ReasoningPrompts(templates),
                         teacher,
                         student,
                         n,
@@ -418,12 +437,19 @@ public final class ReasoningJob implements PipelineStage {
       long count,
       GeneratorSpec spec,
       GenerateFunctions.Sampling sampling,
+      String teacherSystem,
       GenerateFunctions.Counters counters,
       Map<String, Object> note) {
     JavaRDD<TraceTask> unprompted = pending.filter(t -> t.error() != null);
     JavaRDD<TraceTask> prompted = pending.filter(t -> t.error() == null);
+    // The recipe's system message goes with teacher prompts (questions with a gold answer) only.
     GenerateFunctions.SFn<TraceTask, BatchRunner.Job> toJob =
-        t -> new BatchRunner.Job(t.traceId(), t.prompt(), sampling.seeded(t.seed()));
+        t ->
+            new BatchRunner.Job(
+                t.traceId(),
+                t.prompt(),
+                sampling.seeded(t.seed()),
+                t.gold() != null ? teacherSystem : null);
     List<String> chunks =
         new ArrayList<>(
             GenerateStage.generate(
@@ -505,7 +531,7 @@ public final class ReasoningJob implements PipelineStage {
       String problemId,
       String problem,
       List<Row> questions,
-      ReasoningPrompts prompts,
+      ReasoningPrompts prompts, // null: the logic-sft recipe's prompts
       String teacher,
       String student,
       int n,
@@ -523,9 +549,11 @@ public final class ReasoningJob implements PipelineStage {
       String error = null;
       try {
         prompt =
-            gold != null
-                ? prompts.teacher(teacher, problem, question, options, gold)
-                : prompts.student(student, problem, question, options);
+            prompts == null
+                ? LogicSftRecipe.prompt(problem, question, options, gold)
+                : gold != null
+                    ? prompts.teacher(teacher, problem, question, options, gold)
+                    : prompts.student(student, problem, question, options);
       } catch (IllegalArgumentException e) {
         error = "cannot build the prompt: " + e.getMessage();
       }

@@ -45,6 +45,12 @@ public final class Tables {
   public static final String EVALUATION = "evaluation";
   public static final String EVALUATION_SEAL = "evaluation_seal";
 
+  /** {@code editforge predict}'s answers: {@code questions/} (Parquet) and the submission JSONL. */
+  public static final String PREDICTIONS = "predictions";
+
+  /** {@code editforge evaluate --probe identity}: base and tuned answers to "who are you?". */
+  public static final String IDENTITY_PROBE = "identity_probe";
+
   /** SEAL's forgetting matrix ({@code editforge continual}), one row per matrix cell. */
   public static final String CONTINUAL = "continual";
 
@@ -70,7 +76,9 @@ public final class Tables {
           java.util.Map.entry(EVALUATION, "editforge evaluate"),
           java.util.Map.entry(CONTINUAL, "editforge continual"),
           java.util.Map.entry(EVALUATION_SEAL, "editforge evaluate --protocol seal"),
-          java.util.Map.entry(ROUNDS, "editforge iterate"));
+          java.util.Map.entry(ROUNDS, "editforge iterate"),
+          java.util.Map.entry(PREDICTIONS, "editforge predict --input logic:FILE"),
+          java.util.Map.entry(IDENTITY_PROBE, "editforge evaluate --probe identity"));
 
   /** The command that writes {@code table}, for "run X first" messages. */
   public static String producer(String table) {

@@ -2,6 +2,8 @@ package dev.editforge.select;
 
 import dev.editforge.config.SelectSettings;
 import dev.editforge.io.SftRow;
+import dev.editforge.text.LogicSftRecipe;
+import dev.editforge.text.PyText;
 import dev.editforge.text.ReasoningPrompts;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -190,7 +192,23 @@ final class SelectFunctions {
     private final double minVoteShare;
     private transient ReasoningPrompts prompts;
 
+    private final boolean logicSft;
+
     DecideTrace(String studentPrompt, Map<String, String> templates, ReasoningRows.Settings s) {
+      this(studentPrompt, templates, s, false);
+    }
+
+    /**
+     * @param logicSft build seed 004's training text ({@link LogicSftRecipe}) instead of the
+     *     student prompt + trace; reads the gold (or, without one, the predicted) letter from
+     *     columns 11 and 12
+     */
+    DecideTrace(
+        String studentPrompt,
+        Map<String, String> templates,
+        ReasoningRows.Settings s,
+        boolean logicSft) {
+      this.logicSft = logicSft;
       this.studentPrompt = studentPrompt;
       this.templates = new HashMap<>(templates);
       this.onlyAgreeing = s.onlyAgreeing();
@@ -221,6 +239,9 @@ final class SelectFunctions {
         return new ReasoningPick(
             drop.key(), problemId, question, sample, traceId, null, null, share);
       }
+      if (logicSft) {
+        return logicSftPick(r, problemId, question, sample, traceId, reasoning, share);
+      }
       if (prompts == null) {
         prompts = new ReasoningPrompts(templates);
       }
@@ -242,6 +263,50 @@ final class SelectFunctions {
       SftRow row = ReasoningRows.row(prompt, reasoning, traceId, share);
       return new ReasoningPick(
           null, problemId, question, sample, traceId, row.prompt(), row.completion(), share);
+    }
+
+    /**
+     * The seed's training text split at {@code ### 分析过程\n}: prompt + completion is the text the
+     * seed trains on; the trainer's tokenizer appends EOS. A trace without an answer letter to end
+     * on (no gold and no predicted answer) is dropped as not agreeing.
+     */
+    private static ReasoningPick logicSftPick(
+        Row r,
+        String problemId,
+        int question,
+        int sample,
+        String traceId,
+        String reasoning,
+        Double share) {
+      String answer = !r.isNullAt(11) ? r.getString(11) : r.isNullAt(12) ? null : r.getString(12);
+      if (answer == null) {
+        return new ReasoningPick(
+            ReasoningRows.Drop.NOT_AGREEING.key(),
+            problemId,
+            question,
+            sample,
+            traceId,
+            null,
+            null,
+            share);
+      }
+      String prompt;
+      try {
+        prompt = LogicSftRecipe.trainPrompt(r.getString(8), r.getString(9), r.getList(10));
+      } catch (IllegalArgumentException e) {
+        return new ReasoningPick(
+            ReasoningRows.Drop.NO_PROBLEM.key(),
+            problemId,
+            question,
+            sample,
+            traceId,
+            null,
+            null,
+            share);
+      }
+      String completion = LogicSftRecipe.trainCompletion(PyText.strip(reasoning), answer);
+      return new ReasoningPick(
+          null, problemId, question, sample, traceId, prompt, completion, share);
     }
   }
 }

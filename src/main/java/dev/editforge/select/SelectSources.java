@@ -192,14 +192,19 @@ final class SelectSources {
                 col("error"),
                 col("problem"),
                 col("q.question"),
-                col("q.options"))
+                col("q.options"),
+                col("gold"),
+                col("predicted"))
             .javaRDD();
     ReasoningSettings rs = ctx.settings().reasoning();
     List<SelectFunctions.ReasoningPick> picks =
         joined
             .map(
                 new SelectFunctions.DecideTrace(
-                    rs.studentPrompt(), rs.templates(), SftSettings.of(ctx.settings()).reasoning()))
+                    rs.studentPrompt(),
+                    rs.templates(),
+                    SftSettings.of(ctx.settings()).reasoning(),
+                    rs.logicSft()))
             .collect();
     return reasoningRows(picks, detail);
   }
