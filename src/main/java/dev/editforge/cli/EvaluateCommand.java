@@ -2,9 +2,9 @@ package dev.editforge.cli;
 
 import dev.editforge.config.ConfigReader;
 import dev.editforge.evaluate.EvaluateJob;
-import dev.editforge.retrieve.SelfRagEvaluation;
 import dev.editforge.evaluate.IdentityProbe;
 import dev.editforge.evaluate.IdentityProbeJob;
+import dev.editforge.retrieve.SelfRagEvaluation;
 import dev.editforge.ttt.SealEvaluationJob;
 import java.util.Map;
 import picocli.CommandLine.Command;
