@@ -22,6 +22,7 @@ import java.util.List;
  * @param checkpointEvery steps between checkpoints (a checkpoint is also written at the end)
  * @param gpus GPUs the one training task asks Spark for; 0 = train on CPU in an ordinary task
  * @param maxShardBytes the merged model's weights are split into files of at most this many bytes
+ * @param addedTokens special tokens added before training, their rows' init, paragraph masking
  */
 public record FinetuneSettings(
     String model,
@@ -52,7 +53,8 @@ public record FinetuneSettings(
     int gpus,
     String dtype,
     int threads,
-    long maxShardBytes)
+    long maxShardBytes,
+    AddedTokenSettings addedTokens)
     implements Serializable {
 
   public static final List<String> SCHEDULES = List.of("linear", "cosine", "constant");
@@ -107,7 +109,8 @@ public record FinetuneSettings(
           r.integer("gpus", 0, 64),
           r.oneOf("dtype", List.of("auto", "float32", "float16")),
           r.integer("threads", 0, 1024),
-          r.bytes("max-shard-size", 1, Long.MAX_VALUE));
+          r.bytes("max-shard-size", 1, Long.MAX_VALUE),
+          AddedTokenSettings.from(r));
     } catch (IllegalArgumentException e) {
       throw new SettingsException("editforge.finetune: " + e.getMessage());
     }
