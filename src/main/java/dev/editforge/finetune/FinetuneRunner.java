@@ -180,15 +180,19 @@ public final class FinetuneRunner {
               settings.seed());
       loadDir = vocab.dir();
       log.accept(
-          String.format(
-              java.util.Locale.ROOT,
-              "finetune: %d tokens added (ids %d..%d; %d already known), embedding rows %d -> %d",
-              vocab.count(),
-              vocab.start(),
-              vocab.start() + vocab.count() - 1,
-              added.tokens().size() - vocab.count(),
-              vocab.oldRows(),
-              vocab.newRows()));
+          vocab.count() == 0
+              ? "finetune: the tokenizer already has all "
+                  + added.tokens().size()
+                  + " added tokens; no rows to add or train"
+              : String.format(
+                  java.util.Locale.ROOT,
+                  "finetune: %d tokens added (ids %d..%d; %d already known), embedding rows %d -> %d",
+                  vocab.count(),
+                  vocab.start(),
+                  vocab.start() + vocab.count() - 1,
+                  added.tokens().size() - vocab.count(),
+                  vocab.oldRows(),
+                  vocab.newRows()));
     }
     try (LoadedDecoder dec =
         DecoderLoader.load(loadDir, device, DecoderLoader.dtype(settings.dtype(), device))) {

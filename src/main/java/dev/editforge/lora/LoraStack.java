@@ -432,7 +432,8 @@ public final class LoraStack implements AutoCloseable {
    * dev.editforge.llm.BatchDelta)}: request {@code i} is answered with adapter {@code
    * adapterOfRequest[i]} of this stack, or by the base model when that is -1, whatever rows the
    * generator batches together. Each decode batch's small index arrays live on the stack's manager
-   * until the stack is closed.
+   * until the stack is closed. Trainable token rows apply when every row of a decode batch is
+   * adapted; a batch that mixes base-model rows in reads the base model's rows for all of them.
    */
   public dev.editforge.llm.BatchDelta batchDelta(int[] adapterOfRequest) {
     int[] adapters = adapterOfRequest.clone();
