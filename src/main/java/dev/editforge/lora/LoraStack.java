@@ -432,8 +432,7 @@ public final class LoraStack implements AutoCloseable {
    * dev.editforge.llm.BatchDelta)}: request {@code i} is answered with adapter {@code
    * adapterOfRequest[i]} of this stack, or by the base model when that is -1, whatever rows the
    * generator batches together. Each decode batch's small index arrays live on the stack's manager
-   * until the stack is closed. Trainable token rows apply when every row of a decode batch is
-   * adapted; a batch that mixes base-model rows in reads the base model's rows for all of them.
+   * until the stack is closed. Trainable token rows apply to adapted rows only, as the factors do.
    */
   public dev.editforge.llm.BatchDelta batchDelta(int[] adapterOfRequest) {
     int[] adapters = adapterOfRequest.clone();
@@ -459,14 +458,31 @@ public final class LoraStack implements AutoCloseable {
         return inner;
       }
       NDArray mask = Tensors.owned(manager, keep, new Shape(rows.length, 1, 1));
-      return (layer, module, x) -> {
-        NDArray d = inner.delta(layer, module, x);
-        return d == null
-            ? null
-            : d.mul(
-                mask.getDataType() == d.getDataType() ? mask : mask.toType(d.getDataType(), false));
+      return new ProjectionDelta() {
+        @Override
+        public NDArray delta(int layer, String module, NDArray x) {
+          NDArray d = inner.delta(layer, module, x);
+          return d == null ? null : d.mul(as(mask, d));
+        }
+
+        // Base-model rows keep the model's own token rows; adapted rows get their adapter's.
+        @Override
+        public NDArray embeddings(NDArray ids, NDArray x) {
+          NDArray adapted = inner.embeddings(ids, x);
+          return adapted == x ? x : x.add(adapted.sub(x).mul(as(mask, x)));
+        }
+
+        @Override
+        public NDArray logits(NDArray hidden, NDArray logits) {
+          NDArray adapted = inner.logits(hidden, logits);
+          return adapted == logits ? logits : logits.add(adapted.sub(logits).mul(as(mask, logits)));
+        }
       };
     };
+  }
+
+  private static NDArray as(NDArray mask, NDArray like) {
+    return mask.getDataType() == like.getDataType() ? mask : mask.toType(like.getDataType(), false);
   }
 
   @Override

@@ -94,6 +94,37 @@ class TrainableTokensStackTest {
   }
 
   @Test
+  void aDecodeBatchMixingBaseRowsGivesTheTokenRowsToAdaptedRowsOnly() {
+    LoraAdapter a = adapter(4);
+    long[] row = {3, START + 1, 20, START + 3};
+    long[] both = new long[row.length * 2];
+    System.arraycopy(row, 0, both, 0, row.length);
+    System.arraycopy(row, 0, both, row.length, row.length);
+    try (LoraStack s = LoraStack.of(List.of(a), Device.cpu());
+        NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      float[] adapted = logits(s, new int[] {0}, row, 1);
+      float[] base =
+          dec.model()
+              .forward(DecoderInput.training(m.create(row, new Shape(1, row.length)), null))
+              .toFloatArray();
+      // request 0 uses adapter 0, request 1 the base model; the batch holds request 1 then 0
+      float[] mixed =
+          dec.model()
+              .forward(
+                  DecoderInput.training(m.create(both, new Shape(2, row.length)), null)
+                      .withDelta(s.batchDelta(new int[] {0, -1}).forBatch(new int[] {1, 0})))
+              .toFloatArray();
+      int n = base.length;
+      assertTrue(
+          LoraTestSupport.maxAbsDiff(base, java.util.Arrays.copyOfRange(mixed, 0, n)) < 1e-4);
+      assertTrue(
+          LoraTestSupport.maxAbsDiff(adapted, java.util.Arrays.copyOfRange(mixed, n, 2 * n))
+              < 1e-4);
+      assertTrue(LoraTestSupport.maxAbsDiff(base, adapted) > 1e-2);
+    }
+  }
+
+  @Test
   void trainingMovesTheRowsThatGetGradientsAndResumesFromACheckpoint() throws Exception {
     LoraAdapter init = adapter(3);
     float[] frozenBefore = dec.model().weight(DecoderLayout.EMBED).toFloatArray();
