@@ -19,6 +19,7 @@ import dev.editforge.cli.RetrieveCommand;
 import dev.editforge.cli.RunCommand;
 import dev.editforge.cli.ScoreCommand;
 import dev.editforge.cli.SelectCommand;
+import dev.editforge.cli.SelfRagAnswerCommand;
 import dev.editforge.cli.StageCommand;
 import dev.editforge.config.BuildInfo;
 import dev.editforge.config.ConfigRedactor;
@@ -73,6 +74,7 @@ import picocli.CommandLine.HelpCommand;
       EvaluateJudgeCommand.class,
       BenchCommand.class,
       GenerateTextCommand.class,
+      SelfRagAnswerCommand.class,
     })
 public final class Main implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);

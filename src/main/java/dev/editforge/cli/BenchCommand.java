@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
     name = "bench",
     description = {
       "Run a named benchmark and print its result; the last line is `BENCH <name> key=value ...`.",
-      "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s), scaling (embed + generate on a local standalone cluster, two one-core workers vs one; needs target/editforge.jar) and ttt (multi-adapter vs one-at-a-time test-time training)."
+      "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s), scaling (embed + generate on a local standalone cluster, two one-core workers vs one; needs target/editforge.jar), ttt (multi-adapter vs one-at-a-time test-time training) and batching (seed 003: GPT-2 full-parameter instruction tuning with padding / packed / concat / bfd batching)."
     },
     footer = {"%nExample:", "  editforge bench llm"})
 public final class BenchCommand extends StageCommand {
@@ -57,6 +57,20 @@ public final class BenchCommand extends StageCommand {
               Launch launch, Map<String, String> params, PrintStream out) {
             dev.editforge.ttt.TttBench.run(out);
             return null;
+          }
+        });
+    register(
+        "batching",
+        new Bench() {
+          @Override
+          public String description() {
+            return "GPT-2 instruction tuning: padding / packed / concat / bfd tokens/s, padding, validation loss";
+          }
+
+          @Override
+          public Map<String, Object> run(Launch launch, Map<String, String> params, PrintStream out)
+              throws Exception {
+            return dev.editforge.finetune.BatchingBench.run(params, out);
           }
         });
     register(

@@ -1,6 +1,7 @@
 package dev.editforge.cli;
 
 import dev.editforge.evaluate.EvaluateJob;
+import dev.editforge.retrieve.SelfRagEvaluation;
 import dev.editforge.ttt.SealEvaluationJob;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -11,11 +12,14 @@ import picocli.CommandLine.Option;
     description = {
       "Compare the base and the tuned model's no-context QA accuracy on held-out articles.",
       "SEAL's answer prompt without the passage, graded by editforge.judge; writes <run-dir>/evaluation/ (per-article and per-question Parquet, summary.json) and prints the table. Settings: editforge.evaluate.*.",
+      "--protocol selfrag runs Self-RAG's short-form evaluation instead: --questions FILE (question + answers, e.g. PopQA) retrieved from the run's index, answered in each of editforge.selfrag.eval-modes, match accuracy and retrieval rate per mode; writes <run-dir>/evaluation_selfrag/ and prints the table.",
       "--protocol seal runs SEAL's Table 2 on the held-out articles instead (no training, passage only, base-model self-edits, --policy self-edits; each trained by the score stage's TTT scorer), writes <run-dir>/evaluation_seal/ and prints the four columns."
     },
     footer = {
       "%nExample:",
-      "  editforge evaluate --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct"
+      "  editforge evaluate --run-dir runs/r1 --model Qwen/Qwen2.5-0.5B-Instruct",
+      "  editforge evaluate --run-dir runs/r1 --protocol selfrag --model selfrag/selfrag_llama2_7b \\",
+      "      --questions ../shared/data/selfrag/popqa_longtail.jsonl"
     })
 public final class EvaluateCommand extends StageCommand {
   @Option(
@@ -52,10 +56,24 @@ public final class EvaluateCommand extends StageCommand {
 
   @Option(
       names = "--protocol",
-      paramLabel = "qa|seal",
+      paramLabel = "qa|seal|selfrag",
       description =
-          "qa: base vs tuned no-context accuracy (default); seal: SEAL's evaluation protocol (sets editforge.evaluate.protocol)")
+          "qa: base vs tuned no-context accuracy (default); seal: SEAL's evaluation protocol; selfrag: Self-RAG's match accuracy per retrieval mode (sets editforge.evaluate.protocol)")
   String protocol;
+
+  @Option(
+      names = "--questions",
+      paramLabel = "FILE",
+      description =
+          "selfrag protocol: JSON/JSONL questions with answers (sets editforge.selfrag.questions)")
+  String questions;
+
+  @Option(
+      names = "--max-questions",
+      paramLabel = "N",
+      description =
+          "selfrag protocol: the first N questions only (sets editforge.selfrag.max-questions)")
+  Integer maxQuestions;
 
   @Option(
       names = "--policy",
@@ -72,8 +90,9 @@ public final class EvaluateCommand extends StageCommand {
 
   @Override
   public Map<String, Object> flagOverrides() {
+    boolean selfRag = "selfrag".equals(protocol);
     return given(
-        "evaluate.model",
+        selfRag ? "selfrag.model" : "evaluate.model",
         model,
         "evaluate.tuned",
         tuned,
@@ -88,7 +107,11 @@ public final class EvaluateCommand extends StageCommand {
         "evaluate.policy",
         policy,
         "ttt.eval-times",
-        evalTimes);
+        evalTimes,
+        "selfrag.questions",
+        questions,
+        "selfrag.max-questions",
+        maxQuestions);
   }
 
   @Override
@@ -98,6 +121,10 @@ public final class EvaluateCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
+    if ("selfrag".equals(launch.settings().evaluate().protocol())) {
+      // --model names the Self-RAG model here (evaluate.model is the QA protocol's base model).
+      return runStage(launch, new SelfRagEvaluation());
+    }
     if ("seal".equals(launch.settings().evaluate().protocol())) {
       return runStage(launch, new SealEvaluationJob());
     }

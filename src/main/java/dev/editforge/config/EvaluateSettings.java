@@ -8,7 +8,8 @@ import java.io.Serializable;
  * this run's {@code finetune/merged} and this run's {@code articles} table.
  *
  * @param protocol {@code qa} (base vs tuned, no context) or {@code seal} (SEAL's Table 2: no
- *     training, passage only, base-model edits, policy edits; the {@code evaluation_seal} table)
+ *     training, passage only, base-model edits, policy edits; the {@code evaluation_seal} table) or
+ *     {@code selfrag} (Self-RAG's match accuracy per retrieval mode; editforge.selfrag.*)
  * @param policy the model that writes the policy edits of the seal protocol; "" = none
  * @param chatTemplate {@code none} (the raw answer prompt, SEAL's base-model protocol), {@code
  *     model} or a built-in name
@@ -28,7 +29,7 @@ public record EvaluateSettings(
     String policy)
     implements Serializable {
 
-  public static final java.util.List<String> PROTOCOLS = java.util.List.of("qa", "seal");
+  public static final java.util.List<String> PROTOCOLS = java.util.List.of("qa", "seal", "selfrag");
 
   public static EvaluateSettings from(ConfigReader r) {
     return new EvaluateSettings(

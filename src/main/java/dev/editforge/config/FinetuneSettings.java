@@ -22,6 +22,9 @@ import java.util.List;
  * @param checkpointEvery steps between checkpoints (a checkpoint is also written at the end)
  * @param gpus GPUs the one training task asks Spark for; 0 = train on CPU in an ordinary task
  * @param maxShardBytes the merged model's weights are split into files of at most this many bytes
+ * @param method {@code lora} (train an adapter, merge it) or {@code full} (train every weight)
+ * @param fullMemoryBytes memory {@code method = full} may fill with weights, gradients and AdamW
+ *     state; 0 = the training task's Spark memory (executor, or driver in local mode)
  * @param addedTokens special tokens added before training, their rows' init, paragraph masking
  */
 public record FinetuneSettings(
@@ -54,8 +57,12 @@ public record FinetuneSettings(
     String dtype,
     int threads,
     long maxShardBytes,
+    String method,
+    long fullMemoryBytes,
     AddedTokenSettings addedTokens)
     implements Serializable {
+
+  public static final List<String> METHODS = List.of("lora", "full");
 
   public static final List<String> SCHEDULES = List.of("linear", "cosine", "constant");
   public static final List<String> LOSSES = List.of("completion-only", "full");
@@ -63,6 +70,14 @@ public record FinetuneSettings(
   public FinetuneSettings {
     loraTargets = List.copyOf(loraTargets);
     lora(loraRank, loraAlpha, loraDropout, loraTargets);
+    if (addedTokens == null) {
+      addedTokens = AddedTokenSettings.none();
+    }
+    if ("full".equals(method) && !addedTokens.tokens().isEmpty()) {
+      // the added rows are trained beside LoRA factors; full training has no such path yet
+      throw new IllegalArgumentException(
+          "added-tokens needs method = lora (method = full does not add tokens yet)");
+    }
   }
 
   public static List<String> chatTemplates() {
@@ -110,6 +125,8 @@ public record FinetuneSettings(
           r.oneOf("dtype", List.of("auto", "float32", "float16")),
           r.integer("threads", 0, 1024),
           r.bytes("max-shard-size", 1, Long.MAX_VALUE),
+          r.oneOf("method", METHODS),
+          r.bytes("full-memory", 0, Long.MAX_VALUE),
           AddedTokenSettings.from(r));
     } catch (IllegalArgumentException e) {
       throw new SettingsException("editforge.finetune: " + e.getMessage());
@@ -149,6 +166,10 @@ public record FinetuneSettings(
         TrainSettings.PadTo.LONGEST,
         false,
         true);
+  }
+
+  public boolean fullParameters() {
+    return method.equals("full");
   }
 
   /** The chat template setting, or null for {@code none}. */

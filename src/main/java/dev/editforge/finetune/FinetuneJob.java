@@ -13,6 +13,7 @@ import dev.editforge.io.UnusableInputException;
 import dev.editforge.io.WorkParts;
 import dev.editforge.llm.ChatMessage;
 import dev.editforge.llm.DjlOffline;
+import dev.editforge.llm.ModelConfig;
 import dev.editforge.spark.HadoopConf;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.PipelineStage;
@@ -105,6 +106,9 @@ public final class FinetuneJob implements PipelineStage {
       throw new UnusableInputException(
           "finetune needs a base model: --model DIR|HUB_ID (editforge.finetune.model)");
     }
+    if (s.fullParameters()) {
+      refuseFullTrainingThatCannotFit(ctx, s, ModelDirs.normalize(s.model()));
+    }
     String sftLocation;
     String sftFingerprint;
     if (!s.sft().isBlank()) {
@@ -131,6 +135,7 @@ public final class FinetuneJob implements PipelineStage {
                 .section(STAGE)
                 .withoutPath("gpus")
                 .withoutPath("threads")
+                .withoutPath("full-memory")
                 .withoutPath("model")
                 .withoutPath("sft"));
     return StagePlan.of(
@@ -140,6 +145,42 @@ public final class FinetuneJob implements PipelineStage {
                 List.of(sftFingerprint, "model:" + model),
                 out -> train(out, s, model, sftLocation, listener))
             .withSkipSummary("finetune: skipped: up-to-date (" + run.table(Tables.FINETUNE) + ")"));
+  }
+
+  /**
+   * {@code method = full} keeps four float32 copies of the model; refusing before any work beats an
+   * out-of-memory kill hours into a run. Throws (exit 2) with the estimate when it cannot fit.
+   */
+  static void refuseFullTrainingThatCannotFit(StageContext ctx, FinetuneSettings s, String model) {
+    java.nio.file.Path dir = ModelDirs.localize(model, ctx.hadoopConf().get(), ctx::say);
+    ModelConfig config = ModelConfig.load(dir);
+    long memory = s.fullMemoryBytes();
+    String source = "editforge.finetune.full-memory";
+    if (memory <= 0) {
+      org.apache.spark.SparkConf conf = ctx.spark().sparkContext().getConf();
+      boolean local = ctx.spark().sparkContext().isLocal();
+      String key = local ? "spark.driver.memory" : "spark.executor.memory";
+      if (conf.contains(key)) {
+        memory = conf.getSizeAsBytes(key);
+        source = key;
+      } else {
+        memory = physicalMemory();
+        source = "this machine's memory";
+      }
+    }
+    String problem = FullFinetune.check(config, memory, source);
+    if (problem != null) {
+      throw new UnusableInputException(problem);
+    }
+  }
+
+  private static long physicalMemory() {
+    java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getTotalMemorySize();
+    }
+    return Runtime.getRuntime().maxMemory();
   }
 
   /**
@@ -240,7 +281,10 @@ public final class FinetuneJob implements PipelineStage {
     manifest.put("base_model", model);
     manifest.put("sft", sftLocation);
     manifest.put("batching", s.batching().wireName());
-    manifest.put("adapter", run.path(Tables.FINETUNE + "/adapter").toString());
+    manifest.put("method", s.method());
+    if (!s.fullParameters()) {
+      manifest.put("adapter", run.path(Tables.FINETUNE + "/adapter").toString());
+    }
     manifest.put("merged", run.path(Tables.FINETUNE + "/merged").toString());
     // the loss curves: initial_eval_loss, train_loss and eval_loss as [step, loss] pairs
     manifest.put("trainer_log", run.path(Tables.FINETUNE + "/" + TRAINER_LOG).toString());

@@ -166,6 +166,10 @@ public final class FinetuneRunner {
     if (settings.threads() > 0) {
       JniUtils.setNumThreads(settings.threads());
     }
+    if (settings.fullParameters()) {
+      return new FullFinetune(settings, log)
+          .run(rows, modelDir, device, store, out, listener, progress);
+    }
     AddedTokenSettings added = settings.addedTokens();
     AddedTokenModel.Prepared vocab = null;
     Path loadDir = modelDir;

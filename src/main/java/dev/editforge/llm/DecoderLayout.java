@@ -22,11 +22,14 @@ public final class DecoderLayout {
 
   /** Every weight the model needs, in checkpoint order, with its expected shape. */
   public static Map<String, long[]> expectedShapes(ModelConfig c) {
+    if (c.isGpt2()) {
+      return Gpt2Layout.expectedShapes(c);
+    }
     Map<String, long[]> out = new LinkedHashMap<>();
     out.put(EMBED, new long[] {c.vocabSize(), c.hiddenSize()});
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       out.put(inputNorm(l), new long[] {c.hiddenSize()});
-      for (Projection p : Projection.values()) {
+      for (Projection p : Projection.llamaFamily()) {
         out.put(p.weightName(l), new long[] {p.outFeatures(c), p.inFeatures(c)});
         if (p.hasBias(c)) {
           out.put(p.biasName(l), new long[] {p.outFeatures(c)});

@@ -18,7 +18,9 @@ import java.util.Map;
 /**
  * A Llama-family decoder (Llama 2/3, Qwen2/2.5, Mistral) on DJL's PyTorch engine: RMSNorm,
  * rotate-half RoPE (with llama3 or linear scaling), grouped-query attention, SwiGLU, optional q/k/v
- * bias and tied embeddings, bound to one {@link Device}. Computes in float32, or float16 on GPU.
+ * bias and tied embeddings, bound to one {@link Device}. Computes in float32, or float16 on GPU. A
+ * GPT-2 ({@link ModelConfig#isGpt2()}) loads through the same door and runs {@link Gpt2Forward}
+ * under the same contract, so generation, LoRA and training code serve both.
  *
  * <p>{@link #forward} serves both generation (left-padded batch, attention mask, per-row positions,
  * {@link KvCache}) and training: it works under a {@code GradientCollector} with the base weights
@@ -64,6 +66,9 @@ public final class DecoderModel implements AutoCloseable {
 
   private final float attentionScale;
 
+  /** The GPT-2 forward, or null for a Llama-family model. */
+  private final Gpt2Forward gpt2;
+
   private DecoderModel(
       Path directory,
       ModelConfig config,
@@ -102,6 +107,7 @@ public final class DecoderModel implements AutoCloseable {
                 rotateHalfMatrix(config.headDim()), new Shape(config.headDim(), config.headDim()))
             .toType(dtype, false);
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    this.gpt2 = config.isGpt2() ? new Gpt2Forward(this, manager, this.weights) : null;
   }
 
   /**
@@ -120,29 +126,33 @@ public final class DecoderModel implements AutoCloseable {
     ModelConfig config = ModelConfig.load(dir);
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
       Map<String, long[]> expected = DecoderLayout.expectedShapes(config);
+      // GPT-2 checkpoints name tensors with or without "transformer."; others as expected.
+      Map<String, String> stored =
+          config.isGpt2() ? Gpt2Layout.storedNames(dir, ckpt.names(), expected) : null;
       for (Map.Entry<String, long[]> e : expected.entrySet()) {
-        if (!ckpt.contains(e.getKey())) {
+        String key = stored == null ? e.getKey() : stored.get(e.getKey());
+        if (!ckpt.contains(key)) {
           throw new ModelLoadException(
               dir, "the checkpoint has no tensor " + e.getKey() + ", which config.json implies");
         }
-        long[] actual = ckpt.info(e.getKey()).shape();
+        long[] actual = ckpt.info(key).shape();
         if (!Arrays.equals(actual, e.getValue())) {
           throw new ModelLoadException(
-              ckpt.fileOf(e.getKey()).path(),
+              ckpt.fileOf(key).path(),
               "tensor "
-                  + e.getKey()
+                  + key
                   + " has shape "
                   + Arrays.toString(actual)
                   + " but config.json implies "
                   + Arrays.toString(e.getValue()));
         }
-        if (!ckpt.info(e.getKey()).dtype().isLoadableFloat()) {
+        if (!ckpt.info(key).dtype().isLoadableFloat()) {
           throw new ModelLoadException(
-              ckpt.fileOf(e.getKey()).path(),
+              ckpt.fileOf(key).path(),
               "tensor "
-                  + e.getKey()
+                  + key
                   + " has dtype "
-                  + ckpt.info(e.getKey()).dtype()
+                  + ckpt.info(key).dtype()
                   + "; weights must be F32, F16 or BF16");
         }
       }
@@ -150,7 +160,7 @@ public final class DecoderModel implements AutoCloseable {
       try {
         Map<String, NDArray> weights = new LinkedHashMap<>();
         for (String name : expected.keySet()) {
-          NDArray w = ckpt.load(name, manager, dtype);
+          NDArray w = ckpt.load(stored == null ? name : stored.get(name), manager, dtype);
           w.setName(name);
           weights.put(name, w);
         }
@@ -259,6 +269,9 @@ public final class DecoderModel implements AutoCloseable {
    * cache, appends this call's keys and values and advances it by {@code T}.
    */
   public NDArray forward(DecoderInput in) {
+    if (gpt2 != null) {
+      return gpt2.forward(in);
+    }
     NDManager m = in.inputIds().getManager();
     int batch = in.batchSize();
     int time = in.length();
@@ -336,7 +349,7 @@ public final class DecoderModel implements AutoCloseable {
     return logits;
   }
 
-  private NDArray positions(DecoderInput in, NDManager m, int past, int total) {
+  NDArray positions(DecoderInput in, NDManager m, int past, int total) {
     if (in.positionIds() != null) {
       return in.positionIds();
     }
@@ -351,7 +364,7 @@ public final class DecoderModel implements AutoCloseable {
    * {@code [B|1, 1, 1, T, S]} float32: 0 where a query may attend to a key, {@link #MASKED}
    * elsewhere; null when nothing is masked (one new position, no padding, no window reached).
    */
-  private NDArray additiveMask(DecoderInput in, NDManager m, int past, int total) {
+  NDArray additiveMask(DecoderInput in, NDManager m, int past, int total) {
     boolean windowReached = config.slidingWindow() > 0 && total > config.slidingWindow();
     if (total - past == 1
         && in.attentionMask() == null

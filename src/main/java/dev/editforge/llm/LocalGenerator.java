@@ -30,7 +30,7 @@ import java.util.SplittableRandom;
  * Closes the decoder on {@link #close()} only when constructed as its owner. {@link #greedyIds}
  * holds no state; it closes the cache and step arrays it makes and leaves the caller's delta alone.
  */
-public final class LocalGenerator implements TextGenerator {
+public final class LocalGenerator implements LogprobGenerator {
   private final LoadedDecoder decoder;
   private final LlmSettings settings;
   private final boolean ownsDecoder;
@@ -61,6 +61,9 @@ public final class LocalGenerator implements TextGenerator {
     final IncrementalDetokenizer
         text; // null for token-id rows (greedyIds): no text, no stop strings
     final List<Integer> generated = new ArrayList<>();
+    // Set only when the caller asked for log-probabilities; then every step's logits reach the
+    // host.
+    RowLogprobs logprobs;
     FinishReason finish;
     String finalText;
 
@@ -90,21 +93,80 @@ public final class LocalGenerator implements TextGenerator {
     }
   }
 
+  /**
+   * What a row reports per step: {@code topK} alternatives and the {@code namedIds} (whose texts
+   * are {@code names}), with the tokenizer that spells the alternatives.
+   */
+  private record RowLogprobs(
+      int topK,
+      int[] namedIds,
+      List<String> names,
+      LlmTokenizer tokenizer,
+      List<TokenLogprobs.Step> steps) {}
+
   @Override
   public List<GenerationResult> generate(List<GenerationRequest> requests) {
     return generate(requests, null);
   }
 
   /**
-   * As {@link #generate(List)}, with every forward of each decode batch going through the delta
-   * {@code adapters} returns for that batch's rows (LoRA: one adapter for all, or one per request).
+   * As {@link #generate(List)}, each request's first completion with its per-step log-probabilities
+   * (of the raw model distribution, before temperature or top-p). A named token the tokenizer does
+   * not know is left out of the steps (so it reads as {@link TokenLogprobs#ABSENT}).
    */
-  public List<GenerationResult> generate(List<GenerationRequest> requests, BatchDelta adapters) {
+  @Override
+  public List<LogprobResult> generateWithLogprobs(
+      List<GenerationRequest> requests, LogprobRequest what) {
+    List<GenerationRequest> single = new ArrayList<>(requests.size());
+    for (GenerationRequest r : requests) {
+      single.add(
+          r.isChat()
+              ? GenerationRequest.chat(r.id(), r.messages(), r.sampling().withN(1))
+              : GenerationRequest.text(r.id(), r.prompt(), r.sampling().withN(1)));
+    }
+    List<String> names = new ArrayList<>();
+    List<Integer> ids = new ArrayList<>();
+    for (String n : what.named()) {
+      int id = decoder.tokenizer().specialTokenId(n);
+      if (id >= 0) {
+        names.add(n);
+        ids.add(id);
+      }
+    }
+    int[] namedIds = ids.stream().mapToInt(Integer::intValue).toArray();
+    List<Row> rows = new ArrayList<>();
+    List<Prepared> prepared = prepareAll(single, rows);
+    for (Row r : rows) {
+      r.logprobs =
+          new RowLogprobs(what.topK(), namedIds, names, decoder.tokenizer(), new ArrayList<>());
+    }
+    decodeRows(rows, null);
+    Row[] byRequest = new Row[prepared.size()];
+    for (Row r : rows) {
+      byRequest[r.request] = r;
+    }
+    List<LogprobResult> out = new ArrayList<>();
+    for (int i = 0; i < prepared.size(); i++) {
+      Prepared p = prepared.get(i);
+      Row r = byRequest[i];
+      out.add(
+          p.error() != null
+              ? LogprobResult.failed(p.request().id(), p.error())
+              : new LogprobResult(
+                  p.request().id(),
+                  new Completion(r.finalText, r.generated, r.finish, r.generated.size()),
+                  new TokenLogprobs(r.logprobs.steps()),
+                  null));
+    }
+    return out;
+  }
+
+  /** Prepares every request and adds one row per sample of each usable one to {@code rows}. */
+  private List<Prepared> prepareAll(List<GenerationRequest> requests, List<Row> rows) {
     List<Prepared> prepared = new ArrayList<>();
     for (GenerationRequest r : requests) {
       prepared.add(prepare(r));
     }
-    List<Row> rows = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
       Prepared p = prepared.get(i);
       if (p.error() != null) {
@@ -124,6 +186,11 @@ public final class LocalGenerator implements TextGenerator {
                 decoder.tokenizer()));
       }
     }
+    return prepared;
+  }
+
+  /** Decodes rows in length-sorted batches of up to max-batch-size. */
+  private void decodeRows(List<Row> rows, BatchDelta adapters) {
     // Similar lengths together: less padding per batch.
     rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
     for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
@@ -132,6 +199,16 @@ public final class LocalGenerator implements TextGenerator {
           rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())),
           adapters);
     }
+  }
+
+  /**
+   * As {@link #generate(List)}, with every forward of each decode batch going through the delta
+   * {@code adapters} returns for that batch's rows (LoRA: one adapter for all, or one per request).
+   */
+  public List<GenerationResult> generate(List<GenerationRequest> requests, BatchDelta adapters) {
+    List<Row> rows = new ArrayList<>();
+    List<Prepared> prepared = prepareAll(requests, rows);
+    decodeRows(rows, adapters);
     List<List<Completion>> byRequest = new ArrayList<>();
     for (int i = 0; i < prepared.size(); i++) {
       byRequest.add(new ArrayList<>());
@@ -262,7 +339,8 @@ public final class LocalGenerator implements TextGenerator {
         KvCache cache = model.newCache(gen, b, promptLen + maxNew)) {
       // Greedy batches take the argmax on the device: B ids cross to the host instead of B x vocab
       // floats.
-      boolean greedyOnly = batch.stream().allMatch(r -> r.sampling.isGreedy());
+      boolean greedyOnly =
+          batch.stream().allMatch(r -> r.sampling.isGreedy() && r.logprobs == null);
       StepOutput logits;
       try (NDManager step = gen.newSubManager()) {
         NDArray in = step.create(ids, new Shape(b, promptLen));
@@ -284,6 +362,9 @@ public final class LocalGenerator implements TextGenerator {
               logits.argMax() != null
                   ? (int) logits.argMax()[i]
                   : Sampler.next(logits.logits(), i * vocab, vocab, r.sampling, r.rng);
+          if (r.logprobs != null) {
+            r.logprobs.steps().add(step(logits.logits(), i * vocab, vocab, token, r.logprobs));
+          }
           accept(r, token);
           nextIds[i] = token;
           anyActive |= !r.done();
@@ -330,6 +411,47 @@ public final class LocalGenerator implements TextGenerator {
     return greedyOnly
         ? new StepOutput(null, logits.argMax(2).toLongArray())
         : new StepOutput(logits.toFloatArray(), null);
+  }
+
+  /**
+   * One step's log-probabilities from a row's logits: log-softmax over the vocabulary, the chosen
+   * token, the top {@code topK} and the named tokens.
+   */
+  static TokenLogprobs.Step step(float[] logits, int off, int vocab, int token, RowLogprobs what) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int v = 0; v < vocab; v++) {
+      max = Math.max(max, logits[off + v]);
+    }
+    double sum = 0;
+    for (int v = 0; v < vocab; v++) {
+      sum += Math.exp(logits[off + v] - max);
+    }
+    double logZ = max + Math.log(sum);
+    java.util.Map<String, Double> top = new java.util.HashMap<>();
+    if (what.topK() > 0) {
+      // Partial selection: k passes over the row are cheaper than sorting a 32k-150k vocabulary.
+      boolean[] taken = new boolean[vocab];
+      for (int k = 0; k < Math.min(what.topK(), vocab); k++) {
+        int best = -1;
+        for (int v = 0; v < vocab; v++) {
+          if (!taken[v] && (best < 0 || logits[off + v] > logits[off + best])) {
+            best = v;
+          }
+        }
+        taken[best] = true;
+        // Distinct ids can decode to the same text (partial UTF-8 bytes): keep the likelier.
+        top.merge(
+            what.tokenizer().decode(new int[] {best}, false), logits[off + best] - logZ, Math::max);
+      }
+    }
+    for (int n = 0; n < what.namedIds().length; n++) {
+      int id = what.namedIds()[n];
+      if (id < vocab) {
+        top.put(what.names().get(n), logits[off + id] - logZ);
+      }
+    }
+    String text = what.tokenizer().decode(new int[] {token}, false);
+    return new TokenLogprobs.Step(token, text, logits[off + token] - logZ, top);
   }
 
   private static void accept(Row r, int token) {

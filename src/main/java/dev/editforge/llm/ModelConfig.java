@@ -44,7 +44,7 @@ public record ModelConfig(
     int bosTokenId,
     List<Integer> eosTokenIds) {
 
-  public static final List<String> SUPPORTED_TYPES = List.of("llama", "qwen2", "mistral");
+  public static final List<String> SUPPORTED_TYPES = List.of("llama", "qwen2", "mistral", "gpt2");
   public static final List<String> SUPPORTED_ROPE_SCALING = List.of("llama3", "linear");
 
   /**
@@ -185,8 +185,20 @@ public record ModelConfig(
         eosTokenIds);
   }
 
+  /**
+   * GPT-2 (learned positions, LayerNorm, fused {@code c_attn}, Conv1D): see {@link Gpt2Layout}. Its
+   * LayerNorm epsilon is {@link #rmsNormEps()}, {@code n_positions} is {@link
+   * #maxPositionEmbeddings()}.
+   */
+  public boolean isGpt2() {
+    return modelType.equals("gpt2");
+  }
+
   /** Parameters that carry weights, excluding the tied lm_head. */
   public long parameterCount() {
+    if (isGpt2()) {
+      return Gpt2Layout.parameterCount(this);
+    }
     long h = hiddenSize;
     long q = (long) numAttentionHeads * headDim;
     long kv = (long) numKeyValueHeads * headDim;
@@ -218,6 +230,9 @@ public record ModelConfig(
               + type
               + "\" is not supported; supported decoder types: "
               + String.join(", ", SUPPORTED_TYPES));
+    }
+    if (type.equals("gpt2")) {
+      return Gpt2Layout.parseConfig(file, root, generation);
     }
     int hidden = positive(file, root, "hidden_size");
     int heads = positive(file, root, "num_attention_heads");
@@ -329,7 +344,7 @@ public record ModelConfig(
     return new RopeScaling(type, factor, low, high, original);
   }
 
-  private static void addIds(JsonNode node, Set<Integer> out) {
+  static void addIds(JsonNode node, Set<Integer> out) {
     if (node == null || node.isNull()) {
       return;
     }
@@ -340,7 +355,7 @@ public record ModelConfig(
     }
   }
 
-  private static int positive(Path file, JsonNode root, String key) {
+  static int positive(Path file, JsonNode root, String key) {
     JsonNode n = root.get(key);
     if (n == null || n.isNull()) {
       throw new ModelLoadException(file, "missing " + key);
@@ -351,7 +366,7 @@ public record ModelConfig(
     return n.asInt();
   }
 
-  private static double positiveDouble(Path file, JsonNode root, String key, double fallback) {
+  static double positiveDouble(Path file, JsonNode root, String key, double fallback) {
     JsonNode n = root.get(key);
     if (n == null || n.isNull()) {
       return fallback;

@@ -12,9 +12,10 @@ import ai.djl.ndarray.NDArray;
  * when the model computes in float16); the result must be {@code [B, T, out]} of the same type and
  * device, or null for "no change". {@code module} is the Hugging Face module name ({@code q_proj},
  * {@code k_proj}, {@code v_proj}, {@code o_proj}, {@code gate_proj}, {@code up_proj}, {@code
- * down_proj}; see {@link Projection}). Arrays the hook creates during a forward are intermediates:
- * the model closes them when the layer is done (autograd keeps what backward needs). Called on the
- * thread that runs the forward.
+ * down_proj}; GPT-2's {@code c_attn}, {@code attn.c_proj}, {@code c_fc}, {@code mlp.c_proj}: see
+ * {@link Projection#key()}). Arrays the hook creates during a forward are intermediates: the model
+ * closes them when the layer is done (autograd keeps what backward needs). Called on the thread
+ * that runs the forward.
  */
 @FunctionalInterface
 public interface ProjectionDelta {

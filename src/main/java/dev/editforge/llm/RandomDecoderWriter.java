@@ -78,7 +78,15 @@ public final class RandomDecoderWriter {
             dtype,
             shape,
             out ->
-                writeRandom(out, dtype, shape, scaleOf(name, shape), seed, name, block, scratch));
+                writeRandom(
+                    out,
+                    dtype,
+                    shape,
+                    config.isGpt2() ? Gpt2Layout.randomScale(name, shape) : scaleOf(name, shape),
+                    seed,
+                    name,
+                    block,
+                    scratch));
         weightMap.put(name, file);
       }
       writer.write(dir.resolve(file));
@@ -138,6 +146,9 @@ public final class RandomDecoderWriter {
 
   /** The {@code config.json} content Hugging Face would write for {@code c}. */
   public static ObjectNode configJson(ModelConfig c) {
+    if (c.isGpt2()) {
+      return Gpt2Layout.configJson(c);
+    }
     ObjectNode o = Json.COMPACT.createObjectNode();
     String arch =
         switch (c.modelType()) {

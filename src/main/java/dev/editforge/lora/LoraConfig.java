@@ -12,9 +12,9 @@ import java.util.Set;
  * {@code lora_dropout} and the target modules. The adapted projection computes {@code W x + (alpha
  * / r) * B A dropout(x)}.
  *
- * @param targets module names ({@code q_proj}, ... see {@link Projection}), or the single entry
- *     {@code all-linear} for all seven projections of every layer (PEFT's shorthand; the LM head is
- *     not adapted, as in PEFT)
+ * @param targets module names ({@code q_proj}, ...; GPT-2: {@code c_attn}, {@code c_proj}, {@code
+ *     c_fc}; see {@link Projection}), or the single entry {@code all-linear} for every projection
+ *     of every layer (PEFT's shorthand; the LM head is not adapted, as in PEFT)
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targets) {
   public static final String ALL_LINEAR = "all-linear";
@@ -53,13 +53,39 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
     return alpha / rank;
   }
 
-  /** The adapted projections, in {@link Projection} order. */
+  /**
+   * The adapted projections of a Llama-family model, in {@link Projection} order ({@link
+   * #projectionsOf} for any architecture).
+   */
   public List<Projection> projections() {
+    return pick(Projection.llamaFamily());
+  }
+
+  /**
+   * The adapted projections of a model of {@code model}'s architecture, in forward order: for GPT-2
+   * {@code c_proj} names both the attention and the MLP output, as in PEFT, whose target names
+   * match module-name suffixes. Throws when no target names a projection of that architecture.
+   */
+  public List<Projection> projectionsOf(ModelConfig model) {
+    List<Projection> out = pick(Projection.of(model));
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(
+          "LoRA targets "
+              + targets
+              + " name no projection of a "
+              + model.modelType()
+              + " model; its projections are "
+              + Projection.of(model).stream().map(Projection::moduleName).distinct().toList());
+    }
+    return out;
+  }
+
+  private List<Projection> pick(List<Projection> candidates) {
     if (targets.contains(ALL_LINEAR)) {
-      return List.of(Projection.values());
+      return candidates;
     }
     Set<Projection> set = new LinkedHashSet<>();
-    for (Projection p : Projection.values()) {
+    for (Projection p : candidates) {
       if (targets.contains(p.moduleName())) {
         set.add(p);
       }
@@ -76,7 +102,7 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
   public List<LoraTarget> targetsOf(ModelConfig config) {
     List<LoraTarget> out = new ArrayList<>();
     for (int l = 0; l < config.numHiddenLayers(); l++) {
-      for (Projection p : projections()) {
+      for (Projection p : projectionsOf(config)) {
         out.add(new LoraTarget(l, p, p.inFeatures(config), p.outFeatures(config)));
       }
     }

@@ -115,7 +115,9 @@ public final class LoraMerge {
               value.getDataType() == DataType.FLOAT32
                   ? value
                   : value.toType(DataType.FLOAT32, false);
-          value = w32.add(b.matMul(a).mul(scale));
+          NDArray delta = b.matMul(a).mul(scale);
+          // GPT-2's Conv1D stores [in, out]: PEFT merges with fan_in_fan_out, i.e. transposed.
+          value = w32.add(f.target().projection().conv1d() ? delta.transpose() : delta);
           value.attach(m);
         }
         w.add(e.getKey(), value, dtype);

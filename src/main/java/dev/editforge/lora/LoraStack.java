@@ -300,7 +300,7 @@ public final class LoraStack implements AutoCloseable {
       if (layer >= slot.length) {
         return null;
       }
-      int i = slot[layer][Projection.byModuleName(module).ordinal()];
+      int i = slot[layer][Projection.byKey(module).ordinal()];
       if (i < 0) {
         return null;
       }

@@ -7,11 +7,15 @@ import dev.editforge.llm.Projection;
  * r]}.
  */
 public record LoraTarget(int layer, Projection projection, int in, int out) {
-  /** {@code "3.q_proj"}: the key of this target in adapter maps. */
+  /**
+   * {@code "3.q_proj"}: the key of this target in adapter maps (GPT-2: {@code "3.attn.c_proj"}, see
+   * {@link Projection#key()}).
+   */
   public String key() {
-    return key(layer, projection.moduleName());
+    return key(layer, projection.key());
   }
 
+  /** {@code module} is a {@link Projection#key()}. */
   public static String key(int layer, String module) {
     return layer + "." + module;
   }

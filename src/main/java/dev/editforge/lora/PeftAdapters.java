@@ -33,7 +33,14 @@ import java.util.regex.Pattern;
  * {@code all-linear} (the tensors present decide what is adapted), {@code use_rslora} (scale alpha
  * / sqrt(r), applied by storing an equivalent alpha). It refuses, with a message, what editforge
  * cannot apply faithfully: DoRA, per-module rank/alpha patterns, trained biases, {@code
- * fan_in_fan_out}, embedding/LM-head LoRA adapters, and pickle {@code adapter_model.bin}.
+ * fan_in_fan_out} on a Llama-family model, embedding/LM-head adapters, and pickle {@code
+ * adapter_model.bin}.
+ *
+ * <p>GPT-2 ({@code base_model.model.transformer.h.N.attn.c_attn.lora_A.weight}): its projections
+ * are {@code Conv1D}s, for which PEFT sets {@code fan_in_fan_out: true}. That flag only says the
+ * base weight is {@code [in, out]}, so the merged delta is {@code (B A)^T}; the factors keep the
+ * {@code [r, in]} / {@code [out, r]} shapes. Saving writes it true for GPT-2 adapters, loading
+ * accepts either value for GPT-2.
  *
  * <p>{@link TrainableTokens} (rows of added tokens) are saved as PEFT saves {@code
  * trainable_token_indices}: {@code base_model.model.model.embed_tokens.token_adapter
@@ -42,7 +49,8 @@ import java.util.regex.Pattern;
  * base_model.model.lm_head.token_adapter.trainable_tokens_delta}; {@code adapter_config.json} lists
  * the ids ({@code [ids]} when tied, {@code {"embed_tokens": ids, "lm_head": ids}} when not). PEFT
  * applies them to a base model resized to the adapter's tokenizer first ({@code
- * model.resize_token_embeddings(len(tokenizer))}).
+ * model.resize_token_embeddings(len(tokenizer))}). Llama-family models only (GPT-2's {@code wte} is
+ * not handled).
  */
 public final class PeftAdapters {
   public static final String CONFIG = "adapter_config.json";
@@ -55,7 +63,7 @@ public final class PeftAdapters {
 
   private static final Pattern KEY =
       Pattern.compile(
-          "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight");
+          "base_model\\.model\\.(?:model\\.layers|transformer\\.h)\\.(\\d+)\\.(self_attn|mlp|attn)\\.(\\w+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight");
 
   private PeftAdapters() {}
 
@@ -70,7 +78,8 @@ public final class PeftAdapters {
       cfg.putNull("auto_mapping");
       cfg.put("base_model_name_or_path", baseModel == null ? "" : baseModel);
       cfg.put("bias", "none");
-      cfg.put("fan_in_fan_out", false);
+      boolean conv1d = adapter.targets().stream().anyMatch(t -> t.projection().conv1d());
+      cfg.put("fan_in_fan_out", conv1d);
       cfg.put("inference_mode", true);
       cfg.put("init_lora_weights", true);
       cfg.putNull("layers_pattern");
@@ -87,7 +96,10 @@ public final class PeftAdapters {
       cfg.putObject("rank_pattern");
       cfg.putNull("revision");
       ArrayNode targets = cfg.putArray("target_modules");
-      c.moduleNames().forEach(targets::add);
+      adapter.targets().stream()
+          .map(t -> t.projection().moduleName())
+          .distinct()
+          .forEach(targets::add);
       cfg.put("task_type", "CAUSAL_LM");
       TrainableTokens rows = adapter.trainableTokens();
       if (rows == null) {
@@ -150,7 +162,9 @@ public final class PeftAdapters {
           cfgFile + ": peft_type is \"" + type + "\", only LORA is supported");
     }
     refuse(cfgFile, cfg, "use_dora", "DoRA");
-    refuse(cfgFile, cfg, "fan_in_fan_out", "fan_in_fan_out");
+    if (!model.isGpt2()) {
+      refuse(cfgFile, cfg, "fan_in_fan_out", "fan_in_fan_out");
+    }
     if (cfg.hasNonNull("rank_pattern") && cfg.get("rank_pattern").size() > 0
         || cfg.hasNonNull("alpha_pattern") && cfg.get("alpha_pattern").size() > 0) {
       throw new IllegalArgumentException(
@@ -203,7 +217,7 @@ public final class PeftAdapters {
                   + " is not a LoRA factor of a decoder projection (embedding, LM-head or DoRA adapters are not supported)");
         }
         int layer = Integer.parseInt(mt.group(1));
-        Projection p = Projection.byModuleName(mt.group(3));
+        Projection p = projection(model, mt.group(2), mt.group(3), weights, name);
         if (layer >= model.numHiddenLayers()) {
           throw new IllegalArgumentException(
               weights
@@ -231,8 +245,7 @@ public final class PeftAdapters {
                   + r
                   + ")");
         }
-        float[][] ab =
-            found.computeIfAbsent(LoraTarget.key(layer, p.moduleName()), k -> new float[2][]);
+        float[][] ab = found.computeIfAbsent(LoraTarget.key(layer, p.key()), k -> new float[2][]);
         ab[isA ? 0 : 1] = f.readFloats(name);
       }
     }
@@ -271,9 +284,9 @@ public final class PeftAdapters {
               + " holds trainable token rows but adapter_config.json has no trainable_token_indices");
     }
     List<String> modules = new ArrayList<>();
-    for (Projection p : Projection.values()) {
+    for (Projection p : Projection.of(model)) {
       for (String key : found.keySet()) {
-        if (key.endsWith("." + p.moduleName()) && !modules.contains(p.moduleName())) {
+        if (key.endsWith("." + p.key()) && !modules.contains(p.moduleName())) {
           modules.add(p.moduleName());
         }
       }
@@ -338,6 +351,27 @@ public final class PeftAdapters {
       }
     }
     return ids;
+  }
+
+  /** The projection of {@code model}'s architecture at {@code block.module}. */
+  private static Projection projection(
+      ModelConfig model, String block, String module, Path weights, String name) {
+    for (Projection p : Projection.of(model)) {
+      if (p.block().equals(block) && p.moduleName().equals(module)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException(
+        weights
+            + ": tensor "
+            + name
+            + " adapts "
+            + block
+            + "."
+            + module
+            + ", which a "
+            + model.modelType()
+            + " model does not have");
   }
 
   private static void refuse(Path file, JsonNode cfg, String flag, String what) {

@@ -76,10 +76,12 @@ class ModelConfigTest {
         assertThrows(
             ModelLoadException.class,
             () ->
-                parse("{\"model_type\": \"gpt2\", \"vocab_size\": 10, \"hidden_size\": 8}", null));
+                parse(
+                    "{\"model_type\": \"gpt_neox\", \"vocab_size\": 10, \"hidden_size\": 8}",
+                    null));
     assertTrue(e.getMessage().contains("config.json"), e.getMessage());
-    assertTrue(e.getMessage().contains("\"gpt2\" is not supported"), e.getMessage());
-    assertTrue(e.getMessage().contains("llama, qwen2, mistral"), e.getMessage());
+    assertTrue(e.getMessage().contains("\"gpt_neox\" is not supported"), e.getMessage());
+    assertTrue(e.getMessage().contains("llama, qwen2, mistral, gpt2"), e.getMessage());
   }
 
   @Test

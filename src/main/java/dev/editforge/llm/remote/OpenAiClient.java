@@ -9,7 +9,10 @@ import dev.editforge.llm.Completion;
 import dev.editforge.llm.FinishReason;
 import dev.editforge.llm.GenerationRequest;
 import dev.editforge.llm.GenerationResult;
+import dev.editforge.llm.LogprobRequest;
+import dev.editforge.llm.LogprobResult;
 import dev.editforge.llm.SamplingParams;
+import dev.editforge.llm.TokenLogprobs;
 import dev.editforge.llm.net.Backoff;
 import dev.editforge.llm.net.Secrets;
 import dev.editforge.text.Json;
@@ -136,6 +139,92 @@ public final class OpenAiClient implements AutoCloseable {
           1,
           e);
     }
+  }
+
+  /**
+   * Completes one request (its first completion) asking the server for each generated token's
+   * log-probability and its {@code what.topK()} most likely alternatives ({@code logprobs} on
+   * {@code /completions}, {@code logprobs} + {@code top_logprobs} on {@code /chat/completions}).
+   * The protocol cannot ask for named tokens: one outside the server's top-k is absent from the
+   * step. Never throws.
+   */
+  public LogprobResult generateWithLogprobs(
+      String model, GenerationRequest request, LogprobRequest what) {
+    String path = request.isChat() ? "/chat/completions" : "/completions";
+    try {
+      ObjectNode body = requestBody(model == null ? settings.model() : model, request);
+      body.put("n", 1);
+      if (request.isChat()) {
+        body.put("logprobs", true);
+        body.put("top_logprobs", what.topK());
+      } else {
+        body.put("logprobs", what.topK());
+      }
+      String reply = post(path, body);
+      try {
+        return parseLogprobs(request.id(), request.isChat(), JSON.readTree(reply));
+      } catch (IOException | RuntimeException e) {
+        return LogprobResult.failed(
+            request.id(),
+            "POST "
+                + url(path)
+                + ": unreadable response: "
+                + clean(String.valueOf(e.getMessage())));
+      }
+    } catch (RemoteException e) {
+      return LogprobResult.failed(request.id(), e.getMessage());
+    }
+  }
+
+  /**
+   * Maps a reply with log-probabilities onto {@link TokenLogprobs}: the completions shape ({@code
+   * logprobs.tokens}, {@code token_logprobs}, {@code top_logprobs} as token → log-prob objects) or
+   * the chat shape ({@code logprobs.content[]} of {@code token}, {@code logprob}, {@code
+   * top_logprobs[]}). Package-private for tests.
+   */
+  static LogprobResult parseLogprobs(String requestId, boolean chat, JsonNode response) {
+    GenerationResult r = parse(requestId, chat, response);
+    if (!r.ok()) {
+      return LogprobResult.failed(requestId, r.error());
+    }
+    JsonNode choice = null;
+    for (JsonNode c : response.path("choices")) {
+      if (choice == null || c.path("index").asInt(0) < choice.path("index").asInt(0)) {
+        choice = c;
+      }
+    }
+    JsonNode lp = choice.path("logprobs");
+    List<TokenLogprobs.Step> steps = new ArrayList<>();
+    if (lp.has("content")) {
+      for (JsonNode t : lp.path("content")) {
+        Map<String, Double> top = new java.util.HashMap<>();
+        for (JsonNode alt : t.path("top_logprobs")) {
+          top.put(alt.path("token").asText(), alt.path("logprob").asDouble());
+        }
+        steps.add(
+            new TokenLogprobs.Step(
+                -1, t.path("token").asText(), t.path("logprob").asDouble(), top));
+      }
+    } else if (lp.has("tokens")) {
+      JsonNode tokens = lp.path("tokens");
+      for (int i = 0; i < tokens.size(); i++) {
+        Map<String, Double> top = new java.util.HashMap<>();
+        JsonNode alts = lp.path("top_logprobs").path(i);
+        alts.fields().forEachRemaining(e -> top.put(e.getKey(), e.getValue().asDouble()));
+        JsonNode chosen = lp.path("token_logprobs").path(i);
+        steps.add(
+            new TokenLogprobs.Step(
+                -1,
+                tokens.get(i).asText(),
+                chosen.isNumber() ? chosen.asDouble() : TokenLogprobs.ABSENT,
+                top));
+      }
+    } else {
+      return LogprobResult.failed(
+          requestId,
+          "the server's reply has no logprobs (does it support the logprobs parameter?)");
+    }
+    return new LogprobResult(requestId, r.completions().get(0), new TokenLogprobs(steps), null);
   }
 
   /** {@link #chat(String, List, SamplingParams)} of one user message with the settings' model. */

@@ -2,7 +2,9 @@ package dev.editforge.llm.remote;
 
 import dev.editforge.llm.GenerationRequest;
 import dev.editforge.llm.GenerationResult;
-import dev.editforge.llm.TextGenerator;
+import dev.editforge.llm.LogprobGenerator;
+import dev.editforge.llm.LogprobRequest;
+import dev.editforge.llm.LogprobResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,16 +14,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@link TextGenerator} backed by an OpenAI-compatible server. A batch is sent concurrently (at
- * most {@code max-concurrency} requests in flight, enforced by the client) and comes back in
- * request order; a request that still fails after its retries gets an error result while the rest
- * of the batch goes on.
+ * {@link dev.editforge.llm.TextGenerator} backed by an OpenAI-compatible server. A batch is sent
+ * concurrently (at most {@code max-concurrency} requests in flight, enforced by the client) and
+ * comes back in request order; a request that still fails after its retries gets an error result
+ * while the rest of the batch goes on.
  *
  * <p>Thread-safe. Owns a small thread pool (the HTTP calls block) and, when built from settings,
  * its {@link OpenAiClient}; {@link #close()} releases both. A generator built on a borrowed client
  * (e.g. one per LoRA adapter name) leaves that client open.
  */
-public final class OpenAiGenerator implements TextGenerator {
+public final class OpenAiGenerator implements LogprobGenerator {
   private static final AtomicInteger POOLS = new AtomicInteger();
 
   private final OpenAiClient client;
@@ -71,6 +73,30 @@ public final class OpenAiGenerator implements TextGenerator {
       } catch (CompletionException | java.util.concurrent.CancellationException e) {
         Throwable c = e.getCause() == null ? e : e.getCause();
         out.add(GenerationResult.failed(requests.get(i).id(), "remote generation failed: " + c));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * As {@link #generate}, with per-token log-probabilities ({@link
+   * OpenAiClient#generateWithLogprobs}).
+   */
+  @Override
+  public List<LogprobResult> generateWithLogprobs(
+      List<GenerationRequest> requests, LogprobRequest what) {
+    List<CompletableFuture<LogprobResult>> futures = new ArrayList<>(requests.size());
+    for (GenerationRequest r : requests) {
+      futures.add(
+          CompletableFuture.supplyAsync(() -> client.generateWithLogprobs(model, r, what), pool));
+    }
+    List<LogprobResult> out = new ArrayList<>(requests.size());
+    for (int i = 0; i < futures.size(); i++) {
+      try {
+        out.add(futures.get(i).join());
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        Throwable c = e.getCause() == null ? e : e.getCause();
+        out.add(LogprobResult.failed(requests.get(i).id(), "remote generation failed: " + c));
       }
     }
     return out;
