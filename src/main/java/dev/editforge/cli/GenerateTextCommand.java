@@ -45,6 +45,13 @@ public final class GenerateTextCommand extends StageCommand {
       description = "Sampling seed (default ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(
+      names = "--keep-special-tokens",
+      description =
+          "Keep special and added tokens (e.g. Self-RAG's [Retrieval], <paragraph>) in the printed"
+              + " completion; by default they are skipped, as vLLM and transformers do")
+  boolean keepSpecialTokens;
+
   @Override
   protected int execute(Launch launch) {
     Path dir;
@@ -57,6 +64,7 @@ public final class GenerateTextCommand extends StageCommand {
             maxNewTokens,
             temperature,
             seed,
+            keepSpecialTokens,
             launch.settings().llm(),
             console(),
             System.err)

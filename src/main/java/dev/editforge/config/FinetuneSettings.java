@@ -25,6 +25,7 @@ import java.util.List;
  * @param method {@code lora} (train an adapter, merge it) or {@code full} (train every weight)
  * @param fullMemoryBytes memory {@code method = full} may fill with weights, gradients and AdamW
  *     state; 0 = the training task's Spark memory (executor, or driver in local mode)
+ * @param addedTokens special tokens added before training, their rows' init, paragraph masking
  */
 public record FinetuneSettings(
     String model,
@@ -57,7 +58,8 @@ public record FinetuneSettings(
     int threads,
     long maxShardBytes,
     String method,
-    long fullMemoryBytes)
+    long fullMemoryBytes,
+    AddedTokenSettings addedTokens)
     implements Serializable {
 
   public static final List<String> METHODS = List.of("lora", "full");
@@ -68,6 +70,14 @@ public record FinetuneSettings(
   public FinetuneSettings {
     loraTargets = List.copyOf(loraTargets);
     lora(loraRank, loraAlpha, loraDropout, loraTargets);
+    if (addedTokens == null) {
+      addedTokens = AddedTokenSettings.none();
+    }
+    if ("full".equals(method) && !addedTokens.tokens().isEmpty()) {
+      // the added rows are trained beside LoRA factors; full training has no such path yet
+      throw new IllegalArgumentException(
+          "added-tokens needs method = lora (method = full does not add tokens yet)");
+    }
   }
 
   public static List<String> chatTemplates() {
@@ -116,7 +126,8 @@ public record FinetuneSettings(
           r.integer("threads", 0, 1024),
           r.bytes("max-shard-size", 1, Long.MAX_VALUE),
           r.oneOf("method", METHODS),
-          r.bytes("full-memory", 0, Long.MAX_VALUE));
+          r.bytes("full-memory", 0, Long.MAX_VALUE),
+          AddedTokenSettings.from(r));
     } catch (IllegalArgumentException e) {
       throw new SettingsException("editforge.finetune: " + e.getMessage());
     }

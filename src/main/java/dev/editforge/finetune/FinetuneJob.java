@@ -269,7 +269,9 @@ public final class FinetuneJob implements PipelineStage {
         .count("steps", r.steps())
         .count("resumed_from_step", r.resumedFrom())
         .count("best_step", r.bestStep())
-        .count("output_step", r.outputStep());
+        .count("output_step", r.outputStep())
+        .count("all_masked_rows", r.allMaskedRows())
+        .count("added_tokens", r.addedTokens());
     manifest.put("initial_eval_loss", finite(r.initialEvalLoss()));
     manifest.put("final_eval_loss", finite(r.finalEvalLoss()));
     manifest.put("best_eval_loss", finite(r.bestEvalLoss()));

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.editforge.config.AddedTokenSettings;
 import dev.editforge.config.FinetuneSettings;
 import dev.editforge.io.SftRow;
 import dev.editforge.llm.ChatTemplate;
@@ -23,6 +24,8 @@ import dev.editforge.lora.PeftAdapters;
 import dev.editforge.lora.TokenizedSample;
 import dev.editforge.lora.TrainSample;
 import dev.editforge.lora.TrainSettings;
+import dev.editforge.lora.TrainableTokens;
+import dev.editforge.selfrag.ReflectionTokens;
 import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,6 +53,12 @@ import java.util.stream.Stream;
  * with the same seed reaches: data order and dropout derive from (seed, epoch/step) only. The store
  * keeps the latest and the best (lowest eval loss) checkpoints; with {@code load-best} the output
  * adapter is the best checkpoint's.
+ *
+ * <p>Added tokens ({@code finetune.added-tokens}): the base model is first prepared with them
+ * ({@link AddedTokenModel}, in a temporary directory), the rows of the new ids are trained beside
+ * the LoRA factors ({@link TrainableTokens}), and the adapter directory gets the tokenizer too.
+ * Passage spans are masked from the loss by {@link ParagraphMask}; rows left without a loss token
+ * are dropped and counted ({@link Result#allMaskedRows}).
  */
 public final class FinetuneRunner {
   /**
@@ -87,7 +96,9 @@ public final class FinetuneRunner {
       int outputStep,
       double firstTrainLoss,
       double lastTrainLoss,
-      String device) {}
+      String device,
+      int allMaskedRows,
+      int addedTokens) {}
 
   private static final String STATE = "finetune_state.json";
 
@@ -159,17 +170,66 @@ public final class FinetuneRunner {
       return new FullFinetune(settings, log)
           .run(rows, modelDir, device, store, out, listener, progress);
     }
+    AddedTokenSettings added = settings.addedTokens();
+    AddedTokenModel.Prepared vocab = null;
+    Path loadDir = modelDir;
+    if (!added.tokens().isEmpty()) {
+      vocab =
+          AddedTokenModel.prepare(
+              modelDir,
+              Files.createTempDirectory("editforge-added-tokens-"),
+              added.tokens(),
+              added.resizeMultiple(),
+              AddedTokenModel.Init.parse(added.init()),
+              settings.seed());
+      loadDir = vocab.dir();
+      log.accept(
+          vocab.count() == 0
+              ? "finetune: the tokenizer already has all "
+                  + added.tokens().size()
+                  + " added tokens; no rows to add or train"
+              : String.format(
+                  java.util.Locale.ROOT,
+                  "finetune: %d tokens added (ids %d..%d; %d already known), embedding rows %d -> %d",
+                  vocab.count(),
+                  vocab.start(),
+                  vocab.start() + vocab.count() - 1,
+                  added.tokens().size() - vocab.count(),
+                  vocab.oldRows(),
+                  vocab.newRows()));
+    }
     try (LoadedDecoder dec =
-        DecoderLoader.load(modelDir, device, DecoderLoader.dtype(settings.dtype(), device))) {
+        DecoderLoader.load(loadDir, device, DecoderLoader.dtype(settings.dtype(), device))) {
       DecoderModel model = dec.model();
       ChatTemplate template =
           settings.templateOrNull() == null ? null : dec.chatTemplate(settings.chatTemplate());
       SftTokenizer tok = new SftTokenizer(dec.tokenizer(), template, settings.completionOnly());
+      ParagraphMask mask =
+          new ParagraphMask(
+              ParagraphMask.Mode.parse(added.paragraphMask()),
+              dec.tokenizer().specialTokenId(ReflectionTokens.PARAGRAPH_OPEN),
+              dec.tokenizer().specialTokenId(ReflectionTokens.PARAGRAPH_CLOSE));
       boolean[] isEval = evalMask(rows.size(), settings.evalFraction(), settings.seed());
       List<TokenizedSample> train = new ArrayList<>();
       List<TokenizedSample> eval = new ArrayList<>();
+      int allMasked = 0;
       for (int i = 0; i < rows.size(); i++) {
-        (isEval[i] ? eval : train).add(tok.tokenize(rows.get(i)));
+        TokenizedSample sample = tok.tokenize(rows.get(i));
+        if (mask.active()) {
+          sample = mask.apply(sample, tok.promptLength(rows.get(i)));
+          if (sample.lossTokens() == 0) {
+            // Self-RAG drops such rows too (finetune.py:515); here they are counted.
+            allMasked++;
+            continue;
+          }
+        }
+        (isEval[i] ? eval : train).add(sample);
+      }
+      if (allMasked > 0) {
+        log.accept(
+            "finetune: "
+                + allMasked
+                + " rows dropped: no token left to learn once their passages were masked");
       }
       if (train.isEmpty()) {
         throw new IllegalArgumentException(
@@ -218,6 +278,11 @@ public final class FinetuneRunner {
         log.accept("finetune: resumed from checkpoint " + store.path(latest.get()));
       } else {
         LoraAdapter init = LoraAdapter.initialize(model.config(), settings.lora(), settings.seed());
+        if (vocab != null && vocab.count() > 0) {
+          init =
+              init.withTrainableTokens(
+                  TrainableTokens.fromModel(model, vocab.start(), vocab.count()));
+        }
         stack = LoraStack.of(List.of(init), device);
         trainer =
             new LoraTrainer(model, stack, List.of(data), ts, new long[] {settings.seed()}, padId);
@@ -288,6 +353,10 @@ public final class FinetuneRunner {
           outputStep = bestStep;
         }
         PeftAdapters.save(out.resolve("adapter"), adapter, baseModelName);
+        if (vocab != null) {
+          // transformers users resize the base to this tokenizer before loading the adapter
+          AddedTokenModel.copyTokenizer(loadDir, out.resolve("adapter"));
+        }
         LoraMerge.saveMerged(model, adapter, out.resolve("merged"), settings.maxShardBytes());
         state.put("output_step", outputStep);
         Json.MAPPER
@@ -315,10 +384,16 @@ public final class FinetuneRunner {
             trainLoss.isEmpty()
                 ? Double.NaN
                 : trainLoss.get(trainLoss.size() - 1).get(1).asDouble(),
-            device.toString());
+            device.toString(),
+            allMasked,
+            vocab == null ? 0 : vocab.count());
       } finally {
         trainer.close();
         stack.close();
+      }
+    } finally {
+      if (vocab != null) {
+        deleteTree(vocab.dir());
       }
     }
   }

@@ -226,7 +226,9 @@ final class FullFinetune {
             trainLoss.isEmpty()
                 ? Double.NaN
                 : trainLoss.get(trainLoss.size() - 1).get(1).asDouble(),
-            device.toString());
+            device.toString(),
+            0,
+            0);
       }
     }
   }

@@ -79,6 +79,17 @@ public final class SftTokenizer {
     return new TokenizedSample(ids, labels);
   }
 
+  /**
+   * How many leading tokens of {@link #tokenize}'s sample are the prompt (the completion starts
+   * there, whatever the loss setting).
+   */
+  public int promptLength(SftRow row) {
+    Text t = text(row);
+    return template == null
+        ? tokenizer.encode(t.prompt(), true).length
+        : tokenizer.encode(t.prompt(), false).length;
+  }
+
   public List<TokenizedSample> tokenize(List<SftRow> rows) {
     return rows.stream().map(this::tokenize).toList();
   }

@@ -317,6 +317,9 @@ public final class DecoderModel implements AutoCloseable {
               .getNDArrayInternal()
               .embedding(in.inputIds(), embed, SparseFormat.DENSE)
               .singletonOrThrow();
+      if (in.delta() != null) {
+        x = in.delta().embeddings(in.inputIds(), x);
+      }
       for (int l = 0; l < layers.length; l++) {
         NDArray next;
         try (NDScope layerScope = new NDScope()) {
@@ -330,9 +333,13 @@ public final class DecoderModel implements AutoCloseable {
       if (in.lastPositionOnly() && time > 1) {
         x = x.get(":, {}:, :", time - 1);
       }
-      logits = Linear.linear(rmsNorm(x, finalNorm), lmHead, null).singletonOrThrow();
+      NDArray hidden = rmsNorm(x, finalNorm);
+      logits = Linear.linear(hidden, lmHead, null).singletonOrThrow();
       if (logits.getDataType() != DataType.FLOAT32) {
         logits = logits.toType(DataType.FLOAT32, false);
+      }
+      if (in.delta() != null) {
+        logits = in.delta().logits(hidden, logits);
       }
       NDScope.unregister(logits);
     }

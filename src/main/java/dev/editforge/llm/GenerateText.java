@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * The logic of {@code editforge generate-text --model DIR --prompt TEXT [--max-new-tokens N]
- * [--temperature T] [--seed S]}: loads a local model, completes one raw prompt and prints the
- * prompt followed by its completion (so greedy output reads as one text, as llama2.c prints it).
+ * [--temperature T] [--seed S] [--keep-special-tokens]}: loads a local model, completes one raw
+ * prompt and prints the prompt followed by its completion (so greedy output reads as one text, as
+ * llama2.c prints it).
  */
 public final class GenerateText {
   private GenerateText() {}
@@ -23,8 +24,25 @@ public final class GenerateText {
       LlmSettings settings,
       PrintStream out,
       PrintStream err) {
+    return run(model, prompt, maxNewTokens, temperature, seed, false, settings, out, err);
+  }
+
+  /**
+   * As above; {@code keepSpecialTokens} prints added/special tokens such as {@code [Retrieval]}.
+   */
+  public static boolean run(
+      Path model,
+      String prompt,
+      int maxNewTokens,
+      double temperature,
+      long seed,
+      boolean keepSpecialTokens,
+      LlmSettings settings,
+      PrintStream out,
+      PrintStream err) {
     SamplingParams sampling =
-        new SamplingParams(maxNewTokens, temperature, 1.0, 0, 1, List.of(), List.of(), seed);
+        new SamplingParams(
+            maxNewTokens, temperature, 1.0, 0, 1, List.of(), List.of(), seed, !keepSpecialTokens);
     try (LocalGenerator generator =
         new LocalGenerator(DecoderLoader.load(model, Device.cpu(), settings), settings, true)) {
       GenerationResult result =

@@ -82,7 +82,10 @@ public final class LocalGenerator implements LogprobGenerator {
       this.sampling = sampling;
       this.stopIds = stopIds;
       this.rng = Sampler.stream(sampling.seed(), sample);
-      this.text = tokenizer == null ? null : new IncrementalDetokenizer(tokenizer, prompt);
+      this.text =
+          tokenizer == null
+              ? null
+              : new IncrementalDetokenizer(tokenizer, prompt, sampling.skipSpecialTokens());
     }
 
     boolean done() {

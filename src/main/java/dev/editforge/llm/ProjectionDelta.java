@@ -20,4 +20,21 @@ import ai.djl.ndarray.NDArray;
 @FunctionalInterface
 public interface ProjectionDelta {
   NDArray delta(int layer, String module, NDArray x);
+
+  /**
+   * The token embeddings {@code x [B, T, H]} of {@code ids [B, T]}, possibly changed: trainable
+   * rows of added tokens (PEFT's {@code trainable_token_indices}) replace the frozen ones here.
+   * Same type and shape as {@code x}; the default leaves them as they are.
+   */
+  default NDArray embeddings(NDArray ids, NDArray x) {
+    return x;
+  }
+
+  /**
+   * The LM head's logits {@code [B, T, V]} (float32) for the final normed hidden states {@code
+   * hidden [B, T, H]}, possibly changed (the output rows of added tokens); the default leaves them.
+   */
+  default NDArray logits(NDArray hidden, NDArray logits) {
+    return logits;
+  }
 }

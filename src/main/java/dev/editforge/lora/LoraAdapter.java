@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
  * One LoRA adapter held on the Java heap: its {@link LoraConfig} and, per target ({@link
  * LoraTarget#key()}), factor A {@code [r, in]} and B {@code [out, r]} as row-major float32 arrays.
  * The portable form: {@link PeftAdapters} saves and loads it, {@link LoraStack} puts many on a
- * device for training or generation. Immutable once built (arrays are not copied on access: do not
- * modify them).
+ * device for training or generation. It may carry {@link TrainableTokens} (the rows of tokens a
+ * fine-tune added, trained beside the factors), or none. Immutable once built (arrays are not
+ * copied on access: do not modify them).
  */
 public final class LoraAdapter {
   /** Factors of one target. */
@@ -24,10 +25,17 @@ public final class LoraAdapter {
 
   private final LoraConfig config;
   private final Map<String, Factors> factors;
+  private final TrainableTokens tokens;
 
   public LoraAdapter(LoraConfig config, Map<String, Factors> factors) {
+    this(config, factors, null);
+  }
+
+  /** With trainable rows for added tokens ({@code tokens} may be null). */
+  public LoraAdapter(LoraConfig config, Map<String, Factors> factors, TrainableTokens tokens) {
     this.config = config;
     this.factors = Collections.unmodifiableMap(new LinkedHashMap<>(factors));
+    this.tokens = tokens;
     for (Factors f : factors.values()) {
       if (f.a().length != config.rank() * f.target().in()
           || f.b().length != f.target().out() * config.rank()) {
@@ -61,6 +69,16 @@ public final class LoraAdapter {
     return config;
   }
 
+  /** The trainable rows of added tokens, or null when the adapter has none. */
+  public TrainableTokens trainableTokens() {
+    return tokens;
+  }
+
+  /** This adapter with {@code rows} as its trainable token rows (null = none). */
+  public LoraAdapter withTrainableTokens(TrainableTokens rows) {
+    return new LoraAdapter(config, factors, rows);
+  }
+
   /** Factors by {@link LoraTarget#key()}, in layer then projection order. */
   public Map<String, Factors> factors() {
     return factors;
@@ -70,9 +88,9 @@ public final class LoraAdapter {
     return factors.values().stream().map(Factors::target).toList();
   }
 
-  /** Trainable parameters: sum of r * (in + out) over targets. */
+  /** Trainable parameters: sum of r * (in + out) over targets, plus any token rows. */
   public long parameterCount() {
-    long n = 0;
+    long n = tokens == null ? 0 : tokens.parameterCount();
     for (Factors f : factors.values()) {
       n += f.a().length + f.b().length;
     }

@@ -1,9 +1,12 @@
 package dev.editforge.lora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.editforge.llm.DecoderLayout;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.SafetensorsCheckpoint;
 import dev.editforge.llm.SafetensorsDType;
@@ -25,6 +28,10 @@ import java.util.Map;
  * model.safetensors} up to the max shard size and shards with {@code model.safetensors.index.json}
  * above it, as transformers saves them ({@link SafetensorsWriter#writeSharded}): a 7B model in
  * float16 is 15 GB, more than some hubs and file systems take in one file.
+ *
+ * <p>An adapter's {@link TrainableTokens} replace their rows of {@code model.embed_tokens.weight}
+ * and (untied) {@code lm_head.weight}, as PEFT's {@code merge_and_unload} does; the base must then
+ * be the model resized to the adapter's tokenizer, whose tokenizer files are the ones copied.
  */
 public final class LoraMerge {
   /** Non-weight files of a Hugging Face model directory, copied when present. */
@@ -95,6 +102,12 @@ public final class LoraMerge {
         }
         LoraAdapter.Factors f = byWeight.get(e.getKey());
         NDArray value = e.getValue();
+        TrainableTokens rows = adapter.trainableTokens();
+        if (rows != null && e.getKey().equals(DecoderLayout.EMBED)) {
+          value = replaceRows(m, value, rows, rows.embed());
+        } else if (rows != null && !rows.tied() && e.getKey().equals(DecoderLayout.LM_HEAD)) {
+          value = replaceRows(m, value, rows, rows.head());
+        }
         if (f != null) {
           NDArray a = m.create(f.a(), new Shape(r, f.target().in()));
           NDArray b = m.create(f.b(), new Shape(f.target().out(), r));
@@ -111,5 +124,38 @@ public final class LoraMerge {
       }
       w.writeSharded(out, maxShardBytes);
     }
+  }
+
+  /** {@code weight} with rows {@code start .. start + count - 1} set to {@code values}. */
+  private static NDArray replaceRows(
+      NDManager m, NDArray weight, TrainableTokens rows, float[] values) {
+    long vocab = weight.getShape().get(0);
+    if (rows.start() + rows.count() > vocab) {
+      throw new IllegalArgumentException(
+          "the adapter trains token ids up to "
+              + (rows.start() + rows.count() - 1)
+              + " but the base model has "
+              + vocab
+              + " rows; merge into the model resized to the adapter's tokenizer");
+    }
+    NDArray w32 =
+        weight.getDataType() == DataType.FLOAT32 ? weight : weight.toType(DataType.FLOAT32, false);
+    if (w32 != weight) {
+      w32.attach(m);
+    }
+    NDList parts = new NDList();
+    if (rows.start() > 0) {
+      parts.add(w32.get("{}:{}", 0, rows.start()));
+    }
+    parts.add(m.create(values, new Shape(rows.count(), rows.hidden())));
+    if (rows.start() + rows.count() < vocab) {
+      parts.add(w32.get("{}:", rows.start() + rows.count()));
+    }
+    NDArray merged = NDArrays.concat(parts, 0);
+    merged.attach(m);
+    for (NDArray p : parts) {
+      p.attach(m);
+    }
+    return merged;
   }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import dev.editforge.llm.Projection;
 import dev.editforge.llm.ProjectionDelta;
 import java.util.ArrayList;
@@ -22,6 +23,10 @@ import java.util.Map;
  * B_g^T} for all groups with two batched matmuls. Groups may name any subset of the adapters in any
  * order (a gather selects their factors, and autograd routes gradients back to those slices only).
  *
+ * <p>When the adapters carry {@link TrainableTokens} (same ids in all), their rows are stacked as
+ * {@code [N, count, hidden]} too, trained with the factors, and the forward's embeddings and logits
+ * of those ids come from each group's own rows instead of the frozen model's.
+ *
  * <p>Not thread-safe; the creator closes it (which frees the factors).
  */
 public final class LoraStack implements AutoCloseable {
@@ -35,6 +40,15 @@ public final class LoraStack implements AutoCloseable {
   private final int[][] slot;
 
   private final int size;
+
+  /** Trainable rows of added tokens, {@code [N, count, hidden]}; null when there are none. */
+  private NDArray tokenEmbed;
+
+  /** LM-head rows of added tokens; null when tied to {@link #tokenEmbed} (or none). */
+  private NDArray tokenHead;
+
+  private int tokenStart;
+  private int tokenCount;
 
   /**
    * alpha / r as a libtorch-owned scalar (a Java-backed one would dangle in autograd's saved
@@ -101,7 +115,41 @@ public final class LoraStack implements AutoCloseable {
         a[i] = Tensors.owned(manager, as, new Shape(n, r, t.in()));
         b[i] = Tensors.owned(manager, bs, new Shape(n, t.out(), r));
       }
-      return new LoraStack(first.config(), targets, manager, a, b, n);
+      LoraStack stack = new LoraStack(first.config(), targets, manager, a, b, n);
+      TrainableTokens rows = first.trainableTokens();
+      if (rows != null) {
+        int h = rows.hidden();
+        int c = rows.count();
+        float[] embed = new float[n * c * h];
+        float[] head = rows.tied() ? null : new float[n * c * h];
+        for (int k = 0; k < n; k++) {
+          TrainableTokens tk = adapters.get(k).trainableTokens();
+          if (tk == null
+              || tk.start() != rows.start()
+              || tk.count() != c
+              || tk.hidden() != h
+              || tk.tied() != rows.tied()) {
+            throw new IllegalArgumentException(
+                "stacked adapters must share their trainable token ids (" + rows + ")");
+          }
+          System.arraycopy(tk.embed(), 0, embed, k * c * h, c * h);
+          if (head != null) {
+            System.arraycopy(tk.head(), 0, head, k * c * h, c * h);
+          }
+        }
+        stack.tokenStart = rows.start();
+        stack.tokenCount = c;
+        stack.tokenEmbed = Tensors.owned(manager, embed, new Shape(n, c, h));
+        stack.tokenHead = head == null ? null : Tensors.owned(manager, head, new Shape(n, c, h));
+      } else {
+        for (LoraAdapter ad : adapters) {
+          if (ad.trainableTokens() != null) {
+            throw new IllegalArgumentException(
+                "stacked adapters must share their trainable token ids (the first has none)");
+          }
+        }
+      }
+      return stack;
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -129,12 +177,18 @@ public final class LoraStack implements AutoCloseable {
     return b[i];
   }
 
-  /** Every factor array, A then B per target. */
+  /** Every factor array, A then B per target, then the token rows (embedding, LM head) if any. */
   List<NDArray> parameters() {
     List<NDArray> out = new ArrayList<>();
     for (int i = 0; i < a.length; i++) {
       out.add(a[i]);
       out.add(b[i]);
+    }
+    if (tokenEmbed != null) {
+      out.add(tokenEmbed);
+    }
+    if (tokenHead != null) {
+      out.add(tokenHead);
     }
     return out;
   }
@@ -155,7 +209,21 @@ public final class LoraStack implements AutoCloseable {
         out.put(t.key(), new LoraAdapter.Factors(t, an.toFloatArray(), bn.toFloatArray()));
       }
     }
-    return new LoraAdapter(config, out);
+    TrainableTokens rows = null;
+    if (tokenEmbed != null) {
+      int h = (int) tokenEmbed.getShape().get(2);
+      try (NDArray en = tokenEmbed.get(n);
+          NDArray hn = tokenHead == null ? null : tokenHead.get(n)) {
+        rows =
+            new TrainableTokens(
+                tokenStart,
+                tokenCount,
+                h,
+                en.toFloatArray(),
+                hn == null ? null : hn.toFloatArray());
+      }
+    }
+    return new LoraAdapter(config, out, rows);
   }
 
   /** Overwrites adapter {@code n}'s factors with {@code adapter}'s (same targets). */
@@ -173,6 +241,19 @@ public final class LoraStack implements AutoCloseable {
         b[i].set(
             new ai.djl.ndarray.index.NDIndex("{}", n),
             m.create(f.b(), new Shape(t.out(), config.rank())));
+      }
+    }
+    if (tokenEmbed != null) {
+      TrainableTokens rows = adapter.trainableTokens();
+      if (rows == null || rows.start() != tokenStart || rows.count() != tokenCount) {
+        throw new IllegalArgumentException("adapter lacks the stack's trainable token rows");
+      }
+      Shape shape = new Shape(tokenCount, rows.hidden());
+      try (NDManager m = manager.newSubManager()) {
+        tokenEmbed.set(new ai.djl.ndarray.index.NDIndex("{}", n), m.create(rows.embed(), shape));
+        if (tokenHead != null) {
+          tokenHead.set(new ai.djl.ndarray.index.NDIndex("{}", n), m.create(rows.head(), shape));
+        }
       }
     }
   }
@@ -207,6 +288,14 @@ public final class LoraStack implements AutoCloseable {
       idx[g] = groupAdapters[g];
     }
     NDArray index = identity ? null : owner.create(idx);
+    ProjectionDelta projections = projections(groups, rowsPerGroup, index, dropout);
+    return tokenEmbed == null
+        ? projections
+        : new TokenRowsDelta(projections, groups, rowsPerGroup, index);
+  }
+
+  private ProjectionDelta projections(
+      int groups, int rowsPerGroup, NDArray index, DropoutMasks dropout) {
     return (layer, module, x) -> {
       if (layer >= slot.length) {
         return null;
@@ -244,11 +333,106 @@ public final class LoraStack implements AutoCloseable {
   }
 
   /**
+   * The projections' LoRA delta plus the added tokens' rows: the embeddings of ids {@code start ..
+   * start + count - 1} are replaced by the group's rows, and the logits of those ids are computed
+   * from the group's LM-head rows (the embedding rows when tied). Gradients reach only those rows.
+   */
+  private final class TokenRowsDelta implements ProjectionDelta {
+    private final ProjectionDelta projections;
+    private final int groups;
+    private final int rowsPerGroup;
+    private final NDArray index;
+
+    TokenRowsDelta(ProjectionDelta projections, int groups, int rowsPerGroup, NDArray index) {
+      this.projections = projections;
+      this.groups = groups;
+      this.rowsPerGroup = rowsPerGroup;
+      this.index = index;
+    }
+
+    @Override
+    public NDArray delta(int layer, String module, NDArray x) {
+      return projections.delta(layer, module, x);
+    }
+
+    /** {@code [G, count, hidden]}: each group's rows. */
+    private NDArray rowsOf(NDArray stacked) {
+      return index == null ? stacked : stacked.get(index);
+    }
+
+    @Override
+    public NDArray embeddings(NDArray ids, NDArray x) {
+      long rows = ids.getShape().get(0);
+      long time = ids.getShape().get(1);
+      long hidden = x.getShape().get(2);
+      checkRows(rows);
+      NDManager m = ids.getManager();
+      NDArray local = ids.sub(tokenStart);
+      NDArray added = local.gte(0).logicalAnd(local.lt(tokenCount));
+      // Row g*count + i of the flattened [G*count, H] table is group g's row for token i.
+      long[] offsets = new long[(int) rows];
+      for (int r = 0; r < rows; r++) {
+        offsets[r] = (long) (r / rowsPerGroup) * tokenCount;
+      }
+      NDArray lookup =
+          local
+              .maximum(0)
+              .minimum(tokenCount - 1)
+              .add(m.create(offsets, new Shape(rows, 1)))
+              .toType(DataType.INT64, false);
+      NDArray table = rowsOf(tokenEmbed).reshape((long) groups * tokenCount, hidden);
+      NDArray picked =
+          lookup
+              .getNDArrayInternal()
+              .embedding(lookup, table, SparseFormat.DENSE)
+              .singletonOrThrow();
+      if (picked.getDataType() != x.getDataType()) {
+        picked = picked.toType(x.getDataType(), false);
+      }
+      NDArray keep = added.expandDims(2).toType(x.getDataType(), false);
+      return x.add(picked.sub(x).mul(keep));
+    }
+
+    @Override
+    public NDArray logits(NDArray hidden, NDArray logits) {
+      long rows = hidden.getShape().get(0);
+      long time = hidden.getShape().get(1);
+      checkRows(rows);
+      NDArray h =
+          hidden.getDataType() == DataType.FLOAT32
+              ? hidden
+              : hidden.toType(DataType.FLOAT32, false);
+      NDArray head = rowsOf(tokenHead == null ? tokenEmbed : tokenHead);
+      NDArray added =
+          h.reshape(groups, rowsPerGroup * time, h.getShape().get(2))
+              .matMul(head.transpose(0, 2, 1))
+              .reshape(rows, time, tokenCount);
+      long vocab = logits.getShape().get(2);
+      NDList parts = new NDList();
+      if (tokenStart > 0) {
+        parts.add(logits.get(":, :, :{}", tokenStart));
+      }
+      parts.add(added);
+      if (tokenStart + tokenCount < vocab) {
+        parts.add(logits.get(":, :, {}:", tokenStart + tokenCount));
+      }
+      return NDArrays.concat(parts, 2);
+    }
+
+    private void checkRows(long rows) {
+      if (rows != (long) groups * rowsPerGroup) {
+        throw new IllegalStateException(
+            "batch of " + rows + " rows, expected " + groups + " x " + rowsPerGroup);
+      }
+    }
+  }
+
+  /**
    * Adapters for {@link dev.editforge.llm.LocalGenerator#generate(List,
    * dev.editforge.llm.BatchDelta)}: request {@code i} is answered with adapter {@code
    * adapterOfRequest[i]} of this stack, or by the base model when that is -1, whatever rows the
    * generator batches together. Each decode batch's small index arrays live on the stack's manager
-   * until the stack is closed.
+   * until the stack is closed. Trainable token rows apply to adapted rows only, as the factors do.
    */
   public dev.editforge.llm.BatchDelta batchDelta(int[] adapterOfRequest) {
     int[] adapters = adapterOfRequest.clone();
@@ -274,14 +458,31 @@ public final class LoraStack implements AutoCloseable {
         return inner;
       }
       NDArray mask = Tensors.owned(manager, keep, new Shape(rows.length, 1, 1));
-      return (layer, module, x) -> {
-        NDArray d = inner.delta(layer, module, x);
-        return d == null
-            ? null
-            : d.mul(
-                mask.getDataType() == d.getDataType() ? mask : mask.toType(d.getDataType(), false));
+      return new ProjectionDelta() {
+        @Override
+        public NDArray delta(int layer, String module, NDArray x) {
+          NDArray d = inner.delta(layer, module, x);
+          return d == null ? null : d.mul(as(mask, d));
+        }
+
+        // Base-model rows keep the model's own token rows; adapted rows get their adapter's.
+        @Override
+        public NDArray embeddings(NDArray ids, NDArray x) {
+          NDArray adapted = inner.embeddings(ids, x);
+          return adapted == x ? x : x.add(adapted.sub(x).mul(as(mask, x)));
+        }
+
+        @Override
+        public NDArray logits(NDArray hidden, NDArray logits) {
+          NDArray adapted = inner.logits(hidden, logits);
+          return adapted == logits ? logits : logits.add(adapted.sub(logits).mul(as(mask, logits)));
+        }
       };
     };
+  }
+
+  private static NDArray as(NDArray mask, NDArray like) {
+    return mask.getDataType() == like.getDataType() ? mask : mask.toType(like.getDataType(), false);
   }
 
   @Override

@@ -41,10 +41,25 @@ import java.util.regex.Pattern;
  * base weight is {@code [in, out]}, so the merged delta is {@code (B A)^T}; the factors keep the
  * {@code [r, in]} / {@code [out, r]} shapes. Saving writes it true for GPT-2 adapters, loading
  * accepts either value for GPT-2.
+ *
+ * <p>{@link TrainableTokens} (rows of added tokens) are saved as PEFT saves {@code
+ * trainable_token_indices}: {@code base_model.model.model.embed_tokens.token_adapter
+ * .trainable_tokens_delta} {@code [count, hidden]} holding the rows' values (PEFT's "delta"
+ * replaces the rows, it is not added to them) and, for an untied LM head, {@code
+ * base_model.model.lm_head.token_adapter.trainable_tokens_delta}; {@code adapter_config.json} lists
+ * the ids ({@code [ids]} when tied, {@code {"embed_tokens": ids, "lm_head": ids}} when not). PEFT
+ * applies them to a base model resized to the adapter's tokenizer first ({@code
+ * model.resize_token_embeddings(len(tokenizer))}). Llama-family models only (GPT-2's {@code wte} is
+ * not handled).
  */
 public final class PeftAdapters {
   public static final String CONFIG = "adapter_config.json";
   public static final String WEIGHTS = "adapter_model.safetensors";
+
+  public static final String EMBED_TOKENS_DELTA =
+      "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta";
+  public static final String LM_HEAD_TOKENS_DELTA =
+      "base_model.model.lm_head.token_adapter.trainable_tokens_delta";
 
   private static final Pattern KEY =
       Pattern.compile(
@@ -86,6 +101,23 @@ public final class PeftAdapters {
           .distinct()
           .forEach(targets::add);
       cfg.put("task_type", "CAUSAL_LM");
+      TrainableTokens rows = adapter.trainableTokens();
+      if (rows == null) {
+        cfg.putNull("trainable_token_indices");
+      } else if (rows.tied()) {
+        ArrayNode ids = cfg.putArray("trainable_token_indices");
+        for (int id : rows.indices()) {
+          ids.add(id);
+        }
+      } else {
+        ObjectNode byModule = cfg.putObject("trainable_token_indices");
+        for (String module : List.of("embed_tokens", "lm_head")) {
+          ArrayNode ids = byModule.putArray(module);
+          for (int id : rows.indices()) {
+            ids.add(id);
+          }
+        }
+      }
       cfg.put("use_dora", false);
       cfg.put("use_rslora", false);
       json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG).toFile(), cfg);
@@ -94,6 +126,13 @@ public final class PeftAdapters {
         LoraTarget t = f.target();
         w.addF32(t.peftA(), new long[] {c.rank(), t.in()}, f.a());
         w.addF32(t.peftB(), new long[] {t.out(), c.rank()}, f.b());
+      }
+      if (rows != null) {
+        long[] shape = {rows.count(), rows.hidden()};
+        w.addF32(EMBED_TOKENS_DELTA, shape, rows.embed());
+        if (!rows.tied()) {
+          w.addF32(LM_HEAD_TOKENS_DELTA, shape, rows.head());
+        }
       }
       w.write(dir.resolve(WEIGHTS));
     } catch (IOException e) {
@@ -144,8 +183,31 @@ public final class PeftAdapters {
     }
     double dropout = cfg.path("lora_dropout").asDouble(0.0);
     Map<String, float[][]> found = new LinkedHashMap<>();
+    int[] tokenIds = tokenIndices(cfgFile, cfg.get("trainable_token_indices"));
+    float[] tokenEmbed = null;
+    float[] tokenHead = null;
     try (SafetensorsFile f = SafetensorsFile.open(weights)) {
       for (String name : f.names()) {
+        if (name.equals(EMBED_TOKENS_DELTA) || name.equals(LM_HEAD_TOKENS_DELTA)) {
+          long[] shape = f.info(name).shape();
+          long[] want = {tokenIds == null ? -1 : tokenIds.length, model.hiddenSize()};
+          if (!Arrays.equals(shape, want)) {
+            throw new IllegalArgumentException(
+                weights
+                    + ": "
+                    + name
+                    + " has shape "
+                    + Arrays.toString(shape)
+                    + ", but adapter_config.json's trainable_token_indices and the model imply "
+                    + Arrays.toString(want));
+          }
+          if (name.equals(EMBED_TOKENS_DELTA)) {
+            tokenEmbed = f.readFloats(name);
+          } else {
+            tokenHead = f.readFloats(name);
+          }
+          continue;
+        }
         Matcher mt = KEY.matcher(name);
         if (!mt.matches()) {
           throw new IllegalArgumentException(
@@ -190,6 +252,37 @@ public final class PeftAdapters {
     if (found.isEmpty()) {
       throw new IllegalArgumentException(weights + " holds no LoRA factors");
     }
+    TrainableTokens rows = null;
+    if (tokenIds != null) {
+      if (tokenEmbed == null) {
+        throw new IllegalArgumentException(
+            weights + " lacks " + EMBED_TOKENS_DELTA + " for trainable_token_indices");
+      }
+      if (tokenHead == null && !model.tieWordEmbeddings()) {
+        // PEFT trained only the input rows (a list on an untied model): the LM head keeps the base
+        // model's rows, which a null head would wrongly replace with the embedding rows.
+        throw new IllegalArgumentException(
+            weights
+                + ": trainable token rows for embed_tokens only, on a model with an untied LM head,"
+                + " are not supported (train lm_head rows too)");
+      }
+      rows =
+          new TrainableTokens(
+              tokenIds[0], tokenIds.length, model.hiddenSize(), tokenEmbed, tokenHead);
+      if (rows.start() + rows.count() > model.vocabSize()) {
+        throw new IllegalArgumentException(
+            cfgFile
+                + ": trainable token ids reach "
+                + (rows.start() + rows.count() - 1)
+                + " but the model has "
+                + model.vocabSize()
+                + " rows; resize it to the adapter's tokenizer first");
+      }
+    } else if (tokenEmbed != null || tokenHead != null) {
+      throw new IllegalArgumentException(
+          weights
+              + " holds trainable token rows but adapter_config.json has no trainable_token_indices");
+    }
     List<String> modules = new ArrayList<>();
     for (Projection p : Projection.of(model)) {
       for (String key : found.keySet()) {
@@ -212,7 +305,52 @@ public final class PeftAdapters {
       }
       factors.put(t.key(), new LoraAdapter.Factors(t, ab[0], ab[1]));
     }
-    return new LoraAdapter(config, factors);
+    return new LoraAdapter(config, factors, rows);
+  }
+
+  /**
+   * The ids of {@code trainable_token_indices} (a list, or per module; embed_tokens and lm_head
+   * must then list the same ids), null when absent. editforge trains one contiguous range (the
+   * added tokens), so other id sets are refused.
+   */
+  private static int[] tokenIndices(Path cfgFile, JsonNode node) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    JsonNode list = node;
+    if (node.isObject()) {
+      JsonNode embed = node.get("embed_tokens");
+      JsonNode head = node.get("lm_head");
+      var names = node.fieldNames();
+      while (names.hasNext()) {
+        String n = names.next();
+        if (!n.equals("embed_tokens") && !n.equals("lm_head")) {
+          throw new IllegalArgumentException(
+              cfgFile + ": trainable_token_indices for module " + n + " is not supported");
+        }
+      }
+      if (embed == null || head != null && !head.equals(embed)) {
+        throw new IllegalArgumentException(
+            cfgFile
+                + ": trainable_token_indices must give embed_tokens (and lm_head the same ids)");
+      }
+      list = embed;
+    }
+    if (!list.isArray() || list.isEmpty()) {
+      throw new IllegalArgumentException(
+          cfgFile + ": trainable_token_indices must be a non-empty list of token ids");
+    }
+    int[] ids = new int[list.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = list.get(i).asInt(-1);
+      if (ids[i] < 0 || i > 0 && ids[i] != ids[i - 1] + 1) {
+        throw new IllegalArgumentException(
+            cfgFile
+                + ": trainable_token_indices must be one ascending run of ids (the added tokens), got "
+                + list);
+      }
+    }
+    return ids;
   }
 
   /** The projection of {@code model}'s architecture at {@code block.module}. */

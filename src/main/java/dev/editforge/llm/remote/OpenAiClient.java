@@ -461,6 +461,9 @@ public final class OpenAiClient implements AutoCloseable {
       ArrayNode ids = body.putArray("stop_token_ids");
       s.stopTokenIds().forEach(ids::add);
     }
+    if (!s.skipSpecialTokens()) {
+      body.put("skip_special_tokens", false);
+    }
     return body;
   }
 
