@@ -101,6 +101,6 @@ public final class EvaluateCommand extends StageCommand {
     if ("seal".equals(launch.settings().evaluate().protocol())) {
       return runStage(launch, new SealEvaluationJob());
     }
-    return runStage(launch, EvaluateJob.command());
+    return runStage(launch, new EvaluateJob());
   }
 }

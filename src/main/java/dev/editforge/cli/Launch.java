@@ -54,7 +54,7 @@ public final class Launch {
       CommonOptions options,
       Map<String, Object> flagOverrides,
       PrintStream console) {
-    Config base = ConfigLoader.load(options.conf, options.sets);
+    Config base = ConfigLoader.load(options.conf, options.sets, submitHadoopConf());
     Config flags = ConfigFactory.empty();
     for (Map.Entry<String, Object> e : flagOverrides.entrySet()) {
       flags =
@@ -154,8 +154,21 @@ public final class Launch {
    * spark.hadoop.*} setting from spark-submit (system properties) and editforge.spark.conf.
    */
   private Configuration hadoopConf() {
+    return hadoopConf(settings.spark().conf());
+  }
+
+  /**
+   * What reads the {@code --conf} overlay itself, before there are settings: the defaults
+   * (core-site.xml from HADOOP_CONF_DIR, which spark-submit puts on the classpath) plus
+   * spark-submit's {@code spark.hadoop.*} settings.
+   */
+  static Configuration submitHadoopConf() {
+    return hadoopConf(Map.of());
+  }
+
+  private static Configuration hadoopConf(Map<String, String> editforgeSparkConf) {
     Configuration conf = new Configuration();
-    Map<String, String> sparkConf = new java.util.TreeMap<>(settings.spark().conf());
+    Map<String, String> sparkConf = new java.util.TreeMap<>(editforgeSparkConf);
     for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
       sparkConf.put(kv._1(), kv._2());
     }

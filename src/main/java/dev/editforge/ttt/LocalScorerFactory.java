@@ -13,6 +13,7 @@ import dev.editforge.llm.SamplingParams;
 import dev.editforge.llm.remote.OpenAiClient;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.RemoteModelCache;
+import dev.editforge.spark.TaskResources;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -52,11 +53,21 @@ public final class LocalScorerFactory implements EditScorerFactory {
     return Ids.of(config);
   }
 
+  /** The GPU asked for when CUDA can use it, else the CPU (one warning per JVM). */
+  private static Device djlDevice(ScoreDevice device) {
+    return device.isGpu() ? TaskResources.usableDevice(device.gpu(), "score") : Device.cpu();
+  }
+
+  @Override
+  public String deviceUsed(EditScorer scorer, ScoreDevice requested) {
+    return djlDevice(requested).toString();
+  }
+
   @Override
   public EditScorer create(ScoreDevice device) {
     EditforgeSettings settings =
         EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
-    Device djl = device.isGpu() ? Device.gpu(Integer.parseInt(device.gpu())) : Device.cpu();
+    Device djl = djlDevice(device);
     OpenAiClient client =
         "llm".equals(settings.judge().kind()) ? new OpenAiClient(settings.remote()) : null;
     Judge judge =
