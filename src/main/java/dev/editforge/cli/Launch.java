@@ -151,9 +151,10 @@ public final class Launch {
 
   /**
    * The Hadoop configuration a session would have, without one: the defaults plus every {@code
-   * spark.hadoop.*} setting from spark-submit (system properties) and editforge.spark.conf.
+   * spark.hadoop.*} setting from spark-submit (system properties) and editforge.spark.conf: what a
+   * command that reads a file without Spark (evaluate-judge's SEAL run) reads it with.
    */
-  private Configuration hadoopConf() {
+  Configuration hadoopConf() {
     return hadoopConf(settings.spark().conf());
   }
 

@@ -67,7 +67,7 @@ final class ScalingBenchRunner implements BenchCommand.Bench {
               "3g");
       try (LocalStandaloneCluster c =
           LocalStandaloneCluster.start(
-              dir.resolve("cluster-" + workers), spec, Duration.ofSeconds(120))) {
+              dir.resolve("cluster-" + workers), spec, Duration.ofMinutes(5))) {
         Path run = dir.resolve("run-" + workers);
         LocalStandaloneCluster.Submitted done =
             c.submit(

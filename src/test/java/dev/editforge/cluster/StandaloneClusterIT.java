@@ -369,7 +369,7 @@ class StandaloneClusterIT {
                 cores,
                 memory)
             .withWorkerSetup(workerFlags, workerEnv);
-    return LocalStandaloneCluster.start(dir.resolve("cluster"), spec, Duration.ofSeconds(120));
+    return LocalStandaloneCluster.start(dir.resolve("cluster"), spec, Duration.ofMinutes(5));
   }
 
   private static final Pattern SPARK_SHIPS =
