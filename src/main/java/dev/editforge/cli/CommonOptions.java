@@ -1,6 +1,5 @@
 package dev.editforge.cli;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -10,8 +9,10 @@ public final class CommonOptions {
   @Option(
       names = "--conf",
       paramLabel = "FILE",
-      description = "HOCON overlay on reference.conf (default: the embedded conf/local.conf)")
-  public Path conf;
+      description =
+          "HOCON overlay on reference.conf: a local file or a Hadoop URI (file:///, hdfs://, s3a://)"
+              + " (default: the embedded conf/local.conf)")
+  public String conf;
 
   @Option(
       names = "--set",

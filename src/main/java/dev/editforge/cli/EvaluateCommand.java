@@ -144,7 +144,7 @@ public final class EvaluateCommand extends StageCommand {
     if ("seal".equals(launch.settings().evaluate().protocol())) {
       return runStage(launch, new SealEvaluationJob());
     }
-    return runStage(launch, EvaluateJob.command());
+    return runStage(launch, new EvaluateJob());
   }
 
   /** {@code evaluate.probe}, checked: none or identity. */

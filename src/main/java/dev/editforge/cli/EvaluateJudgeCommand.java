@@ -32,7 +32,8 @@ public final class EvaluateJudgeCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) {
-    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    // spark.hadoop.* settings (s3a credentials, an HDFS name service) apply to the SEAL run too
+    org.apache.hadoop.conf.Configuration conf = launch.hadoopConf();
     if (!SealRunFile.isUri(sealRun) && !Files.isRegularFile(Path.of(sealRun))) {
       throw new UnusableInputException(
           "SEAL run file " + sealRun + " does not exist or is not a file");

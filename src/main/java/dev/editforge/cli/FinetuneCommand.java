@@ -78,6 +78,6 @@ public final class FinetuneCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStage(launch, FinetuneJob.command());
+    return runStage(launch, new FinetuneJob());
   }
 }

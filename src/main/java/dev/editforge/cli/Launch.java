@@ -54,7 +54,7 @@ public final class Launch {
       CommonOptions options,
       Map<String, Object> flagOverrides,
       PrintStream console) {
-    Config base = ConfigLoader.load(options.conf, options.sets);
+    Config base = ConfigLoader.load(options.conf, options.sets, submitHadoopConf());
     Config flags = ConfigFactory.empty();
     for (Map.Entry<String, Object> e : flagOverrides.entrySet()) {
       flags =
@@ -151,11 +151,25 @@ public final class Launch {
 
   /**
    * The Hadoop configuration a session would have, without one: the defaults plus every {@code
-   * spark.hadoop.*} setting from spark-submit (system properties) and editforge.spark.conf.
+   * spark.hadoop.*} setting from spark-submit (system properties) and editforge.spark.conf: what a
+   * command that reads a file without Spark (evaluate-judge's SEAL run) reads it with.
    */
-  private Configuration hadoopConf() {
+  Configuration hadoopConf() {
+    return hadoopConf(settings.spark().conf());
+  }
+
+  /**
+   * What reads the {@code --conf} overlay itself, before there are settings: the defaults
+   * (core-site.xml from HADOOP_CONF_DIR, which spark-submit puts on the classpath) plus
+   * spark-submit's {@code spark.hadoop.*} settings.
+   */
+  static Configuration submitHadoopConf() {
+    return hadoopConf(Map.of());
+  }
+
+  private static Configuration hadoopConf(Map<String, String> editforgeSparkConf) {
     Configuration conf = new Configuration();
-    Map<String, String> sparkConf = new java.util.TreeMap<>(settings.spark().conf());
+    Map<String, String> sparkConf = new java.util.TreeMap<>(editforgeSparkConf);
     for (scala.Tuple2<String, String> kv : new SparkConf().getAll()) {
       sparkConf.put(kv._1(), kv._2());
     }

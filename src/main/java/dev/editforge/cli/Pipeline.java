@@ -46,7 +46,7 @@ public final class Pipeline {
         new IngestJob(),
         new EmbedJob(),
         new IndexJob(),
-        new RetrieveJob(true),
+        new RetrieveJob(),
         new GenerateJob(),
         new ScoreJob(),
         new SelectJob(),

@@ -55,6 +55,6 @@ public final class RetrieveCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStage(launch, new RetrieveJob(false));
+    return runStage(launch, new RetrieveJob());
   }
 }

@@ -46,6 +46,6 @@ public final class SelectCommand extends StageCommand {
 
   @Override
   protected int execute(Launch launch) throws Exception {
-    return runStage(launch, new SelectJob(false));
+    return runStage(launch, new SelectJob());
   }
 }

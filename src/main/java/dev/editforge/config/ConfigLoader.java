@@ -11,10 +11,15 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 
 /**
  * Builds the effective configuration. Precedence, highest first:
@@ -22,8 +27,8 @@ import java.util.Map;
  * <ol>
  *   <li>{@code --set key=value} overrides (keys relative to the root, e.g. {@code
  *       editforge.ttt.lr});
- *   <li>the {@code --conf FILE} overlay, or the embedded {@code conf/local.conf} when none is
- *       given;
+ *   <li>the {@code --conf FILE} overlay (a local path or a Hadoop URI), or the embedded {@code
+ *       conf/local.conf} when none is given;
  *   <li>{@code ${?ENV}} substitutions written in reference.conf (e.g. {@code EDITFORGE_RUN_DIR});
  *   <li>{@code reference.conf}, which documents every key.
  * </ol>
@@ -36,6 +41,28 @@ public final class ConfigLoader {
   public static final String EMBEDDED_LOCAL = "editforge/conf/local.conf";
 
   private ConfigLoader() {}
+
+  /**
+   * {@link #load(Path, List)} with the overlay given as written on the command line: a local path,
+   * or a Hadoop URI ({@code file:///…}, {@code hdfs://…}, {@code s3a://…}) read through Hadoop's
+   * {@link FileSystem} with {@code hadoop}, its relative {@code include "x.conf"}s resolved beside
+   * it on the same file system.
+   */
+  public static Config load(String location, List<String> sets, Configuration hadoop) {
+    if (location == null || !isUri(location)) {
+      return load(location == null ? null : Path.of(location), sets);
+    }
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
+    return merge(parseSets(sets), HadoopIncludes.parse(p, hadoop));
+  }
+
+  /**
+   * A Hadoop URI rather than a local path: a scheme of two or more characters ({@code C:\x} is a
+   * Windows path).
+   */
+  static boolean isUri(String location) {
+    return location.matches("^[a-zA-Z][a-zA-Z0-9+.-]+:.*");
+  }
 
   public static Config load(Path confFile, List<String> sets) {
     Config overrides = parseSets(sets);
@@ -59,6 +86,10 @@ public final class ConfigLoader {
     } else {
       overlay = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), EMBEDDED_LOCAL);
     }
+    return merge(overrides, overlay);
+  }
+
+  private static Config merge(Config overrides, Config overlay) {
     Config reference;
     try {
       reference =
@@ -129,11 +160,16 @@ public final class ConfigLoader {
           () -> ((ConfigIncluderClasspath) fallback).includeResources(required(context), what));
     }
 
-    private static ConfigIncludeContext required(ConfigIncludeContext context) {
+    static ConfigIncludeContext required(ConfigIncludeContext context) {
       return context.setParseOptions(context.parseOptions().setAllowMissing(false));
     }
 
     private ConfigObject required(String what, java.util.function.Supplier<ConfigObject> include) {
+      return required(confFile.toString(), what, include);
+    }
+
+    static ConfigObject required(
+        String confFile, String what, java.util.function.Supplier<ConfigObject> include) {
       try {
         return include.get();
       } catch (ConfigException.IO e) {
@@ -146,6 +182,98 @@ public final class ConfigLoader {
                 + e.getMessage(),
             e);
       }
+    }
+  }
+
+  /**
+   * Parses an overlay at a Hadoop URI: the file is read through its {@link FileSystem}, and a
+   * relative {@code include "x.conf"} is read the same way from beside it (an absolute one, or one
+   * with a scheme, as written), required as every include is. {@code include file(...)} and {@code
+   * include classpath(...)} keep Typesafe Config's meaning.
+   */
+  private static final class HadoopIncludes
+      implements ConfigIncluder, ConfigIncluderFile, ConfigIncluderClasspath {
+    private final org.apache.hadoop.fs.Path file;
+    private final Configuration hadoop;
+    private ConfigIncluder fallback;
+
+    private HadoopIncludes(org.apache.hadoop.fs.Path file, Configuration hadoop) {
+      this.file = file;
+      this.hadoop = hadoop;
+    }
+
+    static Config parse(org.apache.hadoop.fs.Path file, Configuration hadoop) {
+      String text;
+      try {
+        FileSystem fs = file.getFileSystem(hadoop);
+        if (!fs.exists(file) || !fs.getFileStatus(file).isFile()) {
+          throw new SettingsException("config file " + file + " does not exist or is not a file");
+        }
+        try (InputStream in = fs.open(file)) {
+          text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+      } catch (IOException e) {
+        throw new SettingsException("cannot read config file " + file + ": " + e.getMessage());
+      }
+      try {
+        return ConfigFactory.parseString(
+            text,
+            ConfigParseOptions.defaults()
+                .setOriginDescription(file.toString())
+                .setSyntax(com.typesafe.config.ConfigSyntax.CONF)
+                .setAllowMissing(false)
+                .setIncluder(new HadoopIncludes(file, hadoop)));
+      } catch (MissingInclude e) {
+        throw new SettingsException(e.getMessage());
+      } catch (ConfigException e) {
+        throw new SettingsException("cannot parse config file " + file + ": " + e.getMessage());
+      }
+    }
+
+    @Override
+    public ConfigIncluder withFallback(ConfigIncluder fallback) {
+      this.fallback = fallback;
+      return this;
+    }
+
+    @Override
+    public ConfigObject include(ConfigIncludeContext context, String what) {
+      org.apache.hadoop.fs.Path target =
+          isUri(what) || what.startsWith("/")
+              ? new org.apache.hadoop.fs.Path(what)
+              : new org.apache.hadoop.fs.Path(file.getParent(), what);
+      try {
+        return parse(target, hadoop).root();
+      } catch (SettingsException e) {
+        throw new MissingInclude(
+            "config file "
+                + file
+                + " includes \""
+                + what
+                + "\", which cannot be read: "
+                + e.getMessage(),
+            e);
+      }
+    }
+
+    @Override
+    public ConfigObject includeFile(ConfigIncludeContext context, java.io.File what) {
+      return RequiredIncludes.required(
+          file.toString(),
+          what.getPath(),
+          () ->
+              ((ConfigIncluderFile) fallback)
+                  .includeFile(RequiredIncludes.required(context), what));
+    }
+
+    @Override
+    public ConfigObject includeResources(ConfigIncludeContext context, String what) {
+      return RequiredIncludes.required(
+          file.toString(),
+          what,
+          () ->
+              ((ConfigIncluderClasspath) fallback)
+                  .includeResources(RequiredIncludes.required(context), what));
     }
   }
 

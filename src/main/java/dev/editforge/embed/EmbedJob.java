@@ -6,13 +6,17 @@ import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.Tables;
 import dev.editforge.spark.EncoderSpec;
+import dev.editforge.spark.GpuProfiles;
 import dev.editforge.spark.PipelineStage;
 import dev.editforge.spark.StageContext;
 import dev.editforge.spark.StageOutput;
 import dev.editforge.spark.StagePlan;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -65,10 +69,18 @@ public final class EmbedJob implements PipelineStage {
     if (in.getNumPartitions() < parallelism) {
       in = in.repartition(parallelism);
     }
+    // On a GPU (device gpu / gpu:N) embed asks for one per task through its own stage-level
+    // profile, as the other GPU stages do; on the CPU its tasks hold none.
+    Map<String, Object> note = new HashMap<>();
+    ResourceProfile profile =
+        GpuProfiles.forTasks(
+            ctx.spark(), spec.settings().device().startsWith("gpu") ? 1 : 0, STAGE, note, ctx::say);
+    manifest.put("resource_profile", note.get("resource_profile"));
     Dataset<Row> outcomes =
         ctx.spark()
             .createDataFrame(
-                in.mapPartitions(new EmbedFunctions.EmbedPartition(spec)),
+                (profile == null ? in : in.withResources(profile))
+                    .mapPartitions(new EmbedFunctions.EmbedPartition(spec)),
                 EmbedFunctions.OUTCOME_SCHEMA)
             .persist(StorageLevel.MEMORY_AND_DISK());
     try {

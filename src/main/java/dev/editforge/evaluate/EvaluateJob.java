@@ -103,33 +103,16 @@ public final class EvaluateJob implements PipelineStage {
               createStructField("base_accuracy", DoubleType, false),
               createStructField("tuned_accuracy", DoubleType, false)));
 
-  private final boolean inPipeline;
-
-  /** The pipeline's evaluate: passed over while the run has no articles or finetune output. */
-  public EvaluateJob() {
-    this(true);
-  }
-
-  private EvaluateJob(boolean inPipeline) {
-    this.inPipeline = inPipeline;
-  }
-
   /**
-   * The {@code evaluate} command's: it may compare models and articles outside the run ({@code
-   * --tuned}, {@code --articles}) and says what is missing (exit 2) rather than passing over.
+   * Compares the base model with {@code --tuned} or the run's finetune output on {@code --articles}
+   * or the run's articles; an absent run table is exit 2 on its own and passed over in a pipeline
+   * (the runner decides).
    */
-  public static EvaluateJob command() {
-    return new EvaluateJob(false);
-  }
+  public EvaluateJob() {}
 
   @Override
   public String name() {
     return STAGE;
-  }
-
-  @Override
-  public List<String> requires() {
-    return inPipeline ? List.of(Tables.ARTICLES, Tables.FINETUNE) : List.of();
   }
 
   /** One question to ask, shippable to the task. */
@@ -157,12 +140,6 @@ public final class EvaluateJob implements PipelineStage {
   public StagePlan plan(StageContext ctx) throws IOException {
     EvaluateSettings s = ctx.settings().evaluate();
     RunDir run = ctx.runDir();
-    String base = !s.model().isBlank() ? s.model() : ctx.settings().finetune().model();
-    if (base.isBlank()) {
-      throw new UnusableInputException(
-          "evaluate needs the base model: --model DIR|HUB_ID (editforge.evaluate.model or editforge.finetune.model)");
-    }
-    base = ModelDirs.normalize(base);
     String tuned;
     List<String> inputs = new ArrayList<>();
     if (!s.tuned().isBlank()) {
@@ -185,6 +162,13 @@ public final class EvaluateJob implements PipelineStage {
             run, s.articles(), "editforge.evaluate.articles", Tables.ARTICLES, STAGE);
     String articles = source.uri();
     inputs.add(source.fingerprint());
+    // The run's tables first: absent, the stage has nothing to read (passed over in a pipeline).
+    String base = !s.model().isBlank() ? s.model() : ctx.settings().finetune().model();
+    if (base.isBlank()) {
+      throw new UnusableInputException(
+          "evaluate needs the base model: --model DIR|HUB_ID (editforge.evaluate.model or editforge.finetune.model)");
+    }
+    base = ModelDirs.normalize(base);
     inputs.add("base:" + base);
     String configHash =
         Fingerprints.configHash(

@@ -59,12 +59,14 @@ public final class FinetuneJob implements PipelineStage {
 
   private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
 
-  private final boolean inPipeline;
   private final FinetuneRunner.StepListener listener;
 
-  /** The pipeline's finetune: passed over while the run has no {@code sft} table. */
+  /**
+   * Trains on {@code editforge.finetune.sft} or, when that is empty, the run's {@code sft} table;
+   * an absent one is exit 2 on its own and passed over in a pipeline (the runner decides).
+   */
   public FinetuneJob() {
-    this(true, null);
+    this(null);
   }
 
   /**
@@ -72,20 +74,7 @@ public final class FinetuneJob implements PipelineStage {
    * with it; it travels with the task, so it must be serializable and capture nothing that is not).
    */
   public FinetuneJob(FinetuneRunner.StepListener listener) {
-    this(false, listener);
-  }
-
-  private FinetuneJob(boolean inPipeline, FinetuneRunner.StepListener listener) {
-    this.inPipeline = inPipeline;
     this.listener = listener;
-  }
-
-  /**
-   * The {@code finetune} command's: it may train on {@code editforge.finetune.sft} outside the run,
-   * and says what is missing (exit 2) rather than passing over.
-   */
-  public static FinetuneJob command() {
-    return new FinetuneJob(false, null);
   }
 
   @Override
@@ -94,21 +83,9 @@ public final class FinetuneJob implements PipelineStage {
   }
 
   @Override
-  public List<String> requires() {
-    return inPipeline ? List.of(Tables.SFT) : List.of();
-  }
-
-  @Override
   public StagePlan plan(StageContext ctx) throws IOException {
     FinetuneSettings s = ctx.settings().finetune();
     RunDir run = ctx.runDir();
-    if (s.model().isBlank()) {
-      throw new UnusableInputException(
-          "finetune needs a base model: --model DIR|HUB_ID (editforge.finetune.model)");
-    }
-    if (s.fullParameters()) {
-      refuseFullTrainingThatCannotFit(ctx, s, ModelDirs.normalize(s.model()));
-    }
     String sftLocation;
     String sftFingerprint;
     if (!s.sft().isBlank()) {
@@ -127,7 +104,15 @@ public final class FinetuneJob implements PipelineStage {
       sftLocation = run.tableUri(Tables.SFT);
       sftFingerprint = Fingerprints.ofTable(run, Tables.SFT);
     }
+    // The sft table first: absent, the stage has nothing to read (passed over in a pipeline).
+    if (s.model().isBlank()) {
+      throw new UnusableInputException(
+          "finetune needs a base model: --model DIR|HUB_ID (editforge.finetune.model)");
+    }
     String model = ModelDirs.normalize(s.model());
+    if (s.fullParameters()) {
+      refuseFullTrainingThatCannotFit(ctx, s, model);
+    }
     // gpus/threads/dtype do not change what is learned (beyond float rounding): not in the hash
     String configHash =
         Fingerprints.configHash(

@@ -34,20 +34,17 @@ import org.apache.spark.storage.StorageLevel;
  * encoder once. Malformed query records go to {@code retrievals/_rejects} with their line numbers.
  * A missing or altered shard fails before any query runs, naming the shard.
  *
- * <p>In {@code editforge run} (pipeline mode) it does nothing, with a message, when no queries are
- * configured, when the articles table or the index is absent.
+ * <p>With no queries configured, or the index or the question table absent, it has nothing to do:
+ * {@code editforge retrieve} exits 2, {@code editforge run} passes over it with the message.
  */
 public final class RetrieveJob implements PipelineStage {
   public static final String STAGE = "retrieve";
 
-  private final boolean pipeline;
-
   /**
-   * @param pipeline true inside {@code editforge run}: missing inputs skip instead of failing
+   * No queries configured is nothing to do, an absent index or question table nothing to read: exit
+   * 2 on its own, passed over in a pipeline (the runner decides).
    */
-  public RetrieveJob(boolean pipeline) {
-    this.pipeline = pipeline;
-  }
+  public RetrieveJob() {}
 
   @Override
   public String name() {
@@ -64,19 +61,16 @@ public final class RetrieveJob implements PipelineStage {
     RunDir run = ctx.runDir();
     String spec = option(ctx, "queries");
     String out = option(ctx, "out");
-    if (pipeline) {
-      if (spec.isEmpty()) {
-        return StagePlan.nothingToDo("no queries configured (editforge.retrieve.queries is empty)");
-      }
-      if (run.manifest(Tables.INDEX).isEmpty()) {
-        return StagePlan.nothingToDo("no index to search (no passages were ingested)");
-      }
-      if (RetrievalSetup.isTable(spec) && run.manifest(spec).isEmpty()) {
-        return StagePlan.nothingToDo("no " + spec + " table to take questions from");
-      }
-    } else if (spec.isEmpty()) {
-      throw new dev.editforge.config.SettingsException(
-          "retrieve needs queries: give --queries FILE|articles (or set editforge.retrieve.queries)");
+    if (spec.isEmpty()) {
+      return StagePlan.nothingToDo(
+          "no queries configured: give --queries FILE|articles (or set editforge.retrieve.queries)");
+    }
+    if (run.manifest(Tables.INDEX).isEmpty()) {
+      throw dev.editforge.io.UnusableInputException.table(
+          STAGE, run, Tables.INDEX, Tables.producer(Tables.INDEX));
+    }
+    if (RetrievalSetup.isTable(spec) && run.manifest(spec).isEmpty()) {
+      throw dev.editforge.io.UnusableInputException.table(STAGE, run, spec, Tables.producer(spec));
     }
     RetrieveSettings s = ctx.settings().retrieve();
     // Verified while planning, so a missing or altered shard fails even when the table is up to

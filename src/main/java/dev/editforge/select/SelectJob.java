@@ -32,29 +32,16 @@ public final class SelectJob implements PipelineStage {
   public static final String STAGE = "select";
   public static final String EXPORTS = "exports";
 
-  private final boolean pipeline;
-
-  /** The stage as {@code editforge run} runs it: passed over until scores and self-edits exist. */
-  public SelectJob() {
-    this(true);
-  }
-
   /**
-   * @param pipeline true inside {@code editforge run}; false for {@code editforge select}, which
-   *     may read a SEAL run file instead of the run's tables and exits 2 when a table is absent
+   * Selects from a SEAL run file ({@code editforge.select.seal-run}) or the run's {@code
+   * ttt_scores} + {@code self_edits}; an absent run table is exit 2 on its own and passed over in a
+   * pipeline (the runner decides).
    */
-  public SelectJob(boolean pipeline) {
-    this.pipeline = pipeline;
-  }
+  public SelectJob() {}
 
   @Override
   public String name() {
     return STAGE;
-  }
-
-  @Override
-  public List<String> requires() {
-    return pipeline ? List.of(Tables.TTT_SCORES, Tables.SELF_EDITS) : List.of();
   }
 
   @Override

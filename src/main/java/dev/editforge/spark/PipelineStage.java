@@ -23,7 +23,11 @@ public interface PipelineStage {
   /**
    * Resolves settings and inputs and returns what to write. Planning is cheap (fingerprints, no
    * computation); it throws {@link dev.editforge.io.UnusableInputException} for an input that
-   * cannot be used (exit 2).
+   * cannot be used (exit 2). A table read only under some settings (e.g. the run's {@code sft}
+   * unless another is configured) is checked here with {@link
+   * dev.editforge.io.UnusableInputException#table}: absent, the runner treats it like an absent
+   * {@link #requires()} table (exit 2 on its own, passed over in a pipeline), so check such tables
+   * before anything that would fail for another reason.
    */
   StagePlan plan(StageContext context) throws Exception;
 }

@@ -61,8 +61,11 @@ public final class StageRunner {
 
   /**
    * Runs {@code stage} on its own (a stage command, a scheduled task), records its outcome, and
-   * returns it. Nothing to read (a required table absent) or nothing configured (an empty plan) is
-   * exit 2 here: a schedule that passes no inputs must fail, not finish green having done nothing.
+   * returns it. Nothing to read (a required table absent, whether in {@link PipelineStage#requires}
+   * or found by the plan: an {@link dev.editforge.io.UnusableInputException} naming an absent
+   * table) or nothing configured (an empty plan) is exit 2 here: a schedule that passes no inputs
+   * must fail, not finish green having done nothing. The stage object is the same one a pipeline
+   * runs; only this runner method decides between failing and passing over.
    */
   public StageOutcome run(PipelineStage stage) throws Exception {
     StageOutcome outcome = outcome(stage, false);
@@ -72,9 +75,10 @@ public final class StageRunner {
 
   /**
    * Runs {@code stage} as one step of a pipeline ({@code run}, {@code demo}, {@code iterate}):
-   * nothing to do is exit 0 with its note, since an optional earlier step (reasoning without
-   * problems, retrieve without queries) may simply not be configured. The pipeline itself decides
-   * whether having done nothing at all is an error ({@link StageOutcome#hasOutputs()}).
+   * nothing to do (an empty plan, a required table absent, or a plan refusing an absent table) is
+   * exit 0 with its note, since an optional earlier step (reasoning without problems, retrieve
+   * without queries) may simply not be configured. The pipeline itself decides whether having done
+   * nothing at all is an error ({@link StageOutcome#hasOutputs()}).
    */
   public StageOutcome runInPipeline(PipelineStage stage) throws Exception {
     StageOutcome outcome = outcome(stage, true);
@@ -94,7 +98,17 @@ public final class StageRunner {
     for (String t : stage.requires()) {
       StageTables.requireVerified(run, t, stage.name());
     }
-    StagePlan plan = stage.plan(context);
+    StagePlan plan;
+    try {
+      plan = stage.plan(context);
+    } catch (dev.editforge.io.UnusableInputException e) {
+      // A table the stage reads only as configured (the run's sft unless finetune.sft names one)
+      // is found absent while planning: the same rule as requires(), one place for both.
+      if (!inPipeline || e.absentTable() == null) {
+        throw e;
+      }
+      return StageOutcome.nothingToDo(stage.name(), e.getMessage());
+    }
     if (plan.isNothingToDo()) {
       String why = String.join("; ", plan.notes());
       return inPipeline
@@ -187,9 +201,6 @@ public final class StageRunner {
           ? Planned.ok(name, name + ": passed over: " + why)
           : Planned.ok(name, name + ": waits for its input: " + why);
     }
-    if (inPipeline) {
-      ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
-    }
     StagePlan plan;
     try {
       for (String t : stage.requires()) {
@@ -207,7 +218,9 @@ public final class StageRunner {
           name,
           writesEarlier
               ? name + ": to run after the stages above (now: " + e.getMessage() + ")"
-              : name + ": waits for its input: " + e.getMessage());
+              : inPipeline
+                  ? name + ": passed over: " + e.getMessage()
+                  : name + ": waits for its input: " + e.getMessage());
     }
     if (plan.isNothingToDo()) {
       String why = String.join("; ", plan.notes());
@@ -217,6 +230,11 @@ public final class StageRunner {
       return inPipeline
           ? Planned.ok(name, name + ": nothing to do: " + why)
           : Planned.usage(name, name + ": " + why);
+    }
+    // In a pipeline only a stage that will run has its model checked: one whose inputs are absent
+    // (in requires() or found by its plan) or that has nothing to do was passed over above.
+    if (inPipeline) {
+      ModelCheck.requireLoadable(name, context.settings(), context.hadoopConf().get());
     }
     for (String note : plan.notes()) {
       context.say(name + ": " + note);
@@ -305,6 +323,11 @@ public final class StageRunner {
     Path staging = run.newStaging(table);
     StageOutput.Staged staged = new StageOutput.Staged(context, staging, manifest);
     long t0 = System.nanoTime();
+    // Every Spark job of the write is labelled with its stage unless the stage names its own: the
+    // progress lines and the event log (which stage ran in which resource profile) say whose it is.
+    if (context.spark() != null) {
+      context.spark().sparkContext().setJobDescription(stage + " " + table);
+    }
     try {
       output.writer().write(staged);
       if (!Manifest.FAILED.equals(manifest.status())) {
@@ -318,6 +341,10 @@ public final class StageRunner {
     } catch (Exception | Error e) {
       deleteQuietly(run, staging);
       throw e;
+    } finally {
+      if (context.spark() != null) {
+        context.spark().sparkContext().setJobDescription(null);
+      }
     }
     for (Runnable action : staged.afterCommitActions()) {
       action.run();

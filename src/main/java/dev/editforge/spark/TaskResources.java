@@ -71,6 +71,16 @@ public final class TaskResources {
     if (address == null && !wantsGpu) {
       return new Binding(null, Device.cpu());
     }
+    return new Binding(address, usableDevice(address, who));
+  }
+
+  /**
+   * The device a model given GPU {@code address} (null: none assigned, take the first visible) runs
+   * on: that GPU when CUDA can use it, otherwise the CPU, with one warning per JVM naming {@code
+   * who} — a fake or unusable GPU (no CUDA libtorch on the executor) degrades to the CPU rather
+   * than failing every task.
+   */
+  public static Device usableDevice(String address, String who) {
     int gpus;
     try {
       gpus = Engine.getEngine("PyTorch").getGpuCount();
@@ -87,7 +97,7 @@ public final class TaskResources {
         }
       }
       if (index >= 0 && index < gpus) {
-        return new Binding(address, Device.gpu(index));
+        return Device.gpu(index);
       }
     }
     if (CPU_FALLBACK_WARNED.compareAndSet(false, true)) {
@@ -98,7 +108,7 @@ public final class TaskResources {
           address == null ? "asked for" : "assigned",
           gpus);
     }
-    return new Binding(address, Device.cpu());
+    return Device.cpu();
   }
 
   /** Cores of this task ({@code spark.task.cpus}); 1 outside a task. */

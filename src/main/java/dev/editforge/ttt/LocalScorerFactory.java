@@ -9,6 +9,7 @@ import dev.editforge.llm.DecoderLoader;
 import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.spark.ModelDirs;
 import dev.editforge.spark.RemoteModelCache;
+import dev.editforge.spark.TaskResources;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -48,11 +49,21 @@ public final class LocalScorerFactory implements EditScorerFactory {
     return Ids.of(config);
   }
 
+  /** The GPU asked for when CUDA can use it, else the CPU (one warning per JVM). */
+  private static Device djlDevice(ScoreDevice device) {
+    return device.isGpu() ? TaskResources.usableDevice(device.gpu(), "score") : Device.cpu();
+  }
+
+  @Override
+  public String deviceUsed(EditScorer scorer, ScoreDevice requested) {
+    return djlDevice(requested).toString();
+  }
+
   @Override
   public EditScorer create(ScoreDevice device) {
     EditforgeSettings settings =
         EditforgeSettings.from(ConfigFactory.parseString(config).resolve());
-    Device djl = device.isGpu() ? Device.gpu(Integer.parseInt(device.gpu())) : Device.cpu();
+    Device djl = djlDevice(device);
     ConfiguredJudge judge = ConfiguredJudge.of(settings);
     LoadedDecoder decoder =
         DecoderLoader.load(

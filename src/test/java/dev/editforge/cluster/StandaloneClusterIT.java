@@ -5,51 +5,51 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
 import dev.editforge.io.Manifest;
+import dev.editforge.spark.LocalStandaloneCluster;
+import dev.editforge.text.Json;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.spark.resource.ResourceInformation;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Proof of distribution: a real Spark standalone cluster on loopback (a master and two workers,
- * separate JVMs launched from the Maven classpath, with a Spark home assembled from the dependency
- * jars) runs {@code target/editforge.jar} submitted through Spark's own {@code SparkSubmit}; the
- * ingested tables must equal the in-process {@code local[2]} run's.
+ * Proof of distribution: a real Spark standalone cluster on loopback ({@link
+ * LocalStandaloneCluster}: a master and workers, separate JVMs launched from the Maven classpath,
+ * with a Spark home assembled from the dependency jars) runs {@code target/editforge.jar} submitted
+ * through Spark's own {@code SparkSubmit}; the ingested tables must equal the in-process {@code
+ * local[2]} run's, and GPUs go to the GPU stages' tasks only.
  */
 @Tag("cluster")
 class StandaloneClusterIT {
   private static final String[] TABLES = {"articles", "passages", "problems", "instructions"};
-  private final List<Process> processes = new ArrayList<>();
+  private LocalStandaloneCluster cluster;
 
   @TempDir Path dir;
 
   @AfterEach
   void stopCluster() throws IOException {
-    for (Process p : processes) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-    }
-    // The Spark home's jars are links into ~/.m2: remove them before JUnit cleans the temp dir.
-    if (sparkHome != null && Files.isDirectory(sparkHome.resolve("jars"))) {
-      try (Stream<Path> links = Files.list(sparkHome.resolve("jars"))) {
-        for (Path link : links.toList()) {
-          Files.deleteIfExists(link);
-        }
-      }
+    // Also removes the Spark home's jar links into ~/.m2 before JUnit cleans the temp dir.
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
@@ -63,7 +63,7 @@ class StandaloneClusterIT {
     assertTrue(
         Files.isRegularFile(appJar),
         "mvn should have built " + appJar + " in the package phase, before the ITs");
-    String master = startCluster(2, 1, List.of(), Map.of());
+    cluster = startCluster(2, 1, "1g", List.of(), Map.of());
     Path sample = extractSample();
     List<String> ingestArgs =
         new ArrayList<>(
@@ -84,19 +84,13 @@ class StandaloneClusterIT {
     List<String> args = new ArrayList<>(ingestArgs);
     args.addAll(List.of("--run-dir", clusterRun.toString()));
     String submitOut =
-        submit(master, appJar, List.of("spark.executor.cores=1", "spark.cores.max=2"), args);
+        submit(
+            appJar,
+            List.of("spark.executor.cores=1", "spark.cores.max=2", "spark.executor.memory=512m"),
+            args);
     assertTrue(submitOut.contains("ingest: articles completed: 15 rows"), submitOut);
 
-    List<Path> executorDirs = new ArrayList<>();
-    for (Path work : workDirs) {
-      try (Stream<Path> s = Files.walk(work, 2)) {
-        s.filter(
-                p ->
-                    p.getParent() != null
-                        && p.getParent().getFileName().toString().startsWith("app-"))
-            .forEach(executorDirs::add);
-      }
-    }
+    List<Path> executorDirs = cluster.executorDirs();
     assertFalse(executorDirs.isEmpty(), "the workers launched no executor JVM");
 
     Path localRun = dir.resolve("local-run");
@@ -121,15 +115,22 @@ class StandaloneClusterIT {
   }
 
   /**
-   * GPU scheduling on a real cluster: one worker owns two (fake) GPUs, the application ships
-   * jobs/gpu-discovery.sh with spark.files and names it relative to the executor's working
-   * directory, and no task GPU amount is set globally. The event log must show every CPU stage
-   * (ingest, embed, index) in the default profile, whose tasks request no GPU, and generate in a
-   * stage-level profile asking for one; generate's concurrent tasks receive distinct addresses and
-   * record the device they actually used (the CPU here: CUDA is not usable, one warning).
+   * GPU scheduling on a real cluster. One worker owns two (fake) GPUs; the application ships
+   * jobs/gpu-discovery.sh with spark.files and names it {@code ./gpu-discovery.sh}, relative to the
+   * executor's working directory, as conf/cluster.conf does; no task GPU amount is set globally.
+   * Every CPU stage (ingest, embed, index, retrieve) runs in the default profile, whose tasks
+   * request no GPU; generate and score run in stage-level profiles asking for one, and their
+   * concurrent tasks receive distinct addresses, which each stage records with the device it
+   * actually used (the CPU here: CUDA is not usable, one warning).
+   *
+   * <p>A standalone executor gets its addresses from its worker (Spark hands it a resources file)
+   * and never runs its own discovery script, which YARN and Kubernetes executors do before any
+   * task: so the test checks what those would run, the file spark.files put into every executor's
+   * working directory, by running {@code ./gpu-discovery.sh} there and parsing its output with
+   * Spark's own parser.
    */
   @Test
-  void cpuStagesHoldNoGpuAndGenerateTasksGetDistinctAddresses() throws Exception {
+  void cpuStagesHoldNoGpuWhileGenerateAndScoreTasksGetDistinctAddresses() throws Exception {
     String jarProp = System.getProperty("editforge.appjar", "");
     assumeTrue(
         !jarProp.isBlank(),
@@ -141,10 +142,11 @@ class StandaloneClusterIT {
         gpus,
         "[{\"id\":{\"componentName\":\"spark.worker\",\"resourceName\":\"gpu\"},"
             + "\"addresses\":[\"0\",\"1\"]}]");
-    String master =
+    cluster =
         startCluster(
             1,
             2,
+            "2g",
             List.of("-Dspark.worker.resource.gpu.amount=2", "-Dspark.worker.resourcesFile=" + gpus),
             Map.of());
     Path sample = extractSample();
@@ -152,15 +154,16 @@ class StandaloneClusterIT {
         dev.editforge.generate.TinyRandomModel.write(dir.resolve("tiny-model"), 64, 2, 1024, 7);
     Path run = dir.resolve("gpu-run");
     Path events = Files.createDirectories(dir.resolve("events"));
+    Path script = Path.of("jobs", "gpu-discovery.sh").toAbsolutePath();
     String out =
         submit(
-            master,
             Path.of(jarProp),
             List.of(
                 "spark.executor.cores=2",
                 "spark.cores.max=2",
+                "spark.executor.memory=1g",
                 "spark.executor.resource.gpu.amount=2",
-                "spark.files=" + Path.of("jobs", "gpu-discovery.sh").toAbsolutePath(),
+                "spark.files=" + script,
                 "spark.executor.resource.gpu.discoveryScript=./gpu-discovery.sh",
                 "spark.eventLog.enabled=true",
                 "spark.eventLog.compress=false",
@@ -168,7 +171,7 @@ class StandaloneClusterIT {
             List.of(
                 "run",
                 "--to",
-                "generate",
+                "score",
                 "--input",
                 "squad:" + sample.resolve("articles.json"),
                 "--input",
@@ -182,15 +185,35 @@ class StandaloneClusterIT {
                 "--set",
                 "generate.partitions=6",
                 "--set",
-                "generate.self-edit.k=2",
+                "generate.self-edit.k=1",
                 "--set",
-                "generate.self-edit.max-new-tokens=2"));
-    assertTrue(out.contains("self_edits completed: 30 rows"), out);
+                "generate.self-edit.max-new-tokens=2",
+                "--set",
+                "ttt.model=" + model,
+                "--set",
+                "ttt.device=gpu",
+                "--set",
+                "ttt.eval-times=1",
+                "--set",
+                "ttt.epochs=1",
+                "--set",
+                "ttt.max-new-tokens=2",
+                "--set",
+                "ttt.max-length=64",
+                "--set",
+                "ttt.pad-to=longest",
+                "--set",
+                "ttt.commit-every=2"));
+    assertTrue(out.contains("self_edits completed: 15 rows"), out);
     assertTrue(Files.isDirectory(run.resolve("index")), "index ran: " + out);
-    Manifest m =
+    assertTrue(
+        Files.exists(run.resolve("ttt_scores").resolve("_manifest.json")), "score ran: " + out);
+
+    // generate's record: executor / gpu_address / device per task
+    Manifest generated =
         Manifest.parse(Files.readString(run.resolve("self_edits").resolve("_manifest.json")));
     @SuppressWarnings("unchecked")
-    List<String> bindings = (List<String>) m.get("executors");
+    List<String> bindings = (List<String>) generated.get("executors");
     assertTrue(
         bindings.stream().anyMatch(b -> b.contains("gpu_address=0")), "bindings " + bindings);
     assertTrue(
@@ -202,8 +225,19 @@ class StandaloneClusterIT {
         bindings.stream().noneMatch(b -> b.contains("executor=driver")),
         "tasks ran on executor JVMs: " + bindings);
 
+    // score's record: executor / assigned / device / used per task
+    Manifest scored =
+        Manifest.parse(Files.readString(run.resolve("ttt_scores").resolve("_manifest.json")));
+    @SuppressWarnings("unchecked")
+    List<String> devices = (List<String>) scored.get("devices");
+    assertTrue(devices.stream().anyMatch(d -> d.contains("assigned=0 ")), "devices " + devices);
+    assertTrue(devices.stream().anyMatch(d -> d.contains("assigned=1 ")), "devices " + devices);
+    assertTrue(
+        devices.stream().allMatch(d -> d.contains("device=gpu:") && d.endsWith("used=cpu()")),
+        "each score task asked for its assigned GPU and fell back to the CPU: " + devices);
+
     // the event log: which profile each stage ran in, and what each profile's tasks request
-    Map<Integer, Boolean> profileTaskGpu = new java.util.HashMap<>();
+    Map<Integer, Boolean> profileTaskGpu = new HashMap<>();
     List<String[]> stages = new ArrayList<>(); // {profile id, job description}
     // Spark 4 may roll event logs into a directory per application: read every file
     try (Stream<Path> logs = Files.walk(events)) {
@@ -213,7 +247,7 @@ class StandaloneClusterIT {
               .filter(p -> !p.getFileName().toString().startsWith("."))
               .toList()) {
         for (String line : Files.readAllLines(log)) {
-          com.fasterxml.jackson.databind.JsonNode e = dev.editforge.text.Json.MAPPER.readTree(line);
+          JsonNode e = Json.MAPPER.readTree(line);
           String event = e.path("Event").asText();
           if (event.equals("SparkListenerResourceProfileAdded")) {
             profileTaskGpu.put(
@@ -229,25 +263,60 @@ class StandaloneClusterIT {
       }
     }
     assertEquals(Boolean.FALSE, profileTaskGpu.get(0), "default profile tasks: " + profileTaskGpu);
-    assertTrue(
-        stages.stream().anyMatch(st -> st[1].startsWith("ingest") && st[0].equals("0")),
-        "ingest ran in the default profile: " + describe(stages));
-    // a generate job's description stays set for its stage's bookkeeping jobs, which run in the
-    // default profile: so "GPU => generate", and at least one generate stage asked for a GPU
-    boolean anyGpu = false;
+    for (String cpuStage : List.of("ingest", "embed", "index")) {
+      assertTrue(
+          stages.stream().anyMatch(st -> st[1].startsWith(cpuStage + " ")),
+          cpuStage + " ran Spark jobs: " + describe(stages));
+      assertTrue(
+          stages.stream()
+              .filter(st -> st[1].startsWith(cpuStage + " "))
+              .allMatch(st -> !profileTaskGpu.getOrDefault(Integer.parseInt(st[0]), false)),
+          cpuStage + "'s tasks hold no GPU: " + describe(stages) + profileTaskGpu);
+    }
+    // A GPU stage's description stays set for its bookkeeping jobs, which run in the default
+    // profile: so "GPU => generate or score", and each of them ran at least one stage on a GPU.
     for (String[] st : stages) {
       boolean gpu = profileTaskGpu.getOrDefault(Integer.parseInt(st[0]), false);
-      anyGpu |= gpu;
       assertTrue(
-          !gpu || st[1].startsWith("generate"),
-          "only generate's tasks request a GPU; stage '"
+          !gpu || st[1].startsWith("generate") || st[1].startsWith("score"),
+          "only generate's and score's tasks request a GPU; stage '"
               + st[1]
               + "' profile "
               + st[0]
               + " in "
               + describe(stages));
     }
-    assertTrue(anyGpu, "generate ran in a GPU profile: " + describe(stages) + profileTaskGpu);
+    for (String gpuStage : List.of("generate", "score")) {
+      assertTrue(
+          stages.stream()
+              .anyMatch(
+                  st ->
+                      st[1].startsWith(gpuStage)
+                          && profileTaskGpu.getOrDefault(Integer.parseInt(st[0]), false)),
+          gpuStage + " ran in a GPU profile: " + describe(stages) + profileTaskGpu);
+    }
+
+    // The discovery script as YARN / Kubernetes executors run it: shipped (not a path on the
+    // worker), found relative to the executor's working directory, and output Spark can parse.
+    List<Path> executorDirs = cluster.executorDirs();
+    assertFalse(executorDirs.isEmpty(), "the worker launched no executor JVM");
+    for (Path executorDir : executorDirs) {
+      Path shipped = executorDir.resolve("gpu-discovery.sh");
+      assertTrue(Files.isRegularFile(shipped), "spark.files shipped the script to " + executorDir);
+      assertEquals(Files.readString(script), Files.readString(shipped), "the shipped script");
+      ProcessBuilder pb =
+          new ProcessBuilder("./gpu-discovery.sh")
+              .directory(executorDir.toFile())
+              .redirectErrorStream(true);
+      pb.environment().put("EDITFORGE_FAKE_GPUS", "2");
+      Process p = pb.start();
+      String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "discovery script finished");
+      assertEquals(0, p.exitValue(), json);
+      ResourceInformation info = ResourceInformation.parseJson(json);
+      assertEquals("gpu", info.name(), json);
+      assertEquals(List.of("0", "1"), List.of(info.addresses()), json);
+    }
   }
 
   private static String describe(List<String[]> stages) {
@@ -255,130 +324,64 @@ class StandaloneClusterIT {
   }
 
   /** spark-submit of the application jar in client mode; returns what the driver printed. */
-  private String submit(
-      String master, Path appJar, List<String> sparkConf, List<String> editforgeArgs)
+  private String submit(Path appJar, List<String> sparkConf, List<String> editforgeArgs)
       throws Exception {
-    List<String> submit =
-        new ArrayList<>(
-            List.of(
-                "org.apache.spark.deploy.SparkSubmit",
-                "--master",
-                master,
-                "--deploy-mode",
-                "client",
-                "--class",
-                "dev.editforge.Main",
-                "--conf",
-                "spark.executor.memory=512m",
-                "--conf",
-                "spark.driver.host=127.0.0.1",
-                "--conf",
-                "spark.executor.extraJavaOptions=" + String.join(" ", flags),
-                "--conf",
-                "spark.executorEnv.OPT_OUT_TRACKING=true",
-                "--conf",
-                "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE"));
-    for (String c : sparkConf) {
-      submit.addAll(List.of("--conf", c));
-    }
-    submit.add(appJar.toString());
-    submit.addAll(editforgeArgs);
-    Path submitLog = dir.resolve("submit-" + System.nanoTime() + ".log");
-    Process driver = start(submit, classpath, flags, sparkHome, submitLog, "1g", Map.of());
-    assertTrue(
-        driver.waitFor(300, TimeUnit.SECONDS),
-        "spark-submit did not finish in 5 minutes:\n" + tail(submitLog));
-    assertEquals(0, driver.exitValue(), "spark-submit failed:\n" + tail(submitLog));
-    return Files.readString(submitLog);
+    LocalStandaloneCluster.Submitted done =
+        cluster.submit(
+            appJar, "dev.editforge.Main", sparkConf, editforgeArgs, "1g", Duration.ofMinutes(25));
+    assertEquals(
+        0,
+        done.exitCode(),
+        (done.exitCode() < 0 ? "spark-submit did not finish in 25 minutes" : "spark-submit failed")
+            + ":\n"
+            + done.tail(6000));
+    return done.output();
   }
 
-  private String classpath;
-  private List<String> flags;
-  private Path sparkHome;
-  private final List<Path> workDirs = new ArrayList<>();
-
   /**
-   * A master and {@code workers} workers on loopback; returns the master URL once all registered.
+   * A master and {@code workers} workers on loopback, started with the project's JVM flags
+   * (jobs/jvm-flags) and the Spark jars a distribution ships; returns once all registered.
    */
-  private String startCluster(
-      int workers, int cores, List<String> workerFlags, Map<String, String> workerEnv)
+  private LocalStandaloneCluster startCluster(
+      int workers,
+      int cores,
+      String memory,
+      List<String> workerFlags,
+      Map<String, String> workerEnv)
       throws Exception {
     Path buildDir = Path.of(System.getProperty("editforge.build.dir"));
-    List<String> sparkJars = new ArrayList<>(jars(buildDir.resolve("classpath-provided.txt")));
+    List<Path> sparkJars = new ArrayList<>(jars(buildDir.resolve("classpath-provided.txt")));
     // A real Spark distribution also ships these; the app jar leaves them out for that reason.
     jars(buildDir.resolve("classpath-runtime.txt")).stream()
-        .filter(j -> SPARK_SHIPS.matcher(Path.of(j).getFileName().toString()).find())
+        .filter(j -> SPARK_SHIPS.matcher(j.getFileName().toString()).find())
         .forEach(sparkJars::add);
-    sparkHome = dir.resolve("spark-home");
-    Files.createDirectories(sparkHome.resolve("jars"));
-    for (String jar : sparkJars) {
-      Path j = Path.of(jar);
-      Files.createSymbolicLink(sparkHome.resolve("jars").resolve(j.getFileName()), j);
-    }
-    classpath = sparkHome.resolve("jars") + "/*";
-    flags =
+    List<String> flags =
         Files.readAllLines(Path.of("jobs", "jvm-flags")).stream()
             .map(String::strip)
             .filter(l -> !l.isEmpty() && !l.startsWith("#"))
             .toList();
-    int masterPort = freePort();
-    String master = "spark://127.0.0.1:" + masterPort;
-    Path masterLog = dir.resolve("master.log");
-    start(
-        List.of(
-            "org.apache.spark.deploy.master.Master",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            Integer.toString(masterPort),
-            "--webui-port",
-            Integer.toString(freePort())),
-        classpath,
-        flags,
-        sparkHome,
-        masterLog,
-        "512m",
-        Map.of());
-    for (int w = 0; w < workers; w++) {
-      Path work = Files.createDirectories(dir.resolve("worker-" + w));
-      workDirs.add(work);
-      List<String> workerCmd = new ArrayList<>(workerFlags);
-      workerCmd.addAll(
-          List.of(
-              "org.apache.spark.deploy.worker.Worker",
-              "--host",
-              "127.0.0.1",
-              "--cores",
-              Integer.toString(cores),
-              "--memory",
-              "1g",
-              "--work-dir",
-              work.toString(),
-              "--webui-port",
-              Integer.toString(freePort()),
-              master));
-      start(
-          workerCmd,
-          classpath,
-          flags,
-          sparkHome,
-          dir.resolve("worker-" + w + ".log"),
-          "512m",
-          workerEnv);
-    }
-    waitFor(masterLog, "Registering worker", workers, 120);
-    return master;
+    LocalStandaloneCluster.Spec spec =
+        LocalStandaloneCluster.Spec.of(
+                sparkJars,
+                flags,
+                System.getProperty("editforge.scala.binary.version", "2.13"),
+                workers,
+                cores,
+                memory)
+            .withWorkerSetup(workerFlags, workerEnv);
+    return LocalStandaloneCluster.start(dir.resolve("cluster"), spec, Duration.ofMinutes(5));
   }
 
-  private static final java.util.regex.Pattern SPARK_SHIPS =
-      java.util.regex.Pattern.compile(
+  private static final Pattern SPARK_SHIPS =
+      Pattern.compile(
           "^(slf4j-api|jackson-core|jackson-databind|jackson-annotations|commons-codec|commons-lang3|commons-compress|javassist)-");
 
-  private static List<String> jars(Path classpathFile) throws IOException {
+  private static List<Path> jars(Path classpathFile) throws IOException {
     return Files.readAllLines(classpathFile).stream()
         .flatMap(l -> Stream.of(l.split(java.io.File.pathSeparator)))
         .filter(s -> !s.isBlank())
         .distinct()
+        .map(Path::of)
         .toList();
   }
 
@@ -391,76 +394,6 @@ class StandaloneClusterIT {
         .stream()
         .sorted()
         .toList();
-  }
-
-  private Process start(
-      List<String> mainAndArgs,
-      String classpath,
-      List<String> flags,
-      Path sparkHome,
-      Path log,
-      String heap,
-      Map<String, String> env)
-      throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx" + heap);
-    cmd.addAll(flags);
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.addAll(mainAndArgs);
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("SPARK_HOME", sparkHome.toString());
-    pb.environment()
-        .put("SPARK_SCALA_VERSION", System.getProperty("editforge.scala.binary.version", "2.13"));
-    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    pb.environment().put("OPT_OUT_TRACKING", "true");
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    processes.add(p);
-    return p;
-  }
-
-  private static void waitFor(Path log, String marker, int times, int seconds) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log)) {
-        String text = Files.readString(log);
-        int n = 0;
-        for (int i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) {
-          n++;
-        }
-        if (n >= times) {
-          return;
-        }
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError(
-        "cluster did not come up: no "
-            + times
-            + "× '"
-            + marker
-            + "' in "
-            + log
-            + ":\n"
-            + tail(log));
-  }
-
-  private static String tail(Path log) throws IOException {
-    if (!Files.exists(log)) {
-      return "(no log)";
-    }
-    String s = Files.readString(log);
-    return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private Path extractSample() throws IOException {

@@ -372,7 +372,16 @@ class FinetuneEvaluateCliTest {
 
   @Test
   void finetuneWithoutAnSftTableOrModelIsAUsageError() throws Exception {
-    CliRun noModel = CliRun.of("finetune", "--run-dir", dir.resolve("empty").toString());
+    // The sft table is checked first (absent, a pipeline passes finetune over), so give one here.
+    Path sft = Files.createDirectories(dir.resolve("sft-elsewhere"));
+    Files.writeString(sft.resolve("part-0.parquet"), "x");
+    CliRun noModel =
+        CliRun.of(
+            "finetune",
+            "--run-dir",
+            dir.resolve("empty").toString(),
+            "--set",
+            "finetune.sft=" + sft);
     assertEquals(2, noModel.exitCode(), noModel.toString());
     assertTrue(noModel.err().contains("--model"), noModel.err());
     CliRun noSft =

@@ -237,4 +237,41 @@ class StageRunnerTest {
         retried.writes.get(),
         "an up-to-date output that fails its reuse condition is rewritten");
   }
+
+  /**
+   * One stage object for a command and a pipeline (issue 14.5): a table read only under some
+   * settings, found absent by the plan, is exit 2 on its own and passed over in a pipeline, as an
+   * absent requires() table is; a table that exists but did not complete fails in both.
+   */
+  @Test
+  void aTableThePlanFindsAbsentFailsAloneAndIsPassedOverInAPipeline() throws Exception {
+    FileStage stage =
+        new FileStage() {
+          @Override
+          public StagePlan plan(StageContext context) {
+            if (!StageTables.isUsable(context.runDir(), "sft")) {
+              throw UnusableInputException.table(name(), context.runDir(), "sft", "select");
+            }
+            return super.plan(context);
+          }
+        };
+    UnusableInputException alone =
+        assertThrows(UnusableInputException.class, () -> runner(false).run(stage));
+    assertTrue(alone.getMessage().contains("demo needs table sft"), alone.getMessage());
+    StageOutcome passed = runner(false).runInPipeline(stage);
+    assertEquals(0, passed.exitCode());
+    assertFalse(passed.hasOutputs());
+    assertTrue(passed.message().contains("run `select` first"), passed.message());
+    assertEquals(0, stage.writes.get());
+
+    RunDir run = runner(false).context().runDir();
+    Manifest failed = Manifest.start("select", "sft", "c", "v", "f");
+    failed.finish(Manifest.FAILED);
+    run.writeString(
+        new org.apache.hadoop.fs.Path(run.table("sft"), RunDir.MANIFEST), failed.toJson());
+    UnusableInputException notCompleted =
+        assertThrows(UnusableInputException.class, () -> runner(false).runInPipeline(stage));
+    assertTrue(notCompleted.getMessage().contains("failed"), notCompleted.getMessage());
+    assertEquals(0, stage.writes.get());
+  }
 }
