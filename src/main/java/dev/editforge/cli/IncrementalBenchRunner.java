@@ -136,15 +136,16 @@ public final class IncrementalBenchRunner implements BenchCommand.Bench {
   }
 
   /**
-   * {@code n} distinct passages as {id, text, title}: the bundled sample cycled, each copy marked
-   * with its number so every passage (and its vector) is its own.
+   * {@code n} distinct passages as {id, text, title}: two bundled sample passages joined, about 100
+   * words like psgs_w100's (the corpus this stage exists for), each marked with its number so every
+   * passage (and its vector) is its own.
    */
   static List<String[]> corpus(List<String[]> sample, int n) {
     List<String[]> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       String[] p = sample.get(i % sample.size());
-      String text = i < sample.size() ? p[1] : p[1] + " (copy " + (i / sample.size()) + ")";
-      out.add(new String[] {"bench-" + i, text, p[2]});
+      String[] q = sample.get((i * 7 + 3) % sample.size());
+      out.add(new String[] {"bench-" + i, p[1] + " " + q[1] + " (" + i + ")", p[2]});
     }
     return out;
   }

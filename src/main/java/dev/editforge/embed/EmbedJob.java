@@ -92,7 +92,7 @@ public final class EmbedJob implements PipelineStage {
                 passages,
                 "passage_id")
             : RowReuse.none(passages, "passage_id", Tables.EMBEDDINGS_SCHEMA);
-    Dataset<Row> reused = reuse.reused().persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> reused = reuse.reused();
     JavaRDD<Row> in = reuse.toCompute().javaRDD();
     int parallelism = ctx.spark().sparkContext().defaultParallelism();
     if (in.getNumPartitions() < parallelism) {
@@ -129,18 +129,21 @@ public final class EmbedJob implements PipelineStage {
                   functions.count(functions.lit(1)),
                   functions.sum(functions.when(functions.col("reason").isNull(), 1).otherwise(0)),
                   functions.sum(functions.when(functions.col("truncated"), 1).otherwise(0)),
-                  functions.countDistinct(functions.col("model")))
+                  functions.countDistinct(functions.col("model")),
+                  functions.max(functions.col("model")))
               .first();
       long computed = c.getLong(0);
       long computedOk = c.isNullAt(1) ? 0 : c.getLong(1);
       long truncated = c.isNullAt(2) ? 0 : c.getLong(2);
-      long reusedRows = reused.count();
+      RowReuse.Counts keys = previous.isPresent() ? reuse.counts() : new RowReuse.Counts(0, 0, 0);
+      RowReuse.Counts split = new RowReuse.Counts(keys.reused(), computed, keys.removed());
+      long reusedRows = split.reused();
       long input = computed + reusedRows;
       long ok = computedOk + reusedRows;
       String model =
           computed > 0
-              ? outcomes.select("model").first().getString(0)
-              : reusedRows > 0 ? reused.select("model").first().getString(0) : null;
+              ? c.getString(4)
+              : reusedRows > 0 ? (String) previous.get().get("model") : null;
       manifest
           .count("input", input)
           .count("accepted", ok)
@@ -149,7 +152,7 @@ public final class EmbedJob implements PipelineStage {
           .count("output", ok)
           // of the computed rows only: a reused vector's truncation is not recorded per row
           .count("truncated", truncated);
-      new RowReuse.Counts(reusedRows, computed, reuse.removed().count()).record(manifest);
+      split.record(manifest);
       manifest.put("model", model);
       int dims = EncoderSpec.modelDimension(spec.settings());
       manifest.put("dimension", dims);
@@ -175,7 +178,6 @@ public final class EmbedJob implements PipelineStage {
               run.table(Tables.EMBEDDINGS)));
     } finally {
       outcomes.unpersist(false);
-      reused.unpersist(false);
     }
   }
 }

@@ -107,12 +107,28 @@ public final class RowReuse {
   /**
    * The Spark form of {@link #split}: {@code reused} holds the previous table's rows whose key is
    * in the input, {@code toCompute} the input rows whose key is not in the previous table, {@code
-   * removed} the previous keys no longer in the input (a single column). All lazy.
+   * removed} the previous keys no longer in the input (a single column), {@code keys} every key
+   * with whether the previous table ({@code _previous}) and the input ({@code _input}) hold it
+   * (true or null). All lazy.
    */
-  public record Plan(Dataset<Row> reused, Dataset<Row> toCompute, Dataset<Row> removed) {
-    /** Counts the three (three Spark jobs). */
+  public record Plan(
+      Dataset<Row> reused, Dataset<Row> toCompute, Dataset<Row> removed, Dataset<Row> keys) {
+    /** Counts the three in one Spark job over the keys alone. */
     public Counts counts() {
-      return new Counts(reused.count(), toCompute.count(), removed.count());
+      Row c =
+          keys.agg(
+                  functions.sum(
+                      functions
+                          .when(functions.col("_previous").and(functions.col("_input")), 1L)
+                          .otherwise(0L)),
+                  functions.sum(
+                      functions.when(functions.col("_previous").isNull(), 1L).otherwise(0L)),
+                  functions.sum(functions.when(functions.col("_input").isNull(), 1L).otherwise(0L)))
+              .first();
+      return new Counts(
+          c.isNullAt(0) ? 0 : c.getLong(0),
+          c.isNullAt(1) ? 0 : c.getLong(1),
+          c.isNullAt(2) ? 0 : c.getLong(2));
     }
   }
 
@@ -126,7 +142,10 @@ public final class RowReuse {
     return new Plan(
         previous.join(inputKeys, key, "left_semi"),
         input.join(previousKeys, key, "left_anti"),
-        previousKeys.join(inputKeys, key, "left_anti"));
+        previousKeys.join(inputKeys, key, "left_anti"),
+        previousKeys
+            .withColumn("_previous", functions.lit(true))
+            .join(inputKeys.withColumn("_input", functions.lit(true)), key, "full_outer"));
   }
 
   /**
@@ -139,6 +158,10 @@ public final class RowReuse {
     return new Plan(
         input.sparkSession().createDataFrame(List.<Row>of(), previousSchema),
         input,
-        input.select(functions.col(key)).limit(0));
+        input.select(functions.col(key)).limit(0),
+        input
+            .select(functions.col(key))
+            .withColumn("_previous", functions.lit(null).cast("boolean"))
+            .withColumn("_input", functions.lit(true)));
   }
 }
