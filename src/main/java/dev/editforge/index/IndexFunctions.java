@@ -83,6 +83,10 @@ public final class IndexFunctions {
    * Writes partition i as shard i on the task's local disk, then copies the finished directory to
    * {@code <target>/shard-NNNNN} through the Hadoop FileSystem API (file:, hdfs:, s3a: alike). A
    * retried task replaces whatever an earlier attempt left there.
+   *
+   * <p>With a {@code previous} index directory the task first copies that index's shard i to its
+   * local disk and changes it in place: rows whose column 5 ({@code deleted}) is true delete their
+   * passage id, the others are added (replacing by id). The previous index is only read.
    */
   public static final class WriteShard
       implements Function2<Integer, Iterator<Tuple2<Integer, Row>>, Iterator<ShardResult>> {
@@ -91,18 +95,24 @@ public final class IndexFunctions {
     private final int dimension;
     private final VectorSimilarity similarity;
     private final String target;
+    private final String previous;
     private final HadoopConf conf;
 
+    /**
+     * @param previous the committed index to change incrementally, or null to build from scratch
+     */
     public WriteShard(
         IndexSettings settings,
         int dimension,
         VectorSimilarity similarity,
         String target,
+        String previous,
         HadoopConf conf) {
       this.settings = settings;
       this.dimension = dimension;
       this.similarity = similarity;
       this.target = target;
+      this.previous = previous;
       this.conf = conf;
     }
 
@@ -115,9 +125,20 @@ public final class IndexFunctions {
         ShardWriter.VectorSpec spec =
             settings.vectors() ? new ShardWriter.VectorSpec(dimension, similarity) : null;
         ShardWriter.ShardStats stats;
-        try (ShardWriter w = new ShardWriter(dir, settings, spec)) {
+        if (previous != null) {
+          copyToLocal(
+              new org.apache.hadoop.fs.Path(previous, ShardAssigner.shardDirName(shard)), dir);
+        }
+        try (ShardWriter w =
+            previous != null
+                ? ShardWriter.append(dir, settings, spec)
+                : new ShardWriter(dir, settings, spec)) {
           while (rows.hasNext()) {
             Row r = rows.next()._2();
+            if (r.size() > 5 && !r.isNullAt(5) && r.getBoolean(5)) {
+              w.delete(r.getString(0));
+              continue;
+            }
             w.add(
                 new IndexedPassage(
                     r.getString(0),
@@ -159,6 +180,21 @@ public final class IndexFunctions {
             .iterator();
       } finally {
         deleteTree(local);
+      }
+    }
+
+    private void copyToLocal(org.apache.hadoop.fs.Path src, Path dir) throws IOException {
+      FileSystem fs = src.getFileSystem(conf.get());
+      Files.createDirectories(dir);
+      for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(src)) {
+        // Only Lucene's files: a checksummed file system's hidden .crc files are not index content.
+        if (f.isFile() && !f.getPath().getName().startsWith(".")) {
+          fs.copyToLocalFile(
+              false,
+              f.getPath(),
+              new org.apache.hadoop.fs.Path(dir.resolve(f.getPath().getName()).toUri()),
+              true);
+        }
       }
     }
 

@@ -5,6 +5,7 @@ import dev.editforge.config.IndexSettings;
 import dev.editforge.encoders.VectorSimilarity;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
+import dev.editforge.io.RowReuse;
 import dev.editforge.io.RunDir;
 import dev.editforge.io.StageTables;
 import dev.editforge.io.Tables;
@@ -35,6 +36,26 @@ import org.apache.spark.storage.StorageLevel;
 public final class IndexJob implements PipelineStage {
   public static final String STAGE = "index";
 
+  /**
+   * Under the index directory: the passage ids the shards hold (Parquet), what the next run diffs
+   * its input against to update the shards in place.
+   */
+  public static final String PASSAGE_IDS = "passage_ids";
+
+  private final boolean rebuild;
+
+  public IndexJob() {
+    this(false);
+  }
+
+  /**
+   * @param rebuild build every shard from scratch even when the previous index could be updated in
+   *     place ({@code --rebuild}); also rewrites an index that is up to date
+   */
+  public IndexJob(boolean rebuild) {
+    this.rebuild = rebuild;
+  }
+
   @Override
   public String name() {
     return STAGE;
@@ -54,23 +75,62 @@ public final class IndexJob implements PipelineStage {
           STAGE, run, Tables.EMBEDDINGS, Tables.producer(Tables.EMBEDDINGS));
     }
     List<String> inputs = new ArrayList<>(List.of(Fingerprints.ofTable(run, Tables.PASSAGES)));
+    String vectorsScope = "bm25-only";
     if (s.vectors()) {
-      inputs.add(Fingerprints.ofTable(run, Tables.EMBEDDINGS));
-      inputs.add("preset=" + ctx.settings().embed().preset().name());
+      String embeddings = Fingerprints.ofTable(run, Tables.EMBEDDINGS);
+      inputs.add(embeddings);
+      String preset = ctx.settings().embed().preset().name();
+      inputs.add("preset=" + preset);
+      Object embedScope =
+          run.manifest(Tables.EMBEDDINGS).map(m -> m.get(RowReuse.SCOPE)).orElse(null);
+      // Embeddings without a row scope (written before row reuse) tie the index to that exact
+      // table: any rewrite of it rebuilds.
+      vectorsScope =
+          "preset=" + preset + ";" + (embedScope != null ? embedScope.toString() : embeddings);
     }
+    String configHash = Fingerprints.configHash(ctx.settings().section("index"));
+    String scope = RowReuse.scope(STAGE, configHash, vectorsScope, ctx.settings().codeVersion());
+    boolean full = rebuild;
     return StagePlan.of(
-        StageOutput.of(
-            Tables.INDEX,
-            Fingerprints.configHash(ctx.settings().section("index")),
-            inputs,
-            out -> build(out, s)));
+        StageOutput.of(Tables.INDEX, configHash, inputs, out -> build(out, s, scope, full))
+            .reusableWhen(m -> !full));
   }
 
-  private static void build(StageOutput.Staged out, IndexSettings s) {
+  /**
+   * Updates the previous index in place when its scope is this run's: same index settings (shard
+   * count, analyzer, similarity, HNSW, quantization), same encoder (its model files, embed settings
+   * and code version, through the embeddings' row scope) and same code; otherwise, or with {@code
+   * --rebuild} or {@code --force}, builds every shard from scratch.
+   */
+  private static void build(
+      StageOutput.Staged out, IndexSettings s, String scope, boolean rebuild) {
     StageContext ctx = out.context();
     RunDir run = ctx.runDir();
-    ctx.spark().sparkContext().setJobDescription("index passages into " + s.shards() + " shards");
     Manifest manifest = out.manifest();
+    manifest.put(RowReuse.SCOPE, scope);
+    Path previousIds = new Path(run.table(Tables.INDEX), PASSAGE_IDS);
+    String fullBecause =
+        rebuild
+            ? "--rebuild"
+            : ctx.force()
+                ? "--force"
+                : run.manifest(Tables.INDEX).isEmpty()
+                    ? "no previous index"
+                    : RowReuse.previous(run, Tables.INDEX, scope).isEmpty()
+                            || !run.exists(previousIds)
+                        ? "the previous index has other settings, encoder or code, or is damaged"
+                        : null;
+    boolean incremental = fullBecause == null;
+    manifest.put("build", incremental ? "incremental" : "full");
+    if (!incremental) {
+      manifest.put("full_build_reason", fullBecause);
+    }
+    ctx.spark()
+        .sparkContext()
+        .setJobDescription(
+            (incremental ? "update the index's " : "index passages into ")
+                + s.shards()
+                + " shards");
     Dataset<Row> passages =
         ctx.spark()
             .read()
@@ -116,15 +176,43 @@ public final class IndexJob implements PipelineStage {
       int dim = encoder == null ? 1 : encoder.dimension();
       VectorSimilarity sim = encoder == null ? VectorSimilarity.COSINE : encoder.similarity();
       IndexSettings effective = s.vectors() && encoder == null ? withoutVectors(s) : s;
+      Dataset<Row> changes = usable;
+      RowReuse.Counts split;
+      if (incremental) {
+        RowReuse.Plan plan =
+            RowReuse.plan(ctx.spark().read().parquet(previousIds.toString()), usable, "passage_id");
+        split = plan.counts();
+        // A changed passage has a new id (ids hash the content), so a change is an add of the new
+        // id and a delete of the old one.
+        changes =
+            plan.toCompute()
+                .withColumn("deleted", functions.lit(false))
+                .unionByName(
+                    plan.removed()
+                        .select(
+                            functions.col("passage_id"),
+                            functions.lit(null).cast("string").as("source_id"),
+                            functions.lit(null).cast("string").as("title"),
+                            functions.lit(null).cast("string").as("text"),
+                            functions.lit(null).cast("array<float>").as("vector"),
+                            functions.lit(true).as("deleted")));
+      } else {
+        split = null;
+      }
       List<IndexFunctions.ShardResult> results =
           new ArrayList<>(
-              usable
+              changes
                   .javaRDD()
                   .mapToPair(new IndexFunctions.KeyByShard(s.shards()))
                   .partitionBy(new IndexFunctions.ShardPartitioner(s.shards()))
                   .mapPartitionsWithIndex(
                       new IndexFunctions.WriteShard(
-                          effective, dim, sim, staging.toString(), ctx.hadoopConf()),
+                          effective,
+                          dim,
+                          sim,
+                          staging.toString(),
+                          incremental ? run.tableUri(Tables.INDEX) : null,
+                          ctx.hadoopConf()),
                       false)
                   .collect());
       results.sort(Comparator.comparingInt(IndexFunctions.ShardResult::shard));
@@ -132,6 +220,11 @@ public final class IndexJob implements PipelineStage {
           results.stream().map(IndexFunctions.ShardResult::stats).toList();
       IndexManifest im = IndexBuilder.manifest(effective, encoder, stats);
       run.writeString(new Path(staging, IndexManifest.FILE_NAME), im.toJson());
+      usable
+          .select("passage_id")
+          .orderBy("passage_id")
+          .write()
+          .parquet(new Path(staging, PASSAGE_IDS).toString());
 
       missing
           .select(
@@ -154,12 +247,13 @@ public final class IndexJob implements PipelineStage {
           .count("output", docs)
           .count("shards", im.shardCount())
           .count("bytes", stats.stream().mapToLong(ShardWriter.ShardStats::bytes).sum());
+      (split != null ? split : new RowReuse.Counts(0, docs, 0)).record(manifest);
       manifest.put("docs_per_shard", stats.stream().map(ShardWriter.ShardStats::docs).toList());
       manifest.put("model", encoder == null ? null : encoder.model());
       out.summary(
           String.format(
               Locale.ROOT,
-              "index: %,d passages in %d shards (%s), %,d without a vector -> %s",
+              "index: %,d passages in %d shards (%s), %,d without a vector, %s -> %s",
               docs,
               im.shardCount(),
               encoder == null
@@ -170,6 +264,14 @@ public final class IndexJob implements PipelineStage {
                       + "d "
                       + encoder.similarity().configName(),
               rejected,
+              split != null
+                  ? String.format(
+                      Locale.ROOT,
+                      "updated in place: %,d added, %,d removed, %,d kept",
+                      split.computed(),
+                      split.removed(),
+                      split.reused())
+                  : "full build (" + fullBecause + ")",
               run.table(Tables.INDEX)));
     } finally {
       joined.unpersist(false);

@@ -24,6 +24,7 @@ import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.FSDirectory;
@@ -66,15 +67,31 @@ public final class ShardWriter implements AutoCloseable {
   private final IndexWriter writer;
   private final int mergeSegments;
   private long added;
+  private long deleted;
+  private final boolean append;
   private boolean finished;
   private boolean closed;
 
   public ShardWriter(Path dir, IndexSettings settings, VectorSpec vectors) {
+    this(dir, settings, vectors, false);
+  }
+
+  /**
+   * Opens an existing shard to change it in place ({@link #add} replaces by id, {@link #delete}
+   * removes): the incremental index. The shard must have been written with the same settings and
+   * vector spec; {@link IndexJob} rebuilds instead when any of them changed.
+   */
+  public static ShardWriter append(Path dir, IndexSettings settings, VectorSpec vectors) {
+    return new ShardWriter(dir, settings, vectors, true);
+  }
+
+  private ShardWriter(Path dir, IndexSettings settings, VectorSpec vectors, boolean append) {
     if (settings.vectors() && vectors == null) {
       throw new IllegalArgumentException(
           "index.vectors is on but no vector dimension/similarity was given");
     }
     this.dir = dir;
+    this.append = append;
     this.vectors = settings.vectors() ? vectors : null;
     this.mergeSegments = settings.mergeSegments();
     this.analyzer = settings.analyzer().create();
@@ -82,7 +99,13 @@ public final class ShardWriter implements AutoCloseable {
         settings.mergeThreads() > 1 ? Executors.newFixedThreadPool(settings.mergeThreads()) : null;
     KnnVectorsFormat format = vectorsFormat(settings, mergePool);
     IndexWriterConfig config = new IndexWriterConfig(analyzer);
-    config.setOpenMode(IndexWriterConfig.OpenMode.CREATE);
+    config.setOpenMode(
+        append ? IndexWriterConfig.OpenMode.APPEND : IndexWriterConfig.OpenMode.CREATE);
+    // BM25 counts deleted documents in its statistics until a merge drops them, so finish()
+    // expunges every deletion; Lucene's default would leave segments with up to 10% deleted.
+    TieredMergePolicy merges = new TieredMergePolicy();
+    merges.setForceMergeDeletesPctAllowed(0.0);
+    config.setMergePolicy(merges);
     config.setSimilarity(new BM25Similarity(settings.bm25K1(), settings.bm25B()));
     config.setRAMBufferSizeMB(settings.ramBufferMb());
     // A shard is a few large segments: compound files would only add a copy step at flush and
@@ -169,6 +192,19 @@ public final class ShardWriter implements AutoCloseable {
     added++;
   }
 
+  /** Deletes the passage with this id, if the shard holds it. */
+  public void delete(String passageId) {
+    if (finished) {
+      throw new IllegalStateException("shard " + dir + " is already finished");
+    }
+    try {
+      writer.deleteDocuments(new Term(ShardFields.PASSAGE_ID, passageId));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete passage " + passageId + " from " + dir, e);
+    }
+    deleted++;
+  }
+
   private void checkVector(IndexedPassage p) {
     float[] v = p.vector();
     if (v == null) {
@@ -214,6 +250,11 @@ public final class ShardWriter implements AutoCloseable {
     }
     try {
       writer.forceMerge(mergeSegments);
+      if (deleted > 0 || added > 0) {
+        // Replaced and deleted documents stay in BM25's document frequencies and average length
+        // until merged away: expunge them so scores equal a fresh build's.
+        writer.forceMergeDeletes(true);
+      }
       writer.commit();
       long docs = writer.getDocStats().numDocs;
       finished = true;
@@ -221,7 +262,8 @@ public final class ShardWriter implements AutoCloseable {
       return new ShardStats(
           docs,
           added,
-          added - docs,
+          // An appended shard also holds what it had before: its job counts duplicates instead.
+          append ? 0 : added - docs,
           IndexManifest.directoryBytes(dir),
           IndexManifest.checksum(dir));
     } catch (IOException e) {

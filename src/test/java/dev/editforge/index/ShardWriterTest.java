@@ -32,6 +32,62 @@ class ShardWriterTest {
     }
   }
 
+  /**
+   * An appended shard with a deletion and a replacement holds what a fresh shard of the same
+   * passages holds, with the same BM25 statistics: deleted documents are merged away.
+   */
+  @Test
+  void appendDeletesAndAddsLikeAFreshShardWithExactBm25Stats(@TempDir Path dir) throws IOException {
+    List<IndexedPassage> ps = TestCorpus.passages(40, 16, true, 5);
+    IndexSettings s = IndexSettings.defaults(1);
+    ShardWriter.VectorSpec spec = new ShardWriter.VectorSpec(16, VectorSimilarity.COSINE);
+    Path appended = dir.resolve("appended");
+    try (ShardWriter w = new ShardWriter(appended, s, spec)) {
+      ps.subList(0, 30).forEach(w::add);
+      w.finish();
+    }
+    ShardWriter.ShardStats st;
+    try (ShardWriter w = ShardWriter.append(appended, s, spec)) {
+      ps.subList(0, 5).forEach(p -> w.delete(p.passageId()));
+      ps.subList(30, 40).forEach(w::add);
+      st = w.finish();
+    }
+    assertEquals(35, st.docs());
+    Path fresh = dir.resolve("fresh");
+    try (ShardWriter w = new ShardWriter(fresh, s, spec)) {
+      ps.subList(5, 40).forEach(w::add);
+      w.finish();
+    }
+    try (var da = org.apache.lucene.store.FSDirectory.open(appended);
+        var ra = org.apache.lucene.index.DirectoryReader.open(da);
+        var df = org.apache.lucene.store.FSDirectory.open(fresh);
+        var rf = org.apache.lucene.index.DirectoryReader.open(df)) {
+      assertEquals(35, ra.maxDoc(), "no deleted document left behind");
+      assertFalse(ra.hasDeletions());
+      var sa = new org.apache.lucene.search.IndexSearcher(ra);
+      var sf = new org.apache.lucene.search.IndexSearcher(rf);
+      var ca = sa.collectionStatistics(dev.editforge.lucene.ShardFields.BODY);
+      var cf = sf.collectionStatistics(dev.editforge.lucene.ShardFields.BODY);
+      assertEquals(cf.docCount(), ca.docCount());
+      assertEquals(cf.sumTotalTermFreq(), ca.sumTotalTermFreq());
+      assertEquals(cf.sumDocFreq(), ca.sumDocFreq());
+      var terms =
+          org.apache.lucene.index.MultiTerms.getTerms(rf, dev.editforge.lucene.ShardFields.BODY)
+              .iterator();
+      int checked = 0;
+      for (var term = terms.next(); term != null; term = terms.next()) {
+        var t =
+            new org.apache.lucene.index.Term(
+                dev.editforge.lucene.ShardFields.BODY,
+                org.apache.lucene.util.BytesRef.deepCopyOf(term));
+        assertEquals(terms.docFreq(), ra.docFreq(t), t.text());
+        assertEquals(terms.totalTermFreq(), ra.totalTermFreq(t), t.text());
+        checked++;
+      }
+      assertTrue(checked > 10, checked + " terms");
+    }
+  }
+
   @Test
   void manifestCountsEveryPassageOnceAndVerifies(@TempDir Path dir) {
     List<IndexedPassage> ps = TestCorpus.passages(60, 16, true, 1);
