@@ -138,9 +138,10 @@ public final class DemoCommand extends StageCommand {
 
   /**
    * What {@code --selfrag} sets: the sample's instructions are the retrieval queries (so each has
-   * passages) and the demo model is the local critic, with short replies and few passages so the
-   * demo stays quick on a CPU. A tiny random model answers nothing parseable: its labels are rows
-   * with reasons and generator-data then drops every row, saying why.
+   * passages), the demo model is the local critic and finetune adds the reflection tokens, with
+   * short replies and few passages so the demo stays quick on a CPU. A tiny random model answers
+   * nothing parseable: its labels are rows with reasons and generator-data then drops every row,
+   * saying why.
    */
   static Map<String, Object> selfRagOverrides(Path sample) {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -150,6 +151,8 @@ public final class DemoCommand extends StageCommand {
     out.put("critique.top-n", 2);
     // Self-RAG's critic prompts run to ~2,000 characters; a small model's window keeps the end.
     out.put("llm.truncate-prompt", true);
+    // Self-RAG's generator is trained with its 15 reflection tokens added (finetune.py:450).
+    out.put("finetune.added-tokens", List.of("selfrag"));
     return out;
   }
 

@@ -46,7 +46,7 @@ public record AddedTokenSettings(
     return new AddedTokenSettings(
         expand(r.strings("added-tokens")),
         r.integer("resize-multiple", 0, 1 << 16),
-        r.oneOf("added-token-init", INITS),
+        r.oneOf("added-tokens-init", INITS),
         r.oneOf("paragraph-mask", PARAGRAPH_MASKS));
   }
 

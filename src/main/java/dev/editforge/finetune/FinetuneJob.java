@@ -112,6 +112,8 @@ public final class FinetuneJob implements PipelineStage {
     String model = ModelDirs.normalize(s.model());
     if (s.fullParameters()) {
       refuseFullTrainingThatCannotFit(ctx, s, model);
+    } else {
+      refuseTargetsTheModelLacks(s, model);
     }
     // gpus/threads/dtype do not change what is learned (beyond float rounding): not in the hash
     String configHash =
@@ -133,6 +135,24 @@ public final class FinetuneJob implements PipelineStage {
   }
 
   /**
+   * LoRA targets name modules by architecture ({@code q_proj} for Llama, {@code c_attn} for GPT-2):
+   * a mismatch found here is exit 2 at start-up instead of a failed Spark task. Checked only for a
+   * local model directory, whose config.json costs nothing to read.
+   */
+  static void refuseTargetsTheModelLacks(FinetuneSettings s, String model) {
+    java.nio.file.Path dir = java.nio.file.Path.of(model);
+    if (!Files.isRegularFile(dir.resolve("config.json"))) {
+      return;
+    }
+    try {
+      s.lora().projectionsOf(ModelConfig.load(dir));
+    } catch (IllegalArgumentException e) {
+      throw new UnusableInputException(
+          "editforge.finetune.lora.targets: " + e.getMessage() + " (model " + model + ")");
+    }
+  }
+
+  /**
    * {@code method = full} keeps four float32 copies of the model; refusing before any work beats an
    * out-of-memory kill hours into a run. Throws (exit 2) with the estimate when it cannot fit.
    */
@@ -141,7 +161,11 @@ public final class FinetuneJob implements PipelineStage {
     ModelConfig config = ModelConfig.load(dir);
     long memory = s.fullMemoryBytes();
     String source = "editforge.finetune.full-memory";
-    if (memory <= 0) {
+    if (memory <= 0 && ctx.spark() == null) {
+      // --dry-run starts no Spark: judge against this machine, as a local run would
+      memory = physicalMemory();
+      source = "this machine's memory";
+    } else if (memory <= 0) {
       org.apache.spark.SparkConf conf = ctx.spark().sparkContext().getConf();
       boolean local = ctx.spark().sparkContext().isLocal();
       String key = local ? "spark.driver.memory" : "spark.executor.memory";

@@ -33,5 +33,6 @@ class DemoSelfRagTest {
     var o = DemoCommand.selfRagOverrides(Path.of("/s"));
     assertEquals("/s/instructions.jsonl", o.get("retrieve.queries"));
     assertEquals("local", o.get("critique.backend"));
+    assertEquals(java.util.List.of("selfrag"), o.get("finetune.added-tokens"));
   }
 }

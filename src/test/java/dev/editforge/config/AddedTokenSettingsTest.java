@@ -41,7 +41,7 @@ class AddedTokenSettingsTest {
     SettingsException e =
         assertThrows(SettingsException.class, () -> added("finetune.paragraph-mask=all"));
     assertTrue(e.getMessage().contains("editforge.finetune.paragraph-mask"), e.getMessage());
-    e = assertThrows(SettingsException.class, () -> added("finetune.added-token-init=zeros"));
-    assertTrue(e.getMessage().contains("editforge.finetune.added-token-init"), e.getMessage());
+    e = assertThrows(SettingsException.class, () -> added("finetune.added-tokens-init=zeros"));
+    assertTrue(e.getMessage().contains("editforge.finetune.added-tokens-init"), e.getMessage());
   }
 }

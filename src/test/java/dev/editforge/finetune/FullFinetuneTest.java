@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.editforge.CliRun;
 import dev.editforge.config.FinetuneSettings;
+import dev.editforge.io.UnusableInputException;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.ModelConfig;
 import dev.editforge.llm.RandomGpt2Writer;
@@ -154,13 +155,30 @@ class FullFinetuneTest {
   }
 
   @Test
-  void aModelTooLargeForTheMemoryGivenIsRefusedAtStartUpWithTheEstimate() {
+  void loraTargetsAModelLacksAreRefusedAtStartUp() {
+    FinetuneSettings llamaTargets = FinetuneRunnerTest.settings("");
+    UnusableInputException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UnusableInputException.class,
+            () -> FinetuneJob.refuseTargetsTheModelLacks(llamaTargets, model.toString()));
+    assertTrue(
+        e.getMessage().contains("lora.targets") && e.getMessage().contains("c_attn"),
+        e.getMessage());
+    FinetuneJob.refuseTargetsTheModelLacks(
+        FinetuneRunnerTest.settings("lora.targets = [c_attn, c_proj]"), model.toString());
+  }
+
+  @Test
+  void aModelTooLargeForTheMemoryGivenIsRefusedAtStartUpWithTheEstimate() throws Exception {
     ModelConfig c = ModelConfig.load(model);
     long need = FullFinetune.requiredBytes(c);
     assertEquals(16 * c.parameterCount(), need);
     assertNull(FullFinetune.check(c, need, "x"), "exactly enough fits");
     String problem = FullFinetune.check(c, need - 1, "editforge.finetune.full-memory");
     assertTrue(problem.contains("16 bytes per parameter") && problem.contains("full-memory"));
+    // The sft table is checked first (absent, a pipeline passes finetune over), so give one here.
+    Path sft = Files.createDirectories(dir.resolve("sft-for-too-large"));
+    Files.writeString(sft.resolve("part-0.parquet"), "x");
     CliRun run =
         CliRun.of(
             "finetune",
@@ -168,6 +186,8 @@ class FullFinetuneTest {
             model.toString(),
             "--run-dir",
             dir.resolve("too-large").toString(),
+            "--set",
+            "finetune.sft=" + sft,
             "--set",
             "finetune.method=full",
             "--set",
