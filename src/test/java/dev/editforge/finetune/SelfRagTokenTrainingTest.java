@@ -5,16 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.editforge.CliRun;
-import dev.editforge.config.FinetuneSettings;
-import dev.editforge.io.SftRow;
-import dev.editforge.io.SftSource;
 import dev.editforge.llm.DecoderInput;
 import dev.editforge.llm.DecoderLayout;
 import dev.editforge.llm.DecoderLoader;
@@ -24,14 +19,9 @@ import dev.editforge.llm.LlmTokenizer;
 import dev.editforge.llm.LoadedDecoder;
 import dev.editforge.llm.LocalGenerator;
 import dev.editforge.llm.SamplingParams;
-import dev.editforge.llm.TinyModels;
 import dev.editforge.selfrag.ReflectionTokens;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,54 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SelfRagTokenTrainingTest {
   @TempDir static Path dir;
-  static Path model;
-
-  static final String[] PLACES = {
-    "Paris", "Rome", "Oslo", "Lima", "Cairo", "Delhi", "Quito", "Hanoi", "Accra", "Seoul", "Dakar",
-    "Perth"
-  };
-  static final String[] TOPICS = {
-    "rain", "snow", "love", "time", "the sea", "a cat", "spring", "night", "bread", "a song"
-  };
-
-  @BeforeAll
-  static void setUp() {
-    Engine.getEngine("PyTorch");
-    JniUtils.setNumThreads(1);
-    model = TinyModels.qwen2(dir.resolve("model"), TinyModels.Size.TINY, 12);
-  }
 
   static String needsRetrieval(String place) {
-    return "Who founded " + place + "? ";
+    return SelfRagTrainedModel.needsRetrieval(place);
   }
 
   static String noRetrieval(String topic) {
-    return "Write a poem about " + topic + ". ";
-  }
-
-  static List<SftRow> rows() {
-    List<SftRow> out = new ArrayList<>();
-    for (String p : PLACES) {
-      out.add(
-          SftRow.exchange(
-              needsRetrieval(p),
-              "[Retrieval]<paragraph>"
-                  + p
-                  + " is an old city by a river.</paragraph>[Relevant]A king.[Fully supported][Utility:5]",
-              SftSource.SELF_EDIT,
-              "r-" + p,
-              1.0));
-    }
-    for (String t : TOPICS) {
-      out.add(
-          SftRow.exchange(
-              noRetrieval(t),
-              "[No Retrieval]Soft words.[Utility:4]",
-              SftSource.SELF_EDIT,
-              "n-" + t,
-              1.0));
-    }
-    return out;
+    return SelfRagTrainedModel.noRetrieval(topic);
   }
 
   /** -log p(token | prompt) under the model in {@code modelDir}. */
@@ -128,37 +77,9 @@ class SelfRagTokenTrainingTest {
     }
   }
 
-  /** The fine-tune both tests read, run once (by whichever test comes first). */
-  static synchronized FinetuneRunner.Result trained() throws Exception {
-    if (result == null) {
-      FinetuneSettings s =
-          FinetuneRunnerTest.settings(
-              "added-tokens = [selfrag], chat-template = none, max-steps = 40, batch-size = 4,"
-                  + " learning-rate = 0.01, eval-fraction = 0, checkpoint-every = 1000,"
-                  + " warmup-steps = 2, max-length = 128,"
-                  + " lora { rank = 8, alpha = 16, dropout = 0.0 }, seed = 3");
-      Path work = dir.resolve("run");
-      Files.createDirectories(work.resolve("out"));
-      CheckpointStore store =
-          new CheckpointStore(
-              new org.apache.hadoop.fs.Path(work.resolve("ckpt").toUri()), new Configuration());
-      result =
-          new FinetuneRunner(s, m -> {})
-              .run(
-                  rows(),
-                  model,
-                  "tiny-qwen",
-                  Device.cpu(),
-                  store,
-                  work.resolve("out"),
-                  (a, b) -> {});
-      merged = work.resolve("out/merged");
-    }
-    return result;
+  static FinetuneRunner.Result trained() throws Exception {
+    return SelfRagTrainedModel.result();
   }
-
-  static FinetuneRunner.Result result;
-  static Path merged;
 
   @Test
   void aTinyModelLearnsToEmitRetrievalAfterInstructionsThatNeedIt() throws Exception {
@@ -169,9 +90,15 @@ class SelfRagTokenTrainingTest {
         r.lastTrainLoss() < r.firstTrainLoss(), r.firstTrainLoss() + " -> " + r.lastTrainLoss());
 
     // The base with the tokens added, as training started from it.
+    Path merged = SelfRagTrainedModel.merged();
     AddedTokenModel.Prepared before =
         AddedTokenModel.prepare(
-            model, dir.resolve("before"), ReflectionTokens.ALL, 0, AddedTokenModel.Init.MEAN, 3);
+            SelfRagTrainedModel.base(),
+            dir.resolve("before"),
+            ReflectionTokens.ALL,
+            0,
+            AddedTokenModel.Init.MEAN,
+            3);
     String unseen = needsRetrieval("Turin");
     double lossBefore = tokenLoss(before.dir(), unseen, ReflectionTokens.RETRIEVAL);
     double lossAfter = tokenLoss(merged, unseen, ReflectionTokens.RETRIEVAL);
@@ -205,14 +132,14 @@ class SelfRagTokenTrainingTest {
       assertTrue(moved > 1e-3, "the [Retrieval] row was trained");
     }
     // the adapter directory carries the tokenizer with the added tokens
-    try (LlmTokenizer t = LlmTokenizer.load(dir.resolve("run/out/adapter"))) {
+    try (LlmTokenizer t = LlmTokenizer.load(SelfRagTrainedModel.adapter())) {
       assertEquals(before.start() + 1, t.specialTokenId("[Retrieval]"));
     }
   }
 
   @Test
   void generateTextPrintsSpecialTokensOnlyWhenAskedTo() throws Exception {
-    trained();
+    Path merged = SelfRagTrainedModel.merged();
     String unseen = needsRetrieval("Turin");
     String[] args = {
       "generate-text", "--model", merged.toString(), "--prompt", unseen, "--max-new-tokens", "4"

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.editforge.CliRun;
 import dev.editforge.TestSpark;
+import dev.editforge.finetune.SelfRagTrainedModel;
 import dev.editforge.generate.TinyRandomModel;
 import dev.editforge.llm.remote.FakeOpenAi;
 import dev.editforge.selfrag.SelfRagServer;
@@ -187,9 +188,24 @@ class SelfRagCommandsTest {
     }
   }
 
+  /**
+   * Issue 13 on the model issue 12's training makes (SelfRagTrainedModel: a tiny Qwen2 fine-tuned
+   * with the 15 tokens added): adaptive mode retrieves for the question it learned needs passages
+   * and not for the poem, and every mode and the long form run through it.
+   */
   @Test
-  void everyModeAndTheLongFormRunOnATinyLocalModelWithReflectionTokens() throws Exception {
-    Path model = SelfRagTinyModel.write(dir.resolve("tiny-selfrag"), 7);
+  void everyModeAndTheLongFormRunOnATinyModelFineTunedWithReflectionTokens() throws Exception {
+    Path model = SelfRagTrainedModel.merged();
+    // Both match indexed passages (BM25 finds them in always mode); Lyon is not a training city.
+    Path learned = dir.resolve("learned.jsonl");
+    Files.writeString(
+        learned,
+        "{\"id\": \"q1\", \"question\": \""
+            + SelfRagTrainedModel.needsRetrievalQuestion("Lyon")
+            + "\", \"answers\": [\"king\"]}\n"
+            + "{\"id\": \"q2\", \"question\": \""
+            + SelfRagTrainedModel.noRetrievalInstruction("Paris")
+            + "\", \"answers\": [\"words\"]}\n");
     CliRun r =
         CliRun.of(
             args(
@@ -197,16 +213,16 @@ class SelfRagCommandsTest {
                 "--protocol",
                 "selfrag",
                 "--questions",
-                questions.toString(),
+                learned.toString(),
                 "--model",
                 model.toString(),
                 "--set",
-                "selfrag.max-new-tokens=6",
-                "--set",
-                "selfrag.threshold=0.5"));
+                "selfrag.max-new-tokens=6"));
     assertEquals(0, r.exitCode(), r.toString());
     Map<String, Row> rows = rowsByModeAndId(SelfRagEvaluation.TABLE);
     assertEquals(6, rows.size());
+    assertTrue((boolean) rows.get("adaptive/q1").getAs("retrieved"), rows.toString());
+    assertFalse((boolean) rows.get("adaptive/q2").getAs("retrieved"), rows.toString());
     for (Row row : rows.values()) {
       assertNull(row.getAs("error"), row.toString());
       String mode = row.getAs("mode");
