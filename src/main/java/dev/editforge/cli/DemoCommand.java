@@ -149,6 +149,9 @@ public final class DemoCommand extends StageCommand {
     out.put("critique.backend", "local");
     out.put("critique.max-new-tokens", 32);
     out.put("critique.top-n", 2);
+    // A tiny random demo model answers nothing a critic parser accepts: its error rows are the
+    // demo's point, not a broken backend.
+    out.put("critique.max-error-fraction", 1.0);
     // Self-RAG's critic prompts run to ~2,000 characters; a small model's window keeps the end.
     out.put("llm.truncate-prompt", true);
     // Self-RAG's generator is trained with its 15 reflection tokens added (finetune.py:450).

@@ -36,7 +36,8 @@ public record CritiqueSettings(
     boolean export,
     int devSize,
     double relevantKeep,
-    long exportSeed)
+    long exportSeed,
+    MaxErrorFraction maxErrorFraction)
     implements java.io.Serializable {
   public static final List<String> BACKENDS = List.of("openai", "local");
 
@@ -63,7 +64,8 @@ public record CritiqueSettings(
         e.bool("enabled"),
         e.integer("dev-size", 0, Integer.MAX_VALUE),
         e.number("relevant-keep", 0, 1),
-        e.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE));
+        e.longValue("seed", Long.MIN_VALUE, Long.MAX_VALUE),
+        MaxErrorFraction.read(r, "max-error-fraction"));
   }
 
   public boolean local() {

@@ -1,6 +1,7 @@
 package dev.editforge.critique;
 
 import dev.editforge.config.CritiqueSettings;
+import dev.editforge.config.MaxErrorFraction;
 import dev.editforge.io.Fingerprints;
 import dev.editforge.io.Manifest;
 import dev.editforge.io.RunDir;
@@ -99,6 +100,7 @@ public final class CritiqueJob implements PipelineStage {
         Fingerprints.configHash(
             ctx.settings()
                 .section(STAGE)
+                .withoutPath("max-error-fraction")
                 .withFallback(
                     cs.local()
                         ? ctx.settings().section("llm").atKey("llm")
@@ -185,6 +187,18 @@ public final class CritiqueJob implements PipelineStage {
     perType.forEach((k, v) -> m.count("labelled_" + k, v));
     m.put("judge", spec.describe());
     m.put("labels_per_second", seconds > 0 ? asked / seconds : 0.0);
+    m.put("error_fraction", MaxErrorFraction.fraction(errors, rows.size()));
+    String failure =
+        cs.maxErrorFraction()
+            .failure(
+                "critique: " + CritiqueTables.CRITIC_LABELS,
+                errors,
+                rows.size(),
+                "critic questions ended with an error; a rerun asks only those");
+    if (failure != null) {
+      out.fail(failure);
+      return;
+    }
     if (cs.export()) {
       out.afterCommit(
           () ->

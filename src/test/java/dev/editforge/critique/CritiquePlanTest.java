@@ -12,7 +12,21 @@ import org.junit.jupiter.api.Test;
 class CritiquePlanTest {
   static CritiqueSettings settings(boolean swap) {
     return new CritiqueSettings(
-        "openai", "", true, 200, 0, 4, 0, 2, true, swap, true, 1500, 0.7, 42);
+        "openai",
+        "",
+        true,
+        200,
+        0,
+        4,
+        0,
+        2,
+        true,
+        swap,
+        true,
+        1500,
+        0.7,
+        42,
+        new dev.editforge.config.MaxErrorFraction("editforge.critique.max-error-fraction", 0.5));
   }
 
   static final String INSTRUCTION = "Tell me about the pier.";

@@ -107,21 +107,25 @@ class CritiqueStageTest {
             .toJson());
   }
 
-  static CliRun critique(FakeOpenAi server, Path run) {
-    return CliRun.of(
-        "critique",
-        "--run-dir",
-        run.toString(),
-        "--endpoint",
-        server.endpoint().toString(),
-        "--model",
-        "judge-4",
-        "--set",
-        "editforge.remote.max-retries=0",
-        "--set",
-        "editforge.critique.partitions=3",
-        "--set",
-        "editforge.critique.max-concurrency=4");
+  static CliRun critique(FakeOpenAi server, Path run, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "critique",
+                "--run-dir",
+                run.toString(),
+                "--endpoint",
+                server.endpoint().toString(),
+                "--model",
+                "judge-4",
+                "--set",
+                "editforge.remote.max-retries=0",
+                "--set",
+                "editforge.critique.partitions=3",
+                "--set",
+                "editforge.critique.max-concurrency=4"));
+    args.addAll(List.of(extra));
+    return CliRun.of(args.toArray(new String[0]));
   }
 
   static List<Row> labels(Path run) {
@@ -136,8 +140,10 @@ class CritiqueStageTest {
       throws Exception {
     Path run = plant(dir);
     try (FakeOpenAi server = new FakeOpenAi(CritiqueStageTest::script)) {
-      CliRun first = critique(server, run);
-      assertEquals(0, first.exitCode(), first.toString());
+      // Any error is too many here: the table is committed as failed, labelled rows kept, exit 3.
+      CliRun first = critique(server, run, "--set", "editforge.critique.max-error-fraction=0");
+      assertEquals(3, first.exitCode(), first.toString());
+      assertTrue(first.toString().contains("critique.max-error-fraction = 0.0%"), first.toString());
       assertTrue(first.out().contains("labels/s"), first.out());
       // per instruction: retrieval, utility, multi-retrieval (sentence 1); relevance and support
       // for 2 sentences x 2 passages
