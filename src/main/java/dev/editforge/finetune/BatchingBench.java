@@ -165,7 +165,7 @@ public final class BatchingBench {
               }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            double val = FullFinetune.evalLoss(dec.model(), evalBatches);
+            double val = FinetuneRunner.evalLoss(dec.model(), null, evalBatches);
             results.add(
                 new ModeResult(
                     mode,

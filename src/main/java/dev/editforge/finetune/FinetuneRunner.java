@@ -409,14 +409,19 @@ public final class FinetuneRunner {
     return Math.max(0, dec.tokenizer().eosTokenId());
   }
 
-  /** Mean token cross-entropy of the eval batches under the adapter (NaN when there are none). */
+  /**
+   * Mean token cross-entropy of the eval batches under the adapter, or under the bare model when
+   * {@code stack} is null (full fine-tuning); NaN when there are none.
+   */
   public static double evalLoss(DecoderModel model, LoraStack stack, List<Batching.Batch> batches) {
     double sum = 0;
     long tokens = 0;
     for (Batching.Batch b : batches) {
       try (NDManager m = NDManager.newBaseManager(model.device(), "PyTorch")) {
         NDArray logits =
-            model.forward(CausalLm.input(m, b, stack.delta(m, new int[] {0}, b.rows())));
+            model.forward(
+                CausalLm.input(
+                    m, b, stack == null ? null : stack.delta(m, new int[] {0}, b.rows())));
         sum += CausalLm.tokenLosses(logits, b).sum().getFloat();
         tokens += b.lossTokens();
       }
@@ -424,7 +429,7 @@ public final class FinetuneRunner {
     return tokens == 0 ? Double.NaN : sum / tokens;
   }
 
-  private static void putNum(ObjectNode node, String key, double v) {
+  static void putNum(ObjectNode node, String key, double v) {
     if (Double.isNaN(v)) {
       node.putNull(key);
     } else {
@@ -432,7 +437,7 @@ public final class FinetuneRunner {
     }
   }
 
-  private static double num(JsonNode node, String key) {
+  static double num(JsonNode node, String key) {
     JsonNode v = node.get(key);
     return v == null || v.isNull() ? Double.NaN : v.asDouble();
   }

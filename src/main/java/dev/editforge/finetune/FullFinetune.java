@@ -1,10 +1,7 @@
 package dev.editforge.finetune;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.config.FinetuneSettings;
@@ -141,7 +138,8 @@ final class FullFinetune {
       } else {
         trainer = new FullTrainer(model, plan.rows(), settings.train(), settings.seed(), padId);
         state = Json.MAPPER.createObjectNode();
-        putNum(state, "initial_eval_loss", evalLoss(model, evalBatches));
+        FinetuneRunner.putNum(
+            state, "initial_eval_loss", FinetuneRunner.evalLoss(model, null, evalBatches));
         state.putArray("train_loss");
         state.putArray("eval_loss");
         state.put("best_step", -1);
@@ -158,7 +156,7 @@ final class FullFinetune {
               checkpoint || (settings.evalEvery() > 0 && step % settings.evalEvery() == 0);
           boolean measured = measure && !evalBatches.isEmpty();
           if (measured) {
-            double loss = evalLoss(model, evalBatches);
+            double loss = FinetuneRunner.evalLoss(model, null, evalBatches);
             ((ArrayNode) state.get("eval_loss")).addArray().add(step).add(loss);
             log.accept(
                 String.format(
@@ -169,7 +167,8 @@ final class FullFinetune {
                     trainer.lastLoss(),
                     loss));
             if (checkpoint
-                && (state.get("best_step").asInt() < 0 || loss < num(state, "best_eval_loss"))) {
+                && (state.get("best_step").asInt() < 0
+                    || loss < FinetuneRunner.num(state, "best_eval_loss"))) {
               state.put("best_step", step);
               state.put("best_eval_loss", loss);
             }
@@ -217,9 +216,9 @@ final class FullFinetune {
             eval.size(),
             plan.tokens(),
             plan.truncatedTokens(),
-            num(state, "initial_eval_loss"),
+            FinetuneRunner.num(state, "initial_eval_loss"),
             evalLoss.isEmpty() ? Double.NaN : evalLoss.get(evalLoss.size() - 1).get(1).asDouble(),
-            num(state, "best_eval_loss"),
+            FinetuneRunner.num(state, "best_eval_loss"),
             bestStep,
             outputStep,
             trainLoss.isEmpty() ? Double.NaN : trainLoss.get(0).get(1).asDouble(),
@@ -237,32 +236,5 @@ final class FullFinetune {
     Path local = Files.createTempDirectory("editforge-ckpt-");
     Files.delete(local);
     return store.fetch(step, local);
-  }
-
-  /** Mean token cross-entropy of {@code batches} under the model (NaN when there are none). */
-  static double evalLoss(DecoderModel model, List<Batching.Batch> batches) {
-    double sum = 0;
-    long tokens = 0;
-    for (Batching.Batch b : batches) {
-      try (NDManager m = NDManager.newBaseManager(model.device(), "PyTorch")) {
-        NDArray logits = model.forward(CausalLm.input(m, b, null));
-        sum += CausalLm.tokenLosses(logits, b).sum().getFloat();
-        tokens += b.lossTokens();
-      }
-    }
-    return tokens == 0 ? Double.NaN : sum / tokens;
-  }
-
-  private static void putNum(ObjectNode node, String key, double v) {
-    if (Double.isNaN(v)) {
-      node.putNull(key);
-    } else {
-      node.put(key, v);
-    }
-  }
-
-  private static double num(JsonNode node, String key) {
-    JsonNode v = node.get(key);
-    return v == null || v.isNull() ? Double.NaN : v.asDouble();
   }
 }
