@@ -292,6 +292,8 @@ public final class DecoderModel implements AutoCloseable {
               + in.attentionMask().getShape());
     }
     NDArray logits;
+    DecodeProfile.Recorder rec = time == 1 ? DecodeProfile.recorder() : null;
+    long t = rec == null ? 0 : System.nanoTime();
     try (NDScope scope = new NDScope()) {
       NDArray positions = positions(in, m, past, total);
       NDArray half = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
@@ -308,9 +310,15 @@ public final class DecoderModel implements AutoCloseable {
         cosQ = cosQ.toType(dtype, false);
         sinQ = sinQ.toType(dtype, false);
       }
+      if (rec != null) {
+        t = rec.lap(DecodeProfile.Category.ROPE, t, 12);
+      }
       NDArray mask = additiveMask(in, m, past, total);
       if (mask != null && time == 1) {
         mask = mask.squeeze(3);
+      }
+      if (rec != null) {
+        t = rec.lap(DecodeProfile.Category.STEP_SETUP, t, mask == null ? 0 : 12);
       }
       NDArray x =
           in.inputIds()
@@ -320,20 +328,31 @@ public final class DecoderModel implements AutoCloseable {
       if (in.delta() != null) {
         x = in.delta().embeddings(in.inputIds(), x);
       }
+      if (rec != null) {
+        t = rec.lap(DecodeProfile.Category.EMBED, t, 1);
+      }
       for (int l = 0; l < layers.length; l++) {
         NDArray next;
         try (NDScope layerScope = new NDScope()) {
-          next = layer(l, x, new NDArray[] {cos, sin, cosQ, sinQ}, mask, cache, total, in.delta());
+          next =
+              layer(l, x, new NDArray[] {cos, sin, cosQ, sinQ}, mask, cache, total, in.delta(), rec);
           NDScope.unregister(next);
+          t = rec == null ? 0 : System.nanoTime();
         }
         NDScope.register(next);
         x.close();
         x = next;
+        if (rec != null) {
+          t = rec.lap(DecodeProfile.Category.STEP_SETUP, t, 1);
+        }
       }
       if (in.lastPositionOnly() && time > 1) {
         x = x.get(":, {}:, :", time - 1);
       }
       NDArray hidden = rmsNorm(x, finalNorm);
+      if (rec != null) {
+        t = rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 6);
+      }
       logits = Linear.linear(hidden, lmHead, null).singletonOrThrow();
       if (logits.getDataType() != DataType.FLOAT32) {
         logits = logits.toType(DataType.FLOAT32, false);
@@ -341,7 +360,13 @@ public final class DecoderModel implements AutoCloseable {
       if (in.delta() != null) {
         logits = in.delta().logits(hidden, logits);
       }
+      if (rec != null) {
+        t = rec.lap(DecodeProfile.Category.LM_HEAD, t, 1);
+      }
       NDScope.unregister(logits);
+    }
+    if (rec != null) {
+      rec.lap(DecodeProfile.Category.STEP_SETUP, t, 1);
     }
     if (cache != null) {
       cache.advance(time);
@@ -402,7 +427,9 @@ public final class DecoderModel implements AutoCloseable {
       NDArray mask,
       KvCache cache,
       int total,
-      ProjectionDelta delta) {
+      ProjectionDelta delta,
+      DecodeProfile.Recorder rec) {
+    long t = rec == null ? 0 : System.nanoTime();
     LayerWeights w = layers[l];
     int batch = (int) x.getShape().get(0);
     int time = (int) x.getShape().get(1);
@@ -411,9 +438,15 @@ public final class DecoderModel implements AutoCloseable {
     int headDim = config.headDim();
 
     NDArray h = rmsNorm(x, w.inputNorm());
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 6);
+    }
     NDArray q = project(h, l, Projection.Q_PROJ, w, delta);
     NDArray k = project(h, l, Projection.K_PROJ, w, delta);
     NDArray v = project(h, l, Projection.V_PROJ, w, delta);
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, 3);
+    }
     // Query heads of one KV group are stacked along time ([B, kvH, G*T, D]), so K/V are used as is
     // (no repeat_kv copy). With one new position the layouts need no transposes at all.
     boolean single = time == 1;
@@ -431,12 +464,18 @@ public final class DecoderModel implements AutoCloseable {
       k = rotate(k.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3), rope[0], rope[1]);
       v = v.reshape(batch, time, kvHeads, headDim).transpose(0, 2, 1, 3);
     }
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.ROPE, t, 12);
+    }
     NDArray keys = k;
     NDArray values = v;
     if (cache != null) {
       cache.write(l, k, v);
       keys = cache.keys(l, total);
       values = cache.values(l, total);
+    }
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.KV_WRITE, t, 4);
     }
     NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2));
     if (scores.getDataType() != DataType.FLOAT32) {
@@ -464,13 +503,36 @@ public final class DecoderModel implements AutoCloseable {
                 .reshape(batch, kvHeads, groups, time, headDim)
                 .transpose(0, 3, 1, 2, 4)
                 .reshape(batch, time, (long) kvHeads * groups * headDim);
-    NDArray afterAttention = x.add(project(attended, l, Projection.O_PROJ, w, delta));
-
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.ATTENTION, t, 6 + (mask == null ? 0 : 1));
+    }
+    NDArray o = project(attended, l, Projection.O_PROJ, w, delta);
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, 1);
+    }
+    NDArray afterAttention = x.add(o);
     NDArray h2 = rmsNorm(afterAttention, w.postNorm());
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 7);
+    }
     NDArray gate = project(h2, l, Projection.GATE_PROJ, w, delta);
     NDArray up = project(h2, l, Projection.UP_PROJ, w, delta);
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, 2);
+    }
     NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
-    return afterAttention.add(project(act, l, Projection.DOWN_PROJ, w, delta));
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 3);
+    }
+    NDArray down = project(act, l, Projection.DOWN_PROJ, w, delta);
+    if (rec != null) {
+      t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, 1);
+    }
+    NDArray out = afterAttention.add(down);
+    if (rec != null) {
+      rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 1);
+    }
+    return out;
   }
 
   private NDArray project(

@@ -350,7 +350,10 @@ public final class LocalGenerator implements LogprobGenerator {
             fetch(
                 model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
       }
+      DecodeProfile.Recorder rec = b == 1 ? DecodeProfile.recorder() : null;
+      long stepStart = rec == null ? 0 : System.nanoTime();
       for (int produced = 0; ; produced++) {
+        long t = rec == null ? 0 : System.nanoTime();
         long[] nextIds = new long[b];
         boolean anyActive = false;
         for (int i = 0; i < b; i++) {
@@ -369,6 +372,12 @@ public final class LocalGenerator implements LogprobGenerator {
           nextIds[i] = token;
           anyActive |= !r.done();
         }
+        if (rec != null) {
+          rec.lap(DecodeProfile.Category.DETOKENIZE, t, 0);
+          if (produced > 0) {
+            rec.step(stepStart);
+          }
+        }
         if (!anyActive || produced + 1 >= maxNew) {
           break;
         }
@@ -384,14 +393,26 @@ public final class LocalGenerator implements LogprobGenerator {
         for (int i = 0; i < b; i++) {
           pos[i] = nextPosition[i]++;
         }
+        if (rec != null) {
+          stepStart = System.nanoTime();
+          t = stepStart;
+        }
         try (NDManager step = gen.newSubManager()) {
           NDArray in = step.create(nextIds, new Shape(b, 1));
           NDArray am = padded ? step.create(mask, new Shape(b, maskWidth)) : null;
           NDArray ps = step.create(pos, new Shape(b, 1));
-          logits =
-              fetch(
-                  model.forward(new DecoderInput(in, am, ps, null, cache, delta, true)),
-                  greedyOnly);
+          if (rec != null) {
+            rec.lap(DecodeProfile.Category.STEP_SETUP, t, padded ? 3 : 2);
+          }
+          NDArray out = model.forward(new DecoderInput(in, am, ps, null, cache, delta, true));
+          t = rec == null ? 0 : System.nanoTime();
+          logits = fetch(out, greedyOnly);
+          if (rec != null) {
+            t = rec.lap(DecodeProfile.Category.SAMPLING, t, 2);
+          }
+        }
+        if (rec != null) {
+          rec.lap(DecodeProfile.Category.STEP_SETUP, t, 0);
         }
       }
     }
