@@ -137,7 +137,11 @@ public final class DecodeProfile {
       }
       double rest = Math.max(0, step - counted);
       out.printf(
-          Locale.ROOT, "    %-34s %9.3f %6.1f%%%n", "unattributed (loop, GC)", rest, 100 * rest / step);
+          Locale.ROOT,
+          "    %-34s %9.3f %6.1f%%%n",
+          "unattributed (loop, GC)",
+          rest,
+          100 * rest / step);
       double jni = totalOps() * trivialOpMicros / 1000;
       out.printf(
           Locale.ROOT,
@@ -175,8 +179,7 @@ public final class DecodeProfile {
       LOCAL.remove();
     }
     double tokS = rec.steps() / (rec.stepNanos / 1e9);
-    return new Result(
-        rec, trivialOpMicros(generator.decoder().model().device()), t > 0 ? tokS : 0);
+    return new Result(rec, trivialOpMicros(generator.decoder().model().device()), t > 0 ? tokS : 0);
   }
 
   /** Microseconds of one trivial engine op (a one-element add in a scope), best of 5 rounds. */
@@ -251,11 +254,20 @@ public final class DecodeProfile {
     LlmSettings settings = LlmSettings.defaults().withMaxBatchSize(1).withThreads(1);
     String prompt = "t1 t2 t3 t4 t5";
     try (LoadedDecoder decoder = DecoderLoader.load(dir, Device.cpu(), settings);
-        LocalGenerator g = new LocalGenerator(decoder, settings, false)) {
+        LocalGenerator g = new LocalGenerator(decoder, settings, false);
+        LoadedDecoder plain =
+            new LoadedDecoder(
+                DecoderModel.load(dir, Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32, false),
+                LlmTokenizer.load(dir),
+                "unfused");
+        LocalGenerator u = new LocalGenerator(plain, settings, false)) {
       time(g, prompt, 8);
+      time(u, prompt, 8);
       List<Double> rates = new ArrayList<>();
+      List<Double> unfused = new ArrayList<>();
       for (int i = 0; i < rounds; i++) {
         rates.add(decodeTokensPerSecond(g, prompt, 256));
+        unfused.add(decodeTokensPerSecond(u, prompt, 256));
       }
       System.out.printf(
           Locale.ROOT,
@@ -263,7 +275,13 @@ public final class DecodeProfile {
           rates.stream().mapToDouble(Double::doubleValue).max().orElse(0),
           rates,
           loadAverage());
+      System.out.printf(
+          Locale.ROOT,
+          "  same, unfused weights (alternating rounds): best %.1f tok/s (all: %s)%n",
+          unfused.stream().mapToDouble(Double::doubleValue).max().orElse(0),
+          unfused);
       profile(g, prompt, 256).print(System.out);
+      profile(u, prompt, 256).print(System.out);
     } finally {
       try (var walk = Files.walk(dir)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -2,8 +2,10 @@ package dev.editforge.llm;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -44,8 +47,22 @@ public final class DecoderModel implements AutoCloseable {
    */
   private static final float MASKED = -1e9f;
 
+  /**
+   * One layer's weights. {@code qkv} ({@code [q; k; v]} rows, with {@code qkvBias} when the model
+   * has q/k/v bias) and {@code gateUp} ({@code [gate; up]}) are the fused weights of a Llama-family
+   * model loaded fused, else null; {@code weight} and {@code bias} then hold views into them.
+   */
   private record LayerWeights(
-      NDArray inputNorm, NDArray postNorm, NDArray[] weight, NDArray[] bias) {}
+      NDArray inputNorm,
+      NDArray postNorm,
+      NDArray[] weight,
+      NDArray[] bias,
+      NDArray qkv,
+      NDArray qkvBias,
+      NDArray gateUp) {}
+
+  /** A layer's fused weights as loaded; views of them are what {@link #weights()} exposes. */
+  private record Fused(NDArray qkv, NDArray qkvBias, NDArray gateUp) {}
 
   private final Path directory;
   private final ModelConfig config;
@@ -69,13 +86,20 @@ public final class DecoderModel implements AutoCloseable {
   /** The GPT-2 forward, or null for a Llama-family model. */
   private final Gpt2Forward gpt2;
 
+  /** Where q ends and k ends in a fused q/k/v output's last dimension. */
+  private final long[] qkvSplit;
+
+  /** Per layer, the fused weights; null when loaded unfused (GPT-2 always). */
+  private final Fused[] fused;
+
   private DecoderModel(
       Path directory,
       ModelConfig config,
       Device device,
       DataType dtype,
       NDManager manager,
-      Map<String, NDArray> weights) {
+      Map<String, NDArray> weights,
+      Fused[] fused) {
     this.directory = directory;
     this.config = config;
     this.device = device;
@@ -95,8 +119,12 @@ public final class DecoderModel implements AutoCloseable {
               weights.get(DecoderLayout.inputNorm(l)),
               weights.get(DecoderLayout.postAttentionNorm(l)),
               w,
-              b);
+              b,
+              fused == null ? null : fused[l].qkv(),
+              fused == null ? null : fused[l].qkvBias(),
+              fused == null ? null : fused[l].gateUp());
     }
+    this.fused = fused;
     this.embed = weights.get(DecoderLayout.EMBED);
     this.finalNorm = weights.get(DecoderLayout.FINAL_NORM);
     this.lmHead = config.tieWordEmbeddings() ? embed : weights.get(DecoderLayout.LM_HEAD);
@@ -108,6 +136,8 @@ public final class DecoderModel implements AutoCloseable {
             .toType(dtype, false);
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     this.gpt2 = config.isGpt2() ? new Gpt2Forward(this, manager, this.weights) : null;
+    int qOut = config.numAttentionHeads() * config.headDim();
+    this.qkvSplit = new long[] {qOut, qOut + (long) config.numKeyValueHeads() * config.headDim()};
   }
 
   /**
@@ -116,6 +146,16 @@ public final class DecoderModel implements AutoCloseable {
    * config.json before any weight is read; problems are one {@link ModelLoadException}.
    */
   public static DecoderModel load(Path dir, Device device, DataType dtype) {
+    return load(dir, device, dtype, true);
+  }
+
+  /**
+   * As {@link #load(Path, Device, DataType)}; {@code fuse} (Llama family only) loads q/k/v and
+   * gate/up of each layer into one weight each, so a step runs one matmul per group, and {@link
+   * #weights()} then exposes the per-projection weights as views into them (no second copy).
+   * Unfused, every projection is its own tensor.
+   */
+  public static DecoderModel load(Path dir, Device device, DataType dtype, boolean fuse) {
     if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
       throw new IllegalArgumentException("compute dtype must be float32 or float16, not " + dtype);
     }
@@ -159,17 +199,129 @@ public final class DecoderModel implements AutoCloseable {
       NDManager manager = NDManager.newBaseManager(device, "PyTorch");
       try {
         Map<String, NDArray> weights = new LinkedHashMap<>();
+        Fused[] fused = fuse && !config.isGpt2() ? loadFused(ckpt, config, manager, dtype) : null;
+        Map<String, NDArray> views = fused == null ? Map.of() : fusedViews(config, fused);
         for (String name : expected.keySet()) {
-          NDArray w = ckpt.load(stored == null ? name : stored.get(name), manager, dtype);
+          NDArray w = views.get(name);
+          if (w == null) {
+            w = ckpt.load(stored == null ? name : stored.get(name), manager, dtype);
+          }
           w.setName(name);
           weights.put(name, w);
         }
-        return new DecoderModel(dir, config, device, dtype, manager, weights);
+        return new DecoderModel(dir, config, device, dtype, manager, weights, fused);
       } catch (RuntimeException e) {
         manager.close();
         throw e;
       }
     }
+  }
+
+  private static final List<Projection> QKV =
+      List.of(Projection.Q_PROJ, Projection.K_PROJ, Projection.V_PROJ);
+  private static final List<Projection> GATE_UP = List.of(Projection.GATE_PROJ, Projection.UP_PROJ);
+
+  /** Each layer's q/k/v and gate/up checkpoint tensors, read into rows of one weight per group. */
+  private static Fused[] loadFused(
+      SafetensorsCheckpoint ckpt, ModelConfig c, NDManager manager, DataType dtype) {
+    Fused[] out = new Fused[c.numHiddenLayers()];
+    for (int l = 0; l < out.length; l++) {
+      NDArray qkv = loadRows(ckpt, c, manager, dtype, l, QKV, false);
+      NDArray qkvBias = c.qkvBias() ? loadRows(ckpt, c, manager, dtype, l, QKV, true) : null;
+      NDArray gateUp = loadRows(ckpt, c, manager, dtype, l, GATE_UP, false);
+      out[l] = new Fused(qkv, qkvBias, gateUp);
+    }
+    return out;
+  }
+
+  private static NDArray loadRows(
+      SafetensorsCheckpoint ckpt,
+      ModelConfig c,
+      NDManager manager,
+      DataType dtype,
+      int layer,
+      List<Projection> group,
+      boolean bias) {
+    long rows = 0;
+    for (Projection p : group) {
+      rows += p.outFeatures(c);
+    }
+    Shape shape = bias ? new Shape(rows) : new Shape(rows, group.get(0).inFeatures(c));
+    NDArray fused = manager.zeros(shape, dtype);
+    long at = 0;
+    for (Projection p : group) {
+      ckpt.loadInto(bias ? p.biasName(layer) : p.weightName(layer), fused, at);
+      at += p.outFeatures(c);
+    }
+    return fused;
+  }
+
+  /** The per-projection weights (and q/k/v biases) as row views of the fused ones, by HF name. */
+  private static Map<String, NDArray> fusedViews(ModelConfig c, Fused[] fused) {
+    Map<String, NDArray> views = new LinkedHashMap<>();
+    for (int l = 0; l < fused.length; l++) {
+      addViews(views, c, l, QKV, fused[l].qkv(), false);
+      if (fused[l].qkvBias() != null) {
+        addViews(views, c, l, QKV, fused[l].qkvBias(), true);
+      }
+      addViews(views, c, l, GATE_UP, fused[l].gateUp(), false);
+    }
+    return views;
+  }
+
+  private static void addViews(
+      Map<String, NDArray> views,
+      ModelConfig c,
+      int layer,
+      List<Projection> group,
+      NDArray fused,
+      boolean bias) {
+    long at = 0;
+    for (Projection p : group) {
+      long end = at + p.outFeatures(c);
+      // A basic slice: libtorch returns a view sharing the fused tensor's storage.
+      NDArray view = fused.get(new NDIndex("{}:{}", at, end));
+      views.put(bias ? p.biasName(layer) : p.weightName(layer), view);
+      at = end;
+    }
+  }
+
+  /**
+   * Bytes of the tensors the model actually holds: the fused weights plus every weight that is not
+   * a view of one. Equal to {@link #weightBytes()} when views add no memory.
+   */
+  long residentWeightBytes() {
+    long total = 0;
+    java.util.Set<String> viewed = new java.util.HashSet<>();
+    if (fused != null) {
+      for (int l = 0; l < fused.length; l++) {
+        for (NDArray f : new NDArray[] {fused[l].qkv(), fused[l].qkvBias(), fused[l].gateUp()}) {
+          if (f != null) {
+            total += f.getShape().size() * f.getDataType().getNumOfBytes();
+          }
+        }
+        for (Projection p : QKV) {
+          viewed.add(p.weightName(l));
+          if (fused[l].qkvBias() != null) {
+            viewed.add(p.biasName(l));
+          }
+        }
+        for (Projection p : GATE_UP) {
+          viewed.add(p.weightName(l));
+        }
+      }
+    }
+    for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+      if (!viewed.contains(e.getKey())) {
+        total += e.getValue().getShape().size() * e.getValue().getDataType().getNumOfBytes();
+      }
+    }
+    return total;
+  }
+
+  /** Whether q/k/v and gate/up run as one matmul per group. */
+  public boolean fused() {
+    return fused != null;
   }
 
   /**
@@ -293,6 +445,10 @@ public final class DecoderModel implements AutoCloseable {
     }
     NDArray logits;
     DecodeProfile.Recorder rec = time == 1 ? DecodeProfile.recorder() : null;
+    // Full fine-tuning makes the per-projection views trainable leaves: gradients reach them only
+    // if the forward reads them, so the fused weights serve frozen models (inference, LoRA) only.
+    boolean useFused =
+        fused != null && !layers[0].weight()[Projection.Q_PROJ.ordinal()].hasGradient();
     long t = rec == null ? 0 : System.nanoTime();
     try (NDScope scope = new NDScope()) {
       NDArray positions = positions(in, m, past, total);
@@ -335,7 +491,16 @@ public final class DecoderModel implements AutoCloseable {
         NDArray next;
         try (NDScope layerScope = new NDScope()) {
           next =
-              layer(l, x, new NDArray[] {cos, sin, cosQ, sinQ}, mask, cache, total, in.delta(), rec);
+              layer(
+                  l,
+                  x,
+                  new NDArray[] {cos, sin, cosQ, sinQ},
+                  mask,
+                  cache,
+                  total,
+                  in.delta(),
+                  useFused,
+                  rec);
           NDScope.unregister(next);
           t = rec == null ? 0 : System.nanoTime();
         }
@@ -428,6 +593,7 @@ public final class DecoderModel implements AutoCloseable {
       KvCache cache,
       int total,
       ProjectionDelta delta,
+      boolean useFused,
       DecodeProfile.Recorder rec) {
     long t = rec == null ? 0 : System.nanoTime();
     LayerWeights w = layers[l];
@@ -441,11 +607,24 @@ public final class DecoderModel implements AutoCloseable {
     if (rec != null) {
       t = rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 6);
     }
-    NDArray q = project(h, l, Projection.Q_PROJ, w, delta);
-    NDArray k = project(h, l, Projection.K_PROJ, w, delta);
-    NDArray v = project(h, l, Projection.V_PROJ, w, delta);
+    NDArray q;
+    NDArray k;
+    NDArray v;
+    if (useFused) {
+      NDList qkv =
+          Linear.linear(h, w.qkv(), w.qkvBias())
+              .singletonOrThrow()
+              .split(new long[] {qkvSplit[0], qkvSplit[1]}, 2);
+      q = withDelta(qkv.get(0), h, l, Projection.Q_PROJ, delta);
+      k = withDelta(qkv.get(1), h, l, Projection.K_PROJ, delta);
+      v = withDelta(qkv.get(2), h, l, Projection.V_PROJ, delta);
+    } else {
+      q = project(h, l, Projection.Q_PROJ, w, delta);
+      k = project(h, l, Projection.K_PROJ, w, delta);
+      v = project(h, l, Projection.V_PROJ, w, delta);
+    }
     if (rec != null) {
-      t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, 3);
+      t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, useFused ? 2 : 3);
     }
     // Query heads of one KV group are stacked along time ([B, kvH, G*T, D]), so K/V are used as is
     // (no repeat_kv copy). With one new position the layouts need no transposes at all.
@@ -515,8 +694,19 @@ public final class DecoderModel implements AutoCloseable {
     if (rec != null) {
       t = rec.lap(DecodeProfile.Category.NORM_ELEMENTWISE, t, 7);
     }
-    NDArray gate = project(h2, l, Projection.GATE_PROJ, w, delta);
-    NDArray up = project(h2, l, Projection.UP_PROJ, w, delta);
+    NDArray gate;
+    NDArray up;
+    if (useFused) {
+      NDList gateUp =
+          Linear.linear(h2, w.gateUp(), null)
+              .singletonOrThrow()
+              .split(new long[] {config.intermediateSize()}, 2);
+      gate = withDelta(gateUp.get(0), h2, l, Projection.GATE_PROJ, delta);
+      up = withDelta(gateUp.get(1), h2, l, Projection.UP_PROJ, delta);
+    } else {
+      gate = project(h2, l, Projection.GATE_PROJ, w, delta);
+      up = project(h2, l, Projection.UP_PROJ, w, delta);
+    }
     if (rec != null) {
       t = rec.lap(DecodeProfile.Category.PROJECTIONS, t, 2);
     }
@@ -538,6 +728,12 @@ public final class DecoderModel implements AutoCloseable {
   private NDArray project(
       NDArray x, int layer, Projection p, LayerWeights w, ProjectionDelta delta) {
     NDArray y = Linear.linear(x, w.weight()[p.ordinal()], w.bias()[p.ordinal()]).singletonOrThrow();
+    return withDelta(y, x, layer, p, delta);
+  }
+
+  /** {@code y}, the base output of projection {@code p} on {@code x}, plus the delta's part. */
+  private static NDArray withDelta(
+      NDArray y, NDArray x, int layer, Projection p, ProjectionDelta delta) {
     if (delta != null) {
       NDArray d = delta.delta(layer, p.moduleName(), x);
       if (d != null) {

@@ -212,6 +212,11 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     return fileOf(name).readFloats(name);
   }
 
+  /** {@link SafetensorsFile#loadInto}: tensor {@code name} into rows of {@code target}. */
+  public void loadInto(String name, NDArray target, long rowOffset) {
+    fileOf(name).loadInto(name, target, rowOffset);
+  }
+
   /** See {@link SafetensorsFile#load}. */
   public NDArray load(String name, NDManager manager, DataType target) {
     return fileOf(name).load(name, manager, target);

@@ -449,6 +449,79 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Copies a float tensor into rows {@code [rowOffset, rowOffset + rows)} of {@code target}, an
+   * existing float32 or float16 array whose other dimensions match: several checkpoint tensors then
+   * fill one preallocated (fused) weight without a second full copy, chunk by chunk as {@link
+   * #load} does.
+   */
+  public void loadInto(String name, NDArray target, long rowOffset) {
+    DataType type = target.getDataType();
+    if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
+      throw new IllegalArgumentException("weights load as float32 or float16 only, not " + type);
+    }
+    TensorInfo t = requireFloat(name);
+    long rows = t.shape().length == 0 ? 1 : t.shape()[0];
+    long[] targetShape = target.getShape().getShape();
+    long[] rest =
+        t.shape().length == 0 ? new long[0] : Arrays.copyOfRange(t.shape(), 1, t.shape().length);
+    if (targetShape.length != t.shape().length
+        || !Arrays.equals(Arrays.copyOfRange(targetShape, 1, targetShape.length), rest)
+        || rowOffset + rows > targetShape[0]) {
+      throw new IllegalArgumentException(
+          "tensor "
+              + name
+              + " "
+              + t.shapeString()
+              + " does not fit rows from "
+              + rowOffset
+              + " of "
+              + target.getShape());
+    }
+    if (t.numel() == 0) {
+      return;
+    }
+    long rowElems = t.numel() / rows;
+    long rowsPerChunk = Math.max(1, chunkBytes / (rowElems * t.dtype().bytes()));
+    long chunkRows = Math.min(rows, rowsPerChunk);
+    ByteBuffer widen = null;
+    if (t.dtype() == SafetensorsDType.BF16 || misaligned(t)) {
+      widen =
+          ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
+              .order(ByteOrder.nativeOrder());
+    }
+    NDManager owner = target.getManager();
+    try (NDManager scratch = owner.getEngine().newBaseManager(Device.cpu())) {
+      for (long r0 = 0; r0 < rows; r0 += chunkRows) {
+        long r1 = Math.min(rows, r0 + chunkRows);
+        long[] partShape = t.shape().clone();
+        partShape[0] = r1 - r0;
+        long from = rowOffset + r0;
+        long to = rowOffset + r1;
+        withView(
+            t,
+            r0,
+            r1,
+            rowElems,
+            scratch,
+            widen,
+            view -> {
+              boolean direct = owner.getDevice().equals(Device.cpu()) && view.getDataType() == type;
+              try (NDManager tmp = owner.newSubManager();
+                  NDArray converted = direct ? null : copyTo(view, tmp, type);
+                  NDArray shaped = (direct ? view : converted).reshape(new Shape(partShape))) {
+                target.set(new NDIndex("{}:{}", from, to), shaped);
+              }
+              return null;
+            });
+      }
+    } finally {
+      if (widen != null) {
+        release(widen);
+      }
+    }
+  }
+
   /** What to do with a chunk's view; the view is only valid during the call. */
   @FunctionalInterface
   private interface ViewUse<R> {
