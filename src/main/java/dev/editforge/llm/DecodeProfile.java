@@ -224,6 +224,11 @@ public final class DecodeProfile {
     return s;
   }
 
+  private static void variant(boolean[] flags) {
+    DecoderModel.ropeTablesEnabled = flags[0];
+    KvCache.directOps = flags[1];
+  }
+
   /** The 1-minute load average, or -1 off Linux. */
   public static double loadAverage() {
     try {
@@ -261,27 +266,53 @@ public final class DecodeProfile {
                 LlmTokenizer.load(dir),
                 "unfused");
         LocalGenerator u = new LocalGenerator(plain, settings, false)) {
-      time(g, prompt, 8);
-      time(u, prompt, 8);
-      List<Double> rates = new ArrayList<>();
-      List<Double> unfused = new ArrayList<>();
+      // Variants, alternated round by round: each against the one before it.
+      String[] names = {
+        "before: unfused, RoPE per step, NDIndex KV ops",
+        "fused q/k/v + gate/up",
+        "+ RoPE tables per cache",
+        "+ direct libtorch KV slice ops"
+      };
+      LocalGenerator[] gens = {u, g, g, g};
+      boolean[][] flags = {{false, false}, {false, false}, {true, false}, {true, true}};
+      List<List<Double>> rates = new ArrayList<>();
+      for (int v = 0; v < names.length; v++) {
+        rates.add(new ArrayList<>());
+        variant(flags[v]);
+        time(gens[v], prompt, 8);
+      }
       for (int i = 0; i < rounds; i++) {
-        rates.add(decodeTokensPerSecond(g, prompt, 256));
-        unfused.add(decodeTokensPerSecond(u, prompt, 256));
+        for (int v = 0; v < names.length; v++) {
+          variant(flags[v]);
+          rates.get(v).add(decodeTokensPerSecond(gens[v], prompt, 256));
+        }
       }
       System.out.printf(
           Locale.ROOT,
-          "decode batch 1, 256 tokens, 1 thread: best %.1f tok/s (all: %s), load %.2f%n",
-          rates.stream().mapToDouble(Double::doubleValue).max().orElse(0),
-          rates,
+          "decode batch 1, 256 new tokens, 1 engine thread, best of %d alternating rounds"
+              + " (load %.2f):%n",
+          rounds,
           loadAverage());
-      System.out.printf(
-          Locale.ROOT,
-          "  same, unfused weights (alternating rounds): best %.1f tok/s (all: %s)%n",
-          unfused.stream().mapToDouble(Double::doubleValue).max().orElse(0),
-          unfused);
-      profile(g, prompt, 256).print(System.out);
+      for (int v = 0; v < names.length; v++) {
+        System.out.printf(
+            Locale.ROOT,
+            "  %-48s %6.1f tok/s  (median %.1f)%n",
+            names[v],
+            rates.get(v).stream().mapToDouble(Double::doubleValue).max().orElse(0),
+            rates.get(v).stream()
+                .mapToDouble(Double::doubleValue)
+                .sorted()
+                .skip(rounds / 2)
+                .findFirst()
+                .orElse(0));
+      }
+      variant(flags[0]);
+      System.out.println("before:");
       profile(u, prompt, 256).print(System.out);
+      variant(flags[flags.length - 1]);
+      System.out.println("after:");
+      profile(g, prompt, 256).print(System.out);
+      System.out.printf(Locale.ROOT, "load average now %.2f%n", loadAverage());
     } finally {
       try (var walk = Files.walk(dir)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

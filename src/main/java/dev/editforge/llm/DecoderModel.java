@@ -86,6 +86,12 @@ public final class DecoderModel implements AutoCloseable {
   /** The GPT-2 forward, or null for a Llama-family model. */
   private final Gpt2Forward gpt2;
 
+  /**
+   * Whether cached forwards look RoPE up in per-cache tables; off only to measure the variant that
+   * computes them each step against it ({@link DecodeProfile#main}).
+   */
+  static boolean ropeTablesEnabled = true;
+
   /** Where q ends and k ends in a fused q/k/v output's last dimension. */
   private final long[] qkvSplit;
 
@@ -452,22 +458,39 @@ public final class DecoderModel implements AutoCloseable {
     long t = rec == null ? 0 : System.nanoTime();
     try (NDScope scope = new NDScope()) {
       NDArray positions = positions(in, m, past, total);
-      NDArray half = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
-      NDArray angles = half.concat(half, 2);
+      NDArray cos;
+      NDArray sin;
+      NDArray cosQ;
+      NDArray sinQ;
+      if (cache != null && ropeTablesEnabled) {
+        // Looked up in tables made once per cache: a step computes no trigonometry.
+        NDArray[] tables = ropeTables(cache);
+        cos = lookup(positions, tables[0]).expandDims(1);
+        sin = lookup(positions, tables[1]).expandDims(1);
+        cosQ = lookup(positions, tables[2]).expandDims(1);
+        sinQ = lookup(positions, tables[3]).expandDims(1);
+      } else {
+        NDArray half = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(invFreq);
+        NDArray angles = half.concat(half, 2);
+        cos = angles.cos().expandDims(1);
+        sin = angles.sin().expandDims(1);
+        cosQ = cos.mul(attentionScale);
+        sinQ = sin.mul(attentionScale);
+        if (dtype != DataType.FLOAT32) {
+          cos = cos.toType(dtype, false);
+          sin = sin.toType(dtype, false);
+          cosQ = cosQ.toType(dtype, false);
+          sinQ = sinQ.toType(dtype, false);
+        }
+      }
       // [B, 1, T, D] for keys; queries also carry the attention scale, saving a multiply per layer.
-      NDArray cos = angles.cos().expandDims(1);
-      NDArray sin = angles.sin().expandDims(1);
       // Queries are [B, kvH, G, T, D], or [B, kvH, G, D] for a single new position.
-      NDArray cosQ = time == 1 ? cos.mul(attentionScale) : cos.mul(attentionScale).expandDims(1);
-      NDArray sinQ = time == 1 ? sin.mul(attentionScale) : sin.mul(attentionScale).expandDims(1);
-      if (dtype != DataType.FLOAT32) {
-        cos = cos.toType(dtype, false);
-        sin = sin.toType(dtype, false);
-        cosQ = cosQ.toType(dtype, false);
-        sinQ = sinQ.toType(dtype, false);
+      if (time > 1) {
+        cosQ = cosQ.expandDims(1);
+        sinQ = sinQ.expandDims(1);
       }
       if (rec != null) {
-        t = rec.lap(DecodeProfile.Category.ROPE, t, 12);
+        t = rec.lap(DecodeProfile.Category.ROPE, t, cache != null && ropeTablesEnabled ? 8 : 12);
       }
       NDArray mask = additiveMask(in, m, past, total);
       if (mask != null && time == 1) {
@@ -537,6 +560,44 @@ public final class DecoderModel implements AutoCloseable {
       cache.advance(time);
     }
     return logits;
+  }
+
+  /**
+   * cos, sin, and both times the attention scale, {@code [capacity, headDim]} in the compute type,
+   * for every position the cache can hold; made on the cache's manager at its first forward.
+   */
+  private NDArray[] ropeTables(KvCache cache) {
+    NDArray[] tables = cache.ropeTables();
+    if (tables != null) {
+      return tables;
+    }
+    NDManager cm = cache.manager();
+    NDArray half =
+        cm.arange(0, cache.capacity(), 1, DataType.FLOAT32)
+            .expandDims(1)
+            .mul(invFreq.toDevice(cm.getDevice(), false));
+    NDArray angles = half.concat(half, 1);
+    NDArray cos = angles.cos();
+    NDArray sin = angles.sin();
+    tables = new NDArray[] {cos, sin, cos.mul(attentionScale), sin.mul(attentionScale)};
+    for (int i = 0; i < tables.length; i++) {
+      if (dtype != DataType.FLOAT32) {
+        tables[i] = tables[i].toType(dtype, false);
+      }
+      tables[i].attach(cm);
+      // Kept beyond this forward's scope: the tables live as long as the cache.
+      NDScope.unregister(tables[i]);
+    }
+    cache.ropeTables(tables);
+    return tables;
+  }
+
+  /** Rows {@code positions [B, T]} of {@code table [N, D]}: {@code [B, T, D]}. */
+  private static NDArray lookup(NDArray positions, NDArray table) {
+    return positions
+        .getNDArrayInternal()
+        .embedding(positions, table, SparseFormat.DENSE)
+        .singletonOrThrow();
   }
 
   NDArray positions(DecoderInput in, NDManager m, int past, int total) {

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Keys and values of every layer for a batch, preallocated to {@code capacity} positions ({@code
@@ -20,6 +22,15 @@ public final class KvCache implements AutoCloseable {
   private final int batchSize;
   private final int capacity;
   private int length;
+
+  /**
+   * Whether writes and views call libtorch's slice ops directly; off only to measure the NDIndex
+   * variant against it ({@link DecodeProfile#main}).
+   */
+  static boolean directOps = true;
+
+  /** RoPE cos/sin tables for positions below capacity, made by the model on first use. */
+  private NDArray[] ropeTables;
 
   KvCache(NDManager parent, ModelConfig config, int batchSize, int capacity, DataType dtype) {
     this.manager = parent.newSubManager();
@@ -63,6 +74,21 @@ public final class KvCache implements AutoCloseable {
       throw new IllegalStateException(
           "KV cache full: " + length + " + " + t + " > capacity " + capacity);
     }
+    if (directOps
+        && keys[layer] instanceof PtNDArray pk
+        && values[layer] instanceof PtNDArray pv
+        && k instanceof PtNDArray kk
+        && v instanceof PtNDArray vv) {
+      // Straight to libtorch's slice + copy_ into the preallocated rows: no index parsing and no
+      // advanced-indexing path (NDArray.set goes through index_put_ with a parsed NDIndex).
+      long[] from = {0, 0, length, 0};
+      long[] to = keys[layer].getShape().getShape().clone();
+      to[2] = length + t;
+      long[] step = {1, 1, 1, 1};
+      JniUtils.indexSet(pk, kk, from, to, step);
+      JniUtils.indexSet(pv, vv, from, to, step);
+      return;
+    }
     NDIndex at = new NDIndex(":, :, {}:{}, :", length, length + t);
     keys[layer].set(at, k);
     values[layer].set(at, v);
@@ -70,11 +96,32 @@ public final class KvCache implements AutoCloseable {
 
   /** Views of the first {@code upTo} positions of a layer (no copy). */
   NDArray keys(int layer, int upTo) {
-    return keys[layer].get(new NDIndex(":, :, 0:{}, :", upTo));
+    return prefix(keys[layer], upTo);
   }
 
   NDArray values(int layer, int upTo) {
-    return values[layer].get(new NDIndex(":, :, 0:{}, :", upTo));
+    return prefix(values[layer], upTo);
+  }
+
+  private static NDArray prefix(NDArray a, int upTo) {
+    return directOps && a instanceof PtNDArray p
+        ? JniUtils.slice(p, 2, 0, upTo, 1)
+        : a.get(new NDIndex(":, :, 0:{}, :", upTo));
+  }
+
+  /** The RoPE tables the model keeps here, or null before its first forward with this cache. */
+  NDArray[] ropeTables() {
+    return ropeTables;
+  }
+
+  /** Stores the model's RoPE tables, made on {@link #manager()} (closed with the cache). */
+  void ropeTables(NDArray[] tables) {
+    this.ropeTables = tables;
+  }
+
+  /** The cache's own manager: what the cache holds lives and dies with it. */
+  NDManager manager() {
+    return manager;
   }
 
   void advance(int t) {

@@ -148,6 +148,7 @@ public final class LlmBench {
     double cached;
     double recompute;
     long peak;
+    DecodeProfile.Result stepProfile;
     try (LoadedDecoder decoder = DecoderLoader.load(dir, Device.cpu(), settings);
         LocalGenerator generator = new LocalGenerator(decoder, settings, false)) {
       loadSeconds = seconds(t1);
@@ -159,6 +160,7 @@ public final class LlmBench {
       }
       timeGreedy(generator, prompts.subList(0, 1), 2); // warm-up: allocator, JIT, kernels
       b1 = decodeRate(generator, prompts.subList(0, 1), o.decodeTokens());
+      stepProfile = DecodeProfile.profile(generator, prompts.get(0), o.decodeTokens());
       memory.add(phase("batch 1 decoded"));
       bn = decodeRate(generator, prompts, o.decodeTokens());
       memory.add(phase("batch " + o.batch() + " decoded"));
@@ -251,6 +253,7 @@ public final class LlmBench {
         "(JVM + libtorch alone: " + mb(baseline) + ")");
     out.println("  resident memory (VmRSS / VmHWM / Java heap committed) after each phase:");
     memory.forEach(line -> out.println("    " + line));
+    stepProfile.print(out);
     out.printf(
         Locale.ROOT,
         "BENCH llm bw_fraction_b1=%.3f batch16_speedup=%.2f kv_cache_speedup=%.2f"
