@@ -104,7 +104,8 @@ public final class DecodeProfile {
   }
 
   /** A finished profile: per-category ms per step, the measured step and the JNI estimate. */
-  public record Result(Recorder recorder, double trivialOpMicros, double tokensPerSecond) {
+  public record Result(
+      Recorder recorder, double trivialOpMicros, double tokensPerSecond, int batch) {
     public double totalOps() {
       double n = 0;
       for (Category c : Category.values()) {
@@ -113,16 +114,17 @@ public final class DecodeProfile {
       return n;
     }
 
-    /** Prints the table: category, ms/token, % of the step, engine ops per token. */
+    /** Prints the table: category, ms per step, % of the step, engine ops per step. */
     public void print(PrintStream out) {
       double step = recorder.stepMs();
       out.printf(
           Locale.ROOT,
-          "  decode step profile (batch 1): %.2f ms/token (%.1f tok/s decode), %d steps%n",
+          "  decode step profile (batch %d): %.2f ms/step (%.1f tok/s decode), %d steps%n",
+          batch,
           step,
           tokensPerSecond,
           recorder.steps());
-      out.printf(Locale.ROOT, "    %-34s %9s %7s %8s%n", "category", "ms/token", "%", "ops/tok");
+      out.printf(Locale.ROOT, "    %-34s %9s %7s %8s%n", "category", "ms/step", "%", "ops/step");
       double counted = 0;
       for (Category c : Category.values()) {
         double ms = recorder.msPerStep(c);
@@ -159,8 +161,19 @@ public final class DecodeProfile {
    * (batch 1): one warm-up run, one recorded run.
    */
   public static Result profile(LocalGenerator generator, String prompt, int newTokens) {
-    List<GenerationRequest> one =
-        List.of(GenerationRequest.text("profile", prompt, SamplingParams.greedy(newTokens)));
+    return profile(generator, List.of(prompt), newTokens);
+  }
+
+  /**
+   * As {@link #profile(LocalGenerator, String, int)} with one row per prompt (one decode batch when
+   * the generator's max batch size allows): a step then decodes a token for every row.
+   */
+  public static Result profile(LocalGenerator generator, List<String> prompts, int newTokens) {
+    List<GenerationRequest> one = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      one.add(
+          GenerationRequest.text("profile" + i, prompts.get(i), SamplingParams.greedy(newTokens)));
+    }
     generator.generate(one);
     Recorder rec = new Recorder();
     LOCAL.set(rec);
@@ -178,8 +191,12 @@ public final class DecodeProfile {
       }
       LOCAL.remove();
     }
-    double tokS = rec.steps() / (rec.stepNanos / 1e9);
-    return new Result(rec, trivialOpMicros(generator.decoder().model().device()), t > 0 ? tokS : 0);
+    double tokS = (double) rec.steps() * prompts.size() / (rec.stepNanos / 1e9);
+    return new Result(
+        rec,
+        trivialOpMicros(generator.decoder().model().device()),
+        t > 0 ? tokS : 0,
+        prompts.size());
   }
 
   /** Microseconds of one trivial engine op (a one-element add in a scope), best of 5 rounds. */
@@ -249,12 +266,32 @@ public final class DecodeProfile {
     DjlOffline.ensure();
     Engine.getEngine("PyTorch");
     JniUtils.setNumThreads(1);
+    // -Deditforge.profile.bench=true: bench llm's standard model (vocab 32000, 4 KV heads).
+    boolean bench = Boolean.getBoolean("editforge.profile.bench");
+    int vocab = bench ? 32000 : 512;
     ModelConfig config =
         new ModelConfig(
-            "llama", 512, 768, 2048, 8, 12, 12, 64, 1e-5, 10000.0, null, 1024, false, false, false,
-            false, 0, -1, List.of());
+            "llama",
+            vocab,
+            768,
+            2048,
+            8,
+            12,
+            bench ? 4 : 12,
+            64,
+            1e-5,
+            bench ? 500000.0 : 10000.0,
+            null,
+            1024,
+            bench,
+            false,
+            false,
+            false,
+            0,
+            -1,
+            List.of());
     RandomDecoderWriter.write(dir, config, 7);
-    TinyTokenizerWriter.writeWordLevel(dir, 512);
+    TinyTokenizerWriter.writeWordLevel(dir, vocab);
     Files.writeString(dir.resolve("tokenizer_config.json"), "{}");
     LlmSettings settings = LlmSettings.defaults().withMaxBatchSize(1).withThreads(1);
     String prompt = "t1 t2 t3 t4 t5";
@@ -266,6 +303,18 @@ public final class DecodeProfile {
                 LlmTokenizer.load(dir),
                 "unfused");
         LocalGenerator u = new LocalGenerator(plain, settings, false)) {
+      if (Boolean.getBoolean("editforge.profile.batch16")) {
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+          many.add("t" + (i + 1) + " t" + (i + 7) + " t" + (i + 30) + " t4 t5");
+        }
+        try (LocalGenerator g16 =
+            new LocalGenerator(decoder, settings.withMaxBatchSize(16), false)) {
+          profile(g16, List.of(prompt), 64).print(System.out);
+          profile(g16, many, 64).print(System.out);
+        }
+        return;
+      }
       // Variants, alternated round by round: each against the one before it.
       String[] names = {
         "before: unfused, RoPE per step, NDIndex KV ops",

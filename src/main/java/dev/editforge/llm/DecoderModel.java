@@ -32,6 +32,12 @@ import java.util.Map;
  * linear projection through a {@link ProjectionDelta} so LoRA adapters (one per batch row if
  * wanted) plug in from outside. Weights keep their Hugging Face names ({@link #weights()}).
  *
+ * <p>Decode speed: a Llama-family model is loaded with q/k/v and gate/up fused (one matmul each per
+ * layer; their entries in {@link #weights()} are views into the fused tensors, so nothing is held
+ * twice), a cached forward looks RoPE up in tables the {@link KvCache} keeps, and a single new
+ * position needs no mask. When the weights require gradients (full fine-tuning trains the views),
+ * the forward runs the per-projection matmuls on the views so that gradients reach them.
+ *
  * <p>Memory: each layer runs in its own {@link NDScope}, so a forward leaves behind only the logits
  * it returns (on the manager of the input ids); a long generation loop that closes its per-step
  * manager does not accumulate native memory.

@@ -350,7 +350,7 @@ public final class LocalGenerator implements LogprobGenerator {
             fetch(
                 model.forward(new DecoderInput(in, am, pos, null, cache, delta, true)), greedyOnly);
       }
-      DecodeProfile.Recorder rec = b == 1 ? DecodeProfile.recorder() : null;
+      DecodeProfile.Recorder rec = DecodeProfile.recorder();
       long stepStart = rec == null ? 0 : System.nanoTime();
       for (int produced = 0; ; produced++) {
         long t = rec == null ? 0 : System.nanoTime();
@@ -381,6 +381,11 @@ public final class LocalGenerator implements LogprobGenerator {
         if (!anyActive || produced + 1 >= maxNew) {
           break;
         }
+        if (rec != null) {
+          // A step: the host's input building, the forward, the fetch and the token's acceptance.
+          stepStart = System.nanoTime();
+          t = stepStart;
+        }
         // Widen the mask by one column of ones: finished rows keep computing but are ignored.
         long[] widened = new long[b * (maskWidth + 1)];
         for (int i = 0; i < b; i++) {
@@ -392,10 +397,6 @@ public final class LocalGenerator implements LogprobGenerator {
         long[] pos = new long[b];
         for (int i = 0; i < b; i++) {
           pos[i] = nextPosition[i]++;
-        }
-        if (rec != null) {
-          stepStart = System.nanoTime();
-          t = stepStart;
         }
         try (NDManager step = gen.newSubManager()) {
           NDArray in = step.create(nextIds, new Shape(b, 1));
