@@ -13,6 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** editforge.llm.max-kv-cache-mb: batches cut to what fits, an oversized request fails alone. */
 class KvBudgetTest {
+  private static final ModelConfig TINY =
+      TinyModels.config(TinyModels.Family.LLAMA, TinyModels.Size.TINY);
+
   @Test
   void countsKeysAndValuesOfEveryLayer() {
     ModelConfig tiny = TinyModels.config(TinyModels.Family.LLAMA, TinyModels.Size.TINY);
@@ -35,17 +38,18 @@ class KvBudgetTest {
                 dir.resolve("llama"),
                 TinyModels.Family.LLAMA,
                 // A window wide enough that the KV bound, not the window, is what refuses.
-                TinyModels.config(TinyModels.Family.LLAMA, TinyModels.Size.TINY)
+                // and 4 KV heads: 1 KB per position, so 1 MB is 976 positions.
+                TINY.withShape(TINY.vocabSize(), 64, 128, 2, 4, 4, 16)
                     .withMaxPositionEmbeddings(4096),
                 5),
             Device.cpu(),
             DataType.FLOAT32)) {
       List<GenerationRequest> requests =
           List.of(
-              GenerationRequest.text("a", "one two", SamplingParams.greedy(680)),
-              GenerationRequest.text("b", "two one", SamplingParams.greedy(680)),
-              GenerationRequest.text("huge", "one one", SamplingParams.greedy(2500)),
-              GenerationRequest.text("c", "one six", SamplingParams.greedy(680)));
+              GenerationRequest.text("a", "one two", SamplingParams.greedy(340)),
+              GenerationRequest.text("b", "two one", SamplingParams.greedy(340)),
+              GenerationRequest.text("huge", "one one", SamplingParams.greedy(1200)),
+              GenerationRequest.text("c", "one six", SamplingParams.greedy(340)));
       LlmSettings bounded = LlmSettings.defaults().withMaxKvCacheMb(1);
       List<GenerationResult> cut;
       try (LocalGenerator g = new LocalGenerator(d, bounded, false)) {
