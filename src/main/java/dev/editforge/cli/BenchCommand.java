@@ -20,9 +20,14 @@ import picocli.CommandLine.Parameters;
     name = "bench",
     description = {
       "Run a named benchmark and print its result; the last line is `BENCH <name> key=value ...`.",
-      "Benchmarks: llm (decoder speed and memory), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s), scaling (embed + generate on a local standalone cluster, two one-core workers vs one; needs target/editforge.jar), ttt (multi-adapter vs one-at-a-time test-time training), batching (seed 003: GPT-2 full-parameter instruction tuning with padding / packed / concat / bfd batching) and incremental (embed and index reruns after a 1% change vs a full run)."
+      "Benchmarks: llm (decoder tok/s and memory; --param preset=llama2c for the llama2.c comparison model, model=DIR for a local HF model, vocab/hidden/intermediate/layers/heads/kv-heads/threads/tokens/prompt/prefill/batch/kv-tokens/rounds to reshape or rerun it), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s), scaling (embed + generate on a local standalone cluster, two one-core workers vs one; needs target/editforge.jar), ttt (multi-adapter vs one-at-a-time test-time training), batching (seed 003: GPT-2 full-parameter instruction tuning with padding / packed / concat / bfd batching) and incremental (embed and index reruns after a 1%% change vs a full run)."
     },
-    footer = {"%nExample:", "  editforge bench llm"})
+    footer = {
+      "%nExamples:",
+      "  editforge bench llm",
+      "  editforge bench llm --param preset=llama2c",
+      "  editforge bench llm --param model=/models/Qwen2.5-0.5B-Instruct"
+    })
 public final class BenchCommand extends StageCommand {
   /** One benchmark: prints its tables and returns the fields of its BENCH line. */
   public interface Bench {
@@ -79,13 +84,21 @@ public final class BenchCommand extends StageCommand {
         new Bench() {
           @Override
           public String description() {
-            return "decoder tokens/s vs the memory-bandwidth limit, batch-16 and KV-cache speedups, peak RSS";
+            return "decoder tokens/s (batch 1, batch 16, prefill), batch-16 and KV-cache speedups,"
+                + " RSS above the runtime; params: "
+                + dev.editforge.llm.LlmBench.PARAMS_HELP;
           }
 
           @Override
           public Map<String, Object> run(
               Launch launch, Map<String, String> params, PrintStream out) {
-            dev.editforge.llm.LlmBench.run(out);
+            dev.editforge.llm.LlmBench.Options options;
+            try {
+              options = dev.editforge.llm.LlmBench.Options.fromParams(params);
+            } catch (IllegalArgumentException e) {
+              throw new SettingsException(e.getMessage());
+            }
+            dev.editforge.llm.LlmBench.measure(out, options);
             return null;
           }
         });

@@ -30,7 +30,8 @@ public final class RuntimeSettings {
           r.bool("truncate-prompt"),
           template,
           r.oneOf("dtype", LlmSettings.DTYPES),
-          r.integer("threads", 0, 1024));
+          r.integer("threads", 0, 1024),
+          r.integer("max-kv-cache-mb", 1, 1 << 24));
     } catch (IllegalArgumentException e) {
       throw new SettingsException(e.getMessage());
     }

@@ -37,6 +37,7 @@ record JudgeSpec(
     String chatTemplate,
     String dtype,
     int threads,
+    int maxKvCacheMb,
     // openai
     String endpoint,
     String apiKeyEnv,
@@ -64,6 +65,7 @@ record JudgeSpec(
         l.chatTemplate(),
         l.dtype(),
         l.threads(),
+        l.maxKvCacheMb(),
         null,
         null,
         1,
@@ -95,6 +97,7 @@ record JudgeSpec(
         null,
         null,
         0,
+        LlmSettings.DEFAULT_MAX_KV_CACHE_MB,
         r.endpoint().toString(),
         r.apiKeyEnv(),
         maxConcurrency,
@@ -127,7 +130,7 @@ record JudgeSpec(
 
   LlmSettings llm() {
     return new LlmSettings(
-        maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
+        maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads, maxKvCacheMb);
   }
 
   /** A generator for the calling task; close it after the task (the shared parts stay cached). */

@@ -42,6 +42,7 @@ public record GeneratorSpec(
     String chatTemplate,
     String dtype,
     int threads,
+    int maxKvCacheMb,
     boolean wantsGpu,
     int emptyRetries,
     // openai
@@ -88,6 +89,7 @@ public record GeneratorSpec(
         l.chatTemplate(),
         l.dtype(),
         l.threads(),
+        l.maxKvCacheMb(),
         g.gpusPerTask() > 0,
         g.emptyRetries(),
         r.endpoint().toString(),
@@ -123,7 +125,7 @@ public record GeneratorSpec(
   /** The local runtime's settings ({@code editforge.llm}). */
   public LlmSettings llm() {
     return new LlmSettings(
-        maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads);
+        maxBatchSize, contextWindow, truncatePrompt, chatTemplate, dtype, threads, maxKvCacheMb);
   }
 
   /** The device of the calling task ({@link TaskResources#bind}); remote backends use none. */

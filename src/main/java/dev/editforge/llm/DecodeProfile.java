@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Where a batch-1 decode step's time goes. Opt-in: {@link DecoderModel} and {@link LocalGenerator}
@@ -174,7 +175,24 @@ public final class DecodeProfile {
       one.add(
           GenerationRequest.text("profile" + i, prompts.get(i), SamplingParams.greedy(newTokens)));
     }
-    generator.generate(one);
+    return record(
+        () -> generator.generate(one), prompts.size(), generator.decoder().model().device());
+  }
+
+  /**
+   * As {@link #profile(LocalGenerator, List, int)} on token-id prompts through {@link
+   * LocalGenerator#greedyIds} (no stop ids, so every row decodes {@code newTokens}).
+   */
+  public static Result profile(DecoderModel model, List<int[]> prompts, int newTokens) {
+    return record(
+        () -> LocalGenerator.greedyIds(model, prompts, newTokens, Set.of(), null),
+        prompts.size(),
+        model.device());
+  }
+
+  /** One warm-up run of {@code decode}, then one recorded run. */
+  private static Result record(Runnable decode, int rows, Device device) {
+    decode.run();
     Recorder rec = new Recorder();
     LOCAL.set(rec);
     synchronized (DecodeProfile.class) {
@@ -183,7 +201,7 @@ public final class DecodeProfile {
     long t;
     try {
       t = System.nanoTime();
-      generator.generate(one);
+      decode.run();
       t = System.nanoTime() - t;
     } finally {
       synchronized (DecodeProfile.class) {
@@ -191,12 +209,8 @@ public final class DecodeProfile {
       }
       LOCAL.remove();
     }
-    double tokS = (double) rec.steps() * prompts.size() / (rec.stepNanos / 1e9);
-    return new Result(
-        rec,
-        trivialOpMicros(generator.decoder().model().device()),
-        t > 0 ? tokS : 0,
-        prompts.size());
+    double tokS = (double) rec.steps() * rows / (rec.stepNanos / 1e9);
+    return new Result(rec, trivialOpMicros(device), t > 0 ? tokS : 0, rows);
   }
 
   /** Microseconds of one trivial engine op (a one-element add in a scope), best of 5 rounds. */

@@ -35,11 +35,13 @@ public final class LocalGenerator implements LogprobGenerator {
   private final LlmSettings settings;
   private final boolean ownsDecoder;
   private final int contextWindow;
+  private final KvBudget kvBudget;
 
   public LocalGenerator(LoadedDecoder decoder, LlmSettings settings, boolean ownsDecoder) {
     this.decoder = decoder;
     this.settings = settings;
     this.ownsDecoder = ownsDecoder;
+    this.kvBudget = KvBudget.of(settings, decoder.model());
     int max = decoder.model().config().maxPositionEmbeddings();
     this.contextWindow =
         settings.contextWindow() > 0 ? Math.min(settings.contextWindow(), max) : max;
@@ -193,12 +195,32 @@ public final class LocalGenerator implements LogprobGenerator {
   private void decodeRows(List<Row> rows, BatchDelta adapters) {
     // Similar lengths together: less padding per batch.
     rows.sort(Comparator.comparingInt((Row r) -> r.prompt.length));
-    for (int start = 0; start < rows.size(); start += settings.maxBatchSize()) {
-      decode(
-          decoder.model(),
-          rows.subList(start, Math.min(rows.size(), start + settings.maxBatchSize())),
-          adapters);
+    for (int start = 0, end; start < rows.size(); start = end) {
+      end = kvBoundedBatchEnd(rows, start);
+      decode(decoder.model(), rows.subList(start, end), adapters);
     }
+  }
+
+  /**
+   * The end of the batch starting at {@code start}: up to max-batch-size rows whose shared cache
+   * (rows x (longest prompt + most new tokens)) stays within max-kv-cache-mb; at least one row,
+   * which {@link #prepare} made sure fits alone.
+   */
+  private int kvBoundedBatchEnd(List<Row> rows, int start) {
+    int end = start + 1;
+    int longest = rows.get(start).prompt.length;
+    int most = rows.get(start).maxNew;
+    while (end < rows.size() && end - start < settings.maxBatchSize()) {
+      Row next = rows.get(end);
+      int positions = Math.max(longest, next.prompt.length) + Math.max(most, next.maxNew);
+      if (kvBudget.rowsThatFit(positions) < end - start + 1) {
+        break;
+      }
+      longest = Math.max(longest, next.prompt.length);
+      most = Math.max(most, next.maxNew);
+      end++;
+    }
+    return end;
   }
 
   /**
@@ -264,7 +286,9 @@ public final class LocalGenerator implements LogprobGenerator {
       int keep = contextWindow - Math.min(Math.max(wanted, 1), contextWindow / 2);
       ids = Arrays.copyOfRange(ids, ids.length - keep, ids.length);
     }
-    return new Prepared(r, ids, Math.min(wanted, contextWindow - ids.length), null);
+    int maxNew = Math.min(wanted, contextWindow - ids.length);
+    String tooBig = kvBudget.refusal(ids.length, maxNew);
+    return tooBig != null ? new Prepared(r, null, 0, tooBig) : new Prepared(r, ids, maxNew, null);
   }
 
   /**

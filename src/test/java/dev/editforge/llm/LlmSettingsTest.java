@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class LlmSettingsTest {
   private static final String DEFAULTS =
       "max-batch-size = 16\ncontext-window = 0\ntruncate-prompt = false\nchat-template = model\n"
-          + "dtype = auto\nthreads = 0\n";
+          + "dtype = auto\nthreads = 0\nmax-kv-cache-mb = 4096\n";
 
   private static LlmSettings read(String overrides) {
     return dev.editforge.config.RuntimeSettings.llm(
@@ -31,8 +31,8 @@ class LlmSettingsTest {
     LlmSettings s =
         read(
             "max-batch-size = 4, context-window = 2048, truncate-prompt = true, chat-template = chatml,"
-                + " dtype = float32, threads = 2");
-    assertEquals(new LlmSettings(4, 2048, true, "chatml", "float32", 2), s);
+                + " dtype = float32, threads = 2, max-kv-cache-mb = 300");
+    assertEquals(new LlmSettings(4, 2048, true, "chatml", "float32", 2, 300), s);
   }
 
   @Test
@@ -44,6 +44,8 @@ class LlmSettingsTest {
         e.getMessage());
     e = assertThrows(SettingsException.class, () -> read("max-batch-size = 0"));
     assertTrue(e.getMessage().contains("editforge.llm.max-batch-size"), e.getMessage());
+    e = assertThrows(SettingsException.class, () -> read("max-kv-cache-mb = 0"));
+    assertTrue(e.getMessage().contains("editforge.llm.max-kv-cache-mb"), e.getMessage());
     e = assertThrows(SettingsException.class, () -> read("dtype = bfloat16"));
     assertTrue(e.getMessage().contains("float16"), e.getMessage());
   }
