@@ -1,13 +1,11 @@
 package dev.editforge.lora;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -49,13 +47,12 @@ import java.util.SplittableRandom;
  * <p>Randomness (data order, dropout) derives statelessly from (adapter seed, epoch or step), so a
  * {@link #saveCheckpoint checkpoint} of factors, AdamW moments, steps and seeds resumes exactly.
  *
- * <p>DJL's PyTorch engine allows one gradient collector per JVM at a time: forward/backward passes
- * of concurrent trainers in one JVM take turns. Not thread-safe; the creator closes it (the stack
- * stays open, owned by its creator).
+ * <p>Autograd is per thread ({@link Autograd}): trainers on different threads run their
+ * forward/backward passes in parallel over one shared model (its weights never require gradients;
+ * each trainer has its own stack). A trainer itself is not thread-safe; the creator closes it (the
+ * stack stays open, owned by its creator).
  */
 public final class LoraTrainer implements AutoCloseable {
-  private static final Object AUTOGRAD = new Object();
-
   private final DecoderModel model;
   private final LoraStack stack;
   private final List<List<TrainSample>> data;
@@ -72,6 +69,7 @@ public final class LoraTrainer implements AutoCloseable {
   private final double[] firstLoss;
   private final double[] lastLoss;
   private final long[] tokens;
+  private double flops;
 
   /** Per-adapter results so far. */
   public record Report(int[] steps, double[] firstLoss, double[] lastLoss, long[] labelTokens) {}
@@ -416,37 +414,42 @@ public final class LoraTrainer implements AutoCloseable {
         }
       }
     }
-    synchronized (AUTOGRAD) {
-      try (NDManager mm = NDManager.newBaseManager(model.device(), "PyTorch")) {
-        Shape shape = new Shape(rows, len);
-        NDArray in = mm.create(ids, shape);
-        NDArray am = mm.create(mask, shape);
-        NDArray ps = mm.create(pos, shape);
-        NDArray lb = mm.create(labels, shape);
-        NDArray at = attend == null ? null : mm.create(attend, new Shape(rows, len, len));
-        NDArray dn = mm.create(denom);
-        LoraStack.DropoutMasks dropout =
-            stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
-        ProjectionDelta delta = stack.delta(mm, groupAdapters, bs, dropout);
-        float[] perGroup;
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          NDArray logits = model.forward(new DecoderInput(in, am, ps, at, null, delta, false));
-          NDArray logProbs = logits.get(":, :-1, :").logSoftmax(2);
-          NDArray target = lb.get(":, 1:");
-          NDArray valid = target.neq(TrainSample.IGNORE).toType(DataType.FLOAT32, false);
-          NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
-          NDArray groupLoss =
-              picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
-          NDArray loss = groupLoss.div(dn).sum();
-          if (beforeBackward != null) {
-            beforeBackward.run();
-          }
-          gc.backward(loss);
-          perGroup = groupLoss.toFloatArray();
+    for (Row[] group : groups) {
+      for (Row r : group) {
+        if (r.real() > 0) {
+          flops += TrainFlops.sequence(model.config(), stack.config(), r.real());
         }
-        for (int gi = 0; gi < g; gi++) {
-          lossSums[who.get(gi)] += perGroup[gi];
+      }
+    }
+    try (NDManager mm = NDManager.newBaseManager(model.device(), "PyTorch")) {
+      Shape shape = new Shape(rows, len);
+      NDArray in = mm.create(ids, shape);
+      NDArray am = mm.create(mask, shape);
+      NDArray ps = mm.create(pos, shape);
+      NDArray lb = mm.create(labels, shape);
+      NDArray at = attend == null ? null : mm.create(attend, new Shape(rows, len, len));
+      NDArray dn = mm.create(denom);
+      LoraStack.DropoutMasks dropout =
+          stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
+      ProjectionDelta delta = stack.delta(mm, groupAdapters, bs, dropout);
+      float[] perGroup;
+      try (Autograd.Recording recording = Autograd.record()) {
+        NDArray logits = model.forward(new DecoderInput(in, am, ps, at, null, delta, false));
+        NDArray logProbs = logits.get(":, :-1, :").logSoftmax(2);
+        NDArray target = lb.get(":, 1:");
+        NDArray valid = target.neq(TrainSample.IGNORE).toType(DataType.FLOAT32, false);
+        NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
+        NDArray groupLoss =
+            picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
+        NDArray loss = groupLoss.div(dn).sum();
+        if (beforeBackward != null) {
+          beforeBackward.run();
         }
+        Autograd.backward(loss);
+        perGroup = groupLoss.toFloatArray();
+      }
+      for (int gi = 0; gi < g; gi++) {
+        lossSums[who.get(gi)] += perGroup[gi];
       }
     }
   }
@@ -628,6 +631,14 @@ public final class LoraTrainer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Training FLOPs done so far over the real (non-padding) tokens of every row ({@link
+   * TrainFlops#sequence}).
+   */
+  public double flops() {
+    return flops;
   }
 
   /** The stack being trained. */
