@@ -397,18 +397,18 @@ public final class LoraTrainer implements AutoCloseable {
         }
       }
     }
-    boolean[] attend = null;
+    // Packed rows: each token's segment (0 past a row's own length or without segments); the
+    // attention mask is built from it by libtorch, not as a rows x len x len Java array.
+    long[] segments = null;
     if (packed) {
-      attend = new boolean[rows * len * len];
+      segments = new long[rows * len];
       for (int gi = 0; gi < g; gi++) {
         for (int i = 0; i < bs; i++) {
-          Row r = groups.get(gi)[i];
-          int row = gi * bs + i;
-          for (int q = 0; q < len; q++) {
-            for (int k = 0; k <= q; k++) {
-              int sq = r.segments() == null || q >= r.segments().length ? 0 : r.segments()[q];
-              int sk = r.segments() == null || k >= r.segments().length ? 0 : r.segments()[k];
-              attend[(row * len + q) * len + k] = sq == sk;
+          int[] seg = groups.get(gi)[i].segments();
+          if (seg != null) {
+            int base = (gi * bs + i) * len;
+            for (int t = 0; t < Math.min(len, seg.length); t++) {
+              segments[base + t] = seg[t];
             }
           }
         }
@@ -427,7 +427,7 @@ public final class LoraTrainer implements AutoCloseable {
       NDArray am = mm.create(mask, shape);
       NDArray ps = mm.create(pos, shape);
       NDArray lb = mm.create(labels, shape);
-      NDArray at = attend == null ? null : mm.create(attend, new Shape(rows, len, len));
+      NDArray at = segments == null ? null : packedAttention(mm, segments, rows, len);
       NDArray dn = mm.create(denom);
       LoraStack.DropoutMasks dropout =
           stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
@@ -452,6 +452,18 @@ public final class LoraTrainer implements AutoCloseable {
         lossSums[who.get(gi)] += perGroup[gi];
       }
     }
+  }
+
+  /**
+   * {@code [rows, len, len]}: query q may attend to key k when k <= q and both are in the same
+   * segment.
+   */
+  private static NDArray packedAttention(NDManager mm, long[] segments, int rows, int len) {
+    NDArray seg = mm.create(segments, new Shape(rows, len));
+    NDArray sameSegment = seg.expandDims(2).eq(seg.expandDims(1));
+    NDArray t = mm.arange(0, len, 1, DataType.INT64);
+    NDArray causal = t.expandDims(1).gte(t.expandDims(0));
+    return sameSegment.logicalAnd(causal.expandDims(0));
   }
 
   /**
