@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.editforge.CliRun;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -53,5 +54,12 @@ class TttBenchTest {
     assertThrows(IllegalArgumentException.class, () -> TttBench.checkParams(Map.of("edit", "2")));
     assertThrows(IllegalArgumentException.class, () -> TttBench.checkParams(Map.of("edits", "1")));
     TttBench.checkParams(Map.of("edits", "4", "rounds", "1"));
+  }
+
+  @Test
+  void cliRefusesABadParameterWithExitTwo() {
+    CliRun r = CliRun.of("bench", "ttt", "--param", "edits=1");
+    assertEquals(2, r.exitCode(), r.toString());
+    assertTrue(r.err().contains("edits=1") && r.err().contains(">= 2"), r.err());
   }
 }
