@@ -55,13 +55,19 @@ public final class BenchCommand extends StageCommand {
         new Bench() {
           @Override
           public String description() {
-            return "edits scored per minute with multi-adapter batching vs one adapter at a time";
+            return "edits scored per minute with multi-adapter batching vs one adapter at a time,"
+                + " training FLOP utilization, two concurrent trainers vs one, answer tokens/s";
           }
 
           @Override
           public Map<String, Object> run(
               Launch launch, Map<String, String> params, PrintStream out) {
-            dev.editforge.ttt.TttBench.run(out);
+            try {
+              dev.editforge.ttt.TttBench.checkParams(params);
+            } catch (IllegalArgumentException e) {
+              throw new SettingsException(e.getMessage());
+            }
+            dev.editforge.ttt.TttBench.run(out, params);
             return null;
           }
         });

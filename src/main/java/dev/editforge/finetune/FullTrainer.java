@@ -1,18 +1,17 @@
 package dev.editforge.finetune;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.editforge.llm.DecoderModel;
 import dev.editforge.llm.SafetensorsDType;
 import dev.editforge.llm.SafetensorsFile;
 import dev.editforge.llm.SafetensorsWriter;
+import dev.editforge.lora.Autograd;
 import dev.editforge.lora.Batching;
 import dev.editforge.lora.LoraMerge;
 import dev.editforge.lora.Seeds;
@@ -187,10 +186,10 @@ public final class FullTrainer implements AutoCloseable {
     for (Batching.Batch b : micro) {
       try (NDManager mm = NDManager.newBaseManager(model.device(), "PyTorch")) {
         NDArray denom = mm.create(new float[] {Math.max(1, denominator)});
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        try (Autograd.Recording recording = Autograd.record()) {
           NDArray logits = model.forward(CausalLm.input(mm, b, null));
           NDArray tokenLoss = CausalLm.tokenLosses(logits, b).sum();
-          gc.backward(tokenLoss.div(denom));
+          Autograd.backward(tokenLoss.div(denom));
           lossSum += tokenLoss.getFloat();
         }
       }

@@ -1,13 +1,11 @@
 package dev.editforge.lora;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -49,13 +47,12 @@ import java.util.SplittableRandom;
  * <p>Randomness (data order, dropout) derives statelessly from (adapter seed, epoch or step), so a
  * {@link #saveCheckpoint checkpoint} of factors, AdamW moments, steps and seeds resumes exactly.
  *
- * <p>DJL's PyTorch engine allows one gradient collector per JVM at a time: forward/backward passes
- * of concurrent trainers in one JVM take turns. Not thread-safe; the creator closes it (the stack
- * stays open, owned by its creator).
+ * <p>Autograd is per thread ({@link Autograd}): trainers on different threads run their
+ * forward/backward passes in parallel over one shared model (its weights never require gradients;
+ * each trainer has its own stack). A trainer itself is not thread-safe; the creator closes it (the
+ * stack stays open, owned by its creator).
  */
 public final class LoraTrainer implements AutoCloseable {
-  private static final Object AUTOGRAD = new Object();
-
   private final DecoderModel model;
   private final LoraStack stack;
   private final List<List<TrainSample>> data;
@@ -72,6 +69,7 @@ public final class LoraTrainer implements AutoCloseable {
   private final double[] firstLoss;
   private final double[] lastLoss;
   private final long[] tokens;
+  private double flops;
 
   /** Per-adapter results so far. */
   public record Report(int[] steps, double[] firstLoss, double[] lastLoss, long[] labelTokens) {}
@@ -399,56 +397,73 @@ public final class LoraTrainer implements AutoCloseable {
         }
       }
     }
-    boolean[] attend = null;
+    // Packed rows: each token's segment (0 past a row's own length or without segments); the
+    // attention mask is built from it by libtorch, not as a rows x len x len Java array.
+    long[] segments = null;
     if (packed) {
-      attend = new boolean[rows * len * len];
+      segments = new long[rows * len];
       for (int gi = 0; gi < g; gi++) {
         for (int i = 0; i < bs; i++) {
-          Row r = groups.get(gi)[i];
-          int row = gi * bs + i;
-          for (int q = 0; q < len; q++) {
-            for (int k = 0; k <= q; k++) {
-              int sq = r.segments() == null || q >= r.segments().length ? 0 : r.segments()[q];
-              int sk = r.segments() == null || k >= r.segments().length ? 0 : r.segments()[k];
-              attend[(row * len + q) * len + k] = sq == sk;
+          int[] seg = groups.get(gi)[i].segments();
+          if (seg != null) {
+            int base = (gi * bs + i) * len;
+            for (int t = 0; t < Math.min(len, seg.length); t++) {
+              segments[base + t] = seg[t];
             }
           }
         }
       }
     }
-    synchronized (AUTOGRAD) {
-      try (NDManager mm = NDManager.newBaseManager(model.device(), "PyTorch")) {
-        Shape shape = new Shape(rows, len);
-        NDArray in = mm.create(ids, shape);
-        NDArray am = mm.create(mask, shape);
-        NDArray ps = mm.create(pos, shape);
-        NDArray lb = mm.create(labels, shape);
-        NDArray at = attend == null ? null : mm.create(attend, new Shape(rows, len, len));
-        NDArray dn = mm.create(denom);
-        LoraStack.DropoutMasks dropout =
-            stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
-        ProjectionDelta delta = stack.delta(mm, groupAdapters, bs, dropout);
-        float[] perGroup;
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          NDArray logits = model.forward(new DecoderInput(in, am, ps, at, null, delta, false));
-          NDArray logProbs = logits.get(":, :-1, :").logSoftmax(2);
-          NDArray target = lb.get(":, 1:");
-          NDArray valid = target.neq(TrainSample.IGNORE).toType(DataType.FLOAT32, false);
-          NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
-          NDArray groupLoss =
-              picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
-          NDArray loss = groupLoss.div(dn).sum();
-          if (beforeBackward != null) {
-            beforeBackward.run();
-          }
-          gc.backward(loss);
-          perGroup = groupLoss.toFloatArray();
-        }
-        for (int gi = 0; gi < g; gi++) {
-          lossSums[who.get(gi)] += perGroup[gi];
+    for (Row[] group : groups) {
+      for (Row r : group) {
+        if (r.real() > 0) {
+          flops += TrainFlops.sequence(model.config(), stack.config(), r.real());
         }
       }
     }
+    try (NDManager mm = NDManager.newBaseManager(model.device(), "PyTorch")) {
+      Shape shape = new Shape(rows, len);
+      NDArray in = mm.create(ids, shape);
+      NDArray am = mm.create(mask, shape);
+      NDArray ps = mm.create(pos, shape);
+      NDArray lb = mm.create(labels, shape);
+      NDArray at = segments == null ? null : packedAttention(mm, segments, rows, len);
+      NDArray dn = mm.create(denom);
+      LoraStack.DropoutMasks dropout =
+          stack.config().dropout() > 0 ? dropoutMasks(groupAdapters, micro) : null;
+      ProjectionDelta delta = stack.delta(mm, groupAdapters, bs, dropout);
+      float[] perGroup;
+      try (Autograd.Recording recording = Autograd.record()) {
+        NDArray logits = model.forward(new DecoderInput(in, am, ps, at, null, delta, false));
+        NDArray logProbs = logits.get(":, :-1, :").logSoftmax(2);
+        NDArray target = lb.get(":, 1:");
+        NDArray valid = target.neq(TrainSample.IGNORE).toType(DataType.FLOAT32, false);
+        NDArray picked = logProbs.gather(target.maximum(0).expandDims(2), 2).squeeze(2);
+        NDArray groupLoss =
+            picked.mul(valid).sum(new int[] {1}).neg().reshape(g, bs).sum(new int[] {1});
+        NDArray loss = groupLoss.div(dn).sum();
+        if (beforeBackward != null) {
+          beforeBackward.run();
+        }
+        Autograd.backward(loss);
+        perGroup = groupLoss.toFloatArray();
+      }
+      for (int gi = 0; gi < g; gi++) {
+        lossSums[who.get(gi)] += perGroup[gi];
+      }
+    }
+  }
+
+  /**
+   * {@code [rows, len, len]}: query q may attend to key k when k <= q and both are in the same
+   * segment.
+   */
+  private static NDArray packedAttention(NDManager mm, long[] segments, int rows, int len) {
+    NDArray seg = mm.create(segments, new Shape(rows, len));
+    NDArray sameSegment = seg.expandDims(2).eq(seg.expandDims(1));
+    NDArray t = mm.arange(0, len, 1, DataType.INT64);
+    NDArray causal = t.expandDims(1).gte(t.expandDims(0));
+    return sameSegment.logicalAnd(causal.expandDims(0));
   }
 
   /**
@@ -628,6 +643,14 @@ public final class LoraTrainer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Training FLOPs done so far over the real (non-padding) tokens of every row ({@link
+   * TrainFlops#sequence}).
+   */
+  public double flops() {
+    return flops;
   }
 
   /** The stack being trained. */

@@ -13,6 +13,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * N adapters trained in one batched loop equal each trained alone; batched generation with a
  * different adapter per row group equals one adapter at a time; checkpoints resume exactly.
+ *
+ * <p>Two trainers on two threads at once give exactly what they give one after the other.
  *
  * <p>Tolerance: factors agree to 2e-5 absolute (they are O(0.1)): batched and single matmuls may
  * round differently in the last bits.
@@ -270,6 +278,66 @@ class MultiAdapterTest {
       resumed.train();
       assertEquals(12, resumed.stepsDone(0));
       assertSame(full, stack.adapter(0), 0f, "resumed run");
+    }
+  }
+
+  @Test
+  void twoTrainersOnTwoThreadsRunAtOnceAndEqualThemOneAfterTheOther() throws Exception {
+    LoraConfig config = new LoraConfig(4, 8, 0.1, List.of("q_proj", "v_proj", "down_proj"));
+    TrainSettings s =
+        TrainSettings.defaults()
+            .withEpochs(2)
+            .withLearningRate(5e-3)
+            .withPadding(32, TrainSettings.PadTo.LONGEST, false);
+    List<List<TrainSample>> dataA =
+        List.of(LoraTestSupport.samples(21, 4, 12, 250), LoraTestSupport.samples(22, 3, 9, 250));
+    List<List<TrainSample>> dataB = List.of(LoraTestSupport.samples(23, 5, 14, 250));
+    List<LoraAdapter> initA =
+        List.of(
+            LoraAdapter.initialize(model.config(), config, 31),
+            LoraAdapter.initialize(model.config(), config, 32));
+    List<LoraAdapter> initB = List.of(LoraAdapter.initialize(model.config(), config, 33));
+    long[] seedsA = {31, 32};
+    long[] seedsB = {33};
+    List<LoraAdapter> aloneA = train(initA, dataA, s, seedsA);
+    List<LoraAdapter> aloneB = train(initB, dataB, s, seedsB);
+
+    // Both trainers' first forward must be done before either runs its first backward: with a
+    // JVM-wide autograd lock (or DJL's one-collector flag) the second never gets there, and the
+    // barrier times out. Trainer A also collects garbage between every forward and backward.
+    CyclicBarrier bothForwarded = new CyclicBarrier(2);
+    AtomicBoolean firstA = new AtomicBoolean(true);
+    AtomicBoolean firstB = new AtomicBoolean(true);
+    Runnable hookA =
+        () -> {
+          meet(bothForwarded, firstA);
+          System.gc();
+        };
+    Runnable hookB = () -> meet(bothForwarded, firstB);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<List<LoraAdapter>> a = pool.submit(() -> train(initA, dataA, s, seedsA, hookA));
+      Future<List<LoraAdapter>> b = pool.submit(() -> train(initB, dataB, s, seedsB, hookB));
+      List<LoraAdapter> togetherA = a.get(120, TimeUnit.SECONDS);
+      List<LoraAdapter> togetherB = b.get(120, TimeUnit.SECONDS);
+      assertTrue(LoraTestSupport.maxAbs(togetherA.get(0).factors().get("0.q_proj").b()) > 1e-4);
+      for (int k = 0; k < 2; k++) {
+        assertSame(aloneA.get(k), togetherA.get(k), 0f, "trainer A adapter " + k);
+      }
+      assertSame(aloneB.get(0), togetherB.get(0), 0f, "trainer B");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The first call waits (at most a minute) until the other thread's first call arrives. */
+  private static void meet(CyclicBarrier barrier, AtomicBoolean first) {
+    if (first.getAndSet(false)) {
+      try {
+        barrier.await(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException("the other trainer never reached its first backward", e);
+      }
     }
   }
 }
