@@ -119,24 +119,50 @@ public final class DemoBenchRunner implements BenchCommand.Bench {
     if (!extra.isEmpty()) {
       args.addAll(List.of(extra.split("\\s+")));
     }
+    String loadBefore = loadAverage();
     DemoCommand demo = new DemoCommand();
     demo.useConsole(out);
     CommandLine cl = new CommandLine(demo);
     cl.setOut(new java.io.PrintWriter(out, true));
-    long t0 = System.nanoTime();
-    int code = cl.execute(args.toArray(String[]::new));
-    double total = (System.nanoTime() - t0) / 1e9;
+    int code;
+    double total;
+    double totalCpu;
+    Map<String, StageTime> stages;
+    try (CpuClock cpu = new CpuClock()) {
+      long t0 = System.nanoTime();
+      long c0 = CpuClock.cpuNanos();
+      code = cl.execute(args.toArray(String[]::new));
+      total = (System.nanoTime() - t0) / 1e9;
+      totalCpu = (CpuClock.cpuNanos() - c0) / 1e9;
+      cpu.sample();
+      stages = stageTimes(run, cpu);
+    }
     if (code != 0) {
       throw new IllegalStateException("the demo exited " + code + "; see its output above");
     }
-    Map<String, StageTime> stages = stageTimes(run);
     double staged = stages.values().stream().mapToDouble(StageTime::seconds).sum();
     out.println();
-    out.printf(Locale.ROOT, "%-16s %10s %10s%n", "stage", "wall s", "rows");
+    out.printf(Locale.ROOT, "%-16s %10s %10s %10s%n", "stage", "wall s", "cpu s", "rows");
     stages.forEach(
-        (name, t) -> out.printf(Locale.ROOT, "%-16s %10.1f %,10d%n", name, t.seconds(), t.rows()));
+        (name, t) ->
+            out.printf(
+                Locale.ROOT,
+                "%-16s %10.1f %10.1f %,10d%n",
+                name,
+                t.seconds(),
+                t.cpuSeconds(),
+                t.rows()));
     out.printf(Locale.ROOT, "%-16s %10.1f%n", "other", total - staged);
-    out.printf(Locale.ROOT, "%-16s %10.1f   (%.1f min)%n", "total", total, total / 60);
+    out.printf(
+        Locale.ROOT, "%-16s %10.1f %10.1f   (%.1f min)%n", "total", total, totalCpu, total / 60);
+    String loadAfter = loadAverage();
+    out.printf(
+        Locale.ROOT,
+        "load average (1/5/15 min) %s before, %s after, on %d cores: cpu s is this process's own"
+            + " CPU time, which load from other processes does not inflate%n",
+        loadBefore,
+        loadAfter,
+        Runtime.getRuntime().availableProcessors());
     long rssMb = peakRssMb();
     out.printf(
         Locale.ROOT,
@@ -147,19 +173,73 @@ public final class DemoBenchRunner implements BenchCommand.Bench {
     line.put("total_s", round(total));
     stages.forEach((name, t) -> line.put(name.replace('-', '_') + "_s", round(t.seconds())));
     line.put("other_s", round(total - staged));
+    line.put("cpu_s", round(totalCpu));
+    stages.forEach((name, t) -> line.put(name.replace('-', '_') + "_cpu_s", round(t.cpuSeconds())));
+    line.put("load_before", loadBefore.split(" ")[0]);
+    line.put("load_after", loadAfter.split(" ")[0]);
     line.put("peak_rss_mb", rssMb);
     line.putAll(f);
     return line;
   }
 
-  /** One stage's wall time (its tables' manifest seconds together) and its tables' output rows. */
-  record StageTime(double seconds, long rows) {}
+  /**
+   * One stage's wall time (its tables' manifest seconds together), this process's CPU seconds in
+   * the same spans and its tables' output rows.
+   */
+  record StageTime(double seconds, double cpuSeconds, long rows) {}
+
+  /**
+   * This process's CPU time sampled twice a second, so a stage's CPU seconds can be read off its
+   * manifest's start and end: on a shared machine the wall time grows with others' load, the CPU
+   * time much less. Closes its timer thread.
+   */
+  static final class CpuClock implements AutoCloseable {
+    private final java.util.concurrent.ConcurrentSkipListMap<Long, Long> samples =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "bench-demo-cpu-clock");
+              t.setDaemon(true);
+              return t;
+            });
+
+    CpuClock() {
+      sample();
+      timer.scheduleAtFixedRate(this::sample, 500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    static long cpuNanos() {
+      return ((com.sun.management.OperatingSystemMXBean)
+              java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+          .getProcessCpuTime();
+    }
+
+    void sample() {
+      samples.put(System.currentTimeMillis(), cpuNanos());
+    }
+
+    /** CPU seconds between two instants, from the samples nearest before each. */
+    double between(java.time.Instant from, java.time.Instant to) {
+      return (at(to) - at(from)) / 1e9;
+    }
+
+    private long at(java.time.Instant t) {
+      var e = samples.floorEntry(t.toEpochMilli());
+      return (e != null ? e : samples.firstEntry()).getValue();
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+    }
+  }
 
   /**
    * Each stage's time from the manifests of the tables it wrote in {@code run}, in pipeline order
    * (stages outside {@link Pipeline#stages()}, such as the identity probe, after them).
    */
-  static Map<String, StageTime> stageTimes(Path run) throws IOException {
+  static Map<String, StageTime> stageTimes(Path run, CpuClock cpu) throws IOException {
     Map<String, StageTime> byStage = new HashMap<>();
     List<Path> manifests;
     try (Stream<Path> s = Files.walk(run, 3)) {
@@ -175,10 +255,18 @@ public final class DemoBenchRunner implements BenchCommand.Bench {
       if (!Manifest.COMPLETED.equals(m.status()) || !(seconds instanceof Number n)) {
         continue;
       }
+      double cpuSeconds =
+          cpu == null || m.get("started_at") == null || m.endedAt() == null
+              ? 0
+              : cpu.between(
+                  java.time.Instant.parse((String) m.get("started_at")),
+                  java.time.Instant.parse(m.endedAt()));
       byStage.merge(
           m.stage(),
-          new StageTime(n.doubleValue(), m.count("output")),
-          (a, b) -> new StageTime(a.seconds() + b.seconds(), a.rows() + b.rows()));
+          new StageTime(n.doubleValue(), cpuSeconds, m.count("output")),
+          (a, b) ->
+              new StageTime(
+                  a.seconds() + b.seconds(), a.cpuSeconds() + b.cpuSeconds(), a.rows() + b.rows()));
     }
     Map<String, StageTime> ordered = new LinkedHashMap<>();
     for (PipelineStage stage : Pipeline.stages()) {
@@ -411,6 +499,16 @@ public final class DemoBenchRunner implements BenchCommand.Bench {
       return -1;
     }
     return -1;
+  }
+
+  /** The 1, 5 and 15 minute load averages, or "?" where /proc does not say. */
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
   }
 
   private static double round(double v) {

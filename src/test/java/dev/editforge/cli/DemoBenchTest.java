@@ -81,7 +81,7 @@ class DemoBenchTest {
     manifest(run, "articles", "ingest", Manifest.COMPLETED, 3.0, 15);
     manifest(run, "problems", "ingest", Manifest.SKIPPED, 99.0, 10);
     manifest(run, "_staging/x", "select", Manifest.COMPLETED, 99.0, 1);
-    Map<String, DemoBenchRunner.StageTime> t = DemoBenchRunner.stageTimes(run);
+    Map<String, DemoBenchRunner.StageTime> t = DemoBenchRunner.stageTimes(run, null);
     assertEquals(List.of("ingest", "generate", "identity-probe"), List.copyOf(t.keySet()));
     assertEquals(12.5, t.get("generate").seconds(), 1e-9);
     assertEquals(49, t.get("generate").rows());
