@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
     name = "bench",
     description = {
       "Run a named benchmark and print its result; the last line is `BENCH <name> key=value ...`.",
-      "Benchmarks: llm (decoder tok/s and memory; --param preset=llama2c for the llama2.c comparison model, model=DIR for a local HF model, vocab/hidden/intermediate/layers/heads/kv-heads/threads/tokens/prompt/prefill/batch/kv-tokens/rounds to reshape or rerun it), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s), scaling (embed + generate on a local standalone cluster, two one-core workers vs one; needs target/editforge.jar), ttt (multi-adapter vs one-at-a-time test-time training), batching (seed 003: GPT-2 full-parameter instruction tuning with padding / packed / concat / bfd batching) and incremental (embed and index reruns after a 1%% change vs a full run)."
+      "Benchmarks: llm (decoder tok/s and memory; --param preset=llama2c for the llama2.c comparison model, model=DIR for a local HF model, vocab/hidden/intermediate/layers/heads/kv-heads/threads/tokens/prompt/prefill/batch/kv-tokens/rounds to reshape or rerun it), retrieval (Spark embed vs bare loop, HNSW recall fp32/int8, SQuAD-dev top-k), generate (Spark stage vs bare generator loop, remote prompts/s), scaling (embed + generate on a local standalone cluster, two one-core workers vs one; needs target/editforge.jar), ttt (multi-adapter vs one-at-a-time test-time training), batching (seed 003: GPT-2 full-parameter instruction tuning with padding / packed / concat / bfd batching) incremental (embed and index reruns after a 1%% change vs a full run) and demo (the demo's wall and CPU time per stage on a random model of Qwen2.5-0.5B-Instruct's size)."
     },
     footer = {
       "%nExamples:",
@@ -50,6 +50,7 @@ public final class BenchCommand extends StageCommand {
     register("generate", new dev.editforge.cli.GenerateBenchRunner());
     register("scaling", new ScalingBenchRunner());
     register("incremental", new IncrementalBenchRunner());
+    register("demo", new DemoBenchRunner());
     register(
         "ttt",
         new Bench() {

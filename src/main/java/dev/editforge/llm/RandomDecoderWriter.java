@@ -41,6 +41,23 @@ public final class RandomDecoderWriter {
    */
   public static void write(
       Path dir, ModelConfig config, long seed, SafetensorsDType dtype, int shards) {
+    write(dir, config, seed, dtype, shards, 1.0);
+  }
+
+  /**
+   * As {@link #write(Path, ModelConfig, long, SafetensorsDType, int)} with embeddings (and the LM
+   * head) of standard deviation {@code embeddingStd}. With tied embeddings at the default 1.0 the
+   * input embedding dominates the residual stream, so a random model echoes its last prompt token
+   * forever (often a newline: an empty completion); Hugging Face's initializer range (0.02) lets
+   * the layers decide the next token instead.
+   */
+  public static void write(
+      Path dir,
+      ModelConfig config,
+      long seed,
+      SafetensorsDType dtype,
+      int shards,
+      double embeddingStd) {
     try {
       Files.createDirectories(dir);
       ObjectMapper json = Json.COMPACT;
@@ -82,7 +99,9 @@ public final class RandomDecoderWriter {
                     out,
                     dtype,
                     shape,
-                    config.isGpt2() ? Gpt2Layout.randomScale(name, shape) : scaleOf(name, shape),
+                    config.isGpt2()
+                        ? Gpt2Layout.randomScale(name, shape)
+                        : scaleOf(name, shape, embeddingStd),
                     seed,
                     name,
                     block,
@@ -107,7 +126,7 @@ public final class RandomDecoderWriter {
   }
 
   /** Standard deviation (negative: "1 + noise" for norm weights). */
-  private static double scaleOf(String name, long[] shape) {
+  private static double scaleOf(String name, long[] shape, double embeddingStd) {
     if (name.endsWith("layernorm.weight") || name.equals(DecoderLayout.FINAL_NORM)) {
       return -0.1;
     }
@@ -115,7 +134,7 @@ public final class RandomDecoderWriter {
       return 0.1;
     }
     if (name.equals(DecoderLayout.EMBED) || name.equals(DecoderLayout.LM_HEAD)) {
-      return 1.0;
+      return embeddingStd;
     }
     return 1.0 / Math.sqrt(shape[1]);
   }
