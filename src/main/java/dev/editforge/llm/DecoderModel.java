@@ -92,12 +92,6 @@ public final class DecoderModel implements AutoCloseable {
   /** The GPT-2 forward, or null for a Llama-family model. */
   private final Gpt2Forward gpt2;
 
-  /**
-   * Whether cached forwards look RoPE up in per-cache tables; off only to measure the variant that
-   * computes them each step against it ({@link DecodeProfile#main}).
-   */
-  static boolean ropeTablesEnabled = true;
-
   /** Where q ends and k ends in a fused q/k/v output's last dimension. */
   private final long[] qkvSplit;
 
@@ -468,7 +462,7 @@ public final class DecoderModel implements AutoCloseable {
       NDArray sin;
       NDArray cosQ;
       NDArray sinQ;
-      if (cache != null && ropeTablesEnabled) {
+      if (cache != null) {
         // Looked up in tables made once per cache: a step computes no trigonometry.
         NDArray[] tables = ropeTables(cache);
         cos = lookup(positions, tables[0]).expandDims(1);
@@ -496,7 +490,7 @@ public final class DecoderModel implements AutoCloseable {
         sinQ = sinQ.expandDims(1);
       }
       if (rec != null) {
-        t = rec.lap(DecodeProfile.Category.ROPE, t, cache != null && ropeTablesEnabled ? 8 : 12);
+        t = rec.lap(DecodeProfile.Category.ROPE, t, cache != null ? 8 : 12);
       }
       NDArray mask = additiveMask(in, m, past, total);
       if (mask != null && time == 1) {

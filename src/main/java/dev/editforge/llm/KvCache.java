@@ -23,12 +23,6 @@ public final class KvCache implements AutoCloseable {
   private final int capacity;
   private int length;
 
-  /**
-   * Whether writes and views call libtorch's slice ops directly; off only to measure the NDIndex
-   * variant against it ({@link DecodeProfile#main}).
-   */
-  static boolean directOps = true;
-
   /** RoPE cos/sin tables for positions below capacity, made by the model on first use. */
   private NDArray[] ropeTables;
 
@@ -74,8 +68,7 @@ public final class KvCache implements AutoCloseable {
       throw new IllegalStateException(
           "KV cache full: " + length + " + " + t + " > capacity " + capacity);
     }
-    if (directOps
-        && keys[layer] instanceof PtNDArray pk
+    if (keys[layer] instanceof PtNDArray pk
         && values[layer] instanceof PtNDArray pv
         && k instanceof PtNDArray kk
         && v instanceof PtNDArray vv) {
@@ -104,7 +97,7 @@ public final class KvCache implements AutoCloseable {
   }
 
   private static NDArray prefix(NDArray a, int upTo) {
-    return directOps && a instanceof PtNDArray p
+    return a instanceof PtNDArray p
         ? JniUtils.slice(p, 2, 0, upTo, 1)
         : a.get(new NDIndex(":, :, 0:{}, :", upTo));
   }
