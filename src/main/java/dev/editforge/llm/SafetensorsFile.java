@@ -392,61 +392,51 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     long rows = t.shape().length == 0 ? 1 : t.shape()[0];
     long rowElems = t.numel() / rows;
-    long rowBytes = rowElems * t.dtype().bytes();
-    long rowsPerChunk = Math.max(1, chunkBytes / rowBytes);
-    long chunkRows = Math.min(rows, rowsPerChunk);
-    ByteBuffer widen = null;
-    if (t.dtype() == SafetensorsDType.BF16 || misaligned(t)) {
-      widen =
-          ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
-              .order(ByteOrder.nativeOrder());
-    }
-    try (NDManager scratch = manager.getEngine().newBaseManager(Device.cpu())) {
-      if (chunkRows == rows) {
-        return withView(
-            t,
-            0,
-            rows,
-            rowElems,
-            scratch,
-            widen,
-            view -> {
-              NDArray copy = copyTo(view, manager, target);
-              try (NDArray flat = copy) {
-                return flat.reshape(shape);
-              }
-            });
-      }
+    if (chunkRows(t, rows, rowElems) < rows) {
       NDArray out = manager.zeros(shape, target);
-      for (long r0 = 0; r0 < rows; r0 += chunkRows) {
-        long r1 = Math.min(rows, r0 + chunkRows);
-        long[] partShape = t.shape().clone();
-        partShape[0] = r1 - r0;
-        long from = r0;
-        withView(
-            t,
-            r0,
-            r1,
-            rowElems,
-            scratch,
-            widen,
-            view -> {
-              // Copied straight from the mapping into its rows when no conversion is needed.
-              boolean direct =
-                  manager.getDevice().equals(Device.cpu()) && view.getDataType() == target;
-              try (NDArray converted = direct ? null : copyTo(view, manager, target);
-                  NDArray shaped = (direct ? view : converted).reshape(new Shape(partShape))) {
-                out.set(new NDIndex("{}:{}", from, r1), shaped);
-              }
-              return null;
-            });
+      try {
+        loadInto(name, out, 0);
+      } catch (RuntimeException e) {
+        out.close();
+        throw e;
       }
       return out;
+    }
+    ByteBuffer widen = widenBuffer(t, rows, rowElems);
+    try (NDManager scratch = manager.getEngine().newBaseManager(Device.cpu())) {
+      return withView(
+          t,
+          0,
+          rows,
+          rowElems,
+          scratch,
+          widen,
+          view -> {
+            NDArray copy = copyTo(view, manager, target);
+            try (NDArray flat = copy) {
+              return flat.reshape(shape);
+            }
+          });
     } finally {
       if (widen != null) {
         release(widen);
       }
     }
+  }
+
+  /** Rows per chunk: as many as fit {@code chunkBytes}, at least one. */
+  private long chunkRows(TensorInfo t, long rows, long rowElems) {
+    return Math.min(rows, Math.max(1, chunkBytes / (rowElems * t.dtype().bytes())));
+  }
+
+  /** A float32 buffer for one chunk when bf16 or misaligned data must be widened, else null. */
+  private ByteBuffer widenBuffer(TensorInfo t, long rows, long rowElems) {
+    if (t.dtype() != SafetensorsDType.BF16 && !misaligned(t)) {
+      return null;
+    }
+    long chunkRows = chunkRows(t, rows, rowElems);
+    return ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
+        .order(ByteOrder.nativeOrder());
   }
 
   /**
@@ -482,14 +472,8 @@ public final class SafetensorsFile implements AutoCloseable {
       return;
     }
     long rowElems = t.numel() / rows;
-    long rowsPerChunk = Math.max(1, chunkBytes / (rowElems * t.dtype().bytes()));
-    long chunkRows = Math.min(rows, rowsPerChunk);
-    ByteBuffer widen = null;
-    if (t.dtype() == SafetensorsDType.BF16 || misaligned(t)) {
-      widen =
-          ByteBuffer.allocateDirect((int) Math.min(Integer.MAX_VALUE, chunkRows * rowElems * 4))
-              .order(ByteOrder.nativeOrder());
-    }
+    long chunkRows = chunkRows(t, rows, rowElems);
+    ByteBuffer widen = widenBuffer(t, rows, rowElems);
     NDManager owner = target.getManager();
     try (NDManager scratch = owner.getEngine().newBaseManager(Device.cpu())) {
       for (long r0 = 0; r0 < rows; r0 += chunkRows) {

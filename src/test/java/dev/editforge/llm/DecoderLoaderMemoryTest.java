@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,19 +43,23 @@ class DecoderLoaderMemoryTest {
     long weights;
     long peak;
     long held;
+    Collection<NDArray> arrays;
     try (LoadedDecoder d = DecoderLoader.load(model, Device.cpu(), DataType.FLOAT32)) {
       weights = d.model().weightBytes();
       peak = LlmBench.Memory.status("VmHWM") - base;
       held = LlmBench.Memory.status("VmRSS") - base;
+      arrays = List.copyOf(d.model().weights().values());
     }
-    long after = LlmBench.Memory.status("VmRSS") - base;
     String numbers =
         String.format(
-            "weights %.1f MB; above the engine: peak %.1f, loaded %.1f, closed %.1f MB",
-            weights / 1e6, peak / 1e6, held / 1e6, after / 1e6);
+            "weights %.1f MB; above the engine: peak %.1f, loaded %.1f MB",
+            weights / 1e6, peak / 1e6, held / 1e6);
     assertTrue(weights > 90e6, numbers);
     assertTrue(held > 0.8 * weights, "the weights must be resident once loaded: " + numbers);
     assertTrue(peak < 1.4 * weights, "more than the weights plus one chunk: " + numbers);
-    assertTrue(after < 0.5 * weights, "closing must give the weights back: " + numbers);
+    // Whether glibc hands freed pages back to the OS at once is its choice (RSS after close is
+    // not a stable measure in a shared test JVM); that the model frees every tensor is ours.
+    assertTrue(
+        arrays.stream().allMatch(NDArray::isReleased), "closing the model frees every weight");
   }
 }

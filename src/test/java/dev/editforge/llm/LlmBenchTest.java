@@ -65,14 +65,18 @@ class LlmBenchTest {
             "decode_b16_tok_s",
             "prefill_tok_s",
             "runtime_mb",
-            "load_above_runtime_ratio",
-            "rss_above_cold_engine_ratio",
             "weights_mb",
             "kv_mb",
             "params_m",
             "batch16_speedup",
             "kv_cache_speedup")) {
       assertTrue(Double.parseDouble(f.get(key)) > 0, key + "=" + f.get(key));
+    }
+    // RSS above a baseline: a tiny model's pages can hide in what the runtime already freed, so
+    // these may be 0, never negative or missing.
+    for (String key : List.of("load_above_runtime_ratio", "rss_above_cold_engine_ratio")) {
+      double r = Double.parseDouble(f.get(key));
+      assertTrue(r >= 0 && Double.isFinite(r), key + "=" + f.get(key));
     }
     // The runtime is part of the whole peak, so the ratio above it is the smaller one.
     assertTrue(
